@@ -1,0 +1,21 @@
+"""Asset keys, groups and partitions shared by the asset graph, the jobs and the CLI."""
+
+import warnings
+
+from dagster import AssetKey, DailyPartitionsDefinition, PreviewWarning
+
+from data_contracts import FEED_NAMES
+
+# Partitioned asset checks are "preview" in Dagster 1.13; we rely on them knowingly.
+warnings.filterwarnings("ignore", category=PreviewWarning)
+
+# Deliveries are dated by the day the extract was taken. The first partition is far enough back for any county's
+# history; the last is today (end_offset=1), because the data date of a morning delivery may be today.
+FIRST_DELIVERY_DATE = "2024-01-01"
+DELIVERY_PARTITIONS = DailyPartitionsDefinition(
+    start_date=FIRST_DELIVERY_DATE, end_offset=1, timezone="Asia/Shanghai"
+)
+
+INGEST_GROUP = "ingest"
+INGEST_KEYS = {feed: AssetKey(["ingest", feed]) for feed in FEED_NAMES}
+OWNER = "team:data-platform"

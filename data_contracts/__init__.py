@@ -1,0 +1,130 @@
+"""Data contracts: one YAML file per feed, the single source of truth for headers, types, keys and kinds.
+
+The ingest code maps and normalises columns from these contracts, the generator writes headers from them, and the
+Great Expectations suites (``data_contracts.gx_suites``) are built from them.
+
+    >>> contract = load_contract("roster")
+    >>> contract.kind, contract.key
+    ('snapshot', ('id_number',))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+FEEDS_DIR = Path(__file__).parent / "feeds"
+COLUMN_TYPES = frozenset({"text", "code", "date", "amount", "int", "yesno", "id", "division"})
+FEED_KINDS = frozenset({"snapshot", "increment"})
+PLACEMENTS = frozenset({"village_code", "village_code_or_id", "id", "household_id"})
+
+
+class ContractError(ValueError):
+    """A contract file is malformed."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    name: str
+    type: str
+    required: bool = False
+    values: tuple[str, ...] = ()
+    multi: bool = False  # several codes in one cell, e.g. 健康状况 "长期慢性病,残疾"
+    signed: bool = False  # amounts that may be negative
+    personal: bool = False  # personal data: never shown unmasked outside the warehouse
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    feed: str
+    title: str
+    department: str
+    kind: str
+    key: tuple[str, ...]
+    placement: str
+    columns: tuple[Column, ...]
+    row_checks: tuple[str, ...] = field(default=())
+
+    @property
+    def headers(self) -> dict[str, Column]:
+        return {c.header: c for c in self.columns}
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.feed} has no column {name!r}")
+
+    @property
+    def id_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.type == "id"]
+
+
+def _parse(path: Path) -> Contract:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = path.name
+    try:
+        columns = tuple(
+            Column(**{**c, "values": tuple(str(v) for v in c.get("values", ()))}) for c in raw["columns"]
+        )
+        contract = Contract(
+            feed=raw["feed"],
+            title=raw["title"],
+            department=raw["department"],
+            kind=raw["kind"],
+            key=tuple(raw["key"]),
+            placement=raw["placement"],
+            columns=columns,
+            row_checks=tuple(raw.get("row_checks", ())),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ContractError(f"{where}: malformed contract ({exc})") from exc
+    if contract.feed != path.stem:
+        raise ContractError(f"{where}: feed name {contract.feed!r} differs from the file name")
+    if contract.kind not in FEED_KINDS:
+        raise ContractError(f"{where}: kind must be one of {sorted(FEED_KINDS)}")
+    if contract.placement not in PLACEMENTS:
+        raise ContractError(f"{where}: placement must be one of {sorted(PLACEMENTS)}")
+    names = contract.names
+    if len(set(names)) != len(names) or len({c.header for c in columns}) != len(columns):
+        raise ContractError(f"{where}: duplicate column name or header")
+    for c in columns:
+        if c.type not in COLUMN_TYPES:
+            raise ContractError(f"{where}: column {c.name} has unknown type {c.type!r}")
+        if c.type == "code" and not c.values:
+            raise ContractError(f"{where}: code column {c.name} lists no values")
+    for k in contract.key:
+        if k not in names:
+            raise ContractError(f"{where}: key column {k} is not a column")
+        if not contract.column(k).required:
+            raise ContractError(f"{where}: key column {k} must be required")
+    return contract
+
+
+@cache
+def load_contract(feed: str) -> Contract:
+    path = FEEDS_DIR / f"{feed}.yaml"
+    if not path.exists():
+        raise ContractError(f"no contract for feed {feed!r}; known feeds: {', '.join(FEED_NAMES)}")
+    return _parse(path)
+
+
+FEED_NAMES: tuple[str, ...] = tuple(sorted(p.stem for p in FEEDS_DIR.glob("*.yaml")))
+
+
+def all_contracts() -> list[Contract]:
+    return [load_contract(f) for f in FEED_NAMES]

@@ -1,0 +1,267 @@
+"""Turn one feed's files for one delivery date into typed rows, quarantined rows and reports, under its contract.
+
+No warehouse access here: everything is decided from the files and the contract, so it is testable on its own.
+Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantined (``PreparedDelivery.reconciles``).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts import Column, Contract
+from ingest.normalize import normalize_column
+from ingest.read import ROW, RawFile, UnreadableFile, read_file
+
+FILE, FILE_SEQ, EXTRA, IDX = "_file", "_file_seq", "_extra", "_idx"
+
+# One record per problem; several records may share a row.
+ISSUE_SCHEMA = {
+    "file": pl.Utf8,
+    "row": pl.Int64,
+    "column": pl.Utf8,
+    "raw_value": pl.Utf8,
+    "problem": pl.Utf8,
+}
+
+
+@dataclass
+class FileSummary:
+    name: str
+    encoding: str
+    rows: int
+    rejected: bool = False
+
+
+@dataclass
+class PreparedDelivery:
+    contract: Contract
+    delivery_date: date
+    rows: pl.DataFrame  # typed contract columns + _file, _file_seq, _row, _extra
+    quarantine: pl.DataFrame  # ISSUE_SCHEMA: rows not loaded, with the reason
+    reports: pl.DataFrame  # ISSUE_SCHEMA + action: loaded but reported (repairs, nulled values, unknown columns...)
+    files: list[FileSummary] = field(default_factory=list)
+    rows_read: int = 0
+    duplicates: int = 0
+    superseded: int = 0
+    quarantined_rows: int = 0
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows.height
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.duplicates + self.superseded + self.quarantined_rows
+
+
+def header_key(header: str) -> str:
+    """Headers compare after NFKC (full-width brackets) with all whitespace removed."""
+    return "".join(unicodedata.normalize("NFKC", header or "").split())
+
+
+def _issues(records: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(records, schema=ISSUE_SCHEMA)
+
+
+def _empty_rows(contract: Contract) -> pl.DataFrame:
+    return pl.DataFrame(schema={c.name: pl.Utf8 for c in contract.columns} | {FILE: pl.Utf8, FILE_SEQ: pl.Int64, ROW: pl.Int64, EXTRA: pl.Utf8})
+
+
+def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame | None, list[dict], list[dict]]:
+    """Map one file's headers onto the contract. Returns (frame of raw strings or None if rejected, quarantine, reports)."""
+    name = raw.path.name
+    wanted = {header_key(c.header): c for c in contract.columns}
+    seen: dict[str, int] = {}
+    reports = [{"file": name, "row": None, "column": None, "raw_value": None, "problem": p} for p in raw.problems]
+    extras: dict[str, str] = {}
+    for i, header in enumerate(raw.headers):
+        key = header_key(header)
+        column = wanted.get(key)
+        if column is not None and column.name not in seen:
+            seen[column.name] = i
+        elif column is not None:
+            reports.append({"file": name, "row": 1, "column": header, "raw_value": None,
+                            "problem": f"表头「{header}」重复出现，只使用第一列"})
+        elif key:
+            extras[header] = f"c{i}"
+            reports.append({"file": name, "row": 1, "column": header, "raw_value": None,
+                            "problem": f"未知列「{header}」，已另存并报告，不影响载入"})
+    missing_required = [c for c in contract.required if c.name not in seen]
+    if missing_required:
+        headers = "、".join(f"「{c.header}」" for c in missing_required)
+        problem = f"文件缺少必填列{headers}，整个文件未载入"
+        quarantine = raw.frame.select(
+            pl.lit(name).alias("file"), pl.col(ROW).alias("row"), pl.lit(missing_required[0].header).alias("column"),
+            pl.lit(None, pl.Utf8).alias("raw_value"), pl.lit(problem).alias("problem"),
+        ).to_dicts()
+        if not quarantine:
+            quarantine = [{"file": name, "row": None, "column": missing_required[0].header, "raw_value": None,
+                           "problem": problem}]
+        return None, quarantine, reports
+    for c in contract.columns:
+        if c.name not in seen:
+            reports.append({"file": name, "row": 1, "column": c.header, "raw_value": None,
+                            "problem": f"文件没有「{c.header}」列（非必填），按空值处理"})
+    columns = [
+        (pl.col(f"c{seen[c.name]}") if c.name in seen else pl.lit(None, pl.Utf8)).alias(c.name) for c in contract.columns
+    ]
+    extra = (
+        pl.struct([pl.col(src).alias(h) for h, src in extras.items()]).struct.json_encode()
+        if extras else pl.lit(None, pl.Utf8)
+    ).alias(EXTRA)
+    frame = raw.frame.select(
+        *columns, pl.lit(name).alias(FILE), pl.lit(seq, pl.Int64).alias(FILE_SEQ), pl.col(ROW), extra
+    )
+    return frame, [], reports
+
+
+def prepare_delivery(
+    contract: Contract, files: list[Path], delivery_date: date, known_counties: frozenset[str] | None = None
+) -> PreparedDelivery:
+    quarantine: list[dict] = []
+    reports: list[dict] = []
+    frames: list[pl.DataFrame] = []
+    summaries: list[FileSummary] = []
+    rows_read = 0
+    for seq, path in enumerate(files):
+        try:
+            raw = read_file(path)
+        except UnreadableFile as exc:
+            quarantine.append({"file": path.name, "row": None, "column": None, "raw_value": None, "problem": str(exc)})
+            summaries.append(FileSummary(path.name, "?", 0, rejected=True))
+            continue
+        rows_read += raw.frame.height
+        frame, q, r = _map_file(contract, raw, seq)
+        quarantine += q
+        reports += r
+        summaries.append(FileSummary(path.name, raw.encoding, raw.frame.height, rejected=frame is None))
+        if frame is not None:
+            frames.append(frame)
+    file_quarantined = sum(s.rows for s in summaries if s.rejected)
+    raw_rows = pl.concat(frames, how="vertical") if frames else _empty_rows(contract)
+    typed, row_quarantine, row_reports = _normalise(contract, raw_rows, delivery_date, known_counties)
+    quarantined_idx = row_quarantine.get_column(IDX).unique() if row_quarantine.height else pl.Series(IDX, [], pl.Int64)
+    good = typed.filter(~pl.col(IDX).is_in(quarantined_idx.implode()))
+    good, duplicates, superseded, conflict_reports = _resolve_keys(contract, good)
+    checked = [ROW_REPORTS[name](good) for name in contract.row_checks if name in ROW_REPORTS]
+    out = PreparedDelivery(
+        contract=contract,
+        delivery_date=delivery_date,
+        rows=good.drop(IDX),
+        quarantine=pl.concat([_issues(quarantine), row_quarantine.drop(IDX)], how="vertical"),
+        reports=pl.concat([_issues(reports), row_reports.drop(IDX), conflict_reports, *checked], how="vertical"),
+        files=summaries,
+        rows_read=rows_read,
+        duplicates=duplicates,
+        superseded=superseded,
+        quarantined_rows=file_quarantined + quarantined_idx.len(),
+    )
+    return out
+
+
+def _normalise(
+    contract: Contract, raw_rows: pl.DataFrame, delivery_date: date, known_counties: frozenset[str] | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Normalise every column; problems in required or key columns quarantine the row, others null the value."""
+    raw_rows = raw_rows.with_row_index(IDX).with_columns(pl.col(IDX).cast(pl.Int64))
+    typed_columns = []
+    quarantine_parts, report_parts = [], []
+    lineage = raw_rows.select(IDX, pl.col(FILE).alias("file"), pl.col(ROW).alias("row"))
+    for column in contract.columns:
+        raw = raw_rows.get_column(column.name)
+        result = normalize_column(raw, column, delivery_date, known_counties)
+        typed_columns.append(result.get_column("value").alias(column.name))
+        blocking = column.required or column.name in contract.key
+        blank = raw.is_null() | (raw.str.strip_chars().str.strip_chars("\u3000") == "")
+        problem = result.get_column("problem")
+        if column.required:
+            problem = pl.select(
+                pl.when(blank).then(pl.lit(f"必填项「{column.header}」为空")).otherwise(problem)
+            ).to_series()
+        issues = lineage.with_columns(
+            pl.lit(column.header).alias("column"), raw.alias("raw_value"), problem.alias("problem")
+        ).filter(pl.col("problem").is_not_null())
+        if blocking:
+            quarantine_parts.append(issues)
+        else:
+            report_parts.append(issues.with_columns(pl.col("problem") + "（已置空）"))
+        notes = lineage.with_columns(
+            pl.lit(column.header).alias("column"), raw.alias("raw_value"), result.get_column("note").alias("problem")
+        ).filter(pl.col("problem").is_not_null())
+        report_parts.append(notes)
+    typed = pl.DataFrame(typed_columns).with_columns(raw_rows.select(IDX, FILE, FILE_SEQ, ROW, EXTRA))
+    if typed.height == 0:
+        typed = typed.with_columns(raw_rows.select(IDX, FILE, FILE_SEQ, ROW, EXTRA))
+    row_check_issues = [check(typed, lineage) for check in _row_checks(contract)]
+    quarantine_parts += row_check_issues
+    issue_cols = [IDX, "file", "row", "column", "raw_value", "problem"]
+    empty = pl.DataFrame(schema={IDX: pl.Int64} | ISSUE_SCHEMA)
+    quarantine = pl.concat([empty] + [p.select(issue_cols) for p in quarantine_parts], how="vertical")
+    reports = pl.concat([empty] + [p.select(issue_cols) for p in report_parts], how="vertical")
+    return typed, quarantine, reports
+
+
+def _row_checks(contract: Contract):
+    return [ROW_CHECKS[name] for name in contract.row_checks if name in ROW_CHECKS]
+
+
+def _claim_signs(typed: pl.DataFrame, lineage: pl.DataFrame) -> pl.DataFrame:
+    """冲销 rows carry amounts ≤ 0 and point at the original; 正常 rows carry amounts ≥ 0."""
+    amounts = ["total_cost", "basic_insurance_paid", "critical_insurance_paid", "medical_aid_paid", "personal_burden",
+               "compliant_self_paid"]
+    reversal = pl.col("settlement_type") == "冲销"
+    wrong_sign = pl.any_horizontal([
+        pl.when(reversal).then(pl.col(a) > 0).otherwise(pl.col(a) < 0).fill_null(False) for a in amounts
+    ])
+    no_original = reversal & pl.col("original_settlement_id").is_null()
+    return typed.select(
+        IDX,
+        pl.when(wrong_sign).then(pl.lit("金额正负号与结算类型不符（冲销金额应≤0，正常结算应≥0）"))
+        .when(no_original).then(pl.lit("冲销结算缺少原结算流水号"))
+        .alias("problem"),
+    ).join(lineage, on=IDX).filter(pl.col("problem").is_not_null()).with_columns(
+        pl.lit("结算类型").alias("column"), pl.lit(None, pl.Utf8).alias("raw_value")
+    )
+
+
+def _claim_personal_burden(rows: pl.DataFrame) -> pl.DataFrame:
+    """个人负担 must equal total minus the three payments; a mismatch is reported to 医保 but the row is kept."""
+    expected = pl.col("total_cost") - pl.col("basic_insurance_paid") - pl.col("critical_insurance_paid").fill_null(0) - pl.col("medical_aid_paid").fill_null(0)
+    return rows.filter((pl.col("personal_burden") - expected).abs() > 1.0).select(
+        pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), pl.lit("个人负担(元)").alias("column"),
+        pl.col("personal_burden").cast(pl.Utf8).alias("raw_value"),
+        pl.format("个人负担与「医疗总费用−基本医保−大病保险−医疗救助」（{} 元）不一致，请医保部门核对", expected.round(2)).alias("problem"),
+    )
+
+
+# Row checks that quarantine the row, and row checks that only report it (contract `row_checks`).
+ROW_CHECKS = {"claim_signs": _claim_signs}
+ROW_REPORTS = {"claim_personal_burden": _claim_personal_burden}
+
+
+def _resolve_keys(contract: Contract, good: pl.DataFrame) -> tuple[pl.DataFrame, int, int, pl.DataFrame]:
+    """Identical rows count once; rows sharing a key but differing: the later file wins, then the later row."""
+    names = contract.names
+    before = good.height
+    good = good.sort([FILE_SEQ, ROW]).unique(subset=names, keep="first", maintain_order=True)
+    duplicates = before - good.height
+    key = list(contract.key)
+    ranked = good.sort([FILE_SEQ, ROW]).with_columns(
+        pl.struct(FILE_SEQ, ROW).rank("ordinal", descending=True).over(key).alias("_rank")
+    )
+    losers = ranked.filter(pl.col("_rank") > 1)
+    winners = ranked.filter(pl.col("_rank") == 1).drop("_rank")
+    key_text = "、".join(contract.column(k).header for k in key)
+    win_at = winners.select(key + [pl.col(FILE).alias("_win_file"), pl.col(ROW).alias("_win_row")])
+    conflict_reports = losers.join(win_at, on=key, how="left", nulls_equal=True).select(
+        pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), pl.lit(key_text).alias("column"),
+        pl.lit(None, pl.Utf8).alias("raw_value"),
+        pl.format("与 {} 第 {} 行键值（{}）相同但内容不同，以后者为准", pl.col("_win_file"), pl.col("_win_row"), pl.lit(key_text)).alias("problem"),
+    )
+    return winners, duplicates, losers.height, conflict_reports

@@ -1,0 +1,261 @@
+"""The warehouse side of ingest: tables, point-in-time macros, and applying a prepared delivery idempotently.
+
+Every feed has one table holding every delivery's rows, tagged with ``_delivery_date``. Re-running a date deletes
+that date's rows and inserts them again (one transaction), so a date can be replayed any number of times.
+
+- snapshot feeds: ``<feed>_asof(d)`` is, per county, the newest *applied* delivery on or before ``d``; a delivery
+  that shrank below the policy ratio is stored but held until an operator accepts it.
+- increment feeds: ``<feed>_asof(d)`` is, per key, the newest version delivered on or before ``d``; a re-sent row
+  identical to one already delivered is counted as a duplicate and not stored again.
+
+Identifiers in SQL come from the contracts (never from data); every data value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from data_contracts import Contract, all_contracts
+from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
+from ingest.read import ROW
+
+SQL_TYPES = {"text": "VARCHAR", "code": "VARCHAR", "id": "VARCHAR", "division": "VARCHAR", "date": "DATE",
+             "amount": "DOUBLE", "int": "BIGINT", "yesno": "BOOLEAN"}
+LINEAGE = ["_delivery_date", FILE, FILE_SEQ, ROW, EXTRA, "county_code"]
+APPLIED = ("applied", "accepted")
+UNPLACED = ""  # the county bucket of rows that could not be placed
+
+ISSUE_TABLE_COLUMNS = """
+    delivery_date DATE NOT NULL, feed VARCHAR NOT NULL, department VARCHAR, file VARCHAR, "row" BIGINT,
+    "column" VARCHAR, raw_value VARCHAR, problem VARCHAR NOT NULL, county_code VARCHAR
+"""
+
+
+def q(identifier: str) -> str:
+    """Quote an identifier taken from a contract."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS quarantine ({ISSUE_TABLE_COLUMNS})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS ingest_reports ({ISSUE_TABLE_COLUMNS})")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS deliveries (
+            feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, kind VARCHAR, files VARCHAR,
+            rows_read BIGINT, rows_loaded BIGINT, duplicates BIGINT, resent BIGINT, superseded BIGINT,
+            quarantined BIGINT, status VARCHAR NOT NULL, message VARCHAR, profile VARCHAR,
+            PRIMARY KEY (feed, delivery_date))""")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS snapshot_versions (
+            feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, county_code VARCHAR NOT NULL, rows BIGINT,
+            previous_rows BIGINT, status VARCHAR NOT NULL, reason VARCHAR,
+            PRIMARY KEY (feed, delivery_date, county_code))""")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS operator_acceptances (
+            feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date))""")
+    for contract in all_contracts():
+        columns = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in contract.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {q(contract.feed)} ({columns}, _delivery_date DATE NOT NULL, "
+            f"{FILE} VARCHAR, {FILE_SEQ} BIGINT, {ROW} BIGINT, {EXTRA} VARCHAR, county_code VARCHAR)"
+        )
+        con.execute(asof_macro_sql(contract))
+
+
+def asof_macro_sql(contract: Contract) -> str:
+    feed = contract.feed
+    if contract.kind == "snapshot":
+        return f"""
+            CREATE OR REPLACE MACRO {q(feed + '_asof')}(d) AS TABLE
+            SELECT t.* FROM {q(feed)} t
+            JOIN (SELECT county_code, max(delivery_date) AS version FROM snapshot_versions
+                  WHERE feed = '{feed}' AND status IN ('applied', 'accepted') AND delivery_date <= d
+                  GROUP BY county_code) v
+              ON coalesce(t.county_code, '') = v.county_code AND t._delivery_date = v.version"""
+    key = ", ".join(q(k) for k in contract.key)
+    return f"""
+        CREATE OR REPLACE MACRO {q(feed + '_asof')}(d) AS TABLE
+        SELECT * FROM {q(feed)} WHERE _delivery_date <= d
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _delivery_date DESC, {FILE_SEQ} DESC, {ROW} DESC) = 1"""
+
+
+def _placement_sql(contract: Contract) -> tuple[str, str]:
+    """(join clause, county expression) placing each staged row ``s`` in a county."""
+    persons = "(SELECT id_number, household_id, county_code FROM roster_asof(?::DATE))"
+    by_village = "CASE WHEN length(s.village_code) = 12 THEN substr(s.village_code, 1, 6) END"
+    if contract.feed == "roster":
+        return "", by_village
+    if contract.placement == "village_code":
+        return "", by_village
+    if contract.placement == "household_id":
+        join = f"LEFT JOIN (SELECT household_id, any_value(county_code) AS county_code FROM {persons} GROUP BY 1) r ON r.household_id = s.household_id"
+        return join, "r.county_code"
+    id_column = q(contract.id_columns[0])
+    join = f"LEFT JOIN {persons} r ON r.id_number = s.{id_column}"
+    if contract.placement == "village_code_or_id":
+        return join, f"coalesce({by_village}, r.county_code)"
+    return join, "r.county_code"
+
+
+@dataclass
+class ApplyResult:
+    status: str  # applied, held, partial (some counties held), no_delivery, rejected
+    message: str
+    rows_stored: int
+    resent: int
+
+
+def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *, shrink_ratio: float,
+                   profile: dict | None = None) -> ApplyResult:
+    """Replace ``prepared``'s date in the warehouse, in one transaction."""
+    contract, day = prepared.contract, prepared.delivery_date
+    feed = q(contract.feed)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in (feed, "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
+            where = "_delivery_date = ?" if table == feed else "feed = ? AND delivery_date = ?"
+            params = [day] if table == feed else [contract.feed, day]
+            con.execute(f"DELETE FROM {table} WHERE {where}", params)
+        join, county = _placement_sql(contract)
+        columns = ", ".join(f"s.{q(n)}" for n in contract.names)
+        staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
+        con.register("staged_rows", staged.to_arrow())
+        params = [day] if join else []
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, "
+            f"s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, {county} AS county_code FROM staged_rows s {join}",
+            [day] + params,
+        )
+        con.unregister("staged_rows")
+        resent = 0
+        if contract.kind == "increment":
+            resent = _drop_resent(con, contract, day)
+        con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
+        stored = con.execute("SELECT count(*) FROM placed").fetchone()[0]
+        _report_unplaced(con, contract, day)
+        _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
+        _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
+        if contract.kind == "snapshot":
+            status, message = _version_snapshot(con, contract, day, shrink_ratio, stored, prepared)
+        else:
+            status, message = ("applied", f"新增 {stored} 行") if prepared.files else ("no_delivery", "本日无交付")
+        if prepared.files and all(f.rejected for f in prepared.files):
+            status, message = "rejected", "本日交付的文件全部被拒收：" + "；".join(
+                prepared.quarantine.filter(pl.col("row").is_null() | (pl.col("row") <= 2))
+                .get_column("problem").unique(maintain_order=True).head(3).to_list())
+        con.execute(
+            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [contract.feed, day, contract.kind, json.dumps([f.__dict__ for f in prepared.files], ensure_ascii=False),
+             prepared.rows_read, stored, prepared.duplicates, resent, prepared.superseded, prepared.quarantined_rows,
+             status, message, json.dumps(profile, ensure_ascii=False) if profile else None],
+        )
+        con.execute("DROP TABLE placed")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ApplyResult(status=status, message=message, rows_stored=stored, resent=resent)
+
+
+def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:
+    """Remove staged rows identical to a version already delivered earlier (a re-sent file) and report them."""
+    same_key = " AND ".join(f"e.{q(k)} = p.{q(k)}" for k in contract.key)
+    same_row = " AND ".join(f"e.{q(n)} IS NOT DISTINCT FROM p.{q(n)}" for n in contract.names)
+    earlier = f"SELECT 1 FROM {q(contract.feed)} e WHERE e._delivery_date < ? AND {same_key} AND {same_row}"
+    con.execute(
+        "INSERT INTO ingest_reports SELECT ?, ?, ?, p._file, p._row, ?, NULL, "
+        "'与此前交付的记录完全相同（重复发送），计为重复，不再载入', p.county_code "
+        f"FROM placed p WHERE EXISTS ({earlier})",
+        [day, contract.feed, contract.department, "、".join(contract.column(k).header for k in contract.key), day],
+    )
+    before = con.execute("SELECT count(*) FROM placed").fetchone()[0]
+    con.execute(f"DELETE FROM placed p WHERE EXISTS ({earlier})", [day])
+    return before - con.execute("SELECT count(*) FROM placed").fetchone()[0]
+
+
+def _report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
+    how = {"village_code": "行政区划代码无效", "household_id": "户编号在花名册中找不到",
+           "id": "证件号码在花名册中找不到", "village_code_or_id": "行政区划代码为空且证件号码在花名册中找不到"}
+    con.execute(
+        "INSERT INTO ingest_reports SELECT ?, ?, ?, _file, _row, NULL, NULL, ?, NULL FROM placed WHERE county_code IS NULL",
+        [day, contract.feed, contract.department, f"无法归属到任何县（{how[contract.placement]}），列入未归属数据质量清单"],
+    )
+
+
+def _insert_issues(con, table: str, issues: pl.DataFrame, contract: Contract, day: date) -> None:
+    if issues.height == 0:
+        return
+    frame = issues.select(
+        pl.lit(day).alias("delivery_date"), pl.lit(contract.feed).alias("feed"),
+        pl.lit(contract.department).alias("department"), "file", "row", "column", "raw_value", "problem",
+        pl.lit(None, pl.Utf8).alias("county_code"),
+    )
+    con.register("issue_rows", frame.to_arrow())
+    con.execute(f"INSERT INTO {table} SELECT * FROM issue_rows")
+    con.unregister("issue_rows")
+
+
+def _version_snapshot(con, contract: Contract, day: date, shrink_ratio: float, stored: int,
+                      prepared: PreparedDelivery) -> tuple[str, str]:
+    if not prepared.files:
+        last = con.execute(
+            "SELECT max(delivery_date) FROM snapshot_versions WHERE feed = ? AND delivery_date < ? AND status IN ('applied','accepted')",
+            [contract.feed, day]).fetchone()[0]
+        if last is None:
+            return "no_delivery", "本日无交付，尚无可用快照"
+        return "no_delivery", f"本日无交付，沿用 {last.isoformat()} 的快照（已 {(day - last).days} 天）"
+    if stored == 0:
+        return "held", "快照为空（0 行可用），未替换上一期数据"
+    accepted = con.execute("SELECT count(*) FROM operator_acceptances WHERE feed = ? AND delivery_date = ?",
+                           [contract.feed, day]).fetchone()[0] > 0
+    con.execute(
+        """
+        INSERT INTO snapshot_versions
+        WITH counts AS (SELECT coalesce(county_code, '') AS county_code, count(*) AS rows FROM placed GROUP BY 1),
+        previous AS (
+            SELECT v.county_code, v.rows FROM snapshot_versions v
+            WHERE v.feed = ? AND v.delivery_date < ? AND v.status IN ('applied', 'accepted')
+            QUALIFY row_number() OVER (PARTITION BY v.county_code ORDER BY v.delivery_date DESC) = 1)
+        SELECT ?, ?, c.county_code, c.rows, p.rows,
+               CASE WHEN p.rows IS NOT NULL AND c.county_code <> '' AND c.rows < ? * p.rows
+                    THEN (CASE WHEN ? THEN 'accepted' ELSE 'held' END) ELSE 'applied' END,
+               CASE WHEN p.rows IS NOT NULL AND c.county_code <> '' AND c.rows < ? * p.rows
+                    THEN format('快照行数 {} 不足上一期 {} 行的 {}%', c.rows, p.rows, round(? * 100)::INT) END
+        FROM counts c LEFT JOIN previous p USING (county_code)
+        """,
+        [contract.feed, day, contract.feed, day, shrink_ratio, accepted, shrink_ratio, shrink_ratio],
+    )
+    held = con.execute(
+        "SELECT county_code, reason FROM snapshot_versions WHERE feed = ? AND delivery_date = ? AND status = 'held' ORDER BY 1",
+        [contract.feed, day]).fetchall()
+    if not held:
+        return "applied", f"快照 {stored} 行已替换上一期" + ("（操作员已确认接受）" if accepted else "")
+    reasons = "；".join(f"{county}：{reason}" for county, reason in held)
+    total = con.execute("SELECT count(*) FROM snapshot_versions WHERE feed = ? AND delivery_date = ?",
+                        [contract.feed, day]).fetchone()[0]
+    status = "held" if len(held) == total else "partial"
+    return status, f"快照骤减，暂不采用，上一期数据继续有效，待操作员确认（fangfanpin accept）：{reasons}"
+
+
+def accept_delivery(con: duckdb.DuckDBPyConnection, feed: str, day: date) -> int:
+    """An operator accepts a held snapshot; returns the number of county versions released."""
+    con.execute("INSERT OR IGNORE INTO operator_acceptances VALUES (?, ?)", [feed, day])
+    released = con.execute(
+        "UPDATE snapshot_versions SET status = 'accepted' WHERE feed = ? AND delivery_date = ? AND status = 'held'",
+        [feed, day]).fetchone()[0]
+    con.execute(
+        "UPDATE deliveries SET status = 'applied', message = message || '（操作员已确认接受）' "
+        "WHERE feed = ? AND delivery_date = ? AND status IN ('held', 'partial')", [feed, day])
+    return released
+
+
+def held_or_rejected(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str, str]]:
+    """(feed, status, message) of the date's deliveries that were held or rejected."""
+    return con.execute(
+        "SELECT feed, status, message FROM deliveries WHERE delivery_date = ? AND status IN ('held', 'partial', 'rejected') "
+        "ORDER BY feed", [day]).fetchall()
