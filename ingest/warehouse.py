@@ -136,7 +136,7 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         if contract.kind == "increment":
             resent = _drop_resent(con, contract, day)
         con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
-        stored = con.execute("SELECT count(*) FROM placed").fetchone()[0]
+        stored = con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
         _report_unplaced(con, contract, day)
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
@@ -173,9 +173,9 @@ def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) 
         f"FROM placed p WHERE EXISTS ({earlier})",
         [day, contract.feed, contract.department, "、".join(contract.column(k).header for k in contract.key), day],
     )
-    before = con.execute("SELECT count(*) FROM placed").fetchone()[0]
+    before = con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
     con.execute(f"DELETE FROM placed p WHERE EXISTS ({earlier})", [day])
-    return before - con.execute("SELECT count(*) FROM placed").fetchone()[0]
+    return before - con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
 
 
 def _report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
@@ -205,14 +205,14 @@ def _version_snapshot(con, contract: Contract, day: date, shrink_ratio: float, s
     if not prepared.files:
         last = con.execute(
             "SELECT max(delivery_date) FROM snapshot_versions WHERE feed = ? AND delivery_date < ? AND status IN ('applied','accepted')",
-            [contract.feed, day]).fetchone()[0]
+            [contract.feed, day]).fetchall()[0][0]
         if last is None:
             return "no_delivery", "本日无交付，尚无可用快照"
         return "no_delivery", f"本日无交付，沿用 {last.isoformat()} 的快照（已 {(day - last).days} 天）"
     if stored == 0:
         return "held", "快照为空（0 行可用），未替换上一期数据"
     accepted = con.execute("SELECT count(*) FROM operator_acceptances WHERE feed = ? AND delivery_date = ?",
-                           [contract.feed, day]).fetchone()[0] > 0
+                           [contract.feed, day]).fetchall()[0][0] > 0
     con.execute(
         """
         INSERT INTO snapshot_versions
@@ -237,7 +237,7 @@ def _version_snapshot(con, contract: Contract, day: date, shrink_ratio: float, s
         return "applied", f"快照 {stored} 行已替换上一期" + ("（操作员已确认接受）" if accepted else "")
     reasons = "；".join(f"{county}：{reason}" for county, reason in held)
     total = con.execute("SELECT count(*) FROM snapshot_versions WHERE feed = ? AND delivery_date = ?",
-                        [contract.feed, day]).fetchone()[0]
+                        [contract.feed, day]).fetchall()[0][0]
     status = "held" if len(held) == total else "partial"
     return status, f"快照骤减，暂不采用，上一期数据继续有效，待操作员确认（fangfanpin accept）：{reasons}"
 
@@ -247,7 +247,7 @@ def accept_delivery(con: duckdb.DuckDBPyConnection, feed: str, day: date) -> int
     con.execute("INSERT OR IGNORE INTO operator_acceptances VALUES (?, ?)", [feed, day])
     released = con.execute(
         "UPDATE snapshot_versions SET status = 'accepted' WHERE feed = ? AND delivery_date = ? AND status = 'held'",
-        [feed, day]).fetchone()[0]
+        [feed, day]).fetchall()[0][0]
     con.execute(
         "UPDATE deliveries SET status = 'applied', message = message || '（操作员已确认接受）' "
         "WHERE feed = ? AND delivery_date = ? AND status IN ('held', 'partial')", [feed, day])

@@ -48,7 +48,7 @@ def run_date(day: date) -> int:
 
     _prepare_environment()
     with DagsterInstance.get() as instance:
-        result = defs.get_job_def(DAILY_JOB_NAME).execute_in_process(
+        result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
             partition_key=day.isoformat(), instance=instance, raise_on_error=False)
     if not result.success:
         print(f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed", file=sys.stderr)
@@ -73,7 +73,7 @@ def pending_dates() -> list[date]:
     done: set[date] = set()
     if s.warehouse.exists():
         with duckdb.connect(str(s.warehouse), read_only=True) as con:
-            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'deliveries'").fetchone()[0]:
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'deliveries'").fetchall()[0][0]:
                 done = {r[0] for r in con.execute("SELECT DISTINCT delivery_date FROM deliveries").fetchall()}
     return [d for d in delivery_dates(s.landing_dir) if d not in done]
 

@@ -27,11 +27,8 @@ def _failures_md(result) -> str:
 
 
 def _delivery(con, feed: str, day: date) -> dict | None:
-    row = con.execute("SELECT * FROM deliveries WHERE feed = ? AND delivery_date = ?", [feed, day]).fetchone()
-    if row is None:
-        return None
-    names = [d[0] for d in con.description]
-    return dict(zip(names, row))
+    rows = con.sql("SELECT * FROM deliveries WHERE feed = ? AND delivery_date = ?", params=[feed, day]).pl().to_dicts()
+    return rows[0] if rows else None
 
 
 def build_checks(contract: Contract) -> list[AssetChecksDefinition]:
@@ -46,7 +43,7 @@ def build_checks(contract: Contract) -> list[AssetChecksDefinition]:
 
         day = date.fromisoformat(context.partition_key)
         with warehouse.get_connection() as con:
-            rows = con.execute(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", [day]).pl()
+            rows = con.sql(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]).pl()
         if rows.height == 0:
             return AssetCheckResult(passed=True, metadata={"rows": 0, "note": "本日无新载入的行"})
         result = validate(rows, structure_suite(contract))
@@ -77,8 +74,9 @@ def build_checks(contract: Contract) -> list[AssetChecksDefinition]:
         with warehouse.get_connection() as con:
             previous = con.execute(
                 "SELECT delivery_date, profile FROM deliveries WHERE feed = ? AND delivery_date < ? AND profile IS NOT NULL "
-                "ORDER BY delivery_date DESC LIMIT 1", [feed, day]).fetchone()
-            current = con.execute(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", [day]).pl()
+                "ORDER BY delivery_date DESC LIMIT 1", [feed, day]).fetchall()
+            previous = previous[0] if previous else None
+            current = con.sql(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]).pl()
             has_files = (_delivery(con, feed, day) or {}).get("profile") is not None
         if previous is None or not has_files:
             return AssetCheckResult(passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"})

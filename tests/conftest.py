@@ -1,0 +1,35 @@
+"""Shared fixtures: small landing data made by the project's own generator, and isolated settings per test."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SMALL_END = date(2026, 11, 20)
+SMALL_START = date(2026, 9, 1)
+
+
+@pytest.fixture(scope="session")
+def small_landing(tmp_path_factory) -> Path:
+    """300 households of 杭锦旗 over three months, heavy messy values; read-only for tests (copy before changing)."""
+    from generator import MessyRates, generate
+
+    root = tmp_path_factory.mktemp("small")
+    generate(root / "landing", root / "truth", counties=["150625"], households=300, start=SMALL_START,
+             end=SMALL_END, seed=7, messy=MessyRates.heavy(), daily_days=6)
+    return root / "landing"
+
+
+@pytest.fixture
+def ffp_env(tmp_path, monkeypatch) -> Path:
+    """Point every setting at a fresh folder."""
+    for variable, sub in (("FFP_LANDING_DIR", "landing"), ("FFP_OUTBOX_DIR", "outbox"), ("FFP_MODEL_DIR", "models"),
+                          ("DAGSTER_HOME", "dagster")):
+        monkeypatch.setenv(variable, str(tmp_path / sub))
+    monkeypatch.setenv("FFP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    (tmp_path / "landing").mkdir()
+    return tmp_path
