@@ -1,0 +1,69 @@
+"""The policy file: the packaged default loads, FFP_POLICY points elsewhere, bad values name the key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from config.policy import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
+
+
+def raw() -> dict:
+    return yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+
+
+def test_default_policy_loads():
+    policy = load_policy(DEFAULT_POLICY)
+    assert policy.monitoring_line(2026) == 9000 and policy.rural_income_prior_year(2026) == 24400
+    assert policy.rule("MED-BURDEN").value("share_poverty") == 0.5 and policy.rule("HOU-UNSAFE").severity == "高"
+    assert len(policy.rules) == 15 and policy["ingest"]["snapshot_shrink_ratio"] == 0.5
+    assert policy.workflow.pending_visit_working_days == 5 and "因自然灾害" in policy.workflow.green_channel_risk_types
+
+
+def test_missing_year_is_a_clear_error():
+    with pytest.raises(PolicyError, match="monitoring_line.2031"):
+        load_policy(DEFAULT_POLICY).monitoring_line(2031)
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("rules", "MED-BURDEN", "share_other"), "abc", "rules.MED-BURDEN.share_other: must be a number > 0, got 'abc'"),
+    (("rules", "INC-DROP", "drop_share"), 1.5, "rules.INC-DROP.drop_share: must be a number between 0 and 1, got 1.5"),
+    (("rules", "HOU-UNSAFE", "severity"), "低", "rules.HOU-UNSAFE.severity: must be 高 or 中, got '低'"),
+    (("monitoring_line", 2026), -1, "monitoring_line.2026: must be a number > 0, got -1"),
+    (("risk_levels", "high_probability"), "x", "risk_levels.high_probability"),
+    (("workflow", "holidays"), ["2026-13-01"], "workflow.holidays[0]"),
+])
+def test_bad_values_name_the_key(path, value, message):
+    data = copy.deepcopy(raw())
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data)
+    assert message in str(error.value)
+
+
+def test_missing_rule_is_an_error():
+    data = raw()
+    del data["rules"]["WAT-UNSAFE"]
+    with pytest.raises(PolicyError, match="rules.WAT-UNSAFE: missing"):
+        parse_policy(data)
+
+
+def test_ffp_policy_points_at_another_file(tmp_path, monkeypatch):
+    data = raw()
+    data["monitoring_line"][2026] = 9500
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("FFP_POLICY", str(path))
+    assert load_policy().monitoring_line(2026) == 9500
+
+
+def test_keyword_table_consumes_keywords():
+    policy = load_policy(DEFAULT_POLICY)
+    assert policy.map_risk_text("医保断缴") == ("家庭成员未参加基本医疗保险",)  # 医 inside 医保 does not match again
+    assert policy.map_risk_text("住院手术，房屋漏雨") == ("因病", "住房出现安全问题")
+    assert policy.map_risk_text("年老") == ()
