@@ -402,7 +402,23 @@ def clean_text(raw: pl.Series) -> pl.DataFrame:
 def normalize_column(
     raw: pl.Series, column: Column, data_date: date, known_counties: frozenset[str] | None = None
 ) -> pl.DataFrame:
-    """Normalise one column by its contract type (``data_contracts.Column``)."""
+    """Normalise one column by its contract type (``data_contracts.Column``).
+
+    Each distinct raw value is normalised once and the results joined back: codes, dates, yes/no and place names
+    repeat millions of times in a roster. ID numbers are (nearly) all distinct, so they go straight through.
+    """
+    if column.type == "id" or raw.len() < 1_000:
+        return _normalize_values(raw, column, data_date, known_counties)
+    key = "__distinct"
+    raw = raw.cast(pl.Utf8).rename(key)
+    distinct = raw.unique()
+    results = _normalize_values(distinct.rename("raw"), column, data_date, known_counties).with_columns(distinct)
+    return raw.to_frame().join(results, on=key, how="left", nulls_equal=True, maintain_order="left").drop(key)
+
+
+def _normalize_values(
+    raw: pl.Series, column: Column, data_date: date, known_counties: frozenset[str] | None = None
+) -> pl.DataFrame:
     t = column.type
     if t == "text":
         out = clean_text(raw)

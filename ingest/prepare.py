@@ -177,24 +177,21 @@ def _normalise(
         raw = raw_rows.get_column(column.name)
         result = normalize_column(raw, column, delivery_date, known_counties)
         typed_columns.append(result.get_column("value").alias(column.name))
-        blocking = column.required or column.name in contract.key
-        blank = raw.is_null() | (raw.str.strip_chars().str.strip_chars("\u3000") == "")
-        problem = result.get_column("problem")
+        problem, note = result.get_column("problem"), result.get_column("note")
         if column.required:
+            blank = raw.is_null() | (raw.str.strip_chars(" \t\r\n\u3000") == "")
             problem = pl.select(
                 pl.when(blank).then(pl.lit(f"必填项「{column.header}」为空")).otherwise(problem)
             ).to_series()
-        issues = lineage.with_columns(
-            pl.lit(column.header).alias("column"), raw.alias("raw_value"), problem.alias("problem")
-        ).filter(pl.col("problem").is_not_null())
-        if blocking:
-            quarantine_parts.append(issues)
-        else:
-            report_parts.append(issues.with_columns(pl.col("problem") + "（已置空）"))
-        notes = lineage.with_columns(
-            pl.lit(column.header).alias("column"), raw.alias("raw_value"), result.get_column("note").alias("problem")
-        ).filter(pl.col("problem").is_not_null())
-        report_parts.append(notes)
+        blocking = column.required or column.name in contract.key
+        for messages, parts, suffix in ((problem, quarantine_parts if blocking else report_parts, "" if blocking else "（已置空）"),
+                                        (note, report_parts, "")):
+            found = messages.is_not_null()
+            if not found.any():
+                continue
+            parts.append(lineage.filter(found).with_columns(
+                pl.lit(column.header).alias("column"), raw.filter(found).alias("raw_value"),
+                (messages.filter(found) + suffix).alias("problem")))
     typed = pl.DataFrame(typed_columns).with_columns(raw_rows.select(IDX, FILE, FILE_SEQ, ROW, EXTRA))
     if typed.height == 0:
         typed = typed.with_columns(raw_rows.select(IDX, FILE, FILE_SEQ, ROW, EXTRA))

@@ -96,7 +96,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     summary = generate(out, truth, counties=args.counties.split(","), households=args.households,
                        start=date.fromisoformat(args.start), end=date.fromisoformat(args.end), seed=args.seed,
                        daily_days=args.daily_days)
-    print(f"wrote {len(summary.delivery_dates)} deliveries to {out} (ground truth in {truth}) in {summary.seconds:.1f} s")
+    print(f"wrote {len(summary.deliveries)} deliveries to {out} (ground truth in {truth}) in {summary.seconds:.1f} s")
     return EXIT_OK
 
 
