@@ -24,6 +24,8 @@ imported by the Dagster definitions.
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import os
 import re
@@ -347,8 +349,12 @@ def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = ()) -> Any:
     return pd.DataFrame(data, copy=False)
 
 
+@functools.cache
 def _new_context() -> Any:
+    """One ephemeral context per process: creating one costs about a second, and each run adds and deletes its own
+    uniquely named datasource and suite, so runs do not see each other."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

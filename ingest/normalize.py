@@ -237,9 +237,36 @@ def parse_date(raw: pl.Series, data_date: date | None = None, *, allow_future: b
 _AMOUNT_RE = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
+_PLAIN_AMOUNT = r"^-?[0-9]{1,15}(?:\.[0-9]{1,6})?$"
+
+
 def parse_amount(raw: pl.Series, *, signed: bool) -> pl.DataFrame:
     """Yuan amounts: '12,345.60', '12345.6元', '¥12345', full-width digits and commas, spaces, '-120.5'.
-    Rounded to 2 decimals. Negative amounts are a problem unless ``signed``."""
+    Rounded to 2 decimals. Negative amounts are a problem unless ``signed``.
+
+    Plain numbers (nearly every row) are cast directly; only the rest go through the cleaning passes."""
+    raw = _utf8(raw)
+    messy = ~raw.str.contains(_PLAIN_AMOUNT).fill_null(True)
+    if messy.all():
+        return _parse_amount_messy(raw, signed=signed)
+    value = raw.cast(pl.Float64, strict=False).round(2)
+    problem = pl.Series("problem", [None] * len(raw), dtype=pl.Utf8)
+    note = pl.Series("note", [None] * len(raw), dtype=pl.Utf8)
+    if messy.any():
+        idx = messy.arg_true()
+        slow = _parse_amount_messy(raw.gather(idx), signed=signed)
+        value = value.scatter(idx, slow.get_column("value"))
+        problem = problem.scatter(idx, slow.get_column("problem"))
+    out = pl.DataFrame({"value": value, "problem": problem, "note": note})
+    if not signed:
+        out = out.with_columns(
+            pl.when(pl.col("value") < 0).then(pl.lit(P_AMOUNT_NEGATIVE)).otherwise(pl.col("problem")).alias("problem"))
+    return out.with_columns(
+        pl.when(pl.col("problem").is_not_null()).then(None)
+        .when(pl.col("value") == 0).then(pl.lit(0.0)).otherwise(pl.col("value")).alias("value"))
+
+
+def _parse_amount_messy(raw: pl.Series, *, signed: bool) -> pl.DataFrame:
     df = _frame(raw)
     s = (
         pl.col(_S)
@@ -391,9 +418,14 @@ def clean_text(raw: pl.Series) -> pl.DataFrame:
     """Free text: control characters (NUL etc.) removed, ASCII and full-width whitespace stripped at both ends.
     No NFKC: names and free text keep their characters. Never a problem."""
     raw = _utf8(raw)
-    df = pl.DataFrame({_RAW: raw})
-    v = _null_if_empty(_strip(pl.col(_RAW).str.replace_all(_CONTROL, "")))
-    return _result(df, v, pl.lit(None, dtype=pl.Utf8))
+    needs_cleaning = raw.str.contains(r"^[\s\u3000]|[\s\u3000]$|" + _CONTROL).fill_null(False)
+    if needs_cleaning.any():
+        idx = needs_cleaning.arg_true()
+        cleaned = pl.select(_strip(pl.lit(raw.gather(idx)).str.replace_all(_CONTROL, ""))).to_series()
+        raw = raw.scatter(idx, cleaned)
+    value = pl.select(_null_if_empty(pl.lit(raw))).to_series()
+    nothing = pl.Series([None] * len(raw), dtype=pl.Utf8)
+    return pl.DataFrame({"value": value, "problem": nothing, "note": nothing})
 
 
 # ---------------------------------------------------------------- dispatcher
@@ -407,7 +439,7 @@ def normalize_column(
     Each distinct raw value is normalised once and the results joined back: codes, dates, yes/no and place names
     repeat millions of times in a roster. ID numbers are (nearly) all distinct, so they go straight through.
     """
-    if column.type == "id" or raw.len() < 1_000:
+    if raw.len() < 1_000 or column.type in ("id", "text", "amount"):  # mostly distinct: a join would cost more
         return _normalize_values(raw, column, data_date, known_counties)
     key = "__distinct"
     raw = raw.cast(pl.Utf8).rename(key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -121,6 +122,20 @@ def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame 
     return frame, [], reports
 
 
+def _read_all(files: list[Path]) -> list[RawFile | UnreadableFile]:
+    """Read the files two at a time: while one is decoded in Python (GB18030), polars parses the other."""
+    def read(path: Path) -> RawFile | UnreadableFile:
+        try:
+            return read_file(path)
+        except UnreadableFile as exc:
+            return exc
+
+    if len(files) < 2:
+        return [read(p) for p in files]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(read, files))
+
+
 def prepare_delivery(
     contract: Contract, files: list[Path], delivery_date: date, known_counties: frozenset[str] | None = None
 ) -> PreparedDelivery:
@@ -129,10 +144,9 @@ def prepare_delivery(
     frames: list[pl.DataFrame] = []
     summaries: list[FileSummary] = []
     rows_read = 0
-    for seq, path in enumerate(files):
-        try:
-            raw = read_file(path)
-        except UnreadableFile as exc:
+    for seq, (path, raw) in enumerate(zip(files, _read_all(files))):
+        if isinstance(raw, UnreadableFile):
+            exc = raw
             quarantine.append({"file": path.name, "row": None, "column": None, "raw_value": None, "problem": str(exc)})
             summaries.append(FileSummary(path.name, "?", 0, rejected=True))
             continue
@@ -147,7 +161,8 @@ def prepare_delivery(
     raw_rows = pl.concat(frames, how="vertical") if frames else _empty_rows(contract)
     typed, row_quarantine, row_reports = _normalise(contract, raw_rows, delivery_date, known_counties)
     quarantined_idx = row_quarantine.get_column(IDX).unique() if row_quarantine.height else pl.Series(IDX, [], pl.Int64)
-    good = typed.filter(~pl.col(IDX).is_in(quarantined_idx.implode()))
+    keep = pl.Series([True] * typed.height).scatter(quarantined_idx, False) if quarantined_idx.len() else None
+    good = typed.filter(keep) if keep is not None else typed
     good, duplicates, superseded, conflict_reports = _resolve_keys(contract, good)
     checked = [ROW_REPORTS[name](good) for name in contract.row_checks if name in ROW_REPORTS]
     out = PreparedDelivery(
@@ -178,8 +193,8 @@ def _normalise(
         result = normalize_column(raw, column, delivery_date, known_counties)
         typed_columns.append(result.get_column("value").alias(column.name))
         problem, note = result.get_column("problem"), result.get_column("note")
-        if column.required:
-            blank = raw.is_null() | (raw.str.strip_chars(" \t\r\n\u3000") == "")
+        if column.required:  # a normaliser gives neither value nor problem for a blank cell
+            blank = result.get_column("value").is_null() & problem.is_null()
             problem = pl.select(
                 pl.when(blank).then(pl.lit(f"必填项「{column.header}」为空")).otherwise(problem)
             ).to_series()
@@ -245,10 +260,14 @@ ROW_REPORTS = {"claim_personal_burden": _claim_personal_burden}
 def _resolve_keys(contract: Contract, good: pl.DataFrame) -> tuple[pl.DataFrame, int, int, pl.DataFrame]:
     """Identical rows count once; rows sharing a key but differing: the later file wins, then the later row."""
     names = contract.names
+    key = list(contract.key)
+    shares_key = good.select(pl.struct(key).is_duplicated()).to_series() if good.height else pl.Series([], dtype=pl.Boolean)
+    if not shares_key.any():  # the usual case: every key once, nothing to compare row by row
+        return good, 0, 0, pl.DataFrame(schema=ISSUE_SCHEMA)
+    clean, good = good.filter(~shares_key), good.filter(shares_key)
     before = good.height
     good = good.sort([FILE_SEQ, ROW]).unique(subset=names, keep="first", maintain_order=True)
     duplicates = before - good.height
-    key = list(contract.key)
     ranked = good.sort([FILE_SEQ, ROW]).with_columns(
         pl.struct(FILE_SEQ, ROW).rank("ordinal", descending=True).over(key).alias("_rank")
     )
@@ -261,4 +280,4 @@ def _resolve_keys(contract: Contract, good: pl.DataFrame) -> tuple[pl.DataFrame,
         pl.lit(None, pl.Utf8).alias("raw_value"),
         pl.format("与 {} 第 {} 行键值（{}）相同但内容不同，以后者为准", pl.col("_win_file"), pl.col("_win_row"), pl.lit(key_text)).alias("problem"),
     )
-    return winners, duplicates, losers.height, conflict_reports
+    return pl.concat([clean, winners], how="vertical"), duplicates, losers.height, conflict_reports

@@ -67,41 +67,36 @@ def read_file(path: Path) -> RawFile:
     return _read_csv(path)
 
 
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    if raw.startswith(UTF8_BOM):
-        return raw[len(UTF8_BOM):].decode("utf-8", errors="strict"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"文件 {name} 既不是 UTF-8 也不是 GB18030/GBK 编码（第 {exc.start} 字节无法解码）") from exc
+def _parse_csv(data: bytes) -> pl.DataFrame:
+    return pl.read_csv(io.BytesIO(data), has_header=False, infer_schema=False, truncate_ragged_lines=True,
+                       raise_if_empty=False, quote_char='"')
 
 
 def _read_csv(path: Path) -> RawFile:
     raw = path.read_bytes()
-    if not raw.strip():
+    if len(raw) < 65536 and not raw.strip():
         raise UnreadableFile(f"文件 {path.name} 是空文件")
     if b"\x00" in raw:
         raise UnreadableFile(f"文件 {path.name} 含有 NUL 字节，不是文本格式的 CSV")
+    has_bom = raw.startswith(UTF8_BOM)
+    data = raw[len(UTF8_BOM):] if has_bom else raw
+    encoding = "utf-8-sig" if has_bom else "utf-8"
     try:
-        text, encoding = _decode(raw, path.name)
-    except UnicodeDecodeError as exc:  # a BOM followed by bytes that are not UTF-8
-        raise UnreadableFile(f"文件 {path.name} 以 UTF-8 BOM 开头但内容不是 UTF-8（第 {exc.start} 字节）") from exc
-    data = text.encode("utf-8") if encoding == "gb18030" else (raw[3:] if encoding == "utf-8-sig" else raw)
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            has_header=False,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-            quote_char='"',
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise UnreadableFile(f"文件 {path.name} 不是可解析的 CSV：{str(exc).splitlines()[0][:200]}") from exc
+        # polars checks UTF-8 itself, which is far cheaper than decoding in Python first
+        frame = _parse_csv(data)
+    except pl.exceptions.PolarsError as first_error:
+        if has_bom or _is_utf8(data):
+            raise UnreadableFile(f"文件 {path.name} 不是可解析的 CSV：{str(first_error).splitlines()[0][:200]}") from first_error
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"文件 {path.name} 既不是 UTF-8 也不是 GB18030/GBK 编码（第 {exc.start} 字节无法解码）") from exc
+        encoding = "gb18030"
+        try:
+            frame = _parse_csv(text.encode("utf-8"))
+        except pl.exceptions.PolarsError as exc:
+            raise UnreadableFile(f"文件 {path.name} 不是可解析的 CSV：{str(exc).splitlines()[0][:200]}") from exc
     if frame.height == 0:
         raise UnreadableFile(f"文件 {path.name} 没有表头行")
     headers = [("" if v is None else str(v)) for v in frame.row(0)]
@@ -109,6 +104,14 @@ def _read_csv(path: Path) -> RawFile:
     body.columns = [f"c{i}" for i in range(len(headers))]
     body = body.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     return RawFile(path=path, encoding=encoding, headers=headers, frame=body)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _cell_text(value, numeric_as_excel: bool) -> str | None:

@@ -125,17 +125,19 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         columns = ", ".join(f"s.{q(n)}" for n in contract.names)
         staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
         con.register("staged_rows", staged.to_arrow())
-        params = [day] if join else []
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, "
-            f"s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, {county} AS county_code FROM staged_rows s {join}",
-            [day] + params,
-        )
-        con.unregister("staged_rows")
+        params = [day] + ([day] if join else [])
+        select = (f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
+                  f"{county} AS county_code FROM staged_rows s {join}")
         resent = 0
-        if contract.kind == "increment":
+        if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, insert
+            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
             resent = _drop_resent(con, contract, day)
-        con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
+            con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
+        else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
+            con.execute(f"INSERT INTO {feed} {select}", params)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
+                        "WHERE _delivery_date = ?", [day])
+        con.unregister("staged_rows")
         stored = con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
         _report_unplaced(con, contract, day)
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
