@@ -122,62 +122,73 @@ def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame 
     return frame, [], reports
 
 
-def _read_all(files: list[Path]) -> list[RawFile | UnreadableFile]:
-    """Read the files two at a time: while one is decoded in Python (GB18030), polars parses the other."""
-    def read(path: Path) -> RawFile | UnreadableFile:
-        try:
-            return read_file(path)
-        except UnreadableFile as exc:
-            return exc
+def _read_or_error(path: Path) -> RawFile | UnreadableFile:
+    try:
+        return read_file(path)
+    except UnreadableFile as exc:
+        return exc
 
-    if len(files) < 2:
-        return [read(p) for p in files]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(read, files))
+
+def _read_ahead(files: list[Path]):
+    """Yield (path, RawFile | UnreadableFile), reading the next file while the current one is normalised: one
+    file's raw text in memory at a time, and polars' parsing overlaps Python's GB18030 decoding."""
+    if not files:
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_read_or_error, files[0])
+        for i, path in enumerate(files):
+            raw = pending.result()
+            if i + 1 < len(files):
+                pending = pool.submit(_read_or_error, files[i + 1])
+            yield path, raw
 
 
 def prepare_delivery(
     contract: Contract, files: list[Path], delivery_date: date, known_counties: frozenset[str] | None = None
 ) -> PreparedDelivery:
-    quarantine: list[dict] = []
+    file_issues: list[dict] = []
     reports: list[dict] = []
-    frames: list[pl.DataFrame] = []
+    good_parts, quarantine_parts, report_parts = [], [], []
     summaries: list[FileSummary] = []
-    rows_read = 0
-    for seq, (path, raw) in enumerate(zip(files, _read_all(files))):
+    rows_read = quarantined_rows = 0
+    for seq, (path, raw) in enumerate(_read_ahead(files)):
         if isinstance(raw, UnreadableFile):
-            exc = raw
-            quarantine.append({"file": path.name, "row": None, "column": None, "raw_value": None, "problem": str(exc)})
+            file_issues.append({"file": path.name, "row": None, "column": None, "raw_value": None, "problem": str(raw)})
             summaries.append(FileSummary(path.name, "?", 0, rejected=True))
             continue
         rows_read += raw.frame.height
         frame, q, r = _map_file(contract, raw, seq)
-        quarantine += q
+        file_issues += q
         reports += r
         summaries.append(FileSummary(path.name, raw.encoding, raw.frame.height, rejected=frame is None))
-        if frame is not None:
-            frames.append(frame)
-    file_quarantined = sum(s.rows for s in summaries if s.rejected)
-    raw_rows = pl.concat(frames, how="vertical") if frames else _empty_rows(contract)
-    typed, row_quarantine, row_reports = _normalise(contract, raw_rows, delivery_date, known_counties)
-    quarantined_idx = row_quarantine.get_column(IDX).unique() if row_quarantine.height else pl.Series(IDX, [], pl.Int64)
-    keep = pl.Series([True] * typed.height).scatter(quarantined_idx, False) if quarantined_idx.len() else None
-    good = typed.filter(keep) if keep is not None else typed
+        del raw
+        if frame is None:
+            quarantined_rows += summaries[-1].rows
+            continue
+        typed, row_quarantine, row_reports = _normalise(contract, frame, delivery_date, known_counties)
+        del frame
+        bad = row_quarantine.get_column(IDX).unique()
+        quarantined_rows += bad.len()
+        good_parts.append((typed.filter(pl.Series([True] * typed.height).scatter(bad, False)) if bad.len() else typed)
+                          .drop(IDX))
+        quarantine_parts.append(row_quarantine.drop(IDX))
+        report_parts.append(row_reports.drop(IDX))
+    good = pl.concat(good_parts, how="vertical") if good_parts else _normalise(
+        contract, _empty_rows(contract), delivery_date, known_counties)[0].drop(IDX)
     good, duplicates, superseded, conflict_reports = _resolve_keys(contract, good)
     checked = [ROW_REPORTS[name](good) for name in contract.row_checks if name in ROW_REPORTS]
-    out = PreparedDelivery(
+    return PreparedDelivery(
         contract=contract,
         delivery_date=delivery_date,
-        rows=good.drop(IDX),
-        quarantine=pl.concat([_issues(quarantine), row_quarantine.drop(IDX)], how="vertical"),
-        reports=pl.concat([_issues(reports), row_reports.drop(IDX), conflict_reports, *checked], how="vertical"),
+        rows=good,
+        quarantine=pl.concat([_issues(file_issues), *quarantine_parts], how="vertical"),
+        reports=pl.concat([_issues(reports), *report_parts, conflict_reports, *checked], how="vertical"),
         files=summaries,
         rows_read=rows_read,
         duplicates=duplicates,
         superseded=superseded,
-        quarantined_rows=file_quarantined + quarantined_idx.len(),
+        quarantined_rows=quarantined_rows,
     )
-    return out
 
 
 def _normalise(
