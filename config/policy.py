@@ -147,12 +147,27 @@ class RiskLevels:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    horizon_days: int
+    training_months: int
+    validation_months: int
+    min_positive_labels: int
+    max_training_rows: int
+    calibration: str  # sigmoid / isotonic
+    promote_min_auc: float
+    explain_min_probability: float
+    top_features: int
+    drift_psi_warn: float
+
+
+@dataclass(frozen=True)
 class Workflow:
     pending_visit_working_days: int
     review_anomaly_working_days: int
     publication_min_days: int
     total_working_days: int
     declined_cooldown_days: int
+    elimination_retry_days: int
     green_channel_risk_types: tuple[str, ...]
     holidays: frozenset[date]
     makeup_working_days: frozenset[date]
@@ -173,6 +188,7 @@ class Policy:
     elimination_min_monitored_months: int
     elimination_no_rule_days: int
     model_horizon_days: int
+    model: ModelSettings
     raw: Mapping[str, Any] = field(repr=False)
 
     def __getitem__(self, section: str) -> Any:
@@ -321,7 +337,7 @@ def _parse(path: Path, data: dict) -> Policy:
     workflow = Workflow(
         **{name: _int(f"workflow.{name}", wf.get(name), minimum=1) for name in (
             "pending_visit_working_days", "review_anomaly_working_days", "publication_min_days", "total_working_days",
-            "declined_cooldown_days")},
+            "declined_cooldown_days", "elimination_retry_days")},
         green_channel_risk_types=tuple(_risk_type(f"workflow.green_channel_risk_types[{i}]", t, risk_types)
                                        for i, t in enumerate(green)),
         holidays=dates("holidays"),
@@ -344,8 +360,34 @@ def _parse(path: Path, data: dict) -> Policy:
                                               elimination.get("min_monitored_months"), minimum=1),
         elimination_no_rule_days=_int("elimination.no_rule_days", elimination.get("no_rule_days"), minimum=1),
         model_horizon_days=_int("model.horizon_days", model.get("horizon_days"), minimum=1),
+        model=_model_settings(model),
         raw=MappingProxyType(data),
     )
+
+
+def _model_settings(model: dict) -> ModelSettings:
+    def opt(name: str, default: Any) -> Any:
+        return model.get(name, default)
+
+    calibration = opt("calibration", "sigmoid")
+    if calibration not in ("sigmoid", "isotonic"):
+        raise _fail("model.calibration", "sigmoid or isotonic", calibration)
+    settings = ModelSettings(
+        horizon_days=_int("model.horizon_days", model.get("horizon_days"), minimum=1),
+        training_months=_int("model.training_months", opt("training_months", 12), minimum=2),
+        validation_months=_int("model.validation_months", opt("validation_months", 3), minimum=1),
+        min_positive_labels=_int("model.min_positive_labels", opt("min_positive_labels", 20), minimum=1),
+        max_training_rows=_int("model.max_training_rows", opt("max_training_rows", 150000), minimum=1000),
+        calibration=calibration,
+        promote_min_auc=_fraction("model.promote_min_auc", opt("promote_min_auc", 0.6)),
+        explain_min_probability=_fraction("model.explain_min_probability", opt("explain_min_probability", 0.1)),
+        top_features=_int("model.top_features", opt("top_features", 3), minimum=1),
+        drift_psi_warn=_number("model.drift_psi_warn", opt("drift_psi_warn", 0.25)),
+    )
+    if settings.validation_months >= settings.training_months:
+        raise _fail("model.validation_months", f"< training_months ({settings.training_months})",
+                    settings.validation_months)
+    return settings
 
 
 def policy_path() -> Path:

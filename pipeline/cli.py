@@ -13,7 +13,8 @@ from config import DEMO_COUNTY
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
 DEMO_END = date(2026, 11, 20)
 DEMO_MONTHS = 12
-DEMO_HOUSEHOLDS = 25_000
+DEMO_HOUSEHOLDS = 5_000
+DEMO_LOOP_DAYS = 30  # the closed-loop period at the end of the demo window
 DEMO_SEED = 20261120
 
 EXIT_OK, EXIT_FAILED, EXIT_HELD = 0, 1, 2
@@ -112,21 +113,33 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate the demo county if absent, then run every delivery in order; over the last ``DEMO_LOOP_DAYS`` days a
+    simulated field team answers each day's visit tasks, publications and decisions (a closed loop)."""
     from generator import generate
     from pipeline.settings import settings
+    from workflow.simulator import prepare_closed_loop, simulate_after_run
 
     _prepare_environment()
     s = settings()
+    truth = s.landing_dir.parent / "ground_truth"
+    loop_start = DEMO_END - timedelta(days=DEMO_LOOP_DAYS - 1)
     if not s.landing_dir.exists() or not any(s.landing_dir.iterdir()):
         start = DEMO_END - timedelta(days=round(DEMO_MONTHS * 30.44))
         print(f"generating the demo county {DEMO_COUNTY} ({args.households:,} households, {start} .. {DEMO_END}) into {s.landing_dir}")
-        generate(s.landing_dir, s.landing_dir.parent / "ground_truth", counties=[DEMO_COUNTY], households=args.households,
-                 start=start, end=DEMO_END, seed=DEMO_SEED)
-    days = pending_dates()
-    print(f"running {len(days)} pending delivery date(s)")
-    status = run_many(days)
-    print(f"warehouse: {s.warehouse}\nDagster instance: {s.dagster_home} (open the UI with: dagster dev)")
-    return EXIT_FAILED if status == EXIT_FAILED else EXIT_OK
+        summary = generate(s.landing_dir, truth, counties=[DEMO_COUNTY], households=args.households, start=start,
+                           end=DEMO_END, seed=DEMO_SEED, daily_days=DEMO_LOOP_DAYS)
+        prepare_closed_loop(s.landing_dir, [d for d in summary.deliveries if d >= loop_start])
+    worst = EXIT_OK
+    while days := pending_dates():  # the simulator adds the next day's folder after each run
+        day = days[0]
+        status = run_date(day)
+        if status == EXIT_FAILED:
+            return EXIT_FAILED
+        worst = max(worst, status)
+        if loop_start <= day < DEMO_END:
+            simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
+    print(f"warehouse: {s.warehouse}\nDagster instance: {s.dagster_home} (open the UI with: make ui)")
+    return EXIT_OK
 
 
 def cmd_accept(args: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
     from pipeline.definitions import defs
 
     assert defs.resolve_job_def("daily_job") is not None
-    assert {s.name for s in defs.schedules} == {"daily_schedule"}
+    assert {s.name for s in defs.schedules} == {"daily_schedule", "weekly_training_schedule"}
     assert {s.name for s in defs.sensors} == {"new_delivery_sensor"}
     days = delivery_dates(small_landing)[:2]
     for day in days:

@@ -1,0 +1,135 @@
+"""Risk model assets (issue 4): thin Dagster wrappers around ``models``.
+
+- ``scoring/household_scores`` (daily, partitioned, group "scoring"): every household's probability, level 高/中/低,
+  model warnings within the villages' weekly capacity, reasons in Chinese; a WARN check compares today's features
+  with the training data (PSI) and names the features that moved.
+- ``scoring/risk_model`` (unpartitioned, group "model_training"): trains, evaluates against the rules, stores a
+  versioned skops artifact with its card, and promotes it only when it passes; run weekly by
+  ``weekly_training_schedule`` or on demand (``training_job``), never by the daily job.
+No household id or ID number reaches metadata: only counts, metrics and feature names.
+"""
+
+from datetime import date
+
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey,
+                     AssetSelection, MaterializeResult, MetadataValue, RunRequest, ScheduleEvaluationContext,
+                     TableColumn, TableSchema, asset, asset_check, define_asset_job, in_process_executor, schedule)
+
+from assets.constants import DELIVERY_PARTITIONS, OWNER
+from config.policy import load_policy
+from pipeline.resources import WarehouseResource
+from pipeline.settings import settings
+
+SCORING_GROUP = "scoring"
+TRAINING_GROUP = "model_training"
+SCORES_KEY = AssetKey(["scoring", "household_scores"])
+MODEL_KEY = AssetKey(["scoring", "risk_model"])
+_INDICATORS = AssetKey(["crosscheck", "household_indicators"])
+_RULE_HITS = AssetKey(["crosscheck", "rule_hits"])
+
+
+def _md(rows: list, headers: list[str]) -> str:
+    if not rows:
+        return "无"
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+@asset(key=SCORES_KEY, deps=[_INDICATORS, _RULE_HITS], group_name=SCORING_GROUP, kinds={"duckdb", "scikitlearn"},
+       owners=[OWNER], partitions_def=DELIVERY_PARTITIONS,
+       description="风险评分：每户一个模型概率（无启用模型时为空）；风险等级 高/中/低 按政策文件由规则严重程度和概率共同决定；"
+                   "无规则命中但概率较高的家庭成为「模型预警」候选，每村每周不超过走访上限；每个评分列出主要贡献特征（中文）。"
+                   "Table `household_scores`.")
+def household_scores(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    from models.artifacts import load_promoted
+    from models.scoring import score_households
+
+    day = date.fromisoformat(context.partition_key)
+    policy = load_policy()
+    loaded = load_promoted(settings().model_dir)
+    with warehouse.get_connection() as con:
+        rows = score_households(con, day, policy, loaded=loaded)
+        levels = con.execute("""SELECT county_code, risk_level, count(*), count(*) FILTER (WHERE NOT monitored),
+                                       count(*) FILTER (WHERE model_warning)
+                                FROM household_scores WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2""",
+                             [day]).fetchall()
+        warnings = con.execute("SELECT count(*) FROM household_scores WHERE as_of_date = ? AND model_warning",
+                               [day]).fetchall()[0][0]
+        schema = TableSchema(columns=[TableColumn(r[0], r[1].lower()) for r in
+                                      con.execute("DESCRIBE household_scores").fetchall()])
+    metadata = {"dagster/row_count": rows, "dagster/column_schema": schema, "model_warnings": warnings,
+                "model_version": loaded.version if loaded else "无（仅规则）",
+                "levels": MetadataValue.md(_md(levels, ["县", "风险等级", "户数", "非监测户", "模型预警"]))}
+    if loaded is None:
+        context.log.warning("没有已启用的模型：风险等级仅由规则决定，概率为空")
+    return MaterializeResult(metadata=metadata)
+
+
+@asset_check(asset=SCORES_KEY, name="feature_drift", blocking=False, partitions_def=DELIVERY_PARTITIONS,
+             description="特征漂移（WARN）：今天的特征分布与模型训练数据比较（PSI），列出变化超过政策文件阈值的特征。")
+def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    from models.drift import drift_report
+
+    day = date.fromisoformat(context.partition_key)
+    with warehouse.get_connection() as con:
+        report = drift_report(con, day, load_policy(), settings().model_dir)
+    return AssetCheckResult(passed=not report["moved"], severity=AssetCheckSeverity.WARN,
+                            metadata={"model_version": report["version"] or "无", "moved": ", ".join(report["moved"]) or "无",
+                                      "psi": MetadataValue.md(_md(report["table"], ["特征", "PSI"]))})
+
+
+@asset(key=MODEL_KEY, deps=[_INDICATORS, _RULE_HITS], group_name=TRAINING_GROUP, kinds={"scikitlearn"},
+       owners=[OWNER],
+       description="风险模型训练（每周或按需）：月末时点特征、90 天内确认纳入为标签（已监测户不参与），按时间切分选择逻辑回归或"
+                   "直方图梯度提升并校准；与仅规则在同等走访量下比较，不优于规则的模型不启用。产物：skops 模型 + 模型卡。")
+def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    from models.training import train
+
+    with warehouse.get_connection() as con:
+        result = train(con, load_policy(), settings().model_dir)
+    context.log.info(result.message)
+    metadata = {"status": result.status, "message": result.message, "seconds": round(result.seconds, 1)}
+    card = result.card
+    if card:
+        val = card["validation"]
+        work = val["workload"]
+        metadata |= {"version": result.version, "model_type": card["model_type"],
+                     "roc_auc": val["model"]["roc_auc"], "pr_auc": val["model"]["pr_auc"],
+                     "rules_roc_auc": val["rules"]["roc_auc"], "rules_pr_auc": val["rules"]["pr_auc"],
+                     "recall_model_equal_workload": work["model_equal_workload"]["recall"],
+                     "recall_rules_alone": work["rules_alone"]["recall"],
+                     "beats_rules_at_equal_workload": card["gate"]["beats_rules_at_equal_workload"],
+                     "promoted": card["gate"]["promoted"], "data_fingerprint": card["data_fingerprint"],
+                     "code_version": card["code_version"], "training_dates": ", ".join(card["training_dates"]),
+                     "validation_dates": ", ".join(card["validation_dates"]),
+                     "card": MetadataValue.md((settings().model_dir / result.version / "card.md").read_text(encoding="utf-8"))}
+    return MaterializeResult(metadata=metadata)
+
+
+@asset_check(asset=MODEL_KEY, name="model_promoted", blocking=False,
+             description="本次训练的模型是否通过检查并启用（验证窗口 ROC-AUC 达标且同等走访量下召回率不低于规则）。")
+def model_promoted(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    from models.artifacts import promoted_version
+
+    pointer = promoted_version(settings().model_dir)
+    event = context.instance.get_latest_materialization_event(MODEL_KEY)
+    status = event.asset_materialization.metadata.get("status").value if event and event.asset_materialization else None
+    return AssetCheckResult(passed=status == "promoted", severity=AssetCheckSeverity.WARN,
+                            metadata={"last_training": status or "无", "promoted_model": (pointer or {}).get("version", "无")})
+
+
+TRAINING_JOB_NAME = "training_job"
+training_job = define_asset_job(TRAINING_JOB_NAME, selection=AssetSelection.assets(MODEL_KEY),
+                                executor_def=in_process_executor,
+                                description="训练风险模型（每周一次或按需），通过检查才启用。")
+
+
+@schedule(job=training_job, cron_schedule="0 3 * * 1", execution_timezone="Asia/Shanghai",
+          description="每周一凌晨重新训练风险模型（每日任务只评分，不训练）。")
+def weekly_training_schedule(context: ScheduleEvaluationContext):
+    return RunRequest(run_key=f"training-{context.scheduled_execution_time:%Y%m%d}")
+
+
+scoring_assets = [household_scores, risk_model]
+scoring_checks = [feature_drift, model_promoted]

@@ -1,0 +1,61 @@
+"""Workflow assets (issue 5): a thin Dagster wrapper around ``workflow``, partitioned by delivery date.
+
+One asset, ``workflow/case_ledger``: opens and moves the day's cases and writes every ledger table (cases,
+case_events, visit_tasks, publication_batches/members/outcomes, workflow_issues, elimination_candidates,
+case_status_daily) in one transaction. Re-running a date gives the same ledger; running an earlier date than the
+newest processed one recomputes forward (the metadata lists the dates recomputed). Metadata shows counts by state,
+township and issue kind only: no ID number, no name.
+"""
+
+from datetime import date
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from assets.constants import DELIVERY_PARTITIONS, OWNER
+from assets.crosscheck import CROSSCHECK_KEYS, _markdown, _schema
+from config.policy import load_policy
+from pipeline.resources import WarehouseResource
+from workflow import run_workflow
+from workflow.states import state_table_markdown
+
+WORKFLOW_GROUP = "workflow"
+WORKFLOW_KEYS = {"case_ledger": AssetKey(["workflow", "case_ledger"])}
+SCORES_KEY = AssetKey(["scoring", "household_scores"])  # built by assets.scoring; read through the table only
+
+
+@asset(key=WORKFLOW_KEYS["case_ledger"], group_name=WORKFLOW_GROUP, kinds={"duckdb", "python"}, owners=[OWNER],
+       partitions_def=DELIVERY_PARTITIONS,
+       deps=[CROSSCHECK_KEYS["household_indicators"], CROSSCHECK_KEYS["rule_hits"], SCORES_KEY],
+       description="动态管理案件台账：部门预警、模型预警、农户申请和干部排查立案（每户仅一个进行中的案件）；走访任务（工作日时限）、"
+                   "自动比对（排除情形、走访与部门数据矛盾）、村级公示批次、公示结果、县级决定、绿色通道、不予纳入冷却期、风险消除候选。"
+                   "不符合案件状态的事件列入 workflow_issues，不予处理。Tables: cases, case_events (append-only), visit_tasks, "
+                   "publication_batches, publication_members, publication_outcomes, workflow_issues, elimination_candidates, "
+                   "case_status_daily.")
+def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    day = date.fromisoformat(context.partition_key)
+    with warehouse.get_connection() as con:
+        result = run_workflow(con, day, load_policy())
+        by_state = _markdown(con, """SELECT case_status, count(*), count(*) FILTER (WHERE overdue)
+                                     FROM case_status_daily WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""", [day],
+                             ["案件状态", "案件数", "逾期"])
+        by_township = _markdown(con, """SELECT county_code, township, case_status, count(*) FROM case_status_daily
+                                        WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2, 3""", [day],
+                                ["县", "乡镇", "案件状态", "案件数"])
+        issues = _markdown(con, """SELECT kind, count(*) FROM workflow_issues WHERE processed_date = ?
+                                   GROUP BY 1 ORDER BY 2 DESC, 1""", [day], ["未处理事件", "条数"])
+        counts = con.execute("""SELECT (SELECT count(*) FROM visit_task_status WHERE status = '待走访'),
+                                       (SELECT count(*) FROM publication_batches WHERE processed_date = ?),
+                                       (SELECT count(*) FROM elimination_candidates WHERE as_of_date = ?),
+                                       (SELECT count(*) FROM case_status_daily WHERE as_of_date = ? AND overdue)""",
+                             [day, day, day]).fetchall()[0]
+        rows, schema = con.execute("SELECT count(*) FROM case_events").fetchall()[0][0], _schema(con, "case_events")
+    return MaterializeResult(metadata={
+        "dagster/row_count": rows, "dagster/column_schema": schema,
+        "events_today": result.events, "cases_opened_today": result.cases_opened, "issues_today": result.issues,
+        "open_visit_tasks": counts[0], "publication_batches_today": counts[1], "elimination_candidates": counts[2],
+        "overdue_cases": counts[3], "recomputed_dates": ", ".join(d.isoformat() for d in result.recomputed),
+        "cases_by_state": MetadataValue.md(by_state), "cases_by_township": MetadataValue.md(by_township),
+        "issues_by_kind": MetadataValue.md(issues), "state_table": MetadataValue.md(state_table_markdown())})
+
+
+workflow_assets = [case_ledger]

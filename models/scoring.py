@@ -1,0 +1,195 @@
+"""Score every household of one delivery date: probability, risk level 高/中/低, model warnings, reasons in Chinese.
+
+    n = score_households(con, day, policy, model_dir)     # table household_scores, rewritten for ``day``
+
+One DuckDB query gives the features and the day's rule hits per household; the promoted model (if any) scores the
+numpy matrix; levels follow the policy (高: any 高 rule or p ≥ high; 中: any rule or p ≥ medium; else 低). A model
+warning (模型预警) is a household not monitored, with no rule hit and p ≥ the warning threshold, within its village's
+weekly capacity (ISO week of ``day``; households already warned earlier that week keep their place, new ones fill the
+rest by highest probability). With no promoted model: probability NULL, levels from the rules, no model warnings.
+Contributing features: the drop in probability when one feature is set to its training median (households with
+p ≥ explain_min_probability only); the phrases come from models.features.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from config.policy import Policy, load_policy
+from models.artifacts import LoadedModel, load_promoted
+from models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
+from models.training import predict
+
+SCORES_DDL = """CREATE TABLE IF NOT EXISTS household_scores (
+    as_of_date DATE NOT NULL, county_code VARCHAR, township VARCHAR, village_code VARCHAR,
+    household_id VARCHAR NOT NULL, household_type VARCHAR, monitored BOOLEAN, probability DOUBLE,
+    risk_level VARCHAR NOT NULL, rule_codes VARCHAR NOT NULL, risk_types VARCHAR NOT NULL, severity_max VARCHAR,
+    model_warning BOOLEAN NOT NULL, explanation_zh VARCHAR NOT NULL, top_features_zh VARCHAR NOT NULL,
+    model_version VARCHAR)"""
+COLUMNS = ("as_of_date", "county_code", "township", "village_code", "household_id", "household_type", "monitored",
+           "probability", "risk_level", "rule_codes", "risk_types", "severity_max", "model_warning", "explanation_zh",
+           "top_features_zh", "model_version")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCORES_DDL).fetchall()
+
+
+def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.DataFrame:
+    return con.sql(f"""
+        WITH r AS (
+            SELECT household_id, string_agg(rule_code, ';' ORDER BY rule_code) AS rule_codes,
+                   string_agg(DISTINCT risk_type, ';' ORDER BY risk_type) AS risk_types,
+                   CASE WHEN bool_or(severity = '高') THEN '高' ELSE '中' END AS severity_max,
+                   string_agg(explanation_zh, '；' ORDER BY CASE WHEN severity = '高' THEN 0 ELSE 1 END, rule_code)
+                       AS explanation_zh
+            FROM rule_hits WHERE as_of_date = $d GROUP BY household_id)
+        SELECT h.as_of_date, h.county_code, h.township, h.village_code, h.household_id, h.household_type,
+               coalesce(h.monitored, false) AS monitored, {feature_select()},
+               coalesce(r.rule_codes, '') AS rule_codes, coalesce(r.risk_types, '') AS risk_types, r.severity_max,
+               coalesce(r.explanation_zh, '') AS explanation_zh
+        FROM household_indicators h LEFT JOIN r USING (household_id) WHERE h.as_of_date = $d""",
+                   params={"d": day, "line": policy.monitoring_line(day.year)}).pl()
+
+
+def contributions(model, X: np.ndarray, reference: np.ndarray, base: np.ndarray | None = None,
+                  negative_weight: float = 1.0) -> np.ndarray:
+    """(rows × features): p(x) − p(x with feature j set to the training median); positive raises the risk."""
+    n, k = X.shape
+    if n == 0:
+        return np.zeros((0, k))
+    base = predict(model, X, negative_weight) if base is None else base
+    out = np.empty((n, k))
+    chunk = max(1, 400_000 // k)
+    for start in range(0, n, chunk):
+        part = X[start:start + chunk]
+        stacked = np.repeat(part[None, :, :], k, axis=0)  # k × m × k
+        for j in range(k):
+            stacked[j, :, j] = reference[j]
+        p = predict(model, stacked.reshape(-1, k), negative_weight).reshape(k, -1).T
+        out[start:start + chunk] = base[start:start + chunk, None] - p
+    return out
+
+
+def describe(X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int) -> tuple[list[str], list[list[str]]]:
+    """Per row: the Chinese phrases of its main contributing features, and their feature names."""
+    order = np.argsort(-contrib, axis=1)[:, :top]
+    phrases, names = [], []
+    for i in range(X.shape[0]):
+        row_p, row_n = [], []
+        for j in order[i]:
+            if contrib[i, j] <= 0.001:
+                break
+            f = FEATURES[j]
+            x = X[i, j]
+            row_p.append(f"缺少数据：{f.label_zh}" if np.isnan(x) else (f.high_zh if x > reference[j] else f.low_zh))
+            row_n.append(f.name)
+        phrases.append("、".join(row_p))
+        names.append(row_n)
+    return phrases, names
+
+
+def _model_warnings(con, frame: pl.DataFrame, p: np.ndarray, day: date, policy: Policy) -> np.ndarray:
+    levels = policy.risk_levels
+    eligible = (~frame["monitored"].to_numpy()) & (frame["rule_codes"].to_numpy() == "") & (p >= levels.model_warning_probability)
+    if not eligible.any():
+        return eligible
+    week_start = day - timedelta(days=day.weekday())
+    prior = con.sql("""SELECT DISTINCT village_code, household_id FROM household_scores
+                       WHERE as_of_date >= $w AND as_of_date < $d AND model_warning""",
+                    params={"w": week_start, "d": day}).pl()
+    used = prior.group_by("village_code").agg(pl.len().alias("used"))
+    f = (frame.select("village_code", "household_id").with_row_index("_i").with_columns(pl.Series("p", p))
+         .filter(pl.Series(eligible))
+         .join(prior.with_columns(pl.lit(True).alias("prior")), on=["village_code", "household_id"], how="left")
+         .join(used, on="village_code", how="left")
+         .with_columns(pl.col("prior").fill_null(False), pl.col("used").fill_null(0))
+         .sort(["prior", "p"], descending=True)
+         .with_columns(pl.int_range(pl.len()).over(["village_code", "prior"]).alias("_rank")))
+    keep = f.filter(pl.col("prior") | (pl.col("_rank") < (levels.model_capacity_per_village_per_week - pl.col("used"))))
+    out = np.zeros(frame.height, dtype=bool)
+    out[keep["_i"].to_numpy()] = True
+    return out
+
+
+def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: LoadedModel | None) -> pl.DataFrame:
+    levels, settings = policy.risk_levels, policy.model
+    n = frame.height
+    severity = frame["severity_max"].fill_null("").to_numpy()
+    ruled = frame["rule_codes"].to_numpy() != ""
+    top_zh = np.full(n, "", dtype=object)
+    explanation = frame["explanation_zh"].to_numpy().astype(object)
+    rule_codes = frame["rule_codes"].to_numpy().astype(object)
+    risk_types = frame["risk_types"].to_numpy().astype(object)
+    if loaded is None:
+        p = np.full(n, np.nan)
+        warn = np.zeros(n, dtype=bool)
+    else:
+        X = matrix(frame)
+        weight = float(loaded.card.get("negative_weight", 1.0))
+        p = predict(loaded.model, X, weight)
+        reference = np.asarray(loaded.card["reference"]["median"], float)
+        explain = np.flatnonzero(p >= settings.explain_min_probability)
+        phrases, names = describe(X[explain], contributions(loaded.model, X[explain], reference, p[explain], weight),
+                                  reference, settings.top_features)
+        top_zh[explain] = phrases
+        warn = _model_warnings(con, frame, p, day, policy)
+        where = {int(i): k for k, i in enumerate(explain)}
+        for i in np.flatnonzero(warn):
+            k = where.get(int(i))
+            reasons = phrases[k] if k is not None and phrases[k] else "多项指标综合"
+            explanation[i] = f"模型预警：{reasons}（概率 {p[i]:.2f}）"
+            rule_codes[i] = "MODEL"
+            types = [] if k is None else sorted({FEATURE_RISK_TYPES.get(f, "其他") for f in names[k]})
+            risk_types[i] = ";".join(types) or "其他"
+    pv = np.nan_to_num(p, nan=-1.0)
+    level = np.where((severity == "高") | (pv >= levels.high_probability), "高",
+                     np.where(ruled | (pv >= levels.medium_probability), "中", "低"))
+    return frame.select("as_of_date", "county_code", "township", "village_code", "household_id", "household_type",
+                        "monitored").with_columns(
+        pl.Series("probability", p, dtype=pl.Float64).fill_nan(None), pl.Series("risk_level", level, dtype=pl.String),
+        pl.Series("rule_codes", rule_codes.tolist(), dtype=pl.String),
+        pl.Series("risk_types", risk_types.tolist(), dtype=pl.String), frame["severity_max"],
+        pl.Series("model_warning", warn), pl.Series("explanation_zh", explanation.tolist(), dtype=pl.String),
+        pl.Series("top_features_zh", top_zh.tolist(), dtype=pl.String),
+        pl.lit(loaded.version if loaded else None, dtype=pl.String).alias("model_version"))
+
+
+def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None,
+                     model_dir: Path | str | None = None, *, loaded: LoadedModel | None = None) -> int:
+    """Rewrite household_scores for ``day``; returns the rows written. A tampered promoted model raises ArtifactError."""
+    from pipeline.settings import settings
+
+    policy = policy or load_policy()
+    ensure_schema(con)
+    if loaded is None:
+        loaded = load_promoted(Path(model_dir) if model_dir else settings().model_dir)
+    frame = _inputs(con, day, policy)
+    scores = score_frame(con, frame, day, policy, loaded)
+    con.register("md_scores", scores.select(COLUMNS).to_arrow())
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM household_scores WHERE as_of_date = ?", [day]).fetchall()
+        con.execute(f"INSERT INTO household_scores SELECT {', '.join(COLUMNS)} FROM md_scores").fetchall()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("md_scores")
+    return scores.height
+
+
+def feature_matrix(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, unmonitored_only: bool = True) -> np.ndarray:
+    """Today's features (for the drift check), households not monitored by default (as in training)."""
+    from models.dataset import feature_frame
+
+    return matrix(feature_frame(con, day, policy, unmonitored_only=unmonitored_only))
+
+
+__all__ = ["score_households", "ensure_schema", "COLUMNS", "SCORES_DDL", "FEATURE_NAMES", "feature_matrix"]

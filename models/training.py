@@ -1,0 +1,177 @@
+"""Train, choose, calibrate, gate and store the risk model.
+
+    result = train(con, policy, model_dir)               # truth=<generator truth dir> adds the honest evaluation
+
+1. training set from month-end feature dates (models.dataset), split by time: the newest ``validation_months``
+   dates validate, the earlier ones train;
+2. two candidates, each calibrated (CalibratedClassifierCV, sigmoid or isotonic, on the training window):
+   logistic regression with balanced class weights, and histogram gradient boosting (log-loss, no class weights:
+   they force weighted binning, several times slower, for no gain in ranking); above ``max_training_rows`` every
+   positive is kept and negatives are sampled, and ``prior_shift`` restores the population's base rate;
+3. the candidate with the higher validation PR-AUC is chosen, refitted on every labelled date, and stored;
+4. it is promoted only if its validation ROC-AUC reaches ``promote_min_auc`` and its recall at the rules' workload
+   is at least the rules' (a model worse than the rules is kept on disk but not promoted).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from config.policy import Policy
+from models import artifacts, evaluation
+from models.card import render_card, render_calibration_svg
+from models.dataset import TrainingSet, build_training_set
+from models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
+
+
+@dataclass
+class TrainingResult:
+    status: str  # promoted / not_promoted / skipped
+    message: str
+    version: str | None = None
+    chosen: str | None = None
+    card: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def candidates(calibration: str, seed: int = 0) -> dict:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    logistic = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler()),
+                         ("model", LogisticRegression(class_weight="balanced", C=0.5, max_iter=1000))])
+    boosting = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40,
+                                              l2_regularization=1.0, early_stopping=False,
+                                              random_state=seed)
+    return {name: CalibratedClassifierCV(est, method=calibration, cv=3, ensemble=False)
+            for name, est in (("logistic_regression", logistic), ("hist_gradient_boosting", boosting))}
+
+
+def _sample(X: np.ndarray, y: np.ndarray, limit: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    """Keep every positive and a random share of negatives when above ``limit`` rows; returns the negative weight."""
+    if len(y) <= limit:
+        return X, y, 1.0
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    keep_neg = rng.choice(neg, size=max(limit - pos.size, 1), replace=False)
+    idx = np.sort(np.concatenate([pos, keep_neg]))
+    return X[idx], y[idx], neg.size / keep_neg.size
+
+
+def _fit(model, X, y):
+    """Fit on one OpenMP thread for small sets (thread start-up costs more than it saves there, worse on a busy
+    machine). No sample weights: weighted binning makes the boosting model several times slower; a negative
+    subsample is corrected afterwards by ``prior_shift``."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1 if len(y) < 200_000 else None, user_api="openmp"):
+        return model.fit(X, y)
+
+
+def prior_shift(p: np.ndarray, negative_weight: float) -> np.ndarray:
+    """Probabilities of a model calibrated on a sample keeping 1/negative_weight of the negatives, mapped back to the
+    full population's base rate (odds divided by the weight)."""
+    if negative_weight == 1.0:
+        return p
+    return p / (p + (1 - p) * negative_weight)
+
+
+def predict(model, X: np.ndarray, negative_weight: float = 1.0) -> np.ndarray:
+    return prior_shift(model.predict_proba(X)[:, 1], negative_weight)
+
+
+def promotion_gate(metrics: dict, min_auc: float) -> tuple[bool, bool]:
+    """(recall at the rules' workload ≥ the rules' recall, validation ROC-AUC ≥ min_auc) on the validation window."""
+    work = metrics["workload"]
+    beats_rules = work["model_equal_workload"]["recall"] >= work["rules_alone"]["recall"]
+    return beats_rules, (metrics["model"]["roc_auc"] or 0) >= min_auc
+
+
+def _evaluate(con, ts: TrainingSet, mask: np.ndarray, probability: np.ndarray, policy: Policy, y: np.ndarray) -> dict:
+    frame = ts.frame.filter(mask)
+    flags = evaluation.rule_flags(con, sorted(set(frame["as_of_date"].to_list())))
+    levels = policy.risk_levels
+    return {"model": evaluation.ranking_metrics(probability, y),
+            "rules": evaluation.ranking_metrics(evaluation.rules_ranking(frame, flags), y,
+                                                     probability=False),
+            "workload": evaluation.workload_metrics(frame, probability, y, flags,
+                                                    levels.model_capacity_per_village_per_week,
+                                                    levels.model_warning_probability),
+            "calibration": evaluation.calibration_bins(probability, y), "rows": int(mask.sum()),
+            "positives": int(y.sum())}
+
+
+def train(con: duckdb.DuckDBPyConnection, policy: Policy, model_dir: Path | str, *, truth: Path | str | None = None,
+          promote: bool = True) -> TrainingResult:
+    started = time.perf_counter()
+    settings = policy.model
+    model_dir = Path(model_dir)
+    ts = build_training_set(con, policy)
+    if len(ts.dates) < 2:
+        return TrainingResult("skipped", f"需要至少 2 个已过观察期的月末日期，现有 {len(ts.dates)} 个",
+                              seconds=time.perf_counter() - started)
+    n_val = min(settings.validation_months, len(ts.dates) - 1)
+    val_dates = ts.dates[-n_val:]
+    val = ts.frame["as_of_date"].is_in(val_dates).to_numpy()
+    train_mask = ~val
+    if ts.y[train_mask].sum() < settings.min_positive_labels or ts.y[val].sum() == 0:
+        return TrainingResult("skipped", f"训练窗口正样本 {int(ts.y[train_mask].sum())} 个，少于 "
+                              f"{settings.min_positive_labels}（或验证窗口无正样本），不训练",
+                              seconds=time.perf_counter() - started)
+    X_tr, y_tr, w = _sample(ts.X[train_mask], ts.y[train_mask], settings.max_training_rows)
+    scores = {}
+    for name, model in candidates(settings.calibration).items():
+        _fit(model, X_tr, y_tr)
+        p = predict(model, ts.X[val], w)
+        scores[name] = (_evaluate(con, ts, val, p, policy, ts.y[val]), p)
+    chosen = max(scores, key=lambda n: (scores[n][0]["model"]["pr_auc"] or 0, scores[n][0]["model"]["roc_auc"] or 0))
+    metrics, p_val = scores[chosen]
+    honest = None
+    if truth is not None:
+        y_truth = evaluation.truth_labels(truth, ts.frame.filter(val), settings.horizon_days)
+        honest = _evaluate(con, ts, val, p_val, policy, y_truth)
+
+    final = candidates(settings.calibration)[chosen]
+    X_all, y_all, w_all = _sample(ts.X, ts.y, settings.max_training_rows)
+    _fit(final, X_all, y_all)
+    beats_rules, auc_ok = promotion_gate(metrics, settings.promote_min_auc)
+    promoted = promote and beats_rules and auc_ok
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + ts.fingerprint[:8]
+    card = {
+        "version": version, "model_type": chosen, "calibration": settings.calibration, "negative_weight": w_all, "created_utc": datetime.now(UTC).isoformat(),
+        "code_version": artifacts.code_version(), "data_fingerprint": ts.fingerprint,
+        "training_dates": [str(d) for d in ts.dates[:-n_val]], "validation_dates": [str(d) for d in val_dates],
+        "refit_dates": [str(d) for d in ts.dates], "horizon_days": settings.horizon_days,
+        "rows": {"train": int(train_mask.sum()), "validation": int(val.sum()), "refit_sampled": int(len(y_all)),
+                 "train_positives": int(ts.y[train_mask].sum()), "validation_positives": int(ts.y[val].sum())},
+        "features": list(FEATURE_NAMES), "feature_labels_zh": FEATURE_LABELS_ZH,
+        "reference": {"median": [float(f"{m:.6g}") for m in np.nan_to_num(np.nanmedian(ts.X, axis=0), nan=0.0)],
+                      "bins": evaluation.reference_bins(ts.X)},
+        "candidates": {n: s[0]["model"] for n, s in scores.items()},
+        "validation": metrics, "truth_validation": honest,
+        "gate": {"beats_rules_at_equal_workload": bool(beats_rules), "auc_ok": bool(auc_ok),
+                 "min_auc": settings.promote_min_auc, "promoted": bool(promoted)},
+        "policy": {"capacity_per_village_per_week": policy.risk_levels.model_capacity_per_village_per_week,
+                   "model_warning_probability": policy.risk_levels.model_warning_probability},
+    }
+    files = {"card.md": render_card(card), "calibration.svg": render_calibration_svg(metrics["calibration"])}
+    artifacts.save(model_dir, version, final, card, files)
+    if promoted:
+        artifacts.promote(model_dir, version)
+        status, message = "promoted", f"模型 {version}（{chosen}）已启用"
+    else:
+        status = "not_promoted"
+        message = (f"模型 {version}（{chosen}）未启用：" + ("验证窗口上在同等走访量下召回率不如规则；" if not beats_rules else "")
+                   + (f"ROC-AUC 低于 {settings.promote_min_auc}；" if not auc_ok else "") + ("" if promote else "按要求不启用"))
+    return TrainingResult(status, message, version, chosen, artifacts.load_card(model_dir, version),
+                          time.perf_counter() - started)

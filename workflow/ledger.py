@@ -1,0 +1,130 @@
+"""The case ledger: schema, idempotent daily runs, replay.
+
+    result = run_workflow(con, date(2026, 10, 31))   # process one delivery date (re-runnable)
+    con.sql("SELECT * FROM cases_asof(?)", params=[day]).pl()   # any processed day, replayed from the events
+
+Every ledger table is append-only and tagged with ``processed_date``. Processing date D deletes what the runs of
+D and later wrote and derives it again, in one transaction:
+- D is new and the newest: process D.
+- D was processed and is the newest: delete D's rows, process D again (byte-for-byte the same ledger).
+- D is earlier than the newest processed date: **recompute forward**: delete every row of dates ≥ D and process
+  D and each later processed date again, in order (their inputs are still in the warehouse). The ledger is never
+  left half-done: one transaction, rolled back on any error.
+
+Design choice: SQL selects and aggregates each day's inputs (warnings over all households, elimination conditions,
+exclusion hits); the state machine runs in Python over the day's events only (small), in a deterministic order
+(see ``workflow.machine``), so that each transition stays readable and testable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from config.policy import Policy, load_policy
+
+SQL_DIR = Path(__file__).parent / "sql"
+LEDGER_TABLES = {  # table → the date column that says which run wrote the row
+    "workflow_runs": "processed_date", "case_openings": "processed_date", "case_events": "processed_date",
+    "visit_tasks": "processed_date", "visit_task_closures": "processed_date",
+    "publication_batches": "processed_date", "publication_members": "processed_date",
+    "publication_outcomes": "processed_date", "workflow_issues": "processed_date",
+    "elimination_candidates": "as_of_date", "case_status_daily": "as_of_date",
+}
+
+
+class LedgerError(RuntimeError):
+    """The ledger cannot process the date (the message is in Chinese and English)."""
+
+
+@cache
+def _statements(name: str) -> tuple[str, ...]:
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return tuple(s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip())
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    from crosscheck import ensure_schema as ensure_crosscheck_schema
+
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not {"household_indicators", "exclusion_hits", "applications", "cases"} <= present:
+        ensure_crosscheck_schema(con)  # the ingest and cross-check tables the ledger reads (slow-ish: once)
+    elif set(LEDGER_TABLES) | {"visit_task_status"} <= present and con.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'cases_asof'").fetchall()[0][0]:
+        return  # every DDL statement is a commit on disk: skip them when the ledger is in place
+    for statement in _statements("schema"):
+        con.execute(statement).fetchall()
+
+
+def processed_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
+    return [r[0] for r in con.execute("SELECT processed_date FROM workflow_runs ORDER BY 1").fetchall()]
+
+
+@dataclass
+class WorkflowResult:
+    delivery_date: date
+    recomputed: list[date]   # the dates processed by this call, in order (more than one when recomputing forward)
+    events: int
+    cases_opened: int
+    issues: int
+
+
+def _delete_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    for table, column in LEDGER_TABLES.items():
+        con.execute(f"DELETE FROM {table} WHERE {column} >= ?", [day])
+
+
+def rebuild_cases(con: duckdb.DuckDBPyConnection) -> None:
+    """``cases`` := every case as of the newest processed date (derived from case_events only)."""
+    con.execute("DELETE FROM cases")
+    con.execute("INSERT INTO cases SELECT * FROM cases_asof(DATE '9999-12-31') ORDER BY case_id")
+
+
+def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None, *,
+                 recompute_forward: bool = True) -> WorkflowResult:
+    """Process delivery date ``day`` (see the module docstring for re-runs and earlier dates)."""
+    from workflow.machine import process_day
+
+    policy = policy or load_policy()
+    ensure_schema(con)
+    done = processed_dates(con)
+    later = [d for d in done if d > day]
+    if later and not recompute_forward:
+        raise LedgerError(
+            f"案件台账已处理到 {done[-1]}，不能单独重跑更早的日期 {day}；请按日期顺序从 {day} 起重新计算。"
+            f" / The case ledger has processed up to {done[-1]}; {day} is earlier and cannot be run alone: "
+            f"recompute forward from {day} (run_workflow(..., recompute_forward=True)).")
+    days = [day] + later
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _delete_from(con, day)
+        totals = [0, 0, 0]
+        for d in days:
+            rebuild_cases(con)
+            counts = process_day(con, d, policy)
+            totals = [a + b for a, b in zip(totals, counts)]
+            con.execute("INSERT INTO workflow_runs VALUES (?, ?, ?, ?, ?)", [d, str(policy.path), *counts])
+        rebuild_cases(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return WorkflowResult(day, days, *totals)
+
+
+def ledger_dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every ledger table's rows in a canonical order (tests compare these for byte-for-byte replays)."""
+    out = {}
+    for table in list(LEDGER_TABLES) + ["cases"]:
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+        if table == "workflow_runs":
+            cols = [c for c in cols if c != "policy_path"]
+        order = ", ".join(f'"{c}"' for c in cols)
+        out[table] = con.execute(f"SELECT {order} FROM {table} ORDER BY ALL").fetchall()
+    return out
