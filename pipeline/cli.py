@@ -64,6 +64,21 @@ def run_date(day: date) -> int:
     return EXIT_HELD if problems else EXIT_OK
 
 
+def train_model() -> int:
+    """Run the training job through Dagster (normally weekly, by schedule); a model is promoted only if it beats
+    the rules on its validation window."""
+    from dagster import DagsterInstance
+
+    from assets.scoring import TRAINING_JOB_NAME
+    from pipeline.definitions import defs
+
+    _prepare_environment()
+    with DagsterInstance.get() as instance:
+        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(instance=instance, raise_on_error=False)
+    print(f"training run {result.run_id} {'finished' if result.success else 'failed'}")
+    return EXIT_OK if result.success else EXIT_FAILED
+
+
 def pending_dates() -> list[date]:
     import duckdb
 
@@ -130,8 +145,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            end=DEMO_END, seed=DEMO_SEED, daily_days=DEMO_LOOP_DAYS)
         prepare_closed_loop(s.landing_dir, [d for d in summary.deliveries if d >= loop_start])
     worst = EXIT_OK
+    trained = any(s.model_dir.glob("*/card.json"))
     while days := pending_dates():  # the simulator adds the next day's folder after each run
         day = days[0]
+        if day >= loop_start and not trained:  # a year of history is in: train once, as the weekly job would
+            trained = train_model() == EXIT_OK
         status = run_date(day)
         if status == EXIT_FAILED:
             return EXIT_FAILED
@@ -140,6 +158,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
     print(f"warehouse: {s.warehouse}\nDagster instance: {s.dagster_home} (open the UI with: make ui)")
     return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    return train_model()
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
@@ -177,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate the demo county if absent and run every delivery date")
     d.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
     d.set_defaults(func=cmd_demo)
+    t = sub.add_parser("train", help="train the risk model now (the weekly schedule does this in production)")
+    t.set_defaults(func=cmd_train)
     a = sub.add_parser("accept", help="accept a delivery that a blocking check held")
     a.add_argument("--date", required=True)
     a.add_argument("--feed", required=True)
