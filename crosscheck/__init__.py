@@ -22,6 +22,7 @@ import duckdb
 from config.policy import Policy, load_policy
 from data_contracts import all_contracts
 from ingest.warehouse import ensure_schema as ensure_ingest_schema
+from ingest.warehouse import run_ddl_once
 
 SQL_DIR = Path(__file__).parent / "sql"
 OUTPUT_TABLES = ("person_links", "data_quality_issues", "household_indicators", "rule_hits", "exclusion_hits")
@@ -48,7 +49,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ensure_ingest_schema(con)
-    run_sql(con, "schema")
+    run_ddl_once(con, "crosscheck", list(_statements("schema")))
 
 
 def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:

@@ -13,6 +13,7 @@ Identifiers in SQL come from the contracts (never from data); every data value i
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -41,30 +42,52 @@ def q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS quarantine ({ISSUE_TABLE_COLUMNS})")
-    con.execute(f"CREATE TABLE IF NOT EXISTS ingest_reports ({ISSUE_TABLE_COLUMNS})")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS deliveries (
+def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, statements: list[str]) -> bool:
+    """Run ``statements`` unless this exact DDL already ran on this warehouse; returns whether it ran.
+
+    Every DDL statement is a commit on disk and every asset opens its own connection, so re-running the same
+    CREATE ... IF NOT EXISTS each time costs a run seconds. A digest of the statements is kept in ``ffp_schema``;
+    changing the DDL (a contract, a macro) changes the digest and the statements run again.
+    """
+    digest = hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
+    con.execute("CREATE TABLE IF NOT EXISTS ffp_schema (component VARCHAR PRIMARY KEY, digest VARCHAR)")
+    if con.execute("SELECT count(*) FROM ffp_schema WHERE component = ? AND digest = ?",
+                   [component, digest]).fetchall()[0][0]:
+        return False
+    for statement in statements:
+        con.execute(statement).fetchall()
+    con.execute("INSERT OR REPLACE INTO ffp_schema VALUES (?, ?)", [component, digest])
+    return True
+
+
+def ingest_ddl() -> list[str]:
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS quarantine ({ISSUE_TABLE_COLUMNS})",
+        f"CREATE TABLE IF NOT EXISTS ingest_reports ({ISSUE_TABLE_COLUMNS})",
+        """CREATE TABLE IF NOT EXISTS deliveries (
             feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, kind VARCHAR, files VARCHAR,
             rows_read BIGINT, rows_loaded BIGINT, duplicates BIGINT, resent BIGINT, superseded BIGINT,
             quarantined BIGINT, status VARCHAR NOT NULL, message VARCHAR, profile VARCHAR,
-            PRIMARY KEY (feed, delivery_date))""")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS snapshot_versions (
+            PRIMARY KEY (feed, delivery_date))""",
+        """CREATE TABLE IF NOT EXISTS snapshot_versions (
             feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, county_code VARCHAR NOT NULL, rows BIGINT,
             previous_rows BIGINT, status VARCHAR NOT NULL, reason VARCHAR,
-            PRIMARY KEY (feed, delivery_date, county_code))""")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS operator_acceptances (
-            feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date))""")
+            PRIMARY KEY (feed, delivery_date, county_code))""",
+        """CREATE TABLE IF NOT EXISTS operator_acceptances (
+            feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date))""",
+    ]
     for contract in all_contracts():
         columns = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in contract.columns)
-        con.execute(
+        statements.append(
             f"CREATE TABLE IF NOT EXISTS {q(contract.feed)} ({columns}, _delivery_date DATE NOT NULL, "
             f"{FILE} VARCHAR, {FILE_SEQ} BIGINT, {ROW} BIGINT, {EXTRA} VARCHAR, county_code VARCHAR)"
         )
-        con.execute(asof_macro_sql(contract))
+        statements.append(asof_macro_sql(contract))
+    return statements
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    run_ddl_once(con, "ingest", ingest_ddl())
 
 
 def asof_macro_sql(contract: Contract) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from config.policy import Policy, load_policy
+from ingest.warehouse import run_ddl_once
 from models.artifacts import LoadedModel, load_promoted
 from models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
 from models.training import predict
@@ -37,7 +38,7 @@ COLUMNS = ("as_of_date", "county_code", "township", "village_code", "household_i
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(SCORES_DDL).fetchall()
+    run_ddl_once(con, "scoring", [SCORES_DDL])
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.DataFrame:
