@@ -1,6 +1,7 @@
 from dagster import Definitions
 
 from assets.crosscheck import crosscheck_assets
+from assets.deliverables import deliverables_assets
 from assets.ingest import ingest_assets, ingest_checks
 from assets.scoring import scoring_assets, scoring_checks, training_job, weekly_training_schedule
 from assets.workflow import workflow_assets
@@ -9,6 +10,7 @@ from pipeline.resources import warehouse_resource
 from pipeline.schedules import daily_schedule
 from pipeline.sensors import new_delivery_sensor
 
-defs = Definitions(assets=ingest_assets + crosscheck_assets + scoring_assets + workflow_assets, asset_checks=ingest_checks + scoring_checks,
+defs = Definitions(assets=ingest_assets + crosscheck_assets + scoring_assets + workflow_assets
+                   + deliverables_assets, asset_checks=ingest_checks + scoring_checks,
                    jobs=[daily_job, training_job], schedules=[daily_schedule, weekly_training_schedule],
                    sensors=[new_delivery_sensor], resources={"warehouse": warehouse_resource()})

@@ -8,7 +8,7 @@ DAILY_JOB_NAME = "daily_job"
 
 daily_job = define_asset_job(
     DAILY_JOB_NAME,
-    selection=AssetSelection.groups(INGEST_GROUP, "crosscheck", "scoring", "workflow"),
+    selection=AssetSelection.groups(INGEST_GROUP, "crosscheck", "scoring", "workflow", "deliverables"),
     partitions_def=DELIVERY_PARTITIONS,
     executor_def=in_process_executor,
     description="每日运行：读取一个交付日期的全部数据并依次处理。",

@@ -1,0 +1,58 @@
+"""Deliverables assets (issue 6): a thin Dagster wrapper around ``deliverables``, partitioned by delivery date.
+
+One asset, ``deliverables/county_outbox``: the county workbook, candidates.csv, the village publication PDFs and
+manifest.json per county folder, plus 未归属/数据质量问题.xlsx, under <outbox>/<date>/. Metadata: the candidates row
+count, candidates.csv's columns, and a table of the files per county with row counts. No ID number, no name.
+"""
+
+from datetime import date
+
+from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
+                     asset)
+
+from assets.constants import DELIVERY_PARTITIONS, OWNER
+from assets.workflow import WORKFLOW_KEYS
+from config.policy import load_policy
+from deliverables import last_summary, write_county_outputs
+from deliverables.candidates import COLUMN_DOCS, COLUMNS
+from pipeline.resources import WarehouseResource
+from pipeline.settings import settings
+
+DELIVERABLES_GROUP = "deliverables"
+DELIVERABLES_KEYS = {"county_outbox": AssetKey(["deliverables", "county_outbox"])}
+CANDIDATES_SCHEMA = TableSchema(columns=[
+    TableColumn(c, "varchar", description=COLUMN_DOCS[c]) for c in COLUMNS])
+
+
+def files_markdown(summary) -> str:
+    lines = ["| 县 | 文件 | 行数 |", "|---|---|---|"]
+    for county in summary:
+        for f in county.files:
+            lines.append(f"| {county.county_code} {county.county_name if county.county_name != county.county_code else ''}"
+                         f" | {f['path']} | {f['rows']:,} |")
+    return "\n".join(lines) if len(lines) > 2 else "无"
+
+
+@asset(key=DELIVERABLES_KEYS["county_outbox"], group_name=DELIVERABLES_GROUP, kinds={"xlsx", "pdf", "csv"},
+       owners=[OWNER], partitions_def=DELIVERY_PARTITIONS, deps=[WORKFLOW_KEYS["case_ledger"]],
+       description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、数据质量问题、说明）、"
+                   "candidates.csv、村级拟纳入名单公示 PDF 和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
+                   "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。")
+def county_outbox(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    day = date.fromisoformat(context.partition_key)
+    outbox = settings().outbox_dir
+    with warehouse.get_connection() as con:
+        paths = write_county_outputs(con, day, outbox, load_policy(), run_id=context.run_id)
+    summary = last_summary()
+    candidates = sum(c.candidates for c in summary)
+    context.log.info(f"deliverables for {day}: {len(paths)} files in {outbox / day.isoformat()}")
+    return MaterializeResult(metadata={
+        "dagster/row_count": candidates, "dagster/column_schema": CANDIDATES_SCHEMA,
+        "counties": len([c for c in summary if c.county_code.isdigit()]),
+        "files_written": len(paths), "publication_notices": sum(
+            1 for c in summary for f in c.files if f["path"].endswith(".pdf")),
+        "outbox": MetadataValue.path(str(outbox / day.isoformat())),
+        "files_by_county": MetadataValue.md(files_markdown(summary))})
+
+
+deliverables_assets = [county_outbox]

@@ -1,0 +1,103 @@
+"""Deliverables (issue 6): the files the pipeline hands to people, for one delivery date.
+
+    paths = write_county_outputs(con, day, outbox_dir, policy, run_id="...")
+
+writes, for every county with households on ``day``::
+
+    <outbox>/<YYYY-MM-DD>/<county_code>/<县名>_防返贫监测工作清单_<YYYYMMDD>.xlsx
+                                       candidates.csv
+                                       公示/<village_code>_<村名>_公示名单.pdf
+                                       manifest.json
+    <outbox>/<YYYY-MM-DD>/未归属/数据质量问题.xlsx
+
+Each file is written atomically (temporary name in the same folder, then os.replace). Re-running a date rewrites
+each county folder with identical bytes (only manifest.json's run_id and generated_at differ) and removes files of an
+earlier run that this run did not write (e.g. a village notice no longer due).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from config.policy import Policy
+from deliverables import data as D
+from deliverables.candidates import COLUMNS as CANDIDATE_COLUMNS, candidate_rows, candidates_csv
+from deliverables.manifest import file_entry, manifest_bytes
+from deliverables.masking import atomic_write_bytes, safe_filename
+from deliverables.notices import notice_pdf, village_notices
+from deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
+
+UNPLACED_DIR = "未归属"
+__all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "SHEETS", "CountyOutput", "last_summary"]
+
+
+@dataclass
+class CountyOutput:
+    county_code: str
+    county_name: str
+    files: list[dict] = field(default_factory=list)   # manifest entries: path, rows, bytes, sha256 (+ sheets)
+    candidates: int = 0
+
+
+_LAST: list[CountyOutput] = []
+
+
+def last_summary() -> list[CountyOutput]:
+    """What the last write_county_outputs call wrote, per county (for asset metadata)."""
+    return list(_LAST)
+
+
+def _clean(folder: Path, keep: set[Path]) -> None:
+    for p in sorted(folder.rglob("*"), reverse=True):
+        if p.is_file() and p not in keep:
+            p.unlink()
+        elif p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
+
+
+def write_county_outputs(con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *,
+                         run_id: str) -> list[Path]:
+    """Write every county folder of ``day`` and the 未归属 workbook; return the paths written."""
+    outbox_dir = Path(outbox_dir)
+    root = outbox_dir / day.isoformat()
+    D.prepare(con, day)
+    counties = D.counties(con, day)
+    model = D.model_version(con, day)
+    freshness = D.feed_freshness(con, day)
+    written: list[Path] = []
+    _LAST.clear()
+    for county in counties:
+        name = D.county_name(con, county)
+        folder = root / county
+        out = CountyOutput(county, name)
+
+        def put(path: Path, payload: bytes, rows: int, **extra) -> None:
+            atomic_write_bytes(path, payload)
+            written.append(path)
+            out.files.append(file_entry(folder, path, payload, rows, **extra))
+
+        book, sheet_rows = county_workbook(con, day, county, policy, model)
+        put(folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx", book,
+            sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")), sheets=sheet_rows)
+        cands = candidate_rows(con, day, county, policy)
+        out.candidates = len(cands)
+        put(folder / "candidates.csv", candidates_csv(cands), len(cands))
+        for notice in village_notices(con, day, county, policy):
+            pdf = notice_pdf(notice, day)
+            households = sum(len(b["members"]) for b in notice.batches)
+            put(folder / "公示" / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_公示名单.pdf",
+                pdf, households, batches=[b["batch_id"] for b in notice.batches])
+        manifest = folder / "manifest.json"
+        atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model))
+        written.append(manifest)
+        _clean(folder, set(written))
+        _LAST.append(out)
+    book, n = unplaced_workbook(con, day, counties)
+    path = atomic_write_bytes(root / UNPLACED_DIR / "数据质量问题.xlsx", book)
+    written.append(path)
+    _LAST.append(CountyOutput(UNPLACED_DIR, UNPLACED_DIR, [file_entry(root / UNPLACED_DIR, path, book, n)]))
+    return written

@@ -1,0 +1,121 @@
+"""What the deliverables read from the warehouse for one delivery date (all SQL here, parameters bound)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from workflow import states as S
+
+OPEN = list(S.INCLUSION_OPEN)
+SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+@cache
+def county_names() -> dict[str, str]:
+    path = Path(__file__).resolve().parents[1] / "config" / "divisions" / "counties.csv"
+    with path.open(encoding="utf-8") as fh:
+        return {r["county_code"]: r["county_name"] for r in csv.DictReader(fh)}
+
+
+def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Temp table ``dlv_hh``: one row per household of the day: head (name, ID, phone), names of village/township,
+    size and type, from the roster as of ``day`` with household_indicators as fallback."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE dlv_hh AS
+        WITH heads AS (
+            SELECT household_id, county_code, name, id_number, phone, village_name, township_name, county_name,
+                   village_code, household_size, household_type
+            FROM roster_asof(?::DATE) WHERE relation = '户主'
+            QUALIFY row_number() OVER (PARTITION BY household_id
+                ORDER BY CASE WHEN coalesce(person_status, '正常') = '正常' THEN 0 ELSE 1 END, id_number, name) = 1),
+        ind AS (SELECT * FROM household_indicators WHERE as_of_date = ?::DATE)
+        SELECT coalesce(i.household_id, h.household_id) AS household_id,
+               coalesce(i.county_code, h.county_code) AS county_code,
+               coalesce(i.township, h.township_name) AS township,
+               coalesce(i.village_code, h.village_code) AS village_code,
+               coalesce(i.village_name, h.village_name) AS village_name,
+               coalesce(h.name, i.head_name) AS head_name, coalesce(h.id_number, i.head_id_number) AS head_id,
+               h.phone, coalesce(h.household_size, i.recorded_size) AS household_size,
+               coalesce(i.household_type, h.household_type) AS household_type, h.county_name
+        FROM ind i FULL JOIN heads h ON h.household_id = i.household_id""", [day, day]).fetchall()
+
+
+def counties(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
+    """Counties with households on ``day`` (the roster, the scores or the ledger)."""
+    have = tables(con)
+    parts = ["SELECT county_code FROM dlv_hh"]
+    params: list = []
+    if "household_scores" in have:
+        parts.append("SELECT county_code FROM household_scores WHERE as_of_date = ?")
+        params.append(day)
+    if "case_status_daily" in have:
+        parts.append("SELECT county_code FROM case_status_daily WHERE as_of_date = ?")
+        params.append(day)
+    sql = " UNION ".join(parts)
+    return sorted(r[0] for r in con.execute(f"SELECT DISTINCT county_code FROM ({sql}) WHERE county_code IS NOT NULL "
+                                            "AND regexp_full_match(county_code, '[0-9]{6}')", params).fetchall())
+
+
+def county_name(con: duckdb.DuckDBPyConnection, county: str) -> str:
+    got = con.execute("SELECT min(county_name) FROM dlv_hh WHERE county_code = ?", [county]).fetchall()[0][0]
+    return county_names().get(county) or got or county
+
+
+def model_version(con: duckdb.DuckDBPyConnection, day: date) -> str | None:
+    if "household_scores" not in tables(con):
+        return None
+    got = con.execute("""SELECT string_agg(DISTINCT model_version, ';' ORDER BY model_version) FROM household_scores
+                         WHERE as_of_date = ? AND probability IS NOT NULL""", [day]).fetchall()[0][0]
+    return got or None
+
+
+def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
+    from data_contracts import FEED_NAMES
+
+    last = {r[0]: r[1] for r in con.execute("""
+        SELECT feed, max(delivery_date) FROM deliveries
+        WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""", [day]).fetchall()} \
+        if "deliveries" in tables(con) else {}
+    return [{"feed": f, "last_applied_delivery": last.get(f),
+             "age_days": (day - last[f]).days if f in last else None} for f in FEED_NAMES]
+
+
+def quality_rows(con: duckdb.DuckDBPyConnection, day: date, county: str | None,
+                 known: list[str] | None = None) -> list[dict]:
+    """Problem rows of the day's deliveries: ingest quarantine and reports, cross-check data-quality issues.
+    ``county`` None: the rows placed in none of the ``known`` counties (NULL, empty, or a code without a folder)."""
+    have = tables(con)
+    parts = []
+    for table, how in (("quarantine", "隔离（未入库）"), ("ingest_reports", "已自动修正")):
+        if table in have:
+            parts.append(f"""SELECT county_code, feed, department, file, "row", "column" AS field, raw_value,
+                                    problem, NULL AS household_id, NULL AS id_masked, department AS fix_by,
+                                    '{how}' AS handling
+                             FROM {table} WHERE delivery_date = ?""")
+    if "data_quality_issues" in have:
+        parts.append("""SELECT county_code, feed, department, file, "row", kind AS field, NULL AS raw_value,
+                               description_zh AS problem, household_id, id_number_masked AS id_masked,
+                               coalesce(fix_by, department) AS fix_by, '跨部门比对' AS handling
+                        FROM data_quality_issues WHERE delivery_date = ?""")
+    if not parts:
+        return []
+    sql = " UNION ALL ".join(parts)
+    where = "county_code = ?" if county else "county_code IS NULL OR NOT list_contains(?::VARCHAR[], county_code)"
+    params = [day] * len(parts) + [county if county else list(known or [])]
+    return rows(con, f"""SELECT * FROM ({sql}) WHERE {where}
+                         ORDER BY feed, file, "row" NULLS LAST, field, problem, handling""", params)

@@ -1,0 +1,394 @@
+"""The county workbook (outputs.md): ten sheets, written with xlsxwriter, reproducible bytes.
+
+Every sheet is a table: Chinese header row (frozen, with an autofilter), widths from the content, dates as Excel dates,
+amounts and scores as numbers, risk level coloured (高 red, 中 orange, 低 green). Feed text is always written with
+write_string (and strings_to_formulas=False), so '=…' stays text. ID numbers are masked everywhere; free text passes
+through mask_text (ID and phone numbers inside it are masked); the phone column of 排查任务 is the only unmasked phone.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import duckdb
+import xlsxwriter
+
+from config.policy import Policy
+from deliverables.data import OPEN, feed_freshness, quality_rows, rows
+from deliverables.masking import mask_id, mask_text
+
+SHEETS = ("工作概览", "新增预警", "排查任务", "比对异常", "公示名单", "待确认", "风险消除候选", "逾期提醒", "数据质量问题", "说明")
+LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
+DATE_FORMAT = "yyyy-mm-dd"
+AMOUNT_FORMAT = "#,##0"
+SCORE_FORMAT = "0.0000"
+
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    key: str
+    kind: str = "text"   # text / code (identifier, not masked) / phone / date / int / amount / score / level / auto
+    width: float | None = None
+
+
+# ----------------------------------------------------------------------------------------------------------- writer
+def _display_width(value) -> int:
+    s = value if isinstance(value, str) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+class _Writer:
+    def __init__(self, day: date):
+        self.buf = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self.buf, {"in_memory": True, "strings_to_formulas": False,
+                                                 "strings_to_numbers": False, "strings_to_urls": False})
+        created = datetime.combine(day, time(0, 0))
+        self.wb.set_properties({"title": "防返贫监测工作清单", "subject": f"交付日期 {day.isoformat()}",
+                                "author": "fangfanpin", "company": "", "created": created,
+                                "comments": "由防返贫监测数据管道生成"})
+        add = self.wb.add_format
+        self.f = {
+            "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
+            "text": add({}), "date": add({"num_format": DATE_FORMAT}), "int": add({"num_format": "0"}),
+            "amount": add({"num_format": AMOUNT_FORMAT}), "score": add({"num_format": SCORE_FORMAT}),
+            "num": add({}),
+        }
+        for level, (bg, fg) in LEVEL_COLOURS.items():
+            self.f["level" + level] = add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
+
+    def cell(self, ws, r: int, c: int, kind: str, v) -> int:
+        """Write one value; returns its display width."""
+        if v is None or v == "":
+            ws.write_blank(r, c, None)
+            return 0
+        if kind == "auto":
+            kind = ("date" if isinstance(v, date) else "num" if isinstance(v, float) else
+                    "int" if isinstance(v, int) and not isinstance(v, bool) else "text")
+        if kind == "date":
+            d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
+            ws.write_datetime(r, c, d, self.f["date"])
+            return 10
+        if kind in ("int", "amount", "score", "num"):
+            ws.write_number(r, c, float(v), self.f[kind])
+            return len(f"{float(v):,.0f}") + (5 if kind == "score" else 0)
+        if kind == "level":
+            s = str(v)
+            ws.write_string(r, c, s, self.f.get("level" + s, self.f["text"]))
+            return 4
+        s = str(v) if kind in ("phone", "code") else mask_text(str(v))
+        if isinstance(v, bool):
+            s = "是" if v else "否"
+        ws.write_string(r, c, s, self.f["text"])
+        return _display_width(s)
+
+    def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
+        ws = self.wb.add_worksheet(name)
+        widths = [_display_width(c.header) for c in cols]
+        for c, col in enumerate(cols):
+            ws.write_string(0, c, col.header, self.f["header"])
+        for r, row in enumerate(data, start=1):
+            for c, col in enumerate(cols):
+                widths[c] = max(widths[c], self.cell(ws, r, c, col.kind, row.get(col.key)))
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(data), 1), len(cols) - 1)
+        return len(data)
+
+    def close(self) -> bytes:
+        self.wb.close()
+        return self.buf.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------------ the sheets
+HH = "LEFT JOIN dlv_hh hh ON hh.household_id = {t}.household_id"
+ORDER = "ORDER BY coalesce({t}.township, ''), coalesce({t}.village_code, ''), {t}.household_id"
+
+
+def _with_head(r: dict) -> dict:
+    r["head_id_masked"] = mask_id(r.pop("head_id", None))
+    return r
+
+
+def new_alerts(con, day, county):
+    data = rows(con, f"""
+        SELECT s.township, s.village_code, hh.village_name, s.household_id, hh.head_name, hh.head_id, s.household_type,
+               s.risk_level, s.probability, s.risk_types, s.rule_codes, s.explanation_zh, s.top_features_zh,
+               cs.case_id, cs.case_status,
+               CASE WHEN s.model_warning AND s.rule_codes IN ('', 'MODEL') THEN '模型预警' ELSE '部门预警' END AS source
+        FROM household_scores s {HH.format(t='s')}
+        LEFT JOIN case_status_daily cs ON cs.as_of_date = s.as_of_date AND cs.household_id = s.household_id
+             AND list_contains($open::VARCHAR[], cs.case_status)
+        WHERE s.as_of_date = $d AND s.county_code = $c AND NOT coalesce(s.monitored, false)
+          AND ((s.rule_codes <> '' AND s.rule_codes <> 'MODEL') OR s.model_warning)
+          AND (cs.case_id IS NULL OR cs.opened_date = $d)
+        {ORDER.format(t='s')}""", {"d": day, "c": county, "open": OPEN})
+    cols = [Col("乡镇", "township"), Col("行政村", "village_name"), Col("村代码", "village_code", "code"),
+            Col("户编号", "household_id", "code"), Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked"),
+            Col("户类型", "household_type"), Col("风险等级", "risk_level", "level"), Col("风险评分", "probability", "score"),
+            Col("预警来源", "source"), Col("风险类型", "risk_types"), Col("规则代码", "rule_codes"),
+            Col("预警说明（证据）", "explanation_zh", width=80), Col("模型主要因素", "top_features_zh", width=40),
+            Col("案件编号", "case_id", "code"), Col("案件状态", "case_status")]
+    return cols, [_with_head(r) for r in data]
+
+
+def visit_tasks(con, day, county):
+    data = rows(con, f"""
+        SELECT t.task_id, t.purpose, t.township, t.village_code, hh.village_name, t.household_id, hh.head_name,
+               hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date, t.case_id,
+               cs.case_status, (t.due_date - $d::DATE) AS days_left
+        FROM visit_tasks t
+        LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
+        LEFT JOIN case_status_daily cs ON cs.as_of_date = $d AND cs.case_id = t.case_id
+        {HH.format(t='t')}
+        WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL
+        {ORDER.format(t='t')}, t.task_id""", {"d": day, "c": county})
+    cols = [Col("任务编号", "task_id", "code"), Col("任务类型", "purpose"), Col("乡镇", "township"),
+            Col("行政村", "village_name"), Col("村代码", "village_code", "code"), Col("户编号", "household_id", "code"),
+            Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked"), Col("联系电话", "phone", "phone"),
+            Col("核实内容", "what_to_verify_zh", width=60), Col("派发日期", "issued_date", "date"),
+            Col("截止日期", "due_date", "date"), Col("剩余天数", "days_left", "int"), Col("案件编号", "case_id", "code"),
+            Col("案件状态", "case_status")]
+    return cols, [_with_head(r) for r in data]
+
+
+def _case_sheet_sql(extra_select: str = "", where: str = "") -> str:
+    return f"""
+        WITH cs AS (SELECT * FROM case_status_daily WHERE as_of_date = $d AND county_code = $c),
+        ev AS (SELECT case_id,
+                      string_agg(DISTINCT evidence_zh, '；' ORDER BY evidence_zh) FILTER (
+                          WHERE event IN ('比对异常', '补充比对异常', '补充公示未通过')) AS anomaly_zh,
+                      arg_max(evidence_zh, event_seq) FILTER (WHERE source = '走访结果') AS visit_zh,
+                      arg_max(evidence_zh, event_seq) FILTER (WHERE source = '自动比对') AS check_zh,
+                      arg_max(evidence_zh, event_seq) FILTER (WHERE source = '公示结果') AS publication_zh
+               FROM case_events WHERE processed_date <= $d AND case_id IN (SELECT case_id FROM cs) GROUP BY 1),
+        ex AS (SELECT household_id, string_agg(DISTINCT check_code, ';' ORDER BY check_code) AS exclusion_codes
+               FROM exclusion_hits WHERE as_of_date = $d AND county_code = $c GROUP BY 1),
+        s AS (SELECT * FROM household_scores WHERE as_of_date = $d AND county_code = $c)
+        SELECT cs.*, hh.village_name, hh.head_name, hh.head_id, hh.household_size, hh.household_type,
+               ev.anomaly_zh, ev.visit_zh, ev.check_zh, ev.publication_zh, ex.exclusion_codes,
+               s.risk_level, s.probability, s.explanation_zh,
+               b.start_date AS pub_start, b.end_date AS pub_end {extra_select}
+        FROM cs LEFT JOIN ev USING (case_id) LEFT JOIN ex USING (household_id) LEFT JOIN s USING (household_id)
+        LEFT JOIN publication_batches b ON b.batch_id = cs.batch_id
+        {HH.format(t='cs')}
+        WHERE {where or 'true'}
+        ORDER BY coalesce(cs.township, ''), coalesce(cs.village_code, ''), cs.household_id, cs.case_id"""
+
+
+BASE = [Col("案件编号", "case_id", "code"), Col("乡镇", "township"), Col("行政村", "village_name"), Col("村代码", "village_code", "code"),
+        Col("户编号", "household_id", "code"), Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked")]
+
+
+def anomalies(con, day, county):
+    data = rows(con, _case_sheet_sql(where="cs.case_status = '比对异常'"), {"d": day, "c": county})
+    cols = BASE + [Col("户类型", "household_type"), Col("风险类型", "risk_types"), Col("进入比对异常日期", "state_since", "date"),
+                   Col("复核截止日期", "due_date", "date"), Col("是否逾期", "overdue"),
+                   Col("排除情形代码", "exclusion_codes"), Col("异常说明与证据", "anomaly_zh", width=80),
+                   Col("走访结论", "visit_zh", width=50)]
+    return cols, [_with_head(r) for r in data]
+
+
+def publication(con, day, county):
+    data = rows(con, _case_sheet_sql(where="cs.case_status IN ('待公示', '公示中')"), {"d": day, "c": county})
+    cols = [Col("公示批次", "batch_id", "code")] + BASE + [
+        Col("户类型", "household_type"), Col("家庭人口", "household_size", "int"), Col("风险类型", "risk_types"),
+        Col("案件状态", "case_status"), Col("进入状态日期", "state_since", "date"), Col("公示开始日期", "pub_start", "date"),
+        Col("公示结束日期", "pub_end", "date")]
+    return cols, [_with_head(r) for r in data]
+
+
+def to_confirm(con, day, county):
+    data = rows(con, _case_sheet_sql(where="cs.case_status = '待确认'"), {"d": day, "c": county})
+    cols = BASE + [Col("户类型", "household_type"), Col("家庭人口", "household_size", "int"), Col("来源", "sources"),
+                   Col("风险类型", "risk_types"), Col("规则代码", "rule_codes"), Col("风险等级", "risk_level", "level"),
+                   Col("风险评分", "probability", "score"), Col("绿色通道", "green_channel"),
+                   Col("立案日期", "opened_date", "date"), Col("进入待确认日期", "state_since", "date"),
+                   Col("决定截止日期", "due_date", "date"), Col("是否逾期", "overdue"), Col("公示批次", "batch_id", "code"),
+                   Col("公示开始日期", "pub_start", "date"), Col("公示结束日期", "pub_end", "date"),
+                   Col("预警证据", "explanation_zh", width=60), Col("走访结论", "visit_zh", width=50),
+                   Col("比对结论", "check_zh", width=40), Col("公示结果", "publication_zh", width=30)]
+    return cols, [_with_head(r) for r in data]
+
+
+def elimination(con, day, county):
+    data = rows(con, f"""
+        SELECT e.*, hh.village_name, hh.head_name, hh.head_id FROM elimination_candidates e {HH.format(t='e')}
+        WHERE e.as_of_date = $d AND e.county_code = $c {ORDER.format(t='e')}""", {"d": day, "c": county})
+    cols = [Col("乡镇", "township"), Col("行政村", "village_name"), Col("村代码", "village_code", "code"),
+            Col("户编号", "household_id", "code"), Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked"),
+            Col("案件编号", "case_id", "code"), Col("纳入监测日期", "monitored_since", "date"),
+            Col("已监测月数", "monitored_months", "int"), Col("人均纯收入（扣除合规自付支出，元）", "income_position", "amount"),
+            Col("监测范围（元）", "monitoring_line", "amount"), Col("最近一次规则预警日期", "last_rule_date", "date"),
+            Col("各项条件的证据", "evidence_zh", width=80)]
+    return cols, [_with_head(r) for r in data]
+
+
+def overdue(con, day, county):
+    data = rows(con, _case_sheet_sql(where="cs.overdue"), {"d": day, "c": county})
+    for r in data:
+        r["responsible"] = "、".join(x for x in (r.get("township"), r.get("village_name")) if x)
+    cols = BASE + [Col("案件状态", "case_status"), Col("进入状态日期", "state_since", "date"),
+                   Col("时限截止日期", "due_date", "date"), Col("逾期天数", "days_overdue", "int"),
+                   Col("待走访任务", "open_task_id", "code"), Col("责任单位（乡镇、村）", "responsible")]
+    return cols, [_with_head(r) for r in data]
+
+
+QUALITY_COLS = [Col("来源数据", "feed"), Col("报送部门", "department"), Col("文件", "file"), Col("行号", "row", "int"),
+                Col("字段/问题类型", "field"), Col("原值（脱敏）", "raw_value"), Col("问题", "problem", width=60),
+                Col("户编号", "household_id", "code"), Col("证件号码（脱敏）", "id_masked"), Col("处理方式", "handling"),
+                Col("应由何部门修正", "fix_by")]
+
+
+def _quality_data(con, day, county, known=None):
+    data = quality_rows(con, day, county, known)
+    for r in data:
+        r["id_masked"] = mask_id(r["id_masked"]) if r.get("id_masked") else ""
+        r["raw_value"] = mask_text(r["raw_value"]) if r.get("raw_value") else ""
+        r["fix_by"] = f"{r['fix_by']}：请核对并更正后在下次报送中重新提供" if r.get("fix_by") else "请报送部门核对"
+    return data
+
+
+RULE_MEANINGS = {
+    "INC-LOW": "家庭人均纯收入（扣除合规自付支出）低于当年监测范围",
+    "INC-DROP": "家庭人均纯收入较上一调查年度大幅下降，且低于监测范围的倍数",
+    "MED-BURDEN": "近12个月个人负担医疗费用超过上年农村居民人均可支配收入的一定比例",
+    "MED-CATASTROPHIC": "近期住院结算医疗总费用超过阈值",
+    "MED-UNINSURED": "在世家庭成员当年未在任何险种正常参保",
+    "EDU-DROPOUT": "义务教育阶段家庭成员学籍状态为辍学或休学",
+    "EDU-MISSING": "义务教育适龄家庭成员无学籍记录",
+    "EDU-BURDEN": "多名家庭成员同时就读非义务教育阶段，且收入偏低",
+    "HOU-UNSAFE": "住房安全鉴定为C级或D级且改造未竣工",
+    "CIV-NEW-DIBAO": "近期新纳入农村低保或特困供养",
+    "CIV-TEMP-AID": "近期获得临时救助",
+    "CIV-DISABILITY": "近期新享受残疾人补贴",
+    "CIV-DIBAO-EXIT": "近期退出农村低保且收入偏低",
+    "LAB-NONE": "家庭无劳动力且未享受低保或特困供养",
+    "WAT-UNSAFE": "饮水安全问题未解决",
+    "EXC-VEHICLE": "比对：家庭成员登记有机动车",
+    "EXC-HOUSE": "比对：家庭成员拥有城镇商品房",
+    "EXC-BUSINESS": "比对：家庭成员有工商登记",
+    "EXC-PUBLIC": "比对：家庭成员为财政供养人员",
+    "EXC-ASSETS": "比对：家庭金融资产超过监测范围×家庭人口的倍数",
+    "MODEL": "模型预警：未触发规则，模型概率达到预警阈值",
+}
+DERIVED_TYPES = {"roster": "花名册“致贫/返贫风险1”", "reason": "按救助原因映射",
+                 "wage_or_business": "工资性收入降幅大于生产经营性收入时为因务工就业不稳，否则为因产业项目失败"}
+THRESHOLD_NAMES = {"window_days": "时间窗口（天）", "drop_share": "下降比例", "line_multiple": "监测范围倍数",
+                   "share_poverty": "占上年农村居民人均可支配收入比例（脱贫户、监测户）",
+                   "share_other": "占上年农村居民人均可支配收入比例（其他农户）", "total_cost": "医疗总费用（元）",
+                   "min_age": "最小年龄", "max_age": "最大年龄", "min_students": "最少在读人数", "grades": "鉴定等级",
+                   "min_count": "最少数量", "fallback": "默认风险类型"}
+
+
+def _thresholds(mapping) -> str:
+    parts = []
+    for k, v in sorted((mapping or {}).items()):
+        if k in ("risk_type", "severity"):
+            continue
+        v = "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+        parts.append(f"{THRESHOLD_NAMES.get(k, k)}：{v}")
+    return "；".join(parts)
+
+
+def notes(policy: Policy, day: date, model: str | None):
+    data = []
+    for code, rule in policy.rules.items():
+        data.append({"kind": "部门筛查规则", "code": code, "meaning": RULE_MEANINGS.get(code, ""),
+                     "risk_type": DERIVED_TYPES.get(rule.risk_type, rule.risk_type), "severity": rule.severity,
+                     "thresholds": _thresholds({**rule.thresholds, **({"fallback": rule.fallback} if rule.fallback else {})})})
+    for code, values in policy.exclusion.items():
+        data.append({"kind": "比对排除情形", "code": code, "meaning": RULE_MEANINGS.get(code, ""), "risk_type": "",
+                     "severity": "", "thresholds": _thresholds(values)})
+    data.append({"kind": "模型预警", "code": "MODEL", "meaning": RULE_MEANINGS["MODEL"], "risk_type": "",
+                  "severity": "", "thresholds": f"模型概率 ≥ {policy.risk_levels.model_warning_probability}"})
+    lv = policy.risk_levels
+    wf = policy.workflow
+
+    def param(name, value):
+        data.append({"kind": "参数", "code": "", "meaning": name, "risk_type": "", "severity": "", "thresholds": str(value)})
+
+    param(f"{day.year} 年监测范围（元/人/年）", f"{policy.monitoring_line(day.year):,.0f}")
+    try:
+        param(f"{day.year - 1} 年农村居民人均可支配收入（元）", f"{policy.rural_income_prior_year(day.year):,.0f}")
+    except Exception:  # noqa: BLE001 - a missing year is reported in the sheet, not fatal here
+        param(f"{day.year - 1} 年农村居民人均可支配收入（元）", "政策文件未配置")
+    param("风险等级 高", f"触发任一“高”级规则，或模型概率 ≥ {lv.high_probability}")
+    param("风险等级 中", f"触发其他规则，或模型概率 ≥ {lv.medium_probability}")
+    param("风险等级 低", "其他")
+    param("模型预警走访容量", f"每村每周 {lv.model_capacity_per_village_per_week} 户")
+    param("待排查时限（工作日）", wf.pending_visit_working_days)
+    param("比对异常复核时限（工作日）", wf.review_anomaly_working_days)
+    param("公示最短天数（自然日，含首尾）", wf.publication_min_days)
+    param("立案至县级决定总时限（工作日）", wf.total_working_days)
+    param("不予纳入冷却期（天）", wf.declined_cooldown_days)
+    param("绿色通道风险类型", "、".join(wf.green_channel_risk_types))
+    param("风险消除：最短监测月数", policy.elimination_min_monitored_months)
+    param("风险消除：无规则预警天数", policy.elimination_no_rule_days)
+    param("模型版本", model or "尚未启用模型（风险等级仅按规则，风险评分为空）")
+    param("政策文件", policy.path.name)
+    cols = [Col("类别", "kind"), Col("代码", "code"), Col("含义", "meaning", width=50), Col("风险类型", "risk_type"),
+            Col("严重程度", "severity", "level"), Col("阈值/取值", "thresholds", width=60)]
+    return cols, data
+
+
+def overview(con, day, county, policy, sheets: dict[str, int], model: str | None):
+    data: list[dict] = []
+
+    def add(kind, item, value, note=""):
+        data.append({"kind": kind, "item": item, "value": value, "note": note})
+
+    add("基本信息", "交付日期", day)
+    add("基本信息", "模型版本", model or "尚未启用模型")
+    for r in rows(con, """SELECT case_status, count(*) AS n, count(*) FILTER (WHERE overdue) AS o FROM case_status_daily
+                          WHERE as_of_date = ? AND county_code = ? GROUP BY 1 ORDER BY 1""", [day, county]):
+        add("案件状态", r["case_status"], r["n"], f"其中逾期 {r['o']} 件")
+    for r in rows(con, """SELECT coalesce(township, '（未知乡镇）') AS t, case_status, count(*) AS n FROM case_status_daily
+                          WHERE as_of_date = ? AND county_code = ? GROUP BY ALL ORDER BY 1, 2""", [day, county]):
+        add("乡镇案件", f"{r['t']}：{r['case_status']}", r["n"])
+    opened = rows(con, "SELECT count(*) AS n FROM case_status_daily WHERE as_of_date = ? AND county_code = ? "
+                       "AND opened_date = ?", [day, county, day])[0]["n"]
+    add("今日", "新增预警（户）", sheets.get("新增预警", 0))
+    add("今日", "新立案件", opened)
+    add("今日", "待走访任务", sheets.get("排查任务", 0))
+    add("今日", "逾期案件", sheets.get("逾期提醒", 0))
+    add("今日", "风险消除候选", sheets.get("风险消除候选", 0))
+    for r in rows(con, """SELECT feed, count(*) AS n FROM data_quality_issues WHERE delivery_date = ? AND county_code = ?
+                          GROUP BY 1 ORDER BY 1""", [day, county]):
+        add("数据质量", f"跨部门比对问题：{r['feed']}", r["n"])
+    add("数据质量", "问题行合计", sheets.get("数据质量问题", 0))
+    for f in feed_freshness(con, day):
+        add("数据时效", f["feed"], f["last_applied_delivery"] or "无",
+            "" if f["age_days"] is None else f"距今 {f['age_days']} 天")
+    add("阈值", f"{day.year} 年监测范围（元/人/年）", policy.monitoring_line(day.year))
+    add("阈值", "风险等级“高”模型概率", policy.risk_levels.high_probability)
+    add("阈值", "风险等级“中”模型概率", policy.risk_levels.medium_probability)
+    add("阈值", "模型预警概率", policy.risk_levels.model_warning_probability)
+    add("阈值", "其他规则阈值", "见“说明”工作表")
+    cols = [Col("类别", "kind"), Col("项目", "item", width=40), Col("数值", "value", "auto", width=16),
+            Col("备注", "note", width=30)]
+    return cols, data
+
+
+def county_workbook(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy,
+                    model: str | None) -> tuple[bytes, dict[str, int]]:
+    """The workbook's bytes and the row count of each sheet (in sheet order)."""
+    built = {"新增预警": new_alerts(con, day, county), "排查任务": visit_tasks(con, day, county),
+             "比对异常": anomalies(con, day, county), "公示名单": publication(con, day, county),
+             "待确认": to_confirm(con, day, county), "风险消除候选": elimination(con, day, county),
+             "逾期提醒": overdue(con, day, county), "数据质量问题": (QUALITY_COLS, _quality_data(con, day, county)),
+             "说明": notes(policy, day, model)}
+    counts = {k: len(v[1]) for k, v in built.items()}
+    built["工作概览"] = overview(con, day, county, policy, counts, model)
+    w = _Writer(day)
+    out = {name: w.sheet(name, *built[name]) for name in SHEETS}
+    return w.close(), out
+
+
+def unplaced_workbook(con: duckdb.DuckDBPyConnection, day: date, known: list[str]) -> tuple[bytes, int]:
+    w = _Writer(day)
+    n = w.sheet("数据质量问题", QUALITY_COLS, _quality_data(con, day, None, known))
+    return w.close(), n
