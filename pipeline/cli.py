@@ -156,6 +156,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         worst = max(worst, status)
         if loop_start <= day < DEMO_END:
             simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
+    workbooks = sorted(s.outbox_dir.glob("*/*/*_防返贫监测工作清单_*.xlsx"))
+    if workbooks:
+        print(f"latest county workbook: {workbooks[-1]}")
     print(f"warehouse: {s.warehouse}\nDagster instance: {s.dagster_home} (open the UI with: make ui)")
     return EXIT_OK
 
