@@ -97,6 +97,11 @@ def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, poli
     return list(out.values())
 
 
+def _committee(village: str) -> str:
+    """The body that posts the notice: a name like 新建村委会 already is one; 新建村 becomes 新建村村民委员会."""
+    return village if village.endswith(("委员会", "村委会", "居委会")) else f"{village}村民委员会"
+
+
 def _cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
@@ -138,13 +143,14 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (0, -1), "CENTER")]))
         story += [t, Spacer(1, 5 * mm)]
-    story += [Paragraph(f"公示期间，如对名单有异议，请向{village}村民委员会反映，或拨打县乡村振兴部门监督举报电话 {HOTLINE}。"
+    committee = _committee(village)
+    story += [Paragraph(f"公示期间，如对名单有异议，请向{committee}反映，或拨打县乡村振兴部门监督举报电话 {HOTLINE}。"
                         "反映情况应实事求是，署名或当面反映的，我们将对反映人信息严格保密。", body),
-              Spacer(1, 10 * mm), Paragraph(f"{village}村民委员会", right), Paragraph(_cn_date(day), right)]
+              Spacer(1, 10 * mm), Paragraph(committee, right), Paragraph(_cn_date(day), right)]
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=title, author=f"{notice.village_name}村民委员会",
+                            bottomMargin=18 * mm, title=title, author=_committee(notice.village_name),
                             subject="防止返贫监测对象拟纳入名单公示", creator="fangfanpin", invariant=1)
 
     stamp = TimeStamp(invariant=1)
