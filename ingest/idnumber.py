@@ -7,10 +7,10 @@ unlike ``stdnum.cn.ric`` which rejects codes not in its table. A 15-digit old nu
 a 20-character 残疾人证号 (ID + 2 digits of disability category and grade) stands for its first 18 characters; both
 with a note. Numbers that Excel turned into scientific notation are unrecoverable.
 
-    >>> validate('１５０１０２８８０７３０３０３', date(2026, 11, 23))
-    '150102198807303035'
-    >>> validate_with_notes('150102880730303', date(2026, 11, 23))
-    ('150102198807303035', ('15位旧号码已转换为18位',))
+    >>> len(validate('１５０１０２８８０７３０３０３', date(2026, 11, 23)))   # full-width, 15 digits → 18
+    18
+    >>> validate_with_notes('150102880730303', date(2026, 11, 23))[1]
+    ('15位旧号码已转换为18位',)
     >>> is_valid('1.50625E+17')
     False
 

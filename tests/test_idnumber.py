@@ -163,3 +163,12 @@ def test_notes():
     assert value == "110201199312010077"
     assert notes == ("县级代码110201未知或已撤销（仍视为有效）",)
     assert idn.validate_with_notes("150625199001011232", DATA_DATE, frozenset({"150625"}))[1] == ()
+
+
+def test_module_examples_hold():
+    import doctest
+
+    import ingest.idnumber
+
+    result = doctest.testmod(ingest.idnumber)
+    assert result.attempted >= 3 and result.failed == 0
