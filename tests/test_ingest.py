@@ -122,17 +122,23 @@ def test_resent_and_late_increments_are_deduplicated(small_landing, tmp_path):
     resent = find_feed_files(landing, first, "medical_claims")
     for path in resent:  # the department sends the earlier file again with the next delivery
         shutil.copy(path, landing / later.isoformat() / ("medical_claims_resent" + path.suffix))
+    # and one settlement of the first period that it forgot, under a new number: a late event
+    rows = read_text_rows(resent[0])
+    sid = rows[0].index("结算流水号")
+    late_row = next(list(r) for r in rows[1:] if r[rows[0].index("结算类型")] == "正常")
+    late_row[sid] = "LATE-0001"
+    write_csv([rows[0], late_row], landing / later.isoformat() / "medical_claims_late.csv", "utf-8")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     for day in (first, later):
         ingest_feed(con, load_contract("roster"), landing, day)
         outcome = ingest_feed(con, load_contract("medical_claims"), landing, day)
     first_rows = con.execute("SELECT count(*) FROM medical_claims WHERE _delivery_date = ?", [first]).fetchall()[0][0]
-    assert outcome.applied.resent == first_rows
+    assert outcome.applied.resent == first_rows  # the re-sent copies, not the late row
     keys = con.execute("SELECT count(*), count(DISTINCT settlement_id) FROM medical_claims_asof(?::DATE)", [later]).fetchall()[0]
     assert keys[0] == keys[1]
-    late = con.execute("SELECT count(*) FROM medical_claims WHERE _delivery_date = ? AND settlement_date <= ?",
-                       [later, first]).fetchall()[0][0]
-    assert late >= 0  # late events load like any other (the generator sends ~2% late)
+    late = con.execute("SELECT _delivery_date, settlement_date FROM medical_claims_asof(?::DATE) "
+                       "WHERE settlement_id = 'LATE-0001'", [later]).fetchall()
+    assert len(late) == 1 and late[0][0] == later and late[0][1] <= first  # loaded, dated before its delivery
 
 
 def test_shrunken_snapshot_is_held_until_accepted(small_landing, tmp_path):
