@@ -25,7 +25,7 @@ from ingest.warehouse import ensure_schema as ensure_ingest_schema
 from ingest.warehouse import run_ddl_once
 
 SQL_DIR = Path(__file__).parent / "sql"
-OUTPUT_TABLES = ("person_links", "data_quality_issues", "household_indicators", "rule_hits", "exclusion_hits")
+OUTPUT_TABLES = ("link_rates", "person_links", "data_quality_issues", "household_indicators", "rule_hits", "exclusion_hits")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -59,7 +59,7 @@ def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def link_persons(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """Link every record in force on ``day`` to a roster person and household (temp cc_links; table person_links)."""
+    """Link every record in force on ``day`` to a roster person and household (temp cc_links; tables link_rates, person_links)."""
     ensure_schema(con)
     _feeds_table(con)
     con.execute("BEGIN TRANSACTION")
@@ -158,9 +158,10 @@ def run_crosscheck(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | N
     check_quality(con, day, policy)
     compute_indicators(con, day, policy)
     evaluate_rules(con, day, policy)
-    counts = [con.execute(f"SELECT count(*) FROM {t} WHERE {c} = ?", [day]).fetchall()[0][0] for t, c in (
-        ("person_links", "delivery_date"), ("data_quality_issues", "delivery_date"),
-        ("household_indicators", "as_of_date"), ("rule_hits", "as_of_date"), ("exclusion_hits", "as_of_date"))]
+    counts = [con.execute(f"SELECT {n} FROM {t} WHERE {c} = ?", [day]).fetchall()[0][0] for n, t, c in (
+        ("coalesce(sum(records), 0)::BIGINT", "link_rates", "delivery_date"), ("count(*)", "data_quality_issues", "delivery_date"),
+        ("count(*)", "household_indicators", "as_of_date"), ("count(*)", "rule_hits", "as_of_date"),
+        ("count(*)", "exclusion_hits", "as_of_date"))]
     return CrosscheckResult(day, *counts)
 
 

@@ -26,8 +26,8 @@ def test_generated_delivery_end_to_end(small_landing, tmp_path):
         ingest_feed(con, contract, small_landing, DAY)
     first = run_crosscheck(con, DAY)
     assert first.households > 250 and first.links > 1000 and first.rule_hits > 0
-    rates = dict(con.execute("""SELECT feed, avg((match_method <> 'unmatched')::INT) FROM person_links
-                                WHERE delivery_date = ? GROUP BY 1""", [DAY]).fetchall())
+    rates = dict(con.execute("""SELECT feed, sum(records) FILTER (WHERE match_method <> 'unmatched') / sum(records)
+                                FROM link_rates WHERE delivery_date = ? GROUP BY 1""", [DAY]).fetchall())
     assert rates["students"] > 0.8 and rates["medical_enrollment"] > 0.8
     codes = {r[0] for r in con.execute("SELECT DISTINCT rule_code FROM rule_hits").fetchall()}
     assert {"INC-LOW", "MED-UNINSURED"} <= codes

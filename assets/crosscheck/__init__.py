@@ -45,18 +45,18 @@ _COMMON = dict(group_name=CROSSCHECK_GROUP, kinds={"duckdb", "sql"}, owners=[OWN
 @asset(key=CROSSCHECK_KEYS["person_links"], deps=list(INGEST_KEYS.values()), **_COMMON,
        description="人员与家庭关联：每个部门的每条记录按规范化证件号码关联到花名册人员和家庭；证件号码找不到时，"
                    "仅当姓名+出生日期+村唯一匹配时才关联（标记为 name_birth_village），绝不只按姓名。"
-                   "Table `person_links`: snapshot records in force on the date and increment records delivered that day.")
+                   "Tables `link_rates` (every record counted by feed, county and match method: snapshot records in force on the date and increment records delivered that day) and `person_links` (those records not linked by ID number or 户编号, one by one).")
 def person_links(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as con:
         link_persons(con, day)
         rates = _markdown(con, """
-            SELECT feed, coalesce(county_code, '（未归属）'), count(*),
-                   count(*) FILTER (WHERE match_method IN ('id', 'household_id')),
-                   count(*) FILTER (WHERE match_method = 'name_birth_village'),
-                   count(*) FILTER (WHERE match_method = 'unmatched'),
-                   format('{:.1f}%', 100.0 * count(*) FILTER (WHERE match_method <> 'unmatched') / count(*))
-            FROM person_links WHERE delivery_date = ? GROUP BY ALL ORDER BY 1, 2""", [day],
+            SELECT feed, coalesce(county_code, '（未归属）'), sum(records)::BIGINT,
+                   coalesce(sum(records) FILTER (WHERE match_method IN ('id', 'household_id')), 0)::BIGINT,
+                   coalesce(sum(records) FILTER (WHERE match_method = 'name_birth_village'), 0)::BIGINT,
+                   coalesce(sum(records) FILTER (WHERE match_method = 'unmatched'), 0)::BIGINT,
+                   format('{:.1f}%', 100.0 * coalesce(sum(records) FILTER (WHERE match_method <> 'unmatched'), 0) / sum(records))
+            FROM link_rates WHERE delivery_date = ? GROUP BY ALL ORDER BY 1, 2""", [day],
             ["数据集", "县", "记录", "按证件号/户编号", "按姓名+出生日期+村", "未匹配", "匹配率"])
         rows, schema = _count(con, "person_links", "delivery_date", day), _schema(con, "person_links")
     return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema,

@@ -1,13 +1,9 @@
 -- Household indicators as of delivery date $d, from the point-in-time views only (events dated after $d ignored).
-CREATE OR REPLACE TEMP TABLE cc_members AS
-SELECT *, year($d::DATE) - year(birth_date)
-          - CASE WHEN strftime($d::DATE, '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END AS age
-FROM cc_roster;
-
--- Linked person-level records of living members: (feed, src, file, row) → person, household.
+-- Linked person-level records of living members: (feed, record) → person, household.
 CREATE OR REPLACE TEMP TABLE cc_living_links AS
-SELECT l.feed, l.src, l.file, l."row", l.person_id, l.household_id
-FROM cc_links l JOIN cc_members m ON m.id_number = l.person_id AND m.living;
+SELECT l.feed, l.rec, l.person_id, l.household_id
+FROM cc_links l JOIN cc_persons m ON m.id_number = l.person_id AND m.living
+WHERE l.feed IN ('medical_claims', 'students', 'civil_assistance', 'econ_check');
 
 CREATE OR REPLACE TEMP TABLE cc_hh AS
 SELECT household_id, any_value(county_code) AS county_code,
@@ -24,7 +20,7 @@ SELECT household_id, any_value(county_code) AS county_code,
        max(household_size) AS recorded_size, count(*) AS members_total, count(*) FILTER (WHERE living) AS members_living,
        count(*) FILTER (WHERE living AND labour_skill IN ('技能劳动力', '普通劳动力', '弱劳动力或半劳动力')) AS labour_count,
        coalesce(bool_or(safe_water = false), false) AS roster_water_unsafe
-FROM cc_members GROUP BY household_id;
+FROM cc_roster_in_force($d::DATE) GROUP BY household_id;
 
 -- Income: the latest survey year and the one before it; a newer verified visit replaces the latest figures.
 CREATE OR REPLACE TEMP TABLE cc_income AS
@@ -55,7 +51,7 @@ FULL JOIN visit v ON v.household_id = a.household_id;
 CREATE OR REPLACE TEMP TABLE cc_claims AS
 WITH claims AS (
     SELECT c.*, ll.household_id FROM medical_claims_asof($d::DATE) c
-    JOIN cc_living_links ll ON ll.feed = 'medical_claims' AND ll.src = c._delivery_date AND ll.file = c._file AND ll."row" = c._row
+    JOIN cc_living_links ll ON ll.feed = 'medical_claims' AND ll.rec = cc_rec(c._delivery_date, c._file_seq, c._row)
     WHERE c.settlement_date <= $d::DATE
 ),
 originals AS (SELECT * FROM claims WHERE settlement_type = '正常'),
@@ -80,38 +76,51 @@ FROM cc_claims GROUP BY household_id;
 
 -- Living members without 正常参保 in any scheme for the delivery year.
 CREATE OR REPLACE TEMP TABLE cc_uninsured AS
+WITH insured AS (
+    SELECT DISTINCT l.person_id FROM medical_enrollment_asof($d::DATE) e
+    JOIN cc_links l ON l.feed = 'medical_enrollment' AND l.rec = cc_rec(e._delivery_date, e._file_seq, e._row)
+    WHERE e.insurance_year = year($d::DATE) AND e.enrolment_status = '正常参保' AND l.person_id IS NOT NULL
+)
 SELECT m.household_id, count(*) AS uninsured_members
-FROM cc_members m
-WHERE m.living AND NOT EXISTS (
-    SELECT 1 FROM medical_enrollment_asof($d::DATE) e
-    JOIN cc_links l ON l.feed = 'medical_enrollment' AND l.src = e._delivery_date AND l.file = e._file AND l."row" = e._row
-    WHERE l.person_id = m.id_number AND e.insurance_year = year($d::DATE) AND e.enrolment_status = '正常参保')
+FROM cc_persons m ANTI JOIN insured i ON i.person_id = m.id_number
+WHERE m.living
 GROUP BY 1;
 
 -- Schooling of living members.
 CREATE OR REPLACE TEMP TABLE cc_student_rows AS
 SELECT ll.household_id, ll.person_id, s.stage, s.enrolment_status
 FROM students_asof($d::DATE) s
-JOIN cc_living_links ll ON ll.feed = 'students' AND ll.src = s._delivery_date AND ll.file = s._file AND ll."row" = s._row;
+JOIN cc_living_links ll ON ll.feed = 'students' AND ll.rec = cc_rec(s._delivery_date, s._file_seq, s._row);
 
 CREATE OR REPLACE TEMP TABLE cc_edu AS
-SELECT m.household_id,
-       count(DISTINCT m.id_number) FILTER (WHERE s.enrolment_status IN ('辍学', '休学')
-            AND (m.age BETWEEN $dropout_min::INT AND $dropout_max::INT OR s.stage IN ('小学', '初中'))) AS dropouts,
-       string_agg(DISTINCT s.stage || s.enrolment_status, '、') FILTER (WHERE s.enrolment_status IN ('辍学', '休学')
-            AND (m.age BETWEEN $dropout_min::INT AND $dropout_max::INT OR s.stage IN ('小学', '初中'))) AS dropout_status,
-       count(DISTINCT m.id_number) FILTER (WHERE m.age BETWEEN $missing_min::INT AND $missing_max::INT AND s.person_id IS NULL) AS children_missing_school,
-       count(DISTINCT m.id_number) FILTER (WHERE s.enrolment_status = '在读'
-            AND s.stage IN ('普通高中', '中等职业教育', '高等职业教育', '本科', '研究生')) AS post_compulsory_students
-FROM cc_members m LEFT JOIN cc_student_rows s ON s.person_id = m.id_number
-WHERE m.living GROUP BY 1;
+WITH missing AS (   -- living members of school age without any student record
+    SELECT m.household_id, count(*) AS children_missing_school FROM cc_persons m
+    WHERE m.living AND m.age BETWEEN $missing_min::INT AND $missing_max::INT
+      AND NOT EXISTS (SELECT 1 FROM cc_student_rows s WHERE s.person_id = m.id_number)
+    GROUP BY 1
+),
+schooling AS (
+    SELECT s.household_id,
+           count(DISTINCT s.person_id) FILTER (WHERE s.enrolment_status IN ('辍学', '休学')
+                AND (m.age BETWEEN $dropout_min::INT AND $dropout_max::INT OR s.stage IN ('小学', '初中'))) AS dropouts,
+           string_agg(DISTINCT s.stage || s.enrolment_status, '、' ORDER BY s.stage || s.enrolment_status) FILTER (WHERE s.enrolment_status IN ('辍学', '休学')
+                AND (m.age BETWEEN $dropout_min::INT AND $dropout_max::INT OR s.stage IN ('小学', '初中'))) AS dropout_status,
+           count(DISTINCT s.person_id) FILTER (WHERE s.enrolment_status = '在读'
+                AND s.stage IN ('普通高中', '中等职业教育', '高等职业教育', '本科', '研究生')) AS post_compulsory_students
+    FROM cc_student_rows s JOIN cc_persons m ON m.id_number = s.person_id
+    GROUP BY 1
+)
+SELECT household_id, coalesce(dropouts, 0) AS dropouts, dropout_status,
+       coalesce(children_missing_school, 0) AS children_missing_school,
+       coalesce(post_compulsory_students, 0) AS post_compulsory_students
+FROM missing FULL JOIN schooling USING (household_id);
 
 -- Housing: the newest assessment (dated on or before $d) of the household's dwelling, found by the head's ID.
 CREATE OR REPLACE TEMP TABLE cc_housing AS
 SELECT l.household_id, h.safety_grade AS housing_grade, h.assessment_date AS housing_assessment_date,
        h.renovation_status, h.renovation_method, h.completion_date AS renovation_completed
 FROM housing_safety_asof($d::DATE) h
-JOIN cc_links l ON l.feed = 'housing_safety' AND l.src = h._delivery_date AND l.file = h._file AND l."row" = h._row
+JOIN cc_links l ON l.feed = 'housing_safety' AND l.rec = cc_rec(h._delivery_date, h._file_seq, h._row)
 WHERE l.household_id IS NOT NULL AND h.assessment_date <= $d::DATE
 QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._row DESC) = 1;
 
@@ -119,7 +128,7 @@ QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_dat
 CREATE OR REPLACE TEMP TABLE cc_civ AS
 WITH a AS (
     SELECT ll.household_id, c.* FROM civil_assistance_asof($d::DATE) c
-    JOIN cc_living_links ll ON ll.feed = 'civil_assistance' AND ll.src = c._delivery_date AND ll.file = c._file AND ll."row" = c._row
+    JOIN cc_living_links ll ON ll.feed = 'civil_assistance' AND ll.rec = cc_rec(c._delivery_date, c._file_seq, c._row)
     WHERE c.start_date <= $d::DATE
 )
 SELECT household_id,
@@ -147,7 +156,7 @@ SELECT household_id, sum(vehicles) AS vehicles, sum(commodity_houses) AS commodi
        count(*) AS econ_checked_members
 FROM (
     SELECT ll.household_id, e.* FROM econ_check_asof($d::DATE) e
-    JOIN cc_living_links ll ON ll.feed = 'econ_check' AND ll.src = e._delivery_date AND ll.file = e._file AND ll."row" = e._row
+    JOIN cc_living_links ll ON ll.feed = 'econ_check' AND ll.rec = cc_rec(e._delivery_date, e._file_seq, e._row)
     WHERE e.check_date <= $d::DATE
     QUALIFY row_number() OVER (PARTITION BY ll.person_id ORDER BY e.check_date DESC) = 1
 ) GROUP BY household_id;

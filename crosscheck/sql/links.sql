@@ -1,64 +1,89 @@
 -- Person and household resolution for delivery date $d, over every feed's point-in-time view.
 -- cc_feeds(feed, department, kind) is filled from the data contracts before this runs.
+-- Temp tables stay narrow (keys and link columns only): materialising wide rows costs more than rereading them.
 
--- The roster in force on $d, one row per person (a person in two county snapshots: the newest delivery wins).
-CREATE OR REPLACE TEMP TABLE cc_roster AS
-SELECT id_number, household_id, name, coalesce(birth_date, try_strptime(substr(id_number, 7, 8), '%Y%m%d')::DATE) AS birth_date,
-       birth_date AS roster_birth_date, sex, village_code, village_name, township_name, county_code, relation,
-       household_size, labour_skill, coalesce(person_status, '正常') AS person_status,
-       coalesce(person_status, '正常') = '正常' AS living, household_type, monitoring_category, risk_type_1,
-       risk_eliminated, risk_identified_date, safe_water, _file AS file, _row AS "row"
-FROM roster_asof($d::DATE)
-QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _delivery_date DESC, _file_seq DESC, _row DESC) = 1;
+-- A record's identity in its feed table, (delivery date, file number, row) packed into one BIGINT for cheap joins.
+CREATE OR REPLACE TEMP MACRO cc_rec(src, seq, r) AS
+    (date_diff('day', DATE '2000-01-01', src)::BIGINT * 4096 + seq) * 1073741824 + r;
+CREATE OR REPLACE TEMP MACRO cc_rec_row(rec) AS rec % 1073741824;
+CREATE OR REPLACE TEMP MACRO cc_rec_seq(rec) AS (rec // 1073741824) % 4096;
+
+-- Roster rows in force on $d that lose to a newer row of the same person (a person in two county snapshots).
+CREATE OR REPLACE TEMP TABLE cc_roster_dropped AS
+WITH r AS (SELECT id_number, _delivery_date, _file_seq, _row FROM roster_asof($d::DATE))
+SELECT _delivery_date, _file_seq, _row FROM r
+WHERE id_number IN (SELECT id_number FROM r GROUP BY 1 HAVING count(*) > 1)
+QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _delivery_date DESC, _file_seq DESC, _row DESC) > 1;
+
+-- The roster in force on d, one row per person, with the birth date from the ID number where the roster has none.
+CREATE OR REPLACE TEMP MACRO cc_roster_in_force(d) AS TABLE
+SELECT r.* REPLACE (coalesce(r.birth_date, try_strptime(substr(r.id_number, 7, 8), '%Y%m%d')::DATE) AS birth_date,
+                    coalesce(r.person_status, '正常') AS person_status),
+       r.birth_date AS roster_birth_date, coalesce(r.person_status, '正常') = '正常' AS living
+FROM roster_asof(d) r
+ANTI JOIN cc_roster_dropped x ON x._delivery_date = r._delivery_date AND x._file_seq = r._file_seq AND x._row = r._row;
+
+CREATE OR REPLACE TEMP TABLE cc_persons AS
+SELECT id_number, household_id, name, birth_date, village_code, county_code, living, person_status,
+       year($d::DATE) - year(birth_date)
+       - CASE WHEN strftime($d::DATE, '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END AS age
+FROM cc_roster_in_force($d::DATE);
 
 -- Every department record in force on $d that names a person or a household.
 CREATE OR REPLACE TEMP TABLE cc_records AS
-SELECT 'civil_assistance' AS feed, _delivery_date AS src, _file AS file, _row AS "row", id_number AS rec_id,
-       NULL::VARCHAR AS rec_household, name, village_code, county_code FROM civil_assistance_asof($d::DATE)
+SELECT 'civil_assistance' AS feed, cc_rec(_delivery_date, _file_seq, _row) AS rec, _delivery_date AS src,
+       id_number AS rec_id, NULL::VARCHAR AS rec_household, name, village_code, county_code
+FROM civil_assistance_asof($d::DATE)
 UNION ALL
-SELECT 'econ_check', _delivery_date, _file, _row, id_number, NULL, NULL, NULL, county_code FROM econ_check_asof($d::DATE)
+SELECT 'econ_check', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, id_number, NULL, NULL, NULL, county_code
+FROM econ_check_asof($d::DATE)
 UNION ALL
-SELECT 'students', _delivery_date, _file, _row, id_number, NULL, name, NULL, county_code FROM students_asof($d::DATE)
+SELECT 'students', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, id_number, NULL, name, NULL, county_code
+FROM students_asof($d::DATE)
 UNION ALL
-SELECT 'medical_enrollment', _delivery_date, _file, _row, id_number, NULL, name, NULL, county_code
+SELECT 'medical_enrollment', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, id_number, NULL, name, NULL, county_code
 FROM medical_enrollment_asof($d::DATE)
 UNION ALL
-SELECT 'medical_claims', _delivery_date, _file, _row, id_number, NULL, name, NULL, county_code FROM medical_claims_asof($d::DATE)
+SELECT 'medical_claims', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, id_number, NULL, name, NULL, county_code
+FROM medical_claims_asof($d::DATE)
 UNION ALL
-SELECT 'housing_safety', _delivery_date, _file, _row, head_id_number, NULL, head_name, village_code, county_code
+SELECT 'housing_safety', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, head_id_number, NULL, head_name,
+       village_code, county_code
 FROM housing_safety_asof($d::DATE)
 UNION ALL
-SELECT 'applications', _delivery_date, _file, _row, head_id_number, NULL, applicant_name, village_code, county_code
+SELECT 'applications', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, head_id_number, NULL, applicant_name,
+       village_code, county_code
 FROM applications_asof($d::DATE)
 UNION ALL
-SELECT 'household_income', _delivery_date, _file, _row, NULL, household_id, NULL, NULL, county_code
+SELECT 'household_income', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, NULL, household_id, NULL, NULL, county_code
 FROM household_income_asof($d::DATE)
 UNION ALL
-SELECT 'visit_results', _delivery_date, _file, _row, NULL, household_id, NULL, NULL, county_code FROM visit_results_asof($d::DATE)
+SELECT 'visit_results', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, NULL, household_id, NULL, NULL, county_code
+FROM visit_results_asof($d::DATE)
 UNION ALL
-SELECT 'publication_results', _delivery_date, _file, _row, NULL, household_id, NULL, NULL, county_code
+SELECT 'publication_results', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, NULL, household_id, NULL, NULL, county_code
 FROM publication_results_asof($d::DATE)
 UNION ALL
-SELECT 'county_decisions', _delivery_date, _file, _row, NULL, household_id, NULL, NULL, county_code
+SELECT 'county_decisions', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, NULL, household_id, NULL, NULL, county_code
 FROM county_decisions_asof($d::DATE);
 
 -- Fallback for records whose ID number is not in the roster: the roster persons with the same name, the birth date
 -- of the record's ID number and the record's village. Linked only when exactly one person fits; never by name alone.
 CREATE OR REPLACE TEMP TABLE cc_fallback AS
-SELECT r.feed, r.src, r.file, r."row", count(*) AS candidates, any_value(p.id_number) AS person_id
+SELECT r.feed, r.rec, count(*) AS candidates, any_value(p.id_number) AS person_id
 FROM cc_records r
-JOIN cc_roster p
+JOIN cc_persons p
   ON p.name = r.name AND p.village_code = r.village_code
  AND p.birth_date = try_strptime(substr(r.rec_id, 7, 8), '%Y%m%d')::DATE
 WHERE r.rec_id IS NOT NULL AND r.name IS NOT NULL AND r.village_code IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM cc_roster x WHERE x.id_number = r.rec_id)
+  AND NOT EXISTS (SELECT 1 FROM cc_persons x WHERE x.id_number = r.rec_id)
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE cc_households AS
-SELECT household_id, any_value(county_code) AS county_code FROM cc_roster GROUP BY household_id;
+SELECT household_id, any_value(county_code) AS county_code FROM cc_persons GROUP BY household_id;
 
 CREATE OR REPLACE TEMP TABLE cc_links AS
-SELECT r.feed, f.department, f.kind, r.src, r.file, r."row", r.rec_id, r.rec_household,
+SELECT r.feed, r.rec, r.src, r.rec_id, r.rec_household,
        CASE WHEN p.id_number IS NOT NULL THEN p.id_number WHEN fb.candidates = 1 THEN fb.person_id END AS person_id,
        coalesce(p.household_id, h.household_id, CASE WHEN fb.candidates = 1 THEN q.household_id END) AS household_id,
        coalesce(p.county_code, h.county_code, CASE WHEN fb.candidates = 1 THEN q.county_code END, r.county_code) AS county_code,
@@ -68,15 +93,43 @@ SELECT r.feed, f.department, f.kind, r.src, r.file, r."row", r.rec_id, r.rec_hou
             ELSE 'unmatched' END AS match_method,
        fb.candidates
 FROM cc_records r
-JOIN cc_feeds f ON f.feed = r.feed
-LEFT JOIN cc_roster p ON p.id_number = r.rec_id
+LEFT JOIN cc_persons p ON p.id_number = r.rec_id
 LEFT JOIN cc_households h ON h.household_id = r.rec_household
-LEFT JOIN cc_fallback fb ON fb.feed = r.feed AND fb.src = r.src AND fb.file = r.file AND fb."row" = r."row"
-LEFT JOIN cc_roster q ON q.id_number = fb.person_id;
+LEFT JOIN cc_fallback fb ON fb.feed = r.feed AND fb.rec = r.rec
+LEFT JOIN cc_persons q ON q.id_number = fb.person_id;
 
--- Persisted: snapshot records in force on $d, and increment records delivered on $d.
+-- The records reported for $d are the snapshot records in force on $d and the increment records delivered on $d.
+-- Those not linked by ID number or 户编号 are listed one by one, with their file names.
+CREATE OR REPLACE TEMP TABLE cc_listed AS
+WITH files AS (
+    SELECT DISTINCT 'civil_assistance' AS feed, _delivery_date AS src, _file_seq AS seq, _file AS file FROM civil_assistance
+    UNION ALL SELECT DISTINCT 'econ_check', _delivery_date, _file_seq, _file FROM econ_check
+    UNION ALL SELECT DISTINCT 'students', _delivery_date, _file_seq, _file FROM students
+    UNION ALL SELECT DISTINCT 'medical_enrollment', _delivery_date, _file_seq, _file FROM medical_enrollment
+    UNION ALL SELECT DISTINCT 'medical_claims', _delivery_date, _file_seq, _file FROM medical_claims
+    UNION ALL SELECT DISTINCT 'housing_safety', _delivery_date, _file_seq, _file FROM housing_safety
+    UNION ALL SELECT DISTINCT 'applications', _delivery_date, _file_seq, _file FROM applications
+    UNION ALL SELECT DISTINCT 'household_income', _delivery_date, _file_seq, _file FROM household_income
+    UNION ALL SELECT DISTINCT 'visit_results', _delivery_date, _file_seq, _file FROM visit_results
+    UNION ALL SELECT DISTINCT 'publication_results', _delivery_date, _file_seq, _file FROM publication_results
+    UNION ALL SELECT DISTINCT 'county_decisions', _delivery_date, _file_seq, _file FROM county_decisions
+)
+SELECT r.*, d.department, f.file, cc_rec_row(r.rec) AS "row"
+FROM cc_links r
+JOIN cc_feeds d ON d.feed = r.feed
+LEFT JOIN files f ON f.feed = r.feed AND f.src = r.src AND f.seq = cc_rec_seq(r.rec)
+WHERE r.match_method IN ('name_birth_village', 'unmatched') AND (d.kind = 'snapshot' OR r.src = $d::DATE);
+
+-- Persisted: match counts of every reported record, and the reported records not linked by ID number or 户编号.
+DELETE FROM link_rates WHERE delivery_date = $d::DATE;
+INSERT INTO link_rates
+SELECT $d::DATE, l.feed, f.department, l.county_code, l.match_method, count(*)
+FROM cc_links l JOIN cc_feeds f ON f.feed = l.feed
+WHERE f.kind = 'snapshot' OR l.src = $d::DATE
+GROUP BY ALL;
+
 DELETE FROM person_links WHERE delivery_date = $d::DATE;
 INSERT INTO person_links
 SELECT $d::DATE, feed, department, src, file, "row", rec_id, rec_household, person_id, household_id, county_code,
        match_method, candidates
-FROM cc_links WHERE kind = 'snapshot' OR src = $d::DATE;
+FROM cc_listed;

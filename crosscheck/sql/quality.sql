@@ -17,46 +17,47 @@ SELECT $d::DATE, l.county_code,
               THEN format('医疗结算的参保人不在 {} 的花名册中（证件号码找不到，姓名、出生日期和村也无法唯一匹配）', strftime($d::DATE, '%Y-%m-%d'))
             ELSE format('证件号码在 {} 的花名册中找不到，且无法按姓名、出生日期和村唯一匹配', strftime($d::DATE, '%Y-%m-%d')) END,
        l.department
-FROM cc_links l
-WHERE l.match_method = 'unmatched' AND (l.kind = 'snapshot' OR l.src = $d::DATE);
+FROM cc_listed l
+WHERE l.match_method = 'unmatched';
 
 -- A dead or moved-out person still receiving assistance, enrolled in insurance, or studying.
 INSERT INTO data_quality_issues
-SELECT $d::DATE, p.county_code, 'inactive_person_receiving', l.feed, l.department, l.file, l."row", p.household_id,
+SELECT $d::DATE, p.county_code, 'inactive_person_receiving', l.feed, f.department, x.file, x."row", p.household_id,
        p.id_number, substr(p.id_number, 1, 6) || '********' || substr(p.id_number, 15, 4),
        format('花名册人员状态为「{}」，但{}，请核实', p.person_status, x.what),
-       l.department
+       f.department
 FROM (
-    SELECT 'civil_assistance' AS feed, _delivery_date AS src, _file AS file, _row AS "row",
+    SELECT 'civil_assistance' AS feed, cc_rec(_delivery_date, _file_seq, _row) AS rec, _file AS file, _row AS "row",
            format('仍在享受{}（{}，开始日期 {}）', assistance_type, assistance_status, strftime(start_date, '%Y-%m-%d')) AS what
     FROM civil_assistance_asof($d::DATE) WHERE assistance_status IN ('在保', '渐退期')
     UNION ALL
-    SELECT 'medical_enrollment', _delivery_date, _file, _row,
+    SELECT 'medical_enrollment', cc_rec(_delivery_date, _file_seq, _row), _file, _row,
            format('{} 年度仍为{}（{}）', insurance_year, enrolment_status, scheme)
     FROM medical_enrollment_asof($d::DATE) WHERE enrolment_status = '正常参保' AND insurance_year = year($d::DATE)
     UNION ALL
-    SELECT 'students', _delivery_date, _file, _row, format('学籍仍为{}（{}）', enrolment_status, stage)
+    SELECT 'students', cc_rec(_delivery_date, _file_seq, _row), _file, _row, format('学籍仍为{}（{}）', enrolment_status, stage)
     FROM students_asof($d::DATE) WHERE enrolment_status = '在读'
 ) x
-JOIN cc_links l ON l.feed = x.feed AND l.src = x.src AND l.file = x.file AND l."row" = x."row"
-JOIN cc_roster p ON p.id_number = l.person_id
+JOIN cc_links l ON l.feed = x.feed AND l.rec = x.rec
+JOIN cc_feeds f ON f.feed = l.feed
+JOIN cc_persons p ON p.id_number = l.person_id
 WHERE p.person_status IN ('死亡', '迁出');
 
 -- Roster sex or birth date disagreeing with the ID number.
 INSERT INTO data_quality_issues
-SELECT $d::DATE, county_code, kind, 'roster', '乡村振兴局', file, "row", household_id, id_number,
+SELECT $d::DATE, county_code, kind, 'roster', '乡村振兴局', _file, _row, household_id, id_number,
        substr(id_number, 1, 6) || '********' || substr(id_number, 15, 4), description, '乡村振兴局'
 FROM (
     SELECT *, 'id_sex_mismatch' AS kind,
            format('花名册性别为「{}」，与证件号码（第17位{}）不符', sex,
                   CASE WHEN substr(id_number, 17, 1)::INT % 2 = 1 THEN '为奇数，应为男' ELSE '为偶数，应为女' END) AS description
-    FROM cc_roster
+    FROM cc_roster_in_force($d::DATE)
     WHERE sex IS NOT NULL AND sex <> CASE WHEN substr(id_number, 17, 1)::INT % 2 = 1 THEN '男' ELSE '女' END
     UNION ALL
     SELECT *, 'id_birth_mismatch',
            format('花名册出生日期 {} 与证件号码中的出生日期 {} 不符', strftime(roster_birth_date, '%Y-%m-%d'),
                   strftime(try_strptime(substr(id_number, 7, 8), '%Y%m%d')::DATE, '%Y-%m-%d'))
-    FROM cc_roster
+    FROM cc_roster_in_force($d::DATE)
     WHERE roster_birth_date IS NOT NULL AND roster_birth_date <> try_strptime(substr(id_number, 7, 8), '%Y%m%d')::DATE
 );
 
@@ -67,9 +68,9 @@ SELECT $d::DATE, county_code, 'household_size_mismatch', 'roster', '乡村振兴
 FROM (
     SELECT household_id, any_value(county_code) AS county_code, max(household_size) AS recorded, count(*) AS rows,
            count(*) FILTER (WHERE living) AS living,
-           arg_min(file, CASE WHEN relation = '户主' THEN 0 ELSE 1 END) AS file,
-           arg_min("row", (CASE WHEN relation = '户主' THEN 0 ELSE 1 END) * 1e12 + "row") AS "row"
-    FROM cc_roster GROUP BY household_id
+           arg_min(_file, CASE WHEN relation = '户主' THEN 0 ELSE 1 END) AS file,
+           arg_min(_row, (CASE WHEN relation = '户主' THEN 0 ELSE 1 END) * 1e12 + _row) AS "row"
+    FROM cc_roster_in_force($d::DATE) GROUP BY household_id
 )
 WHERE recorded IS NOT NULL AND recorded <> rows;
 
@@ -78,12 +79,10 @@ INSERT INTO data_quality_issues
 SELECT $d::DATE, p.county_code, 'student_overage', 'students', '教育局', s._file, s._row, p.household_id, p.id_number,
        substr(p.id_number, 1, 6) || '********' || substr(p.id_number, 15, 4),
        format('学段为{}（学籍{}），但按出生日期 {} 计算已 {} 岁，超过该学段上限 {} 岁，请核实学段或证件号码', s.stage,
-              s.enrolment_status, strftime(p.birth_date, '%Y-%m-%d'), age, m.max_age),
+              s.enrolment_status, strftime(p.birth_date, '%Y-%m-%d'), p.age, m.max_age),
        '教育局'
 FROM students_asof($d::DATE) s
-JOIN cc_links l ON l.feed = 'students' AND l.src = s._delivery_date AND l.file = s._file AND l."row" = s._row
-JOIN cc_roster p ON p.id_number = l.person_id
-JOIN cc_student_max_age m ON m.stage = s.stage,
-LATERAL (SELECT year($d::DATE) - year(p.birth_date)
-                - CASE WHEN strftime($d::DATE, '%m%d') < strftime(p.birth_date, '%m%d') THEN 1 ELSE 0 END AS age)
-WHERE s.enrolment_status IN ('在读', '休学') AND age > m.max_age;
+JOIN cc_links l ON l.feed = 'students' AND l.rec = cc_rec(s._delivery_date, s._file_seq, s._row)
+JOIN cc_persons p ON p.id_number = l.person_id
+JOIN cc_student_max_age m ON m.stage = s.stage
+WHERE s.enrolment_status IN ('在读', '休学') AND p.age > m.max_age;

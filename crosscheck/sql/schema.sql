@@ -1,4 +1,9 @@
 -- Output tables of the cross-check stage. Every table is rewritten per delivery date (delete, then insert).
+-- Links not made by ID number or 户编号 (name + birth date + village, or none); every record is counted in link_rates.
+CREATE TABLE IF NOT EXISTS link_rates (
+    delivery_date DATE NOT NULL, feed VARCHAR NOT NULL, department VARCHAR, county_code VARCHAR,
+    match_method VARCHAR NOT NULL, records BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS person_links (
     delivery_date DATE NOT NULL, feed VARCHAR NOT NULL, department VARCHAR, source_delivery_date DATE,
     file VARCHAR, "row" BIGINT, record_id_number VARCHAR, record_household_id VARCHAR,
