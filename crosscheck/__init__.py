@@ -62,13 +62,7 @@ def link_persons(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """Link every record in force on ``day`` to a roster person and household (temp cc_links; tables link_rates, person_links)."""
     ensure_schema(con)
     _feeds_table(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        run_sql(con, "links", {"d": day})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    _transaction(con, "links", {"d": day})
 
 
 def check_quality(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
@@ -133,6 +127,8 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | N
 
 
 def _transaction(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    # Row order inside the stage's tables carries no meaning (every reader sorts); not keeping it saves memory and time.
+    con.execute("SET preserve_insertion_order = false")
     con.execute("BEGIN TRANSACTION")
     try:
         run_sql(con, name, params)
@@ -140,6 +136,8 @@ def _transaction(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Non
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute("RESET preserve_insertion_order")
 
 
 @dataclass

@@ -54,7 +54,8 @@ def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.Dat
                coalesce(h.monitored, false) AS monitored, {feature_select()},
                coalesce(r.rule_codes, '') AS rule_codes, coalesce(r.risk_types, '') AS risk_types, r.severity_max,
                coalesce(r.explanation_zh, '') AS explanation_zh
-        FROM household_indicators h LEFT JOIN r USING (household_id) WHERE h.as_of_date = $d""",
+        FROM household_indicators h LEFT JOIN r USING (household_id) WHERE h.as_of_date = $d
+        ORDER BY h.household_id""",
                    params={"d": day, "line": policy.monitoring_line(day.year)}).pl()
 
 

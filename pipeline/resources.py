@@ -23,9 +23,10 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self):
-        path = Path(self.database) if self.database else settings().warehouse
+        config = settings()
+        path = Path(self.database) if self.database else config.warehouse
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config={"memory_limit": config.duckdb_memory_limit})
         try:
             yield con
         finally:

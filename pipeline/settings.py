@@ -14,6 +14,7 @@ class Settings:
     warehouse: Path
     model_dir: Path
     dagster_home: Path
+    duckdb_memory_limit: str  # DuckDB spills to disk beyond this; the process peak stays near it (benchmarks/)
 
 
 def settings() -> Settings:
@@ -24,4 +25,5 @@ def settings() -> Settings:
         warehouse=Path(env("FFP_WAREHOUSE", "var/warehouse.duckdb")),
         model_dir=Path(env("FFP_MODEL_DIR", "var/models")),
         dagster_home=Path(env("DAGSTER_HOME", "var/dagster")),
+        duckdb_memory_limit=env("FFP_DUCKDB_MEMORY_LIMIT", "3GB"),
     )

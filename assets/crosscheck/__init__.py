@@ -1,14 +1,15 @@
 """Cross-check assets (issue 3): thin Dagster wrappers around ``crosscheck``, partitioned by delivery date.
 
-person_links → data_quality_issues, household_indicators → rule_hits. The four steps share temp tables on one
-connection, so ``person_links`` also runs nothing else and each later asset re-links first (cheap: SQL only).
+person_links → data_quality_issues, household_indicators → rule_hits: four assets made by one multi-asset step,
+because the steps share temp tables on one connection (linking runs once per date, not once per asset).
 No ID number ever reaches metadata or logs: tables show counts by feed, county, kind, rule and township.
 """
 
 
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
+from dagster import (AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, TableColumn,
+                     TableSchema, multi_asset)
 
 from assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS, OWNER
 from config.policy import load_policy
@@ -39,85 +40,89 @@ def _count(con, table: str, column: str, day: date) -> int:
     return con.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [day]).fetchall()[0][0]
 
 
-_COMMON = dict(group_name=CROSSCHECK_GROUP, kinds={"duckdb", "sql"}, owners=[OWNER], partitions_def=DELIVERY_PARTITIONS)
+_SPEC = dict(group_name=CROSSCHECK_GROUP, kinds={"duckdb", "sql"}, owners=[OWNER])
+SPECS = [
+    AssetSpec(CROSSCHECK_KEYS["person_links"], deps=list(INGEST_KEYS.values()), **_SPEC,
+              description="人员与家庭关联：每个部门的每条记录按规范化证件号码关联到花名册人员和家庭；证件号码找不到时，"
+                          "仅当姓名+出生日期+村唯一匹配时才关联（标记为 name_birth_village），绝不只按姓名。"
+                          "Tables `link_rates` (every record counted by feed, county and match method: snapshot records in "
+                          "force on the date and increment records delivered that day) and `person_links` (those records "
+                          "not linked by ID number or 户编号, one by one)."),
+    AssetSpec(CROSSCHECK_KEYS["data_quality_issues"], deps=[CROSSCHECK_KEYS["person_links"]], **_SPEC,
+              description="跨部门一致性检查：死亡或迁出人员仍享受低保/参保/在读；花名册性别或出生日期与证件号码不符；户人数与行数不符；"
+                          "花名册外人员的医疗结算；学生年龄远超学段；无法关联的记录。每条问题有中文说明和应整改的部门。"),
+    AssetSpec(CROSSCHECK_KEYS["household_indicators"], deps=[CROSSCHECK_KEYS["person_links"]], **_SPEC,
+              description="家庭指标（时点）：每户每个交付日期一行，只用该日及以前交付的数据：在世人数、劳动力、收入位置、"
+                          "近12个月自付医疗费用（冲销后）、大额住院、未参保、辍学与无学籍儿童、高中及以上在读、住房等级与改造、"
+                          "救助起止、饮水、比对事实。"),
+    AssetSpec(CROSSCHECK_KEYS["rule_hits"], deps=[CROSSCHECK_KEYS["household_indicators"]], **_SPEC,
+              description="部门筛查预警：policy.md 的每条规则，含规则代码、风险类型、严重程度和列明证据的中文说明；已纳入且未消除的"
+                          "监测户（monitored）与新增候选户分开统计。也写出比对（EXC-*）命中到 `exclusion_hits`。"),
+]
 
 
-@asset(key=CROSSCHECK_KEYS["person_links"], deps=list(INGEST_KEYS.values()), **_COMMON,
-       description="人员与家庭关联：每个部门的每条记录按规范化证件号码关联到花名册人员和家庭；证件号码找不到时，"
-                   "仅当姓名+出生日期+村唯一匹配时才关联（标记为 name_birth_village），绝不只按姓名。"
-                   "Tables `link_rates` (every record counted by feed, county and match method: snapshot records in force on the date and increment records delivered that day) and `person_links` (those records not linked by ID number or 户编号, one by one).")
-def person_links(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
-    with warehouse.get_connection() as con:
-        link_persons(con, day)
-        rates = _markdown(con, """
-            SELECT feed, coalesce(county_code, '（未归属）'), sum(records)::BIGINT,
-                   coalesce(sum(records) FILTER (WHERE match_method IN ('id', 'household_id')), 0)::BIGINT,
-                   coalesce(sum(records) FILTER (WHERE match_method = 'name_birth_village'), 0)::BIGINT,
-                   coalesce(sum(records) FILTER (WHERE match_method = 'unmatched'), 0)::BIGINT,
-                   format('{:.1f}%', 100.0 * coalesce(sum(records) FILTER (WHERE match_method <> 'unmatched'), 0) / sum(records))
-            FROM link_rates WHERE delivery_date = ? GROUP BY ALL ORDER BY 1, 2""", [day],
-            ["数据集", "县", "记录", "按证件号/户编号", "按姓名+出生日期+村", "未匹配", "匹配率"])
-        rows, schema = _count(con, "person_links", "delivery_date", day), _schema(con, "person_links")
-    return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema,
-                                       "match_rates": MetadataValue.md(rates)})
-
-
-@asset(key=CROSSCHECK_KEYS["data_quality_issues"], deps=[CROSSCHECK_KEYS["person_links"]], **_COMMON,
-       description="跨部门一致性检查：死亡或迁出人员仍享受低保/参保/在读；花名册性别或出生日期与证件号码不符；户人数与行数不符；"
-                   "花名册外人员的医疗结算；学生年龄远超学段；无法关联的记录。每条问题有中文说明和应整改的部门。")
-def data_quality_issues(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
-    with warehouse.get_connection() as con:
-        link_persons(con, day)
-        check_quality(con, day, load_policy())
-        by_kind = _markdown(con, """SELECT kind, fix_by, count(*) FROM data_quality_issues WHERE delivery_date = ?
-                                    GROUP BY ALL ORDER BY 3 DESC, 1, 2""", [day], ["问题类型", "整改部门", "条数"])
-        rows, schema = _count(con, "data_quality_issues", "delivery_date", day), _schema(con, "data_quality_issues")
-    return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema,
-                                       "issues_by_kind": MetadataValue.md(by_kind)})
-
-
-@asset(key=CROSSCHECK_KEYS["household_indicators"], deps=[CROSSCHECK_KEYS["person_links"]], **_COMMON,
-       description="家庭指标（时点）：每户每个交付日期一行，只用该日及以前交付的数据：在世人数、劳动力、收入位置、近12个月自付医疗费用"
-                   "（冲销后）、大额住院、未参保、辍学与无学籍儿童、高中及以上在读、住房等级与改造、救助起止、饮水、比对事实。")
-def household_indicators(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+@multi_asset(specs=SPECS, partitions_def=DELIVERY_PARTITIONS, name="crosscheck")
+def crosscheck(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """The four cross-check steps on one connection: they share temp tables, so linking runs once per date."""
     day = date.fromisoformat(context.partition_key)
     policy = load_policy()
     with warehouse.get_connection() as con:
         link_persons(con, day)
+        yield _links_result(con, day)
+        check_quality(con, day, policy)
+        yield _quality_result(con, day)
         compute_indicators(con, day, policy)
-        summary = _markdown(con, """
-            SELECT county_code, count(*), count(*) FILTER (WHERE monitored),
-                   count(*) FILTER (WHERE income_position < ?), count(*) FILTER (WHERE income_position IS NULL)
-            FROM household_indicators WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""",
-            [policy.monitoring_line(day.year), day], ["县", "户数", "监测户", "收入低于监测线", "无收入数据"])
-        rows, schema = _count(con, "household_indicators", "as_of_date", day), _schema(con, "household_indicators")
-    return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema,
-                                       "households_by_county": MetadataValue.md(summary)})
+        yield _indicators_result(con, day, policy)
+        evaluate_rules(con, day, policy)
+        yield _rules_result(con, day)
 
 
-@asset(key=CROSSCHECK_KEYS["rule_hits"], deps=[CROSSCHECK_KEYS["household_indicators"]], **_COMMON,
-       description="部门筛查预警：policy.md 的每条规则，含规则代码、风险类型、严重程度和列明证据的中文说明；已纳入且未消除的监测户"
-                   "（monitored）与新增候选户分开统计。也写出比对（EXC-*）命中到 `exclusion_hits`。")
-def rule_hits(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
-    with warehouse.get_connection() as con:
-        evaluate_rules(con, day, load_policy())
-        by_rule = _markdown(con, """
-            SELECT rule_code, severity, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
-            FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1""", [day], ["规则", "严重程度", "新增候选", "已监测户"])
-        by_township = _markdown(con, """
-            SELECT county_code, township, rule_code, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
-            FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2, 3""", [day],
-            ["县", "乡镇", "规则", "新增候选", "已监测户"])
-        candidates = con.execute("SELECT count(DISTINCT household_id) FROM rule_hits WHERE as_of_date = ? AND NOT monitored",
-                                 [day]).fetchall()[0][0]
-        rows, schema = _count(con, "rule_hits", "as_of_date", day), _schema(con, "rule_hits")
-    return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema,
-                                       "new_candidate_households": candidates,
-                                       "hits_by_rule": MetadataValue.md(by_rule),
-                                       "hits_by_township": MetadataValue.md(by_township)})
+def _result(con, name: str, table: str, column: str, day: date, **metadata) -> MaterializeResult:
+    return MaterializeResult(asset_key=CROSSCHECK_KEYS[name], metadata={
+        "dagster/row_count": _count(con, table, column, day), "dagster/column_schema": _schema(con, table), **metadata})
 
 
-crosscheck_assets = [person_links, data_quality_issues, household_indicators, rule_hits]
+def _links_result(con, day: date) -> MaterializeResult:
+    rates = _markdown(con, """
+        SELECT feed, coalesce(county_code, '（未归属）'), sum(records)::BIGINT,
+               coalesce(sum(records) FILTER (WHERE match_method IN ('id', 'household_id')), 0)::BIGINT,
+               coalesce(sum(records) FILTER (WHERE match_method = 'name_birth_village'), 0)::BIGINT,
+               coalesce(sum(records) FILTER (WHERE match_method = 'unmatched'), 0)::BIGINT,
+               format('{:.1f}%', 100.0 * coalesce(sum(records) FILTER (WHERE match_method <> 'unmatched'), 0) / sum(records))
+        FROM link_rates WHERE delivery_date = ? GROUP BY ALL ORDER BY 1, 2""", [day],
+        ["数据集", "县", "记录", "按证件号/户编号", "按姓名+出生日期+村", "未匹配", "匹配率"])
+    return _result(con, "person_links", "person_links", "delivery_date", day, match_rates=MetadataValue.md(rates))
+
+
+def _quality_result(con, day: date) -> MaterializeResult:
+    by_kind = _markdown(con, """SELECT kind, fix_by, count(*) FROM data_quality_issues WHERE delivery_date = ?
+                                GROUP BY ALL ORDER BY 3 DESC, 1, 2""", [day], ["问题类型", "整改部门", "条数"])
+    return _result(con, "data_quality_issues", "data_quality_issues", "delivery_date", day,
+                   issues_by_kind=MetadataValue.md(by_kind))
+
+
+def _indicators_result(con, day: date, policy) -> MaterializeResult:
+    summary = _markdown(con, """
+        SELECT county_code, count(*), count(*) FILTER (WHERE monitored),
+               count(*) FILTER (WHERE income_position < ?), count(*) FILTER (WHERE income_position IS NULL)
+        FROM household_indicators WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""",
+        [policy.monitoring_line(day.year), day], ["县", "户数", "监测户", "收入低于监测线", "无收入数据"])
+    return _result(con, "household_indicators", "household_indicators", "as_of_date", day,
+                   households_by_county=MetadataValue.md(summary))
+
+
+def _rules_result(con, day: date) -> MaterializeResult:
+    by_rule = _markdown(con, """
+        SELECT rule_code, severity, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
+        FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1""", [day], ["规则", "严重程度", "新增候选", "已监测户"])
+    by_township = _markdown(con, """
+        SELECT county_code, township, rule_code, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
+        FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2, 3""", [day],
+        ["县", "乡镇", "规则", "新增候选", "已监测户"])
+    candidates = con.execute("SELECT count(DISTINCT household_id) FROM rule_hits WHERE as_of_date = ? AND NOT monitored",
+                             [day]).fetchall()[0][0]
+    return _result(con, "rule_hits", "rule_hits", "as_of_date", day, new_candidate_households=candidates,
+                   hits_by_rule=MetadataValue.md(by_rule), hits_by_township=MetadataValue.md(by_township))
+
+
+crosscheck_assets = [crosscheck]
