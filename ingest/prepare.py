@@ -169,8 +169,7 @@ def prepare_delivery(
         del frame
         bad = row_quarantine.get_column(IDX).unique()
         quarantined_rows += bad.len()
-        good_parts.append((typed.filter(pl.Series([True] * typed.height).scatter(bad, False)) if bad.len() else typed)
-                          .drop(IDX))
+        good_parts.append((typed.filter(~pl.col(IDX).is_in(bad.implode())) if bad.len() else typed).drop(IDX))
         quarantine_parts.append(row_quarantine.drop(IDX))
         report_parts.append(row_reports.drop(IDX))
     good = pl.concat(good_parts, how="vertical") if good_parts else _normalise(
@@ -272,7 +271,8 @@ def _resolve_keys(contract: Contract, good: pl.DataFrame) -> tuple[pl.DataFrame,
     """Identical rows count once; rows sharing a key but differing: the later file wins, then the later row."""
     names = contract.names
     key = list(contract.key)
-    shares_key = good.select(pl.struct(key).is_duplicated()).to_series() if good.height else pl.Series([], dtype=pl.Boolean)
+    by_key = pl.col(key[0]) if len(key) == 1 else pl.struct(key)  # a struct hashes far slower than one column
+    shares_key = good.select(by_key.is_duplicated()).to_series() if good.height else pl.Series([], dtype=pl.Boolean)
     if not shares_key.any():  # the usual case: every key once, nothing to compare row by row
         return good, 0, 0, pl.DataFrame(schema=ISSUE_SCHEMA)
     clean, good = good.filter(~shares_key), good.filter(shares_key)
