@@ -233,8 +233,8 @@ def _read_xlsx(path: Path) -> RawFile:
         raise UnreadableFile(f"工作簿 {path.name} 的工作表「{sheet.title}」是空的")
     formulas = _formulas_without_result(path, sheet.title, rows, header_index) if _has_formulas(path) else []
     headers = [("" if v is None else str(v)) for v in rows[header_index]]
-    while headers and headers[-1] == "":
-        headers.pop()
+    while headers and headers[-1] == "" and not _column_has_data(rows[header_index + 1:], len(headers) - 1):
+        headers.pop()  # a column without header and without data; one with data is kept (and reported)
     id_like = [_looks_like_id_header(h) for h in headers]
     records = {f"c{i}": [] for i in range(len(headers))}
     numbers = []
@@ -259,6 +259,10 @@ def _read_xlsx(path: Path) -> RawFile:
 
 
 _P_FORMULA = "是 Excel 公式但文件中没有计算结果（请在 Excel 中重新计算并保存后再发送），该行未载入"
+
+
+def _column_has_data(rows: list[tuple], index: int) -> bool:
+    return any(index < len(r) and r[index] not in (None, "") for r in rows)
 
 
 def _first_visible_sheet(name: str, workbook) -> tuple:
