@@ -40,9 +40,13 @@ def split_damaged_rows(raw: RawFile) -> tuple[RawFile, list[dict]]:
     columns = [c for c in raw.frame.columns if c != ROW]
     checks = [c for c in ("nul", "undecodable", "long") if c in raw.checks]
     if checks and raw.frame.height and columns:
+        longest = raw.frame.select(pl.col(columns).str.len_bytes().max()).row(0)  # one pass; chars ≤ bytes
         for i, name in enumerate(columns):
+            wanted = [c for c in checks if c != "long" or (longest[i] or 0) > MAX_CELL_CHARS]
+            if not wanted:
+                continue
             value = pl.col(name)
-            problem = pl.coalesce([_cell_problem(check, value) for check in checks])
+            problem = pl.coalesce([_cell_problem(check, value) for check in wanted])
             found = raw.frame.select(pl.col(ROW), value.alias("v"), problem.alias("p")).filter(pl.col("p").is_not_null())
             header = raw.headers[i] if i < len(raw.headers) and raw.headers[i] else f"第{i + 1}列"
             issues += [

@@ -296,8 +296,8 @@ def _has_formulas(path: Path) -> bool:
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
-        return any(b"<f>" in archive.read(n) or b"<f " in archive.read(n)
-                   for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        sheets = (archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        return any(b"<f>" in xml or b"<f " in xml for xml in sheets)
 
 
 def _formulas_without_result(path: Path, title: str, values: list[tuple], header_index: int) -> list[tuple]:
