@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts import Column, Contract
+from ingest.damage import split_damaged_rows
 from ingest.normalize import normalize_column
 from ingest.read import ROW, RawFile, UnreadableFile, read_file
 
@@ -89,10 +90,15 @@ def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame 
         elif column is not None:
             reports.append({"file": name, "row": 1, "column": header, "raw_value": None,
                             "problem": f"表头「{header}」重复出现，只使用第一列"})
+            reports += _duplicate_column_differences(raw, header, seen[column.name], i)
         elif key:
-            extras[header] = f"c{i}"
+            extras[_unique(header, extras)] = f"c{i}"
             reports.append({"file": name, "row": 1, "column": header, "raw_value": None,
                             "problem": f"未知列「{header}」，已另存并报告，不影响载入"})
+        elif raw.frame.get_column(f"c{i}").is_not_null().any():  # e.g. the second half of a merged header cell
+            extras[_unique(f"第{i + 1}列", extras)] = f"c{i}"
+            reports.append({"file": name, "row": 1, "column": f"第{i + 1}列", "raw_value": None,
+                            "problem": f"第 {i + 1} 列没有表头但有数据，已另存并报告，不影响载入"})
     missing_required = [c for c in contract.required if c.name not in seen]
     if missing_required:
         headers = "、".join(f"「{c.header}」" for c in missing_required)
@@ -120,6 +126,25 @@ def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame 
         *columns, pl.lit(name).alias(FILE), pl.lit(seq, pl.Int64).alias(FILE_SEQ), pl.col(ROW), extra
     )
     return frame, [], reports
+
+
+def _unique(name: str, taken: dict) -> str:
+    """``name``, or ``name#2``, ``name#3``... when a column of that name is already kept aside."""
+    n, candidate = 1, name
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}#{n}"
+    return candidate
+
+
+def _duplicate_column_differences(raw: RawFile, header: str, first: int, again: int) -> list[dict]:
+    """Rows where a repeated header's later column holds something else than the column used: reported with the
+    value left out, so that nothing is dropped without a word."""
+    a, b = pl.col(f"c{first}"), pl.col(f"c{again}")
+    differ = raw.frame.filter(b.is_not_null() & (a.is_null() | (a != b)))
+    return [{"file": raw.path.name, "row": row, "column": header, "raw_value": value,
+             "problem": f"表头「{header}」重复出现，第 {again + 1} 列的取值与所用的第 {first + 1} 列不同，未采用"}
+            for row, value in differ.select(ROW, b).iter_rows()]
 
 
 def _read_or_error(path: Path) -> RawFile | UnreadableFile:
@@ -156,15 +181,23 @@ def prepare_delivery(
             file_issues.append({"file": path.name, "row": None, "column": None, "raw_value": None, "problem": str(raw)})
             summaries.append(FileSummary(path.name, "?", 0, rejected=True))
             continue
-        rows_read += raw.frame.height
+        read_here = raw.frame.height + len(raw.dropped)
+        rows_read += read_here
+        raw, damaged = split_damaged_rows(raw)
+        file_issues += raw.dropped + damaged
+        quarantined_rows += read_here - raw.frame.height
         frame, q, r = _map_file(contract, raw, seq)
         file_issues += q
         reports += r
-        summaries.append(FileSummary(path.name, raw.encoding, raw.frame.height, rejected=frame is None))
-        del raw
+        if read_here == 0:
+            reports.append({"file": path.name, "row": None, "column": None, "raw_value": None,
+                            "problem": f"文件 {path.name} 只有表头，没有数据行"})
+        summaries.append(FileSummary(path.name, raw.encoding, read_here, rejected=frame is None))
         if frame is None:
-            quarantined_rows += summaries[-1].rows
+            quarantined_rows += raw.frame.height
+            del raw
             continue
+        del raw
         typed, row_quarantine, row_reports = _normalise(contract, frame, delivery_date, known_counties)
         del frame
         bad = row_quarantine.get_column(IDX).unique()
