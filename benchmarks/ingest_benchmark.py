@@ -36,12 +36,13 @@ def ingest_all(root: Path) -> dict:
 
     from data_contracts import FEED_NAMES, load_contract
     from ingest import ingest_feed
+    from pipeline.settings import settings
 
     warehouse = root / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
     timings, rows = {}, {}
     started = time.perf_counter()
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse), config={"memory_limit": settings().duckdb_memory_limit}) as con:  # as the pipeline
         for feed in ["roster"] + [f for f in FEED_NAMES if f != "roster"]:
             t = time.perf_counter()
             outcome = ingest_feed(con, load_contract(feed), root / "landing", DAY)
