@@ -6,11 +6,14 @@ BIN := $(VENV)/bin
 .PHONY: demo test ui bench clean
 
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/.installed: pyproject.toml
 	@# the village notices (PDF) embed a CJK font that works offline: Debian's fonts-wqy-microhei
 	test -f $(CJK_FONT) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei; }
+	@# the browser test drives Debian's headless Chromium through Playwright (no browser download)
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"

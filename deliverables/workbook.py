@@ -16,7 +16,7 @@ import duckdb
 import xlsxwriter
 
 from config.policy import Policy
-from deliverables.data import OPEN, feed_freshness, quality_rows, rows
+from deliverables.data import OPEN, QUALITY_KINDS_ZH, feed_freshness, feed_title, quality_rows, rows
 from deliverables.masking import mask_id, mask_text
 
 SHEETS = ("工作概览", "新增预警", "排查任务", "比对异常", "公示名单", "待确认", "风险消除候选", "逾期提醒", "数据质量问题", "说明")
@@ -24,6 +24,7 @@ LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "
 DATE_FORMAT = "yyyy-mm-dd"
 AMOUNT_FORMAT = "#,##0"
 SCORE_FORMAT = "0.0000"
+TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at the top of its row
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,20 @@ class _Writer:
         add = self.wb.add_format
         self.f = {
             "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
-            "text": add({}), "date": add({"num_format": DATE_FORMAT}), "int": add({"num_format": "0"}),
-            "amount": add({"num_format": AMOUNT_FORMAT}), "score": add({"num_format": SCORE_FORMAT}),
-            "num": add({}),
+            "text": add(TOP), "wrap": add(TOP | {"text_wrap": True}), "date": add(TOP | {"num_format": DATE_FORMAT}),
+            "int": add(TOP | {"num_format": "0"}), "amount": add(TOP | {"num_format": AMOUNT_FORMAT}),
+            "score": add(TOP | {"num_format": SCORE_FORMAT}), "num": add(TOP),
         }
         for level, (bg, fg) in LEVEL_COLOURS.items():
-            self.f["level" + level] = add({"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
+            self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
 
     def cell(self, ws, r: int, c: int, kind: str, v) -> int:
         """Write one value; returns its display width."""
         if v is None or v == "":
             ws.write_blank(r, c, None)
             return 0
+        if kind == "wrap" and not isinstance(v, str):
+            kind = "text"
         if kind == "auto":
             kind = ("date" if isinstance(v, date) else "num" if isinstance(v, float) else
                     "int" if isinstance(v, int) and not isinstance(v, bool) else "text")
@@ -81,7 +84,7 @@ class _Writer:
         s = str(v) if kind in ("phone", "code") else mask_text(str(v))
         if isinstance(v, bool):
             s = "是" if v else "否"
-        ws.write_string(r, c, s, self.f["text"])
+        ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
         return _display_width(s)
 
     def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
@@ -91,7 +94,9 @@ class _Writer:
             ws.write_string(0, c, col.header, self.f["header"])
         for r, row in enumerate(data, start=1):
             for c, col in enumerate(cols):
-                widths[c] = max(widths[c], self.cell(ws, r, c, col.kind, row.get(col.key)))
+                # long free text (a column of fixed width) wraps instead of being cut by the next column
+                kind = "wrap" if col.width and col.kind == "text" else col.kind
+                widths[c] = max(widths[c], self.cell(ws, r, c, kind, row.get(col.key)))
         for c, col in enumerate(cols):
             ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
         ws.freeze_panes(1, 0)
@@ -246,6 +251,8 @@ QUALITY_COLS = [Col("来源数据", "feed"), Col("报送部门", "department"), 
 def _quality_data(con, day, county, known=None):
     data = quality_rows(con, day, county, known)
     for r in data:
+        r["feed"] = feed_title(r["feed"])
+        r["field"] = QUALITY_KINDS_ZH.get(r["field"], r["field"])
         r["id_masked"] = mask_id(r["id_masked"]) if r.get("id_masked") else ""
         r["raw_value"] = mask_text(r["raw_value"]) if r.get("raw_value") else ""
         r["fix_by"] = f"{r['fix_by']}：请核对并更正后在下次报送中重新提供" if r.get("fix_by") else "请报送部门核对"
@@ -358,10 +365,10 @@ def overview(con, day, county, policy, sheets: dict[str, int], model: str | None
     add("今日", "风险消除候选", sheets.get("风险消除候选", 0))
     for r in rows(con, """SELECT feed, count(*) AS n FROM data_quality_issues WHERE delivery_date = ? AND county_code = ?
                           GROUP BY 1 ORDER BY 1""", [day, county]):
-        add("数据质量", f"跨部门比对问题：{r['feed']}", r["n"])
+        add("数据质量", f"跨部门比对问题：{feed_title(r['feed'])}", r["n"])
     add("数据质量", "问题行合计", sheets.get("数据质量问题", 0))
     for f in feed_freshness(con, day):
-        add("数据时效", f["feed"], f["last_applied_delivery"] or "无",
+        add("数据时效", feed_title(f["feed"]), f["last_applied_delivery"] or "无",
             "" if f["age_days"] is None else f"距今 {f['age_days']} 天")
     add("阈值", f"{day.year} 年监测范围（元/人/年）", policy.monitoring_line(day.year))
     add("阈值", "风险等级“高”模型概率", policy.risk_levels.high_probability)

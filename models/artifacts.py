@@ -3,7 +3,7 @@
     <model_dir>/<version>/model.skops   the fitted scikit-learn pipeline (skops: loading executes no code)
     <model_dir>/<version>/card.json     training window, features, metrics, data fingerprint, code version, sha256
     <model_dir>/<version>/card.md       the model card in words
-    <model_dir>/<version>/calibration.svg
+    <model_dir>/<version>/calibration.png  the calibration chart (charts.calibration)
     <model_dir>/promoted                JSON {version, sha256}: the model scoring uses
 
 Loading refuses a model whose file hash differs from both the card's and the pointer's, or whose skops file names
@@ -74,7 +74,7 @@ def code_version() -> str:
         return "unknown"
 
 
-def save(model_dir: Path, version: str, model: object, card: dict, files: dict[str, str] | None = None) -> Path:
+def save(model_dir: Path, version: str, model: object, card: dict, files: dict[str, str | bytes] | None = None) -> Path:
     """Write the model, then the card with the model's hash; returns the version folder."""
     import skops.io as sio
 
@@ -86,8 +86,11 @@ def save(model_dir: Path, version: str, model: object, card: dict, files: dict[s
     if untrusted:
         raise ArtifactError(f"model uses types outside the allow-list: {sorted(untrusted)}")
     (folder / CARD_JSON).write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    for name, text in (files or {}).items():
-        (folder / name).write_text(text, encoding="utf-8")
+    for name, content in (files or {}).items():
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        else:
+            (folder / name).write_text(content, encoding="utf-8")
     return folder
 
 

@@ -1,4 +1,4 @@
-"""The model card (card.md beside the artifact) and its calibration chart (calibration.svg, no plotting library)."""
+"""The model card (card.md beside the artifact); its calibration chart is calibration.png (charts.calibration)."""
 
 from __future__ import annotations
 
@@ -56,27 +56,7 @@ def render_card(card: dict) -> str:
                   "所以在规则的全部走访量下规则召回率可能更高；在村里实际能走访的上限内，排序更重要。", ""]
     lines += ["## 校准", "", "| 预测概率均值 | 实际比例 | 户数 |", "|---|---|---|"]
     lines += [f"| {b['predicted']:.3f} | {b['observed']:.3f} | {b['n']:,} |" for b in card["validation"]["calibration"]]
-    lines += ["", "校准图：calibration.svg。", "", "## 特征", ""]
+    lines += ["", "校准图：calibration.png（Dagster 界面中见 calibration_chart）。", "", "## 特征", ""]
     lines += [f"- `{n}`：{card['feature_labels_zh'][n]}" for n in card["features"]]
     lines += ["", "参考：公开发表的基于建档立卡数据的逻辑回归 AUC 为 0.71；各县反映部门预警约 2% 最终纳入。", ""]
     return "\n".join(lines)
-
-
-def render_calibration_svg(bins: list[dict], size: int = 320) -> str:
-    pad, inner = 40, size - 60
-    top = max([b["predicted"] for b in bins] + [b["observed"] for b in bins] + [0.05]) if bins else 1.0
-    top = min(1.0, top * 1.1)
-
-    def xy(p: float, o: float) -> tuple[float, float]:
-        return pad + p / top * inner, pad + inner - o / top * inner
-
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(b["predicted"], b["observed"]) for b in bins))
-    (x0, y0), (x1, y1) = xy(0, 0), xy(top, top)
-    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#c0392b"/>'
-                   for x, y in (xy(b["predicted"], b["observed"]) for b in bins))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" font-size="11">'
-            f'<rect x="{pad}" y="{pad}" width="{inner}" height="{inner}" fill="none" stroke="#999"/>'
-            f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999" stroke-dasharray="4"/>'
-            f'<polyline points="{points}" fill="none" stroke="#c0392b"/>{dots}'
-            f'<text x="{pad}" y="{size - 8}">预测概率（0–{top:.2f}）</text>'
-            f'<text x="4" y="{pad - 8}">实际比例</text><text x="{pad}" y="20">校准图（验证窗口）</text></svg>')

@@ -23,9 +23,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from charts import calibration as calibration_png
 from config.policy import Policy
 from models import artifacts, evaluation
-from models.card import render_card, render_calibration_svg
+from models.card import render_card
 from models.dataset import TrainingSet, build_training_set
 from models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
 
@@ -164,7 +165,7 @@ def train(con: duckdb.DuckDBPyConnection, policy: Policy, model_dir: Path | str,
         "policy": {"capacity_per_village_per_week": policy.risk_levels.model_capacity_per_village_per_week,
                    "model_warning_probability": policy.risk_levels.model_warning_probability},
     }
-    files = {"card.md": render_card(card), "calibration.svg": render_calibration_svg(metrics["calibration"])}
+    files = {"card.md": render_card(card), "calibration.png": calibration_png(metrics["calibration"])}
     artifacts.save(model_dir, version, final, card, files)
     if promoted:
         artifacts.promote(model_dir, version)

@@ -363,3 +363,24 @@ def test_county_outbox_asset_materializes(warehouse, ffp_env):
     key = AssetKey(["deliverables", "county_outbox"])
     assert AssetKey(["workflow", "case_ledger"]) in graph.get(key).parent_keys
     assert key in defs.resolve_job_def(daily_job.name).asset_layer.selected_asset_keys
+
+
+def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path):
+    """Feed text starting with =, +, - or @ must come back from the file as the same text, never as a formula."""
+    import openpyxl
+
+    from deliverables.workbook import Col, _Writer
+
+    values = ['=1+1', '+86 1', '-2+3', '@SUM(A1)', '=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0"]
+    cols = [Col("说明", "text", width=30), Col("代码", "code", "code"), Col("备注", "note")]
+    data = [{"text": v, "code": v, "note": v} for v in values]
+    writer = _Writer(date(2026, 11, 20))
+    writer.sheet("测试", cols, data)
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(writer.close())
+    ws = openpyxl.load_workbook(path)["测试"]
+    for r, v in enumerate(values, start=2):
+        for c in range(1, 4):
+            cell = ws.cell(r, c)
+            assert cell.data_type == "s" and cell.value == v, (cell.coordinate, cell.value)
+    assert ws.cell(2, 1).alignment.wrap_text and not ws.cell(2, 3).alignment.wrap_text

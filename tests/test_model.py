@@ -97,7 +97,7 @@ def test_training_writes_a_versioned_card_without_personal_data(trained_model):
     result = trained_model["result"]
     assert result.status in ("promoted", "not_promoted") and result.version
     folder = trained_model["model_dir"] / result.version
-    assert {p.name for p in folder.iterdir()} >= {"model.skops", "card.json", "card.md", "calibration.svg"}
+    assert {p.name for p in folder.iterdir()} >= {"model.skops", "card.json", "card.md", "calibration.png"}
     card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
     for key in ("training_dates", "validation_dates", "features", "data_fingerprint", "code_version", "model_sha256"):
         assert card[key]

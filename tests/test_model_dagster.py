@@ -42,6 +42,8 @@ def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
     meta = trained.get_asset_materialization_events()[0].materialization.metadata
     assert meta["status"].value in ("promoted", "not_promoted") and "结论" in meta["card"].value
     assert {"roc_auc", "recall_rules_alone", "recall_model_equal_workload", "data_fingerprint"} <= set(meta)
+    assert meta["calibration_chart"].value.startswith("![校准图](data:image/png;base64,")
+    assert meta["dagster/row_count"].value > 0 and "dagster/column_schema" in meta
 
     # with a promoted model: probabilities and the version in metadata
     shutil.rmtree(ffp_env / "models")

@@ -12,6 +12,7 @@ from dagster import (AssetExecutionContext, AssetKey, AssetSpec, MaterializeResu
                      TableSchema, multi_asset)
 
 from assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS, OWNER
+from charts import chart_md, rule_hits_by_rule
 from config.policy import load_policy
 from crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
 from pipeline.resources import WarehouseResource
@@ -119,10 +120,14 @@ def _rules_result(con, day: date) -> MaterializeResult:
         SELECT county_code, township, rule_code, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
         FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2, 3""", [day],
         ["县", "乡镇", "规则", "新增候选", "已监测户"])
+    chart_rows = con.execute("""SELECT rule_code, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
+                                FROM rule_hits WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""", [day]).fetchall()
     candidates = con.execute("SELECT count(DISTINCT household_id) FROM rule_hits WHERE as_of_date = ? AND NOT monitored",
                              [day]).fetchall()[0][0]
     return _result(con, "rule_hits", "rule_hits", "as_of_date", day, new_candidate_households=candidates,
-                   hits_by_rule=MetadataValue.md(by_rule), hits_by_township=MetadataValue.md(by_township))
+                   hits_by_rule=MetadataValue.md(by_rule),
+                   hits_by_rule_chart=MetadataValue.md(chart_md(rule_hits_by_rule, chart_rows, alt="各规则命中户数")),
+                   hits_by_township=MetadataValue.md(by_township))
 
 
 crosscheck_assets = [crosscheck]

@@ -16,7 +16,9 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      TableColumn, TableSchema, asset, asset_check, define_asset_job, in_process_executor, schedule)
 
 from assets.constants import DELIVERY_PARTITIONS, OWNER
+from charts import calibration, chart_md, risk_levels_by_township
 from config.policy import load_policy
+from models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
 from pipeline.resources import WarehouseResource
 from pipeline.settings import settings
 
@@ -26,6 +28,8 @@ SCORES_KEY = AssetKey(["scoring", "household_scores"])
 MODEL_KEY = AssetKey(["scoring", "risk_model"])
 _INDICATORS = AssetKey(["crosscheck", "household_indicators"])
 _RULE_HITS = AssetKey(["crosscheck", "rule_hits"])
+# the model's inputs, one column per feature (the training rows are household × month-end feature date)
+FEATURES_SCHEMA = TableSchema(columns=[TableColumn(n, "double", description=FEATURE_LABELS_ZH[n]) for n in FEATURE_NAMES])
 
 
 def _md(rows: list, headers: list[str]) -> str:
@@ -54,13 +58,17 @@ def household_scores(context: AssetExecutionContext, warehouse: WarehouseResourc
                                        count(*) FILTER (WHERE model_warning)
                                 FROM household_scores WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2""",
                              [day]).fetchall()
+        by_township = con.execute("""SELECT township, risk_level, count(*) FROM household_scores WHERE as_of_date = ?
+                                     GROUP BY ALL ORDER BY 1, 2""", [day]).fetchall()
         warnings = con.execute("SELECT count(*) FROM household_scores WHERE as_of_date = ? AND model_warning",
                                [day]).fetchall()[0][0]
         schema = TableSchema(columns=[TableColumn(r[0], r[1].lower()) for r in
                                       con.execute("DESCRIBE household_scores").fetchall()])
     metadata = {"dagster/row_count": rows, "dagster/column_schema": schema, "model_warnings": warnings,
                 "model_version": loaded.version if loaded else "无（仅规则）",
-                "levels": MetadataValue.md(_md(levels, ["县", "风险等级", "户数", "非监测户", "模型预警"]))}
+                "levels": MetadataValue.md(_md(levels, ["县", "风险等级", "户数", "非监测户", "模型预警"])),
+                "levels_by_township_chart": MetadataValue.md(
+                    chart_md(risk_levels_by_township, by_township, alt="各乡镇风险等级"))}
     if loaded is None:
         context.log.warning("没有已启用的模型：风险等级仅由规则决定，概率为空")
     return MaterializeResult(metadata=metadata)
@@ -89,8 +97,10 @@ def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     with warehouse.get_connection() as con:
         result = train(con, load_policy(), settings().model_dir)
     context.log.info(result.message)
-    metadata = {"status": result.status, "message": result.message, "seconds": round(result.seconds, 1)}
     card = result.card
+    metadata = {"status": result.status, "message": result.message, "seconds": round(result.seconds, 1),
+                "dagster/row_count": sum((card or {}).get("rows", {}).get(k, 0) for k in ("train", "validation")),
+                "dagster/column_schema": FEATURES_SCHEMA}
     if card:
         val = card["validation"]
         work = val["workload"]
@@ -103,7 +113,8 @@ def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
                      "promoted": card["gate"]["promoted"], "data_fingerprint": card["data_fingerprint"],
                      "code_version": card["code_version"], "training_dates": ", ".join(card["training_dates"]),
                      "validation_dates": ", ".join(card["validation_dates"]),
-                     "card": MetadataValue.md((settings().model_dir / result.version / "card.md").read_text(encoding="utf-8"))}
+                     "card": MetadataValue.md((settings().model_dir / result.version / "card.md").read_text(encoding="utf-8")),
+                     "calibration_chart": MetadataValue.md(chart_md(calibration, val["calibration"], alt="校准图"))}
     return MaterializeResult(metadata=metadata)
 
 

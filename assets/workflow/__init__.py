@@ -13,14 +13,16 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from assets.constants import DELIVERY_PARTITIONS, OWNER
 from assets.crosscheck import CROSSCHECK_KEYS, _markdown, _schema
+from charts import cases_by_state_over_time, chart_md
 from config.policy import load_policy
 from pipeline.resources import WarehouseResource
 from workflow import run_workflow
-from workflow.states import state_table_markdown
+from workflow.states import ELIMINATION_OPEN, INCLUSION_OPEN, state_table_markdown
 
 WORKFLOW_GROUP = "workflow"
 WORKFLOW_KEYS = {"case_ledger": AssetKey(["workflow", "case_ledger"])}
 SCORES_KEY = AssetKey(["scoring", "household_scores"])  # built by assets.scoring; read through the table only
+CHART_DAYS = 90  # the cases-by-state chart covers this many days up to the run date
 
 
 @asset(key=WORKFLOW_KEYS["case_ledger"], group_name=WORKFLOW_GROUP, kinds={"duckdb", "python"}, owners=[OWNER],
@@ -43,6 +45,9 @@ def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) ->
                                 ["县", "乡镇", "案件状态", "案件数"])
         issues = _markdown(con, """SELECT kind, count(*) FROM workflow_issues WHERE processed_date = ?
                                    GROUP BY 1 ORDER BY 2 DESC, 1""", [day], ["未处理事件", "条数"])
+        history = con.execute("""SELECT as_of_date, case_status, count(*) FROM case_status_daily
+                                 WHERE as_of_date > ? - ?::INTEGER AND as_of_date <= ? GROUP BY ALL ORDER BY 1, 2""",
+                              [day, CHART_DAYS, day]).fetchall()
         counts = con.execute("""SELECT (SELECT count(*) FROM visit_task_status WHERE status = '待走访'),
                                        (SELECT count(*) FROM publication_batches WHERE processed_date = ?),
                                        (SELECT count(*) FROM elimination_candidates WHERE as_of_date = ?),
@@ -54,7 +59,10 @@ def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) ->
         "events_today": result.events, "cases_opened_today": result.cases_opened, "issues_today": result.issues,
         "open_visit_tasks": counts[0], "publication_batches_today": counts[1], "elimination_candidates": counts[2],
         "overdue_cases": counts[3], "recomputed_dates": ", ".join(d.isoformat() for d in result.recomputed),
-        "cases_by_state": MetadataValue.md(by_state), "cases_by_township": MetadataValue.md(by_township),
+        "cases_by_state": MetadataValue.md(by_state),
+        "cases_by_state_chart": MetadataValue.md(chart_md(
+            cases_by_state_over_time, history, INCLUSION_OPEN + ELIMINATION_OPEN, alt=f"近{CHART_DAYS}天进行中的案件")),
+        "cases_by_township": MetadataValue.md(by_township),
         "issues_by_kind": MetadataValue.md(issues), "state_table": MetadataValue.md(state_table_markdown())})
 
 
