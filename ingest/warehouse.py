@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from data_contracts import Contract, all_contracts
+from ingest.arrow import ARROW_VIEWS
 from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
 from ingest.read import ROW
 
@@ -147,7 +148,7 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         join, county = _placement_sql(contract)
         columns = ", ".join(f"s.{q(n)}" for n in contract.names)
         staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
-        con.register("staged_rows", staged.to_arrow())
+        con.register("staged_rows", staged.to_arrow(compat_level=ARROW_VIEWS))
         params = [day] + ([day] if join else [])
         select = (f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
                   f"{county} AS county_code FROM staged_rows s {join}")
@@ -220,7 +221,7 @@ def _insert_issues(con, table: str, issues: pl.DataFrame, contract: Contract, da
         pl.lit(contract.department).alias("department"), "file", "row", "column", "raw_value", "problem",
         pl.lit(None, pl.Utf8).alias("county_code"),
     )
-    con.register("issue_rows", frame.to_arrow())
+    con.register("issue_rows", frame.to_arrow(compat_level=ARROW_VIEWS))
     con.execute(f"INSERT INTO {table} SELECT * FROM issue_rows")
     con.unregister("issue_rows")
 
