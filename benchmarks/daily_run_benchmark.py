@@ -21,7 +21,12 @@ config/divisions:
 A model must be promoted, or scoring falls back to rules only (probabilities empty, no explanations) and would be
 timed too cheaply. Before the first timed run the script trains one model (not timed) on a small generated county
 with month-end history (杭锦旗, 1,500 households, Feb–Oct 2026: the set-up of tests/model_helpers.py) and promotes
-it even if it does not beat the rules; every size scores with it (<workdir>/models).
+it even if it does not beat the rules; every size scores with it (<workdir>/models, kept between invocations:
+delete the folder to train again).
+
+The target figures use "process s", the whole `fangfanpin run --date` process (Python start-up, loading the
+definitions, the run, the exit check), not only the Dagster run ("run s"). Timings on a machine shared with other
+work vary by a factor of two: measure the 100k and 1M sizes on a quiet machine.
 
 Results: a table on stdout, <workdir>/daily_run_benchmark.json and <workdir>/daily_run_benchmark.png (time against
 size per stage, log-log; needs matplotlib: pip install -e ".[bench]").
