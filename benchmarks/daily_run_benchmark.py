@@ -29,7 +29,7 @@ definitions, the run, the exit check), not only the Dagster run ("run s"). Timin
 work vary by a factor of two: measure the 100k and 1M sizes on a quiet machine.
 
 Results: a table on stdout, <workdir>/daily_run_benchmark.json and <workdir>/daily_run_benchmark.png (time against
-size per stage, log-log; needs matplotlib: pip install -e ".[bench]").
+size per stage, log-log; matplotlib is a dependency of the project).
 Targets (issue 7), on 2 cores: 1,000,000 households full daily run ≤ 180 s and ≤ 6 GB peak; t(1M) ≤ 12 × t(100k).
 Run sizes above 10,000 only on a quiet machine.
 """
@@ -237,7 +237,7 @@ def plot(results: list[dict], path: Path) -> Path | None:
     try:
         import matplotlib
     except ImportError:
-        print('no plot: matplotlib is not installed (pip install -e ".[bench]")')
+        print('no plot: matplotlib is not installed')
         return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -27,7 +27,6 @@ def test_instance_yaml_passes_the_dagster_schema(tmp_path):
 
 
 def test_run_launcher_config_passes_the_dagster_k8s_schema():
-    pytest.importorskip("dagster_k8s", reason='install the deploy extra: pip install -e ".[deploy]"')
     from dagster._config import validate_config
     from dagster_k8s import K8sRunLauncher
 
