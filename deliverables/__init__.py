@@ -64,6 +64,8 @@ def write_county_outputs(con: duckdb.DuckDBPyConnection, day: date, outbox_dir: 
     """Write every county folder of ``day`` and the 未归属 workbook; return the paths written."""
     outbox_dir = Path(outbox_dir)
     root = outbox_dir / day.isoformat()
+    for stale in sorted(root.rglob(".tmp-*")) if root.exists() else []:  # a run killed between write and rename
+        stale.unlink()
     D.prepare(con, day)
     counties = D.counties(con, day)
     model = D.model_version(con, day)

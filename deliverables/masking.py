@@ -8,6 +8,9 @@ import re
 import tempfile
 from pathlib import Path
 
+from pipeline.testhooks import kill_point
+from pipeline.warehouse_file import private_dir
+
 # An 18-character ID (17 digits + digit/X), or a longer run built on one (a disability certificate number). 15-digit
 # runs are not touched in free text: the project's 户编号 are 15 digits too (identifier columns are never masked).
 _ID_RUN = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8,10})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
@@ -46,15 +49,17 @@ def mask_text(value: str | None) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write to a temporary name in the same folder, then rename: a reader never sees a half-written file."""
+    """Write to a temporary name in the same folder, then rename: a reader never sees a half-written file.
+    Folders are created 0o700 and the file is 0o600 (mkstemp), owner-only: the outbox holds personal data."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        kill_point("deliverables")
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

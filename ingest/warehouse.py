@@ -25,6 +25,7 @@ from data_contracts import Contract, all_contracts
 from ingest.arrow import ARROW_VIEWS
 from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
 from ingest.read import ROW
+from pipeline.testhooks import kill_point
 
 SQL_TYPES = {"text": "VARCHAR", "code": "VARCHAR", "id": "VARCHAR", "division": "VARCHAR", "date": "DATE",
              "amount": "DOUBLE", "int": "BIGINT", "yesno": "BOOLEAN"}
@@ -181,6 +182,7 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
              status, message, json.dumps(profile, ensure_ascii=False) if profile else None],
         )
         con.execute("DROP TABLE placed")
+        kill_point("ingest")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

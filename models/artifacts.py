@@ -20,6 +20,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.warehouse_file import DIR_MODE, FILE_MODE, private_dir
+
 MODEL_FILE, CARD_JSON, CARD_MD, POINTER = "model.skops", "card.json", "card.md", "promoted"
 
 TRUSTED_TYPES = frozenset({
@@ -79,7 +81,9 @@ def save(model_dir: Path, version: str, model: object, card: dict, files: dict[s
     import skops.io as sio
 
     folder = Path(model_dir) / version
-    folder.mkdir(parents=True, exist_ok=False)
+    private_dir(Path(model_dir))
+    folder.mkdir(mode=DIR_MODE, exist_ok=False)
+    os.chmod(folder, DIR_MODE)  # owner-only: a model is derived from personal data
     sio.dump(model, folder / MODEL_FILE)
     card = dict(card, version=version, model_sha256=sha256(folder / MODEL_FILE))
     untrusted = set(sio.get_untrusted_types(file=folder / MODEL_FILE)) - TRUSTED_TYPES
@@ -91,6 +95,8 @@ def save(model_dir: Path, version: str, model: object, card: dict, files: dict[s
             (folder / name).write_bytes(content)
         else:
             (folder / name).write_text(content, encoding="utf-8")
+    for p in folder.iterdir():
+        os.chmod(p, FILE_MODE)
     return folder
 
 
@@ -99,6 +105,7 @@ def promote(model_dir: Path, version: str) -> None:
     pointer = Path(model_dir) / POINTER
     tmp = pointer.with_suffix(".tmp")
     tmp.write_text(json.dumps({"version": version, "sha256": sha256(folder / MODEL_FILE)}), encoding="utf-8")
+    os.chmod(tmp, FILE_MODE)
     os.replace(tmp, pointer)
 
 

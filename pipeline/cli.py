@@ -1,4 +1,4 @@
-"""The ``fangfanpin`` command (operations.md): generate, run, demo, accept."""
+"""The ``fangfanpin`` command (operations.md): generate, run, demo, accept, verify-ledger."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from config import DEMO_COUNTY
+from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy, private_dir, restrict_umask
 
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
 DEMO_END = date(2026, 11, 20)
@@ -28,8 +29,7 @@ def _prepare_environment() -> None:
     for variable, path in (("FFP_LANDING_DIR", s.landing_dir), ("FFP_OUTBOX_DIR", s.outbox_dir),
                            ("FFP_WAREHOUSE", s.warehouse), ("FFP_MODEL_DIR", s.model_dir), ("DAGSTER_HOME", s.dagster_home)):
         os.environ[variable] = str(path.resolve())
-    home = s.dagster_home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home = private_dir(s.dagster_home.resolve())
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(
@@ -48,15 +48,14 @@ def run_date(day: date) -> int:
     from pipeline.settings import settings
 
     _prepare_environment()
+    ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
             partition_key=day.isoformat(), instance=instance, raise_on_error=False)
     if not result.success:
         print(f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed", file=sys.stderr)
         return EXIT_FAILED
-    import duckdb
-
-    with duckdb.connect(str(settings().warehouse), read_only=True) as con:
+    with connect(settings().warehouse, read_only=True) as con:
         problems = held_or_rejected(con, day)
     for feed, status, message in problems:
         print(f"{day}: {feed} {status}: {message}")
@@ -80,15 +79,13 @@ def train_model() -> int:
 
 
 def pending_dates() -> list[date]:
-    import duckdb
-
     from ingest.read import delivery_dates
     from pipeline.settings import settings
 
     s = settings()
     done: set[date] = set()
     if s.warehouse.exists():
-        with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        with connect(s.warehouse, read_only=True) as con:
             if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'deliveries'").fetchall()[0][0]:
                 done = {r[0] for r in con.execute("SELECT DISTINCT delivery_date FROM deliveries").fetchall()}
     return [d for d in delivery_dates(s.landing_dir) if d not in done]
@@ -168,17 +165,35 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
-    import duckdb
-
     from ingest.warehouse import accept_delivery, ensure_schema
     from pipeline.settings import settings
 
     _prepare_environment()
-    with duckdb.connect(str(settings().warehouse)) as con:
+    with connect(settings().warehouse) as con:
         ensure_schema(con)
         released = accept_delivery(con, args.feed, date.fromisoformat(args.date))
     print(f"{args.feed} {args.date}: {released} county snapshot(s) accepted; re-run later dates to use them")
     return EXIT_OK
+
+
+def cmd_verify_ledger(args: argparse.Namespace) -> int:
+    """Recompute the case ledger's hash chain; exit 0 if intact, 1 naming the first altered or removed event."""
+    from pipeline.settings import settings
+    from workflow.chain import verify_chain
+
+    path = settings().warehouse
+    if not path.exists():
+        print(f"数据仓库文件不存在：{path} / The warehouse file does not exist: {path}", file=sys.stderr)
+        return EXIT_FAILED
+    with connect(path, read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'case_events' "
+                           "AND column_name = 'event_hash'").fetchall()[0][0]:
+            print("案件台账尚未建立或尚未加上哈希链（运行一次 fangfanpin run 即可）。 / The case ledger has no hash chain "
+                  "yet (run fangfanpin run once).", file=sys.stderr)
+            return EXIT_FAILED
+        report = verify_chain(con)
+    print(report.message(), file=sys.stdout if report.intact else sys.stderr)
+    return EXIT_OK if report.intact else EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,12 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date", required=True)
     a.add_argument("--feed", required=True)
     a.set_defaults(func=cmd_accept)
+    v = sub.add_parser("verify-ledger", help="recompute the case ledger's hash chain and report the first altered event")
+    v.set_defaults(func=cmd_verify_ledger)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    restrict_umask()  # personal data: everything this command creates is readable by its owner only
+    try:
+        return args.func(args)
+    except WarehouseBusyError as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

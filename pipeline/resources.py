@@ -1,4 +1,4 @@
-"""Resources: the DuckDB warehouse.
+"""Resources: the DuckDB warehouse (opened through ``pipeline.warehouse_file``: owner-only, clear message when busy).
 
 DuckDB has a single writer: the daily job runs its steps in one process, the instance queues one run at a time,
 and every asset opens the warehouse through this resource. The path is resolved when a connection is opened (not
@@ -10,10 +10,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipeline.settings import settings
+from pipeline.warehouse_file import connect
 
 
 class WarehouseResource(DuckDBResource):
@@ -23,10 +23,8 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self):
-        config = settings()
-        path = Path(self.database) if self.database else config.warehouse
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), config={"memory_limit": config.duckdb_memory_limit})
+        path = Path(self.database) if self.database else settings().warehouse
+        con = connect(path)  # WarehouseBusyError (Chinese + English) when another process holds the file
         try:
             yield con
         finally:

@@ -290,6 +290,19 @@ def test_each_county_folder_holds_only_its_households(outputs, warehouse):
                     i = headers.index("户编号")
                     seen |= {r[i] for r in ws.iter_rows(min_row=2, values_only=True) if r[i]}
             assert seen and not (seen & others) and seen <= own
+            # no 户编号 (15 digits) or 村代码 (12 digits) of another county in any cell, file name or notice
+            other = next(c for c in COUNTIES if c != county)
+            foreign = re.compile(rf"(?<!\d){other}(\d{{9}}|\d{{6}})(?!\d)")
+            cells = " ".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
+                             if v is not None)
+            assert not foreign.search(cells)
+            with (out / day.isoformat() / county / "candidates.csv").open(encoding="utf-8-sig") as fh:
+                assert all(r["village_code"].startswith(county) for r in csv.DictReader(fh))
+            for pdf in (out / day.isoformat() / county).glob("公示/*.pdf"):
+                from pypdf import PdfReader
+
+                assert pdf.name.startswith(county)
+                assert not foreign.search(" ".join(p.extract_text() or "" for p in PdfReader(str(pdf)).pages))
 
 
 def test_manifest_lists_every_file_with_hashes_and_freshness(outputs):

@@ -27,6 +27,8 @@ from pathlib import Path
 import duckdb
 
 from config.policy import Policy, load_policy
+from pipeline.testhooks import kill_point
+from workflow.chain import CHAIN_DDL, chain_events
 
 SQL_DIR = Path(__file__).parent / "sql"
 LEDGER_TABLES = {  # table → the date column that says which run wrote the row
@@ -34,7 +36,7 @@ LEDGER_TABLES = {  # table → the date column that says which run wrote the row
     "visit_tasks": "processed_date", "visit_task_closures": "processed_date",
     "publication_batches": "processed_date", "publication_members": "processed_date",
     "publication_outcomes": "processed_date", "workflow_issues": "processed_date",
-    "elimination_candidates": "as_of_date", "case_status_daily": "as_of_date",
+    "elimination_candidates": "as_of_date", "case_status_daily": "as_of_date", "ledger_chain": "processed_date",
 }
 
 
@@ -58,8 +60,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     elif set(LEDGER_TABLES) | {"visit_task_status"} <= present and con.execute(
             "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'cases_asof'").fetchall()[0][0]:
         return  # every DDL statement is a commit on disk: skip them when the ledger is in place
-    for statement in _statements("schema"):
+    chained = "case_events" in present and con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'case_events' AND column_name = 'event_hash'"
+    ).fetchall()[0][0]
+    for statement in _statements("schema") + tuple(CHAIN_DDL):  # CHAIN_DDL: a ledger made before the hash chain
         con.execute(statement).fetchall()
+    if "case_events" in present and not chained:
+        con.execute("BEGIN TRANSACTION")
+        chain_events(con)  # hash the existing events once, in ledger order
+        con.execute("COMMIT")
 
 
 def processed_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -110,7 +119,9 @@ def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | Non
             counts = process_day(con, d, policy)
             totals = [a + b for a, b in zip(totals, counts)]
             con.execute("INSERT INTO workflow_runs VALUES (?, ?, ?, ?, ?)", [d, str(policy.path), *counts])
+        chain_events(con, day)  # the suffix of the ledger order that this call rewrote
         rebuild_cases(con)
+        kill_point("ledger")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -9,7 +9,8 @@ township and issue kind only: no ID number, no name.
 
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey,
+                     MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.constants import DELIVERY_PARTITIONS, OWNER
 from assets.crosscheck import CROSSCHECK_KEYS, _markdown, _schema
@@ -17,6 +18,7 @@ from charts import cases_by_state_over_time, chart_md
 from config.policy import load_policy
 from pipeline.resources import WarehouseResource
 from workflow import run_workflow
+from workflow.chain import verify_chain
 from workflow.states import ELIMINATION_OPEN, INCLUSION_OPEN, state_table_markdown
 
 WORKFLOW_GROUP = "workflow"
@@ -66,4 +68,20 @@ def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) ->
         "issues_by_kind": MetadataValue.md(issues), "state_table": MetadataValue.md(state_table_markdown())})
 
 
+@asset_check(asset=WORKFLOW_KEYS["case_ledger"], name="hash_chain", blocking=True, partitions_def=DELIVERY_PARTITIONS,
+             description="案件台账防篡改校验：重新计算全部事件的哈希链，发现被改动或删除的事件即失败并阻断后续交付。"
+                         " / Recomputes the case_events hash chain; fails (blocking) on the first altered or removed event.")
+def ledger_hash_chain(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.get_connection() as con:
+        report = verify_chain(con)
+    p = report.first
+    metadata = {"events_verified": report.events, "result": report.message()}
+    if p is not None:
+        metadata |= {"kind": p.kind, "case_id": p.case_id or "", "event_seq": p.event_seq or 0,
+                     "processed_date": str(p.processed_date or "")}
+        context.log.error(report.message())
+    return AssetCheckResult(passed=report.intact, severity=AssetCheckSeverity.ERROR, metadata=metadata)
+
+
 workflow_assets = [case_ledger]
+workflow_checks = [ledger_hash_chain]

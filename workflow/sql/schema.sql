@@ -22,7 +22,13 @@ CREATE TABLE IF NOT EXISTS case_events (
     due_date DATE,             -- deadline of new_state after this event (NULL where none)
     source_ref VARCHAR,        -- application id / task id / batch id the event answers
     evidence_zh VARCHAR,
+    prev_hash VARCHAR,         -- the hash chain (workflow/chain.py): event_hash of the previous event in ledger order
+    event_hash VARCHAR,        -- sha256(prev_hash + sha256(canonical JSON of the event's fields))
     PRIMARY KEY (case_id, event_seq)
+);
+-- The chain head after each processed date (detects removed newest events).
+CREATE TABLE IF NOT EXISTS ledger_chain (
+    processed_date DATE PRIMARY KEY, events BIGINT NOT NULL, head_hash VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS visit_tasks (
     task_id VARCHAR PRIMARY KEY, case_id VARCHAR NOT NULL, household_id VARCHAR NOT NULL, county_code VARCHAR,
