@@ -18,6 +18,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from isolate import run_isolated  # noqa: E402
+
 COUNTIES = ["150625", "152201", "140431", "411402", "411403", "411421", "411422", "411423"]
 DAY = date(2026, 10, 31)
 
@@ -65,7 +68,9 @@ def main() -> None:
         print(json.dumps(ingest_all(root)))
         return
     if not (root / "landing" / DAY.isoformat()).exists():
-        seconds = generate(root, args.households)
+        started = time.perf_counter()
+        run_isolated(generate, root, args.households)  # the generator's peak must not count as the ingest's
+        seconds = time.perf_counter() - started
         print(f"generated {args.households:,} households in {seconds:.1f} s")
     out = subprocess.run([sys.executable, __file__, "--households", str(args.households), "--root", args.root,
                           "--ingest-only"], check=True, capture_output=True, text=True)
