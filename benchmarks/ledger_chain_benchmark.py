@@ -12,29 +12,29 @@ import time
 import duckdb
 
 from workflow.chain import CHAIN_DDL, chain_events, chain_hashes, verify_chain
-from workflow.ledger import _statements
+from ingest.sqlfiles import statements, transaction
+from workflow.ledger import SQL_DIR
 
 
 def main(n: int) -> None:
     con = duckdb.connect()
-    for statement in _statements("schema"):
+    for statement in statements(SQL_DIR / "schema.sql"):
         if statement.startswith(("CREATE TABLE IF NOT EXISTS case_events", "CREATE TABLE IF NOT EXISTS workflow_runs")):
             con.execute(statement)
     for statement in CHAIN_DDL:
         con.execute(statement)
     days = 60
-    con.execute(f"""
+    con.execute("""
         INSERT INTO case_events (case_id, event_seq, household_id, event_date, processed_date, event, source, old_state,
                                  new_state, evidence_zh)
         SELECT 'AJ-' || lpad((i // 4)::VARCHAR, 15, '0'), (i % 4 + 1)::INTEGER, lpad((i // 4)::VARCHAR, 15, '0'),
-               DATE '2026-09-01' + (i % {days})::INTEGER, DATE '2026-09-01' + (i % {days})::INTEGER, '部门预警立案',
+               DATE '2026-09-01' + (i % $days)::INTEGER, DATE '2026-09-01' + (i % $days)::INTEGER, '部门预警立案',
                '部门预警', '∅', '待排查', '近12个月个人负担医疗费用 18,230 元（医保）'
-        FROM range({n}) t(i)""")
-    con.execute(f"INSERT INTO workflow_runs SELECT DATE '2026-09-01' + i::INTEGER, '', 0, 0, 0 FROM range({days}) t(i)")
+        FROM range($n) t(i)""", {"n": n, "days": days})
+    con.execute("INSERT INTO workflow_runs SELECT DATE '2026-09-01' + i::INTEGER, '', 0, 0, 0 FROM range(?) t(i)", [days])
     t = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    chain_events(con)
-    con.execute("COMMIT")
+    with transaction(con):
+        chain_events(con)
     full = time.perf_counter() - t
     t = time.perf_counter()
     report = verify_chain(con)

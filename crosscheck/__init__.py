@@ -11,45 +11,30 @@ The steps share temp tables (``cc_*``) on the connection: run them in order on o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from config.policy import Policy, load_policy
 from data_contracts import all_contracts
+from ingest.sqlfiles import run_file, statements, transaction
 from ingest.warehouse import ensure_schema as ensure_ingest_schema
 from ingest.warehouse import run_ddl_once
 
 SQL_DIR = Path(__file__).parent / "sql"
 OUTPUT_TABLES = ("link_rates", "person_links", "data_quality_issues", "household_indicators", "rule_hits", "exclusion_hits")
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-@cache
-def _statements(name: str) -> tuple[str, ...]:
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    return tuple(s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip())
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
-    """Run every statement of ``sql/<name>.sql``, binding the ``$name`` parameters each statement uses."""
-    params = params or {}
-    for statement in _statements(name):
-        used = set(_PARAM.findall(statement))
-        missing = used - params.keys()
-        if missing:
-            raise KeyError(f"{name}.sql needs parameters {sorted(missing)}")
-        con.execute(statement, {k: params[k] for k in used} if used else None).fetchall()
+    """Run ``sql/<name>.sql`` with its bound parameters."""
+    run_file(con, SQL_DIR / f"{name}.sql", params)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ensure_ingest_schema(con)
-    run_ddl_once(con, "crosscheck", list(_statements("schema")))
+    run_ddl_once(con, "crosscheck", list(statements(SQL_DIR / "schema.sql")))
 
 
 def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,13 +114,9 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | N
 def _transaction(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
     # Row order inside the stage's tables carries no meaning (every reader sorts); not keeping it saves memory and time.
     con.execute("SET preserve_insertion_order = false")
-    con.execute("BEGIN TRANSACTION")
     try:
-        run_sql(con, name, params)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            run_sql(con, name, params)
     finally:
         con.execute("RESET preserve_insertion_order")
 

@@ -22,9 +22,10 @@ import duckdb
 import polars as pl
 
 from data_contracts import Contract, all_contracts
-from ingest.arrow import ARROW_VIEWS
+from ingest.arrow import registered
 from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
 from ingest.read import ROW
+from ingest.sqlfiles import transaction
 from pipeline.testhooks import kill_point
 
 SQL_TYPES = {"text": "VARCHAR", "code": "VARCHAR", "id": "VARCHAR", "division": "VARCHAR", "date": "DATE",
@@ -139,31 +140,11 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
                    profile: dict | None = None) -> ApplyResult:
     """Replace ``prepared``'s date in the warehouse, in one transaction."""
     contract, day = prepared.contract, prepared.delivery_date
-    feed = q(contract.feed)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table in (feed, "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
-            where = "_delivery_date = ?" if table == feed else "feed = ? AND delivery_date = ?"
-            params = [day] if table == feed else [contract.feed, day]
-            con.execute(f"DELETE FROM {table} WHERE {where}", params)
-        join, county = _placement_sql(contract)
-        columns = ", ".join(f"s.{q(n)}" for n in contract.names)
-        staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
-        con.register("staged_rows", staged.to_arrow(compat_level=ARROW_VIEWS))
-        params = [day] + ([day] if join else [])
-        select = (f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
-                  f"{county} AS county_code FROM staged_rows s {join}")
-        resent = 0
-        if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, insert
-            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
-            resent = _drop_resent(con, contract, day)
-            con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
-        else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
-            con.execute(f"INSERT INTO {feed} {select}", params)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
-                        "WHERE _delivery_date = ?", [day])
-        con.unregister("staged_rows")
-        stored = con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
+    with transaction(con):
+        for table in (q(contract.feed), "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
+            where = "_delivery_date = ?" if table == q(contract.feed) else "feed = ? AND delivery_date = ?"
+            con.execute(f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day])
+        stored, resent = _store_rows(con, prepared)
         _report_unplaced(con, contract, day)
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
@@ -183,11 +164,29 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         )
         con.execute("DROP TABLE placed")
         kill_point("ingest")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return ApplyResult(status=status, message=message, rows_stored=stored, resent=resent)
+
+
+def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> tuple[int, int]:
+    """Insert the delivery's rows, placed in a county; temp table ``placed`` keeps what the checks need.
+    Returns (rows stored, re-sent rows dropped)."""
+    contract, day, feed = prepared.contract, prepared.delivery_date, q(prepared.contract.feed)
+    join, county = _placement_sql(contract)
+    columns = ", ".join(f"s.{q(n)}" for n in contract.names)
+    params = [day] + ([day] if join else [])
+    select = (f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
+              f"{county} AS county_code FROM staged_rows s {join}")
+    resent = 0
+    with registered(con, "staged_rows", prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)):
+        if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, insert
+            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
+            resent = _drop_resent(con, contract, day)
+            con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
+        else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
+            con.execute(f"INSERT INTO {feed} {select}", params)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
+                        "WHERE _delivery_date = ?", [day])
+    return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], resent
 
 
 def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:
@@ -223,9 +222,8 @@ def _insert_issues(con, table: str, issues: pl.DataFrame, contract: Contract, da
         pl.lit(contract.department).alias("department"), "file", "row", "column", "raw_value", "problem",
         pl.lit(None, pl.Utf8).alias("county_code"),
     )
-    con.register("issue_rows", frame.to_arrow(compat_level=ARROW_VIEWS))
-    con.execute(f"INSERT INTO {table} SELECT * FROM issue_rows")
-    con.unregister("issue_rows")
+    with registered(con, "issue_rows", frame):
+        con.execute(f"INSERT INTO {table} SELECT * FROM issue_rows")
 
 
 def _version_snapshot(con, contract: Contract, day: date, shrink_ratio: float, stored: int,

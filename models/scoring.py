@@ -21,7 +21,8 @@ import numpy as np
 import polars as pl
 
 from config.policy import Policy, load_policy
-from ingest.arrow import ARROW_VIEWS
+from ingest.arrow import registered
+from ingest.sqlfiles import transaction
 from ingest.warehouse import run_ddl_once
 from models.artifacts import LoadedModel, load_promoted
 from models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
@@ -174,17 +175,9 @@ def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy |
         loaded = load_promoted(Path(model_dir) if model_dir else settings().model_dir)
     frame = _inputs(con, day, policy)
     scores = score_frame(con, frame, day, policy, loaded)
-    con.register("md_scores", scores.select(COLUMNS).to_arrow(compat_level=ARROW_VIEWS))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with registered(con, "md_scores", scores.select(COLUMNS)), transaction(con):
         con.execute("DELETE FROM household_scores WHERE as_of_date = ?", [day]).fetchall()
         con.execute(f"INSERT INTO household_scores SELECT {', '.join(COLUMNS)} FROM md_scores").fetchall()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("md_scores")
     return scores.height
 
 

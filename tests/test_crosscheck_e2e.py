@@ -29,6 +29,9 @@ def test_generated_delivery_end_to_end(small_landing, tmp_path):
     rates = dict(con.execute("""SELECT feed, sum(records) FILTER (WHERE match_method <> 'unmatched') / sum(records)
                                 FROM link_rates WHERE delivery_date = ? GROUP BY 1""", [DAY]).fetchall())
     assert rates["students"] > 0.8 and rates["medical_enrollment"] > 0.8
+    listed = con.execute("""SELECT count(*), count(file), count(*) FILTER (WHERE "row" >= 2) FROM person_links
+                            WHERE delivery_date = ?""", [DAY]).fetchall()[0]
+    assert listed[0] > 0 and listed[0] == listed[1] == listed[2]  # every listed record names its file and row
     codes = {r[0] for r in con.execute("SELECT DISTINCT rule_code FROM rule_hits").fetchall()}
     assert {"INC-LOW", "MED-UNINSURED"} <= codes
     # Every explanation names a department or source in brackets.

@@ -26,6 +26,8 @@ from datetime import date
 
 import duckdb
 
+from ingest.arrow import registered
+
 GENESIS = "0" * 64
 HASHED_COLUMNS = (
     "case_id", "event_seq", "household_id", "event_date", "processed_date", "event", "source", "source_feed",
@@ -89,17 +91,18 @@ def chain_events(con: duckdb.DuckDBPyConnection, since: date | None = None) -> i
     rows = frame.select("case_id", "event_seq").with_columns(
         pl.Series("prev_hash", ([prev] + hashes[:-1]) if hashes else [], pl.Utf8),
         pl.Series("event_hash", hashes, pl.Utf8))
-    con.register("chain_rows", rows.to_arrow())
-    con.execute("""UPDATE case_events SET prev_hash = c.prev_hash, event_hash = c.event_hash FROM chain_rows c
-                   WHERE case_events.case_id = c.case_id AND case_events.event_seq = c.event_seq""")
-    con.unregister("chain_rows")
+    with registered(con, "chain_rows", rows):
+        con.execute("""UPDATE case_events SET prev_hash = c.prev_hash, event_hash = c.event_hash FROM chain_rows c
+                       WHERE case_events.case_id = c.case_id AND case_events.event_seq = c.event_seq""")
     # the chain head after every processed date of the ledger (with or without events of its own)
     con.execute("DELETE FROM ledger_chain" + (" WHERE processed_date >= ?" if since else ""), params)
     heads = {d: (n, hashes[i]) for d, (n, i) in _heads(frame, count).items()}
-    head = (count, prev)
+    head, rows = (count, prev), []
     for (d,) in con.execute(f"SELECT processed_date FROM workflow_runs {where} ORDER BY 1", params).fetchall():
-        head = heads.get(d, head)
-        con.execute("INSERT INTO ledger_chain VALUES (?, ?, ?)", [d, head[0], head[1]])
+        head = heads.get(d, head)  # a date without events of its own carries the head before it
+        rows.append([d, *head])
+    if rows:
+        con.executemany("INSERT INTO ledger_chain VALUES (?, ?, ?)", rows)
     return len(hashes)
 
 

@@ -6,15 +6,13 @@ section. Candidates whose case is still 已纳入 enter the elimination flow (vi
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import duckdb
 
 from config.policy import Policy
-from workflow.ledger import _statements
-
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+from ingest.sqlfiles import run_file
+from workflow.ledger import SQL_DIR
 
 
 def compute_candidates(con: duckdb.DuckDBPyConnection, day: date, policy: Policy,
@@ -22,9 +20,7 @@ def compute_candidates(con: duckdb.DuckDBPyConnection, day: date, policy: Policy
     params = {"d": day, "line": policy.monitoring_line(day.year), "min_months": policy.elimination_min_monitored_months,
               "no_rule_days": policy.elimination_no_rule_days, "retry_days": policy.workflow.elimination_retry_days,
               "unsafe_grades": list(policy.rule("HOU-UNSAFE").value("grades"))}
-    for statement in _statements("elimination"):
-        used = set(_PARAM.findall(statement))
-        con.execute(statement, {k: params[k] for k in used} if used else None).fetchall()
+    run_file(con, SQL_DIR / "elimination.sql", params)
     rows = con.sql("SELECT * FROM elimination_candidates WHERE as_of_date = ? ORDER BY household_id",
                    params=[day]).pl().to_dicts()
     return [r for r in rows if monitored is None or r["household_id"] in monitored]

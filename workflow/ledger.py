@@ -18,15 +18,15 @@ exclusion hits); the state machine runs in Python over the day's events only (sm
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from config.policy import Policy, load_policy
+from ingest.sqlfiles import statements, transaction
+from ingest.warehouse import run_ddl_once
 from pipeline.testhooks import kill_point
 from workflow.chain import CHAIN_DDL, chain_events
 
@@ -44,31 +44,17 @@ class LedgerError(RuntimeError):
     """The ledger cannot process the date (the message is in Chinese and English)."""
 
 
-@cache
-def _statements(name: str) -> tuple[str, ...]:
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    return tuple(s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip())
-
-
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     from crosscheck import ensure_schema as ensure_crosscheck_schema
 
-    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if not {"household_indicators", "exclusion_hits", "applications", "cases"} <= present:
-        ensure_crosscheck_schema(con)  # the ingest and cross-check tables the ledger reads (slow-ish: once)
-    elif set(LEDGER_TABLES) | {"visit_task_status"} <= present and con.execute(
-            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'cases_asof'").fetchall()[0][0]:
-        return  # every DDL statement is a commit on disk: skip them when the ledger is in place
-    chained = "case_events" in present and con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'case_events' AND column_name = 'event_hash'"
-    ).fetchall()[0][0]
-    for statement in _statements("schema") + tuple(CHAIN_DDL):  # CHAIN_DDL: a ledger made before the hash chain
-        con.execute(statement).fetchall()
-    if "case_events" in present and not chained:
-        con.execute("BEGIN TRANSACTION")
-        chain_events(con)  # hash the existing events once, in ledger order
-        con.execute("COMMIT")
+    ensure_crosscheck_schema(con)  # the ingest and cross-check tables the ledger reads
+    unchained = con.execute("""
+        SELECT count(*) FROM information_schema.tables WHERE table_name = 'case_events' AND NOT EXISTS (
+            SELECT 1 FROM information_schema.columns WHERE table_name = 'case_events' AND column_name = 'event_hash')
+    """).fetchall()[0][0]  # a ledger made before the hash chain
+    if run_ddl_once(con, "workflow", list(statements(SQL_DIR / "schema.sql")) + CHAIN_DDL) and unchained:
+        with transaction(con):
+            chain_events(con)  # hash the existing events once, in ledger order
 
 
 def processed_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -110,8 +96,7 @@ def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | Non
             f" / The case ledger has processed up to {done[-1]}; {day} is earlier and cannot be run alone: "
             f"recompute forward from {day} (run_workflow(..., recompute_forward=True)).")
     days = [day] + later
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _delete_from(con, day)
         totals = [0, 0, 0]
         for d in days:
@@ -122,10 +107,6 @@ def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | Non
         chain_events(con, day)  # the suffix of the ledger order that this call rewrote
         rebuild_cases(con)
         kill_point("ledger")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return WorkflowResult(day, days, *totals)
 
 

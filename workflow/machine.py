@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from config.policy import Policy
-from ingest.arrow import ARROW_VIEWS
+from ingest.arrow import registered
 from workflow import states as S
 from workflow.calendar import add_working_days
 from workflow.elimination import compute_candidates
@@ -648,9 +648,8 @@ def _insert(con, table: str, rows: list[dict], schema: dict | None = None) -> No
     for c in cols:
         if c not in frame.columns:
             frame = frame.with_columns(pl.lit(None).alias(c))
-    con.register("wf_rows", frame.select(cols).to_arrow(compat_level=ARROW_VIEWS))
-    con.execute(f"INSERT INTO {table} SELECT * FROM wf_rows")
-    con.unregister("wf_rows")
+    with registered(con, "wf_rows", frame.select(cols)):
+        con.execute(f"INSERT INTO {table} SELECT * FROM wf_rows")
 
 
 def _write(st: Day) -> None:

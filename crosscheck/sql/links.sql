@@ -101,18 +101,9 @@ LEFT JOIN cc_persons q ON q.id_number = fb.person_id;
 -- The records reported for $d are the snapshot records in force on $d and the increment records delivered on $d.
 -- Those not linked by ID number or 户编号 are listed one by one, with their file names.
 CREATE OR REPLACE TEMP TABLE cc_listed AS
-WITH files AS (
-    SELECT DISTINCT 'civil_assistance' AS feed, _delivery_date AS src, _file_seq AS seq, _file AS file FROM civil_assistance
-    UNION ALL SELECT DISTINCT 'econ_check', _delivery_date, _file_seq, _file FROM econ_check
-    UNION ALL SELECT DISTINCT 'students', _delivery_date, _file_seq, _file FROM students
-    UNION ALL SELECT DISTINCT 'medical_enrollment', _delivery_date, _file_seq, _file FROM medical_enrollment
-    UNION ALL SELECT DISTINCT 'medical_claims', _delivery_date, _file_seq, _file FROM medical_claims
-    UNION ALL SELECT DISTINCT 'housing_safety', _delivery_date, _file_seq, _file FROM housing_safety
-    UNION ALL SELECT DISTINCT 'applications', _delivery_date, _file_seq, _file FROM applications
-    UNION ALL SELECT DISTINCT 'household_income', _delivery_date, _file_seq, _file FROM household_income
-    UNION ALL SELECT DISTINCT 'visit_results', _delivery_date, _file_seq, _file FROM visit_results
-    UNION ALL SELECT DISTINCT 'publication_results', _delivery_date, _file_seq, _file FROM publication_results
-    UNION ALL SELECT DISTINCT 'county_decisions', _delivery_date, _file_seq, _file FROM county_decisions
+WITH files AS (   -- each delivery lists its files in file-number order (deliveries.files)
+    SELECT feed, delivery_date AS src, generate_subscripts(f, 1) - 1 AS seq, unnest(f).name AS file
+    FROM (SELECT feed, delivery_date, from_json(files, '[{"name": "VARCHAR"}]') AS f FROM deliveries)
 )
 SELECT r.*, d.department, f.file, cc_rec_row(r.rec) AS "row"
 FROM cc_links r
