@@ -111,13 +111,13 @@ rev AS (SELECT original_settlement_id AS sid, sum(personal_burden) AS b FROM t_c
 oop AS (
     SELECT l.household_id, sum(c.personal_burden + coalesce(rev.b, 0)) AS oop
     FROM t_claims c LEFT JOIN rev ON rev.sid = c.settlement_id JOIN living l ON l.id_number = c.id_number
-    WHERE c.settlement_type = '正常' AND c.settlement_date > DATE '{d}' - 365 GROUP BY 1),
+    WHERE c.settlement_type = '正常' AND c.settlement_date > $d::DATE - 365 GROUP BY 1),
 hh AS (SELECT household_id, any_value(household_type) AS household_type FROM r GROUP BY 1)
 SELECT 'MED-BURDEN', count(*) FROM oop JOIN hh USING (household_id)
 WHERE oop > CASE WHEN household_type IN ('脱贫户', '监测户') THEN 0.5 ELSE 1.0 END * 24400
 UNION ALL
 SELECT 'EDU-MISSING', count(DISTINCT household_id) FROM living
-WHERE date_diff('year', birth_date, DATE '{d}') - CASE WHEN strftime(DATE '{d}', '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END BETWEEN 7 AND 15
+WHERE date_diff('year', birth_date, $d::DATE) - CASE WHEN strftime($d::DATE, '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END BETWEEN 7 AND 15
   AND id_number NOT IN (SELECT id_number FROM t_students)
 UNION ALL
 SELECT 'HOU-UNSAFE', count(DISTINCT r.household_id) FROM (
@@ -132,14 +132,13 @@ def variant_sql(warehouse: Path) -> dict:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     con.execute("SET threads = 2")
-    d = DAY.isoformat()
     # Typing and point-in-time selection happen before the clock starts: the floor is the rules alone.
     for name, source in (("t_roster", "roster"), ("t_claims", "medical_claims"), ("t_students", "students"),
                          ("t_housing", "housing_safety")):
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {source}_asof(DATE '{d}')").fetchall()
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {source}_asof(?)", [DAY]).fetchall()
     con.execute("DELETE FROM t_claims WHERE settlement_date > ?", [DAY]).fetchall()
     start = time.perf_counter()
-    hits = dict(con.execute(BARE_SQL.format(d=d)).fetchall())
+    hits = dict(con.execute(BARE_SQL, {"d": DAY}).fetchall())
     return {"seconds": time.perf_counter() - start, "hits": hits}
 
 
