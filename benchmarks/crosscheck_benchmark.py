@@ -31,6 +31,16 @@ from isolate import run_isolated  # noqa: E402
 DAY = date(2026, 11, 20)
 
 
+def thresholds() -> dict:
+    """The three rules' thresholds for DAY, from the policy file (as the pipeline takes them)."""
+    from config.policy import load_policy
+    from crosscheck import rule_params
+
+    p = rule_params(DAY, load_policy())
+    return {k: p[k] for k in ("d", "med_window", "prior_income", "share_poverty", "share_other", "missing_min",
+                              "missing_max", "unsafe_grades")}
+
+
 def _pin() -> None:
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
@@ -70,6 +80,7 @@ def variant_pandas(landing: Path) -> dict:
             frames.append(frame.rename(columns=rename))
         return pd.concat(frames, ignore_index=True)
 
+    t = thresholds()
     start = time.perf_counter()
     roster = read("roster", True)
     roster["birth_date"] = pd.to_datetime(roster["birth_date"], errors="coerce")
@@ -83,24 +94,24 @@ def variant_pandas(landing: Path) -> dict:
     rev = claims[claims["settlement_type"] == "冲销"].groupby("original_settlement_id")["personal_burden"].sum()
     orig = claims[claims["settlement_type"] == "正常"].copy()
     orig["net"] = orig["personal_burden"] + orig["settlement_id"].map(rev).fillna(0)
-    orig = orig[orig["settlement_date"] > d - pd.Timedelta(days=365)]
+    orig = orig[orig["settlement_date"] > d - pd.Timedelta(days=t["med_window"])]
     orig = orig.merge(living[["id_number", "household_id"]], on="id_number")
     oop = orig.groupby("household_id")["net"].sum()
     types = roster.groupby("household_id")["household_type"].first()
-    share = types.isin(["脱贫户", "监测户"]).map({True: 0.5, False: 1.0})
-    med = oop[oop > share.reindex(oop.index) * 24400.0]
-    # EDU-MISSING: living members aged 7–15 with no student record.
+    share = types.isin(["脱贫户", "监测户"]).map({True: t["share_poverty"], False: t["share_other"]})
+    med = oop[oop > share.reindex(oop.index) * t["prior_income"]]
+    # EDU-MISSING: living members of school age with no student record.
     students = read("students", True)
     age = d.year - living["birth_date"].dt.year - ((living["birth_date"].dt.month * 100 + living["birth_date"].dt.day)
                                                     > d.month * 100 + d.day).astype(int)
-    kids = living[(age >= 7) & (age <= 15) & ~living["id_number"].isin(students["id_number"])]
+    kids = living[(age >= t["missing_min"]) & (age <= t["missing_max"]) & ~living["id_number"].isin(students["id_number"])]
     edu = kids["household_id"].unique()
     # HOU-UNSAFE: newest assessment per head, C/D and not completed.
     housing = read("housing_safety", True)
     housing["assessment_date"] = pd.to_datetime(housing["assessment_date"], errors="coerce")
     newest = housing.sort_values("assessment_date").drop_duplicates("head_id_number", keep="last")
     newest = newest.merge(roster[["id_number", "household_id"]], left_on="head_id_number", right_on="id_number")
-    hou = newest[newest["safety_grade"].isin(["C", "D"]) & (newest["renovation_status"] != "已竣工")]["household_id"].unique()
+    hou = newest[newest["safety_grade"].isin(t["unsafe_grades"]) & (newest["renovation_status"] != "已竣工")]["household_id"].unique()
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "hits": {"MED-BURDEN": len(med), "EDU-MISSING": len(edu), "HOU-UNSAFE": len(hou)}}
 
@@ -111,19 +122,19 @@ rev AS (SELECT original_settlement_id AS sid, sum(personal_burden) AS b FROM t_c
 oop AS (
     SELECT l.household_id, sum(c.personal_burden + coalesce(rev.b, 0)) AS oop
     FROM t_claims c LEFT JOIN rev ON rev.sid = c.settlement_id JOIN living l ON l.id_number = c.id_number
-    WHERE c.settlement_type = '正常' AND c.settlement_date > $d::DATE - 365 GROUP BY 1),
+    WHERE c.settlement_type = '正常' AND c.settlement_date > $d::DATE - $med_window::INT GROUP BY 1),
 hh AS (SELECT household_id, any_value(household_type) AS household_type FROM r GROUP BY 1)
 SELECT 'MED-BURDEN', count(*) FROM oop JOIN hh USING (household_id)
-WHERE oop > CASE WHEN household_type IN ('脱贫户', '监测户') THEN 0.5 ELSE 1.0 END * 24400
+WHERE oop > CASE WHEN household_type IN ('脱贫户', '监测户') THEN $share_poverty ELSE $share_other END * $prior_income
 UNION ALL
 SELECT 'EDU-MISSING', count(DISTINCT household_id) FROM living
-WHERE date_diff('year', birth_date, $d::DATE) - CASE WHEN strftime($d::DATE, '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END BETWEEN 7 AND 15
+WHERE date_diff('year', birth_date, $d::DATE) - CASE WHEN strftime($d::DATE, '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END BETWEEN $missing_min AND $missing_max
   AND id_number NOT IN (SELECT id_number FROM t_students)
 UNION ALL
 SELECT 'HOU-UNSAFE', count(DISTINCT r.household_id) FROM (
     SELECT * FROM t_housing QUALIFY row_number() OVER (PARTITION BY head_id_number ORDER BY assessment_date DESC) = 1) h
 JOIN r ON r.id_number = h.head_id_number
-WHERE h.safety_grade IN ('C', 'D') AND h.renovation_status <> '已竣工'
+WHERE list_contains($unsafe_grades, h.safety_grade) AND h.renovation_status <> '已竣工'
 """
 
 
@@ -137,8 +148,9 @@ def variant_sql(warehouse: Path) -> dict:
                          ("t_housing", "housing_safety")):
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {source}_asof(?)", [DAY]).fetchall()
     con.execute("DELETE FROM t_claims WHERE settlement_date > ?", [DAY]).fetchall()
+    params = thresholds()
     start = time.perf_counter()
-    hits = dict(con.execute(BARE_SQL, {"d": DAY}).fetchall())
+    hits = dict(con.execute(BARE_SQL, params).fetchall())
     return {"seconds": time.perf_counter() - start, "hits": hits}
 
 
