@@ -86,7 +86,7 @@ def _day(d: dt.date) -> int:
 
 def schedule(start: dt.date, end: dt.date, daily_days: int, rng) -> list[tuple[int, set[str]]]:
     """[(day, snapshot feeds delivered)]; increments are delivered every time."""
-    s, e = _day(start), _day(end)
+    e = _day(end)
     month_ends = []
     m = dt.date(start.year, start.month, 1)
     while m <= end:
@@ -210,7 +210,6 @@ class Builder:
         unsafe = np.zeros(h.H, bool)
         hs_h = hs["hidx"].to_numpy()
         st = hs["status"].to_numpy()
-        compl = hs["completion"].to_numpy()
         cf = hs["completion_future"].to_numpy()
         done = (st == 3) | ((cf != NA) & (cf <= d))
         unsafe[hs_h] = (hs["grade"].to_numpy() >= 2) & ~done
@@ -356,7 +355,6 @@ class Builder:
 
     # ---------------------------------------------------------------- increments (whole history, with 'day')
     def increments(self) -> dict[str, pl.DataFrame]:
-        h = self.h
         c = self.claims
         p = c["pidx"].to_numpy()
         day = c["day"].to_numpy()

@@ -44,7 +44,7 @@ def random_names(rng, n):
 
 def civil_records(h: History) -> pl.DataFrame:
     rng = h.rng
-    H, P = h.H, h.P
+    H = h.H
     ws, end = h.ws, h.end
     span = max(end - ws, 1)
     heads = h.offs
@@ -236,8 +236,6 @@ def workflow(h: History):
     H = h.H
     ws, end = h.ws, h.end
     span = max(end - ws, 1)
-    hid = h.hh["household_id"].to_numpy()
-    vcode = h.hh["village_code"].to_numpy()
     base = np.maximum(h.det_date, ws)
     # applications
     app = h.det & (rng.random(H) < np.where(h.incl, 0.5, 0.25))

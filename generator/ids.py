@@ -60,7 +60,6 @@ def unique_orders(rng: np.random.Generator, addr: np.ndarray, ymd: np.ndarray, m
     Within each (address, birth date) group the k-th member takes slot (base + 37 k) mod 500, base random per group;
     order = 2 * slot + (1 if male). Distinct slots for distinct ranks (gcd(37, 500) = 1), and the sexes differ by parity.
     """
-    n = len(addr)
     key = np.asarray(addr, np.int64) * 10**8 + np.asarray(ymd, np.int64)
     salt = int(rng.integers(0, 2**31))
     df = pl.DataFrame({"key": key}).with_columns(

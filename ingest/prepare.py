@@ -6,7 +6,6 @@ Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantine
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from data_contracts import Column, Contract
+from data_contracts import Contract
 from ingest.damage import split_damaged_rows
 from ingest.normalize import normalize_column
 from ingest.read import ROW, RawFile, UnreadableFile, read_file

@@ -4,7 +4,6 @@ Dagster libraries are installed, valid against Dagster's own config schemas."""
 import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"

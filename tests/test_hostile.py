@@ -3,7 +3,6 @@ file gets a message naming feed, file, row and column; no crash; every good row 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import duckdb
 import polars as pl

@@ -7,7 +7,6 @@ from datetime import date
 
 import duckdb
 import polars as pl
-import pytest
 
 from data_contracts import FEED_NAMES, load_contract
 from ingest import ingest_feed

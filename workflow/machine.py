@@ -14,7 +14,6 @@ An event that does not fit the case's state is written to workflow_issues (in Ch
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
