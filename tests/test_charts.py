@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 import charts
+from system_helpers import require_installed
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DAYS = [date(2026, 11, 1) + timedelta(days=i) for i in range(20)]
@@ -66,6 +67,5 @@ def test_chart_md_reports_a_failed_chart_instead_of_raising():
 
 
 def test_cjk_font_is_used_when_installed():
-    if not charts.CJK_FONT.exists():
-        pytest.skip("fonts-wqy-microhei is not installed (make test installs it)")
+    require_installed(charts.CJK_FONT, "fonts-wqy-microhei is not installed (make test installs it)")
     assert charts._font_family()[0] == "WenQuanYi Micro Hei"

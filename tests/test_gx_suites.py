@@ -20,8 +20,6 @@ from data_contracts.gx_suites import (
     validate,
 )
 
-pytest.importorskip("great_expectations")
-
 FULL_ID = re.compile(r"\d{15,}")
 IDS = [f"15062519900101{n:03d}{d}" for n, d in zip(range(100, 110), "123456789X")]
 

@@ -22,6 +22,7 @@ import pytest
 from data_contracts import FEED_NAMES as INGEST_FEEDS
 from ingest.read import delivery_dates
 from landing_helpers import copy_delivery
+from system_helpers import require_installed
 
 pytestmark = pytest.mark.slow
 
@@ -57,11 +58,7 @@ def webserver(small_landing, ffp_env):
     """The daily job run for the first RUN_DAYS delivery dates, then dagster-webserver on that instance."""
     from pipeline.cli import main
 
-    if not CHROMIUM.exists():
-        reason = "Debian chromium is not installed at /usr/bin/chromium (make test installs it: apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)  # CI runs `make test`, which installs it: a missing browser there is a broken set-up
-        pytest.skip(reason)
+    require_installed(CHROMIUM, "Debian chromium is not installed at /usr/bin/chromium (make test installs it)")
     for day in delivery_dates(small_landing)[:RUN_DAYS]:
         copy_delivery(small_landing, day, ffp_env / "landing")
     assert main(["run", "--pending"]) in (0, 2)
