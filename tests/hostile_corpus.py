@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from pathlib import Path
 
@@ -36,21 +37,39 @@ class HostileCase:
     column: str | None = None  # the column the message must name
 
 
-def _claims(source: Path, day: date, case: str, n: int = 12) -> Rows:
-    """The first ``n`` 正常 settlements of the delivered claims file that load cleanly (the generator's heavy messy
-    values quarantine some), under new settlement numbers (``case-…``) so that they are new events rather than
-    copies of the real file's rows: every row of a hostile file loads unless the hostile part touches it."""
+@cache
+def _clean_claims(source: Path, day: date) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """(header, the 正常 settlements of the delivered claims file that load cleanly), read and prepared once."""
     path = find_feed_files(source, day, CLAIMS)[0]
     raw = read_file(path)
     prepared = prepare_delivery(load_contract(CLAIMS), [path], day)
     clean = set(prepared.rows.get_column("_row")) - set(prepared.reports.get_column("row").drop_nulls())
-    header = raw.headers
-    sid, kind = _col(header, "结算流水号"), _col(header, "结算类型")
-    body = raw.frame.select([f"c{i}" for i in range(len(header))] + ["_row"]).rows()
-    picked = [list(r[:-1]) for r in body if r[-1] in clean and r[kind] == "正常"][:n]
+    kind = _col(raw.headers, "结算类型")
+    body = raw.frame.select([f"c{i}" for i in range(len(raw.headers))] + ["_row"]).rows()
+    return tuple(raw.headers), tuple(r[:-1] for r in body if r[-1] in clean and r[kind] == "正常")
+
+
+def _claims(source: Path, day: date, case: str, n: int = 12) -> Rows:
+    """The first ``n`` clean 正常 settlements (the generator's heavy messy values quarantine some), under new
+    settlement numbers (``case-…``) so that they are new events rather than copies of the real file's rows: every
+    row of a hostile file loads unless the hostile part touches it."""
+    header, body = _clean_claims(source, day)
+    sid = _col(list(header), "结算流水号")
+    picked = [list(r) for r in body[:n]]
     for r in picked:
         r[sid] = f"{case}-{r[sid]}"
-    return [header] + picked
+    return [list(header)] + picked
+
+
+def _bad_cell(folder: Path, source: Path, day: date, case: str, suffix: str, column: str, row: int,
+              change) -> tuple[Path, Rows]:
+    """Clean claims with the cell of ``column`` in file row ``row`` (the header is row 1) replaced by change(cell)."""
+    rows = _claims(source, day, case)
+    i = _col(rows[0], column)
+    rows[row - 1][i] = change(rows[row - 1][i])
+    path = folder / f"{CLAIMS}_hostile_{suffix}.csv"
+    path.write_bytes(_csv_bytes(rows))
+    return path, rows
 
 
 def _col(header: list[str], wanted: str) -> int:
@@ -141,49 +160,33 @@ def duplicate_headers(folder: Path, source: Path, day: date) -> HostileCase:
 
 
 def nul_bytes(folder: Path, source: Path, day: date) -> HostileCase:
-    rows = _claims(source, day, "N")
-    name = _col(rows[0], "姓名")
-    rows[2][name] = rows[2][name][:1] + "\x00\x00" + rows[2][name][1:]
-    path = folder / f"{CLAIMS}_hostile_nul.csv"
-    path.write_bytes(_csv_bytes(rows))
+    path, rows = _bad_cell(folder, source, day, "N", "nul", "姓名", 3, lambda v: v[:1] + "\x00\x00" + v[1:])
     return HostileCase("NUL bytes inside a field", CLAIMS, path.name, "quarantine", "NUL", len(rows) - 2, row=3,
                        column="姓名")
 
 
 def one_megabyte_field(folder: Path, source: Path, day: date) -> HostileCase:
-    rows = _claims(source, day, "B")
-    name = _col(rows[0], "姓名")
-    rows[4][name] = rows[4][name] * ((1 << 20) // max(1, len(rows[4][name].encode())))
-    path = folder / f"{CLAIMS}_hostile_hugefield.csv"
-    path.write_bytes(_csv_bytes(rows))
+    path, rows = _bad_cell(folder, source, day, "B", "hugefield", "姓名", 5,
+                           lambda v: v * ((1 << 20) // max(1, len(v.encode()))))
     return HostileCase("a 1 MB field", CLAIMS, path.name, "quarantine", "超过上限", len(rows) - 2, row=5,
                        column="姓名")
 
 
 def impossible_date(folder: Path, source: Path, day: date) -> HostileCase:
-    rows = _claims(source, day, "X")
-    rows[1][_col(rows[0], "结算日期")] = "2023-02-30"
-    path = folder / f"{CLAIMS}_hostile_baddate.csv"
-    path.write_bytes(_csv_bytes(rows))
+    path, rows = _bad_cell(folder, source, day, "X", "baddate", "结算日期", 2, lambda v: "2023-02-30")
     return HostileCase("impossible date 2023-02-30", CLAIMS, path.name, "quarantine", "日期不存在", len(rows) - 2,
                        row=2, column="结算日期")
 
 
 def future_date(folder: Path, source: Path, day: date) -> HostileCase:
-    rows = _claims(source, day, "F")
-    rows[1][_col(rows[0], "结算日期")] = "2099-01-01"
-    path = folder / f"{CLAIMS}_hostile_future.csv"
-    path.write_bytes(_csv_bytes(rows))
+    path, rows = _bad_cell(folder, source, day, "F", "future", "结算日期", 2, lambda v: "2099-01-01")
     return HostileCase("future date 2099-01-01", CLAIMS, path.name, "quarantine", "日期晚于数据日期", len(rows) - 2,
                        row=2, column="结算日期")
 
 
 def negative_claim_amount(folder: Path, source: Path, day: date) -> HostileCase:
     """A 正常 settlement with a negative total: the amount's sign contradicts the settlement type."""
-    rows = _claims(source, day, "S")
-    rows[1][_col(rows[0], "医疗总费用(元)")] = "-" + rows[1][_col(rows[0], "医疗总费用(元)")]
-    path = folder / f"{CLAIMS}_hostile_negative.csv"
-    path.write_bytes(_csv_bytes(rows))
+    path, rows = _bad_cell(folder, source, day, "S", "negative", "医疗总费用(元)", 2, lambda v: "-" + v)
     return HostileCase("negative amount on a 正常 settlement", CLAIMS, path.name, "quarantine", "正负号", len(rows) - 2,
                        row=2, column="结算类型")
 
