@@ -15,9 +15,7 @@ import warnings
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
-CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 FALLBACK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei")
 DPI = 100
 SIZE = (7.2, 3.6)  # inches: 720 × 360 px
@@ -33,13 +31,15 @@ def _font_family() -> list[str]:
     if _family is None:
         from matplotlib import font_manager
 
+        from deliverables.notices import FontMissing, find_font  # the font the village notices embed
+
         family: list[str] = []
-        if CJK_FONT.exists():
-            try:
-                font_manager.fontManager.addfont(str(CJK_FONT))
-                family.append(font_manager.FontProperties(fname=str(CJK_FONT)).get_name())
-            except (OSError, RuntimeError, ValueError):
-                pass
+        try:
+            font = str(find_font())
+            font_manager.fontManager.addfont(font)
+            family.append(font_manager.FontProperties(fname=font).get_name())
+        except (FontMissing, OSError, RuntimeError, ValueError):
+            pass
         installed = {f.name for f in font_manager.fontManager.ttflist}
         family += [name for name in FALLBACK_FAMILIES if name in installed]
         _family = family + ["DejaVu Sans"]

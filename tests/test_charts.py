@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import struct
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 import charts
+from deliverables.notices import FONT_CANDIDATES
 from system_helpers import require_installed
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -67,5 +69,5 @@ def test_chart_md_reports_a_failed_chart_instead_of_raising():
 
 
 def test_cjk_font_is_used_when_installed():
-    require_installed(charts.CJK_FONT, "fonts-wqy-microhei is not installed (make test installs it)")
+    require_installed(Path(FONT_CANDIDATES[0]), "fonts-wqy-microhei is not installed (make test installs it)")
     assert charts._font_family()[0] == "WenQuanYi Micro Hei"
