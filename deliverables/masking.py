@@ -8,8 +8,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from pipeline.testhooks import kill_point
-from pipeline.warehouse_file import private_dir
+from ingest.privacy import private_dir
+from ingest.testhooks import kill_point
 
 # An 18-character ID (17 digits + digit/X), or a longer run built on one (a disability certificate number). 15-digit
 # runs are not touched in free text: the project's 户编号 are 15 digits too (identifier columns are never masked).

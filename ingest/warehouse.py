@@ -26,7 +26,7 @@ from ingest.arrow import registered
 from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
 from ingest.read import ROW
 from ingest.sqlfiles import transaction
-from pipeline.testhooks import kill_point
+from ingest.testhooks import kill_point
 
 SQL_TYPES = {"text": "VARCHAR", "code": "VARCHAR", "id": "VARCHAR", "division": "VARCHAR", "date": "DATE",
              "amount": "DOUBLE", "int": "BIGINT", "yesno": "BOOLEAN"}

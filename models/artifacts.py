@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.warehouse_file import DIR_MODE, FILE_MODE, private_dir
+from ingest.privacy import DIR_MODE, FILE_MODE, private_dir
 
 MODEL_FILE, CARD_JSON, CARD_MD, POINTER = "model.skops", "card.json", "card.md", "promoted"
 

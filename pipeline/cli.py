@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from config import DEMO_COUNTY
-from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy, private_dir, restrict_umask
+from ingest.privacy import private_dir, restrict_umask
+from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
 DEMO_END = date(2026, 11, 20)

@@ -9,7 +9,7 @@ from pipeline.jobs import daily_job
 from pipeline.resources import warehouse_resource
 from pipeline.schedules import daily_schedule
 from pipeline.sensors import new_delivery_sensor
-from pipeline.warehouse_file import restrict_umask
+from ingest.privacy import restrict_umask
 
 restrict_umask()  # runs launched from the UI or the daemon create owner-only files too (personal data)
 

@@ -1,8 +1,7 @@
-"""Opening the warehouse file: one writer at a time, a clear message when another process holds it, and personal
-data kept private on disk (directories 0o700, files 0o600).
+"""Opening the warehouse file: one writer at a time, a clear message when another process holds it, created
+owner-only (ingest.privacy).
 
     con = connect(path)            # raises WarehouseBusyError (Chinese + English) if another process holds the file
-    restrict_umask()               # every file and folder this process creates afterwards is owner-only
 """
 
 from __future__ import annotations
@@ -13,36 +12,12 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.privacy import FILE_MODE, private_dir
 from pipeline.settings import settings
-
-PRIVATE_UMASK = 0o077
-DIR_MODE, FILE_MODE = 0o700, 0o600
 
 
 class WarehouseBusyError(RuntimeError):
     """Another process holds the DuckDB warehouse file (DuckDB allows one writing process)."""
-
-
-def restrict_umask() -> None:
-    """Owner-only permissions for everything this process creates (warehouse, outbox, models, Dagster storage)."""
-    os.umask(PRIVATE_UMASK)
-
-
-def private_dir(path: Path) -> Path:
-    """``mkdir -p`` with 0o700 for every folder it creates."""
-    path = Path(path)
-    missing = []
-    p = path
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=DIR_MODE)
-        except FileExistsError:
-            continue
-        os.chmod(d, DIR_MODE)  # mkdir's mode is filtered by the umask; make it exact
-    return path
 
 
 def busy_message(path: Path, error: Exception | None = None) -> str:

@@ -1,7 +1,7 @@
 """Reliability and personal data (issue 8), with real ``fangfanpin run --date`` subprocesses through Dagster on a small
 generated warehouse of two counties:
 
-- crashes: the run is SIGKILLed (``FFP_TEST_KILL_AT``, pipeline/testhooks.py) inside an ingest transaction, inside
+- crashes: the run is SIGKILLed (``FFP_TEST_KILL_AT``, ingest/testhooks.py) inside an ingest transaction, inside
   the ledger transaction and between writing an outbox file and renaming it; after each kill nobody can see a half
   table or file, and re-running the date leaves the warehouse tables and the outbox exactly as an uninterrupted run;
 - a second writer gets a clear Chinese + English message, not a DuckDB traceback;
@@ -26,13 +26,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.testhooks import PHASES
 from model_helpers import model_county, trained_model  # noqa: F401  (fixtures of the model-artifact test)
 
 pytestmark = pytest.mark.slow
 
 COUNTIES = ["150625", "150626"]
 FFP = str(Path(sys.executable).with_name("fangfanpin"))
-PHASES = ("ingest", "ledger", "deliverables")
 
 
 def _env(root: Path, landing: Path, **extra) -> dict:

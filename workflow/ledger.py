@@ -27,7 +27,7 @@ import duckdb
 from config.policy import Policy, load_policy
 from ingest.sqlfiles import statements, transaction
 from ingest.warehouse import run_ddl_once
-from pipeline.testhooks import kill_point
+from ingest.testhooks import kill_point
 from workflow.chain import CHAIN_DDL, chain_events
 
 SQL_DIR = Path(__file__).parent / "sql"
