@@ -8,10 +8,10 @@ No ID number ever reaches metadata or logs: tables show counts by feed, county, 
 
 from datetime import date
 
-from dagster import (AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, TableColumn,
-                     TableSchema, multi_asset)
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS, OWNER
+from assets.metadata import query_markdown, row_count, table_schema
 from charts import chart_md, rule_hits_by_rule
 from config.policy import load_policy
 from crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
@@ -20,25 +20,6 @@ from pipeline.resources import WarehouseResource
 CROSSCHECK_GROUP = "crosscheck"
 CROSSCHECK_KEYS = {name: AssetKey(["crosscheck", name]) for name in
                    ("person_links", "data_quality_issues", "household_indicators", "rule_hits")}
-
-
-def _schema(con, table: str) -> TableSchema:
-    rows = con.execute(f"DESCRIBE {table}").fetchall()
-    return TableSchema(columns=[TableColumn(r[0], r[1].lower()) for r in rows])
-
-
-def _markdown(con, sql: str, params: list, headers: list[str]) -> str:
-    rows = con.execute(sql, params).fetchall()
-    if not rows:
-        return "无"
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join("" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in r) + " |"
-              for r in rows]
-    return "\n".join(lines)
-
-
-def _count(con, table: str, column: str, day: date) -> int:
-    return con.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [day]).fetchall()[0][0]
 
 
 _SPEC = dict(group_name=CROSSCHECK_GROUP, kinds={"duckdb", "sql"}, owners=[OWNER])
@@ -80,11 +61,11 @@ def crosscheck(context: AssetExecutionContext, warehouse: WarehouseResource):
 
 def _result(con, name: str, table: str, column: str, day: date, **metadata) -> MaterializeResult:
     return MaterializeResult(asset_key=CROSSCHECK_KEYS[name], metadata={
-        "dagster/row_count": _count(con, table, column, day), "dagster/column_schema": _schema(con, table), **metadata})
+        "dagster/row_count": row_count(con, table, column, day), "dagster/column_schema": table_schema(con, table), **metadata})
 
 
 def _links_result(con, day: date) -> MaterializeResult:
-    rates = _markdown(con, """
+    rates = query_markdown(con, """
         SELECT feed, coalesce(county_code, '（未归属）'), sum(records)::BIGINT,
                coalesce(sum(records) FILTER (WHERE match_method IN ('id', 'household_id')), 0)::BIGINT,
                coalesce(sum(records) FILTER (WHERE match_method = 'name_birth_village'), 0)::BIGINT,
@@ -96,14 +77,14 @@ def _links_result(con, day: date) -> MaterializeResult:
 
 
 def _quality_result(con, day: date) -> MaterializeResult:
-    by_kind = _markdown(con, """SELECT kind, fix_by, count(*) FROM data_quality_issues WHERE delivery_date = ?
+    by_kind = query_markdown(con, """SELECT kind, fix_by, count(*) FROM data_quality_issues WHERE delivery_date = ?
                                 GROUP BY ALL ORDER BY 3 DESC, 1, 2""", [day], ["问题类型", "整改部门", "条数"])
     return _result(con, "data_quality_issues", "data_quality_issues", "delivery_date", day,
                    issues_by_kind=MetadataValue.md(by_kind))
 
 
 def _indicators_result(con, day: date, policy) -> MaterializeResult:
-    summary = _markdown(con, """
+    summary = query_markdown(con, """
         SELECT county_code, count(*), count(*) FILTER (WHERE monitored),
                count(*) FILTER (WHERE income_position < ?), count(*) FILTER (WHERE income_position IS NULL)
         FROM household_indicators WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""",
@@ -113,10 +94,10 @@ def _indicators_result(con, day: date, policy) -> MaterializeResult:
 
 
 def _rules_result(con, day: date) -> MaterializeResult:
-    by_rule = _markdown(con, """
+    by_rule = query_markdown(con, """
         SELECT rule_code, severity, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
         FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1""", [day], ["规则", "严重程度", "新增候选", "已监测户"])
-    by_township = _markdown(con, """
+    by_township = query_markdown(con, """
         SELECT county_code, township, rule_code, count(*) FILTER (WHERE NOT monitored), count(*) FILTER (WHERE monitored)
         FROM rule_hits WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2, 3""", [day],
         ["县", "乡镇", "规则", "新增候选", "已监测户"])

@@ -16,6 +16,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      TableColumn, TableSchema, asset, asset_check, define_asset_job, in_process_executor, schedule)
 
 from assets.constants import DELIVERY_PARTITIONS, OWNER
+from assets.metadata import markdown_table, table_schema
 from charts import calibration, chart_md, risk_levels_by_township
 from config.policy import load_policy
 from models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
@@ -30,14 +31,6 @@ _INDICATORS = AssetKey(["crosscheck", "household_indicators"])
 _RULE_HITS = AssetKey(["crosscheck", "rule_hits"])
 # the model's inputs, one column per feature (the training rows are household × month-end feature date)
 FEATURES_SCHEMA = TableSchema(columns=[TableColumn(n, "double", description=FEATURE_LABELS_ZH[n]) for n in FEATURE_NAMES])
-
-
-def _md(rows: list, headers: list[str]) -> str:
-    if not rows:
-        return "无"
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 @asset(key=SCORES_KEY, deps=[_INDICATORS, _RULE_HITS], group_name=SCORING_GROUP, kinds={"duckdb", "scikitlearn"},
@@ -62,11 +55,10 @@ def household_scores(context: AssetExecutionContext, warehouse: WarehouseResourc
                                      GROUP BY ALL ORDER BY 1, 2""", [day]).fetchall()
         warnings = con.execute("SELECT count(*) FROM household_scores WHERE as_of_date = ? AND model_warning",
                                [day]).fetchall()[0][0]
-        schema = TableSchema(columns=[TableColumn(r[0], r[1].lower()) for r in
-                                      con.execute("DESCRIBE household_scores").fetchall()])
+        schema = table_schema(con, "household_scores")
     metadata = {"dagster/row_count": rows, "dagster/column_schema": schema, "model_warnings": warnings,
                 "model_version": loaded.version if loaded else "无（仅规则）",
-                "levels": MetadataValue.md(_md(levels, ["县", "风险等级", "户数", "非监测户", "模型预警"])),
+                "levels": MetadataValue.md(markdown_table(levels, ["县", "风险等级", "户数", "非监测户", "模型预警"])),
                 "levels_by_township_chart": MetadataValue.md(
                     chart_md(risk_levels_by_township, by_township, alt="各乡镇风险等级"))}
     if loaded is None:
@@ -84,7 +76,7 @@ def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResou
         report = drift_report(con, day, load_policy(), settings().model_dir)
     return AssetCheckResult(passed=not report["moved"], severity=AssetCheckSeverity.WARN,
                             metadata={"model_version": report["version"] or "无", "moved": ", ".join(report["moved"]) or "无",
-                                      "psi": MetadataValue.md(_md(report["table"], ["特征", "PSI"]))})
+                                      "psi": MetadataValue.md(markdown_table(report["table"], ["特征", "PSI"]))})
 
 
 @asset(key=MODEL_KEY, deps=[_INDICATORS, _RULE_HITS], group_name=TRAINING_GROUP, kinds={"scikitlearn"},

@@ -13,7 +13,8 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      MaterializeResult, MetadataValue, asset, asset_check)
 
 from assets.constants import DELIVERY_PARTITIONS, OWNER
-from assets.crosscheck import CROSSCHECK_KEYS, _markdown, _schema
+from assets.crosscheck import CROSSCHECK_KEYS
+from assets.metadata import query_markdown, table_schema
 from charts import cases_by_state_over_time, chart_md
 from config.policy import load_policy
 from pipeline.resources import WarehouseResource
@@ -39,13 +40,13 @@ def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) ->
     day = date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as con:
         result = run_workflow(con, day, load_policy())
-        by_state = _markdown(con, """SELECT case_status, count(*), count(*) FILTER (WHERE overdue)
+        by_state = query_markdown(con, """SELECT case_status, count(*), count(*) FILTER (WHERE overdue)
                                      FROM case_status_daily WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""", [day],
                              ["案件状态", "案件数", "逾期"])
-        by_township = _markdown(con, """SELECT county_code, township, case_status, count(*) FROM case_status_daily
+        by_township = query_markdown(con, """SELECT county_code, township, case_status, count(*) FROM case_status_daily
                                         WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2, 3""", [day],
                                 ["县", "乡镇", "案件状态", "案件数"])
-        issues = _markdown(con, """SELECT kind, count(*) FROM workflow_issues WHERE processed_date = ?
+        issues = query_markdown(con, """SELECT kind, count(*) FROM workflow_issues WHERE processed_date = ?
                                    GROUP BY 1 ORDER BY 2 DESC, 1""", [day], ["未处理事件", "条数"])
         history = con.execute("""SELECT as_of_date, case_status, count(*) FROM case_status_daily
                                  WHERE as_of_date > ? - ?::INTEGER AND as_of_date <= ? GROUP BY ALL ORDER BY 1, 2""",
@@ -55,7 +56,7 @@ def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) ->
                                        (SELECT count(*) FROM elimination_candidates WHERE as_of_date = ?),
                                        (SELECT count(*) FROM case_status_daily WHERE as_of_date = ? AND overdue)""",
                              [day, day, day]).fetchall()[0]
-        rows, schema = con.execute("SELECT count(*) FROM case_events").fetchall()[0][0], _schema(con, "case_events")
+        rows, schema = con.execute("SELECT count(*) FROM case_events").fetchall()[0][0], table_schema(con, "case_events")
     return MaterializeResult(metadata={
         "dagster/row_count": rows, "dagster/column_schema": schema,
         "events_today": result.events, "cases_opened_today": result.cases_opened, "issues_today": result.issues,
