@@ -39,6 +39,10 @@ def _prepare_environment() -> None:
             "telemetry:\n  enabled: false\n", encoding="utf-8")
 
 
+# The terminal shows warnings and errors only (FFP_LOG_LEVEL to change); every step's events are in the instance (UI).
+CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_LOG_LEVEL", "WARNING")}}}}
+
+
 def run_date(day: date) -> int:
     """Run the daily job for one delivery date through Dagster; return the exit status of operations.md."""
     from dagster import DagsterInstance
@@ -52,7 +56,7 @@ def run_date(day: date) -> int:
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-            partition_key=day.isoformat(), instance=instance, raise_on_error=False)
+            partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE)
     if not result.success:
         print(f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed", file=sys.stderr)
         return EXIT_FAILED
@@ -74,7 +78,8 @@ def train_model() -> int:
 
     _prepare_environment()
     with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(instance=instance, raise_on_error=False,
+                                                                            run_config=CONSOLE)
     print(f"training run {result.run_id} {'finished' if result.success else 'failed'}")
     return EXIT_OK if result.success else EXIT_FAILED
 
