@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 from dagster import DagsterInstance, materialize
 
@@ -11,6 +9,7 @@ from assets.ingest import ingest_assets, ingest_checks
 from ingest.read import delivery_dates
 from pipeline.resources import WarehouseResource
 from landing_helpers import copy_delivery
+from privacy_helpers import full_id_numbers
 
 
 def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):
@@ -53,9 +52,6 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
     assert main(["run", "--pending"]) == 0  # nothing left
 
 
-FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-
-
 def _assert_daily_metadata(defs, instance) -> None:
     """Every asset of the daily job reports a row count and a column schema, charts are PNGs, and no metadata value
     holds a full ID number."""
@@ -71,7 +67,7 @@ def _assert_daily_metadata(defs, instance) -> None:
             text = str(value.value)
             if name.endswith("_chart"):
                 assert "data:image/png;base64," in text, (spec.key, name)
-            assert not FULL_ID.search(text), (spec.key, name)
+            assert not full_id_numbers(text), (spec.key, name)
 
 
 def test_every_asset_has_owners_kinds_group_description_and_a_column_schema():

@@ -172,3 +172,13 @@ def test_module_examples_hold():
 
     result = doctest.testmod(ingest.idnumber)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_the_leak_scan_finds_valid_numbers_and_not_float_fractions():
+    """tests/privacy_helpers: a valid number in text or bytes is found (masked), a float's 18-digit fraction is not."""
+    from privacy_helpers import full_id_numbers
+
+    assert full_id_numbers('{"id": "150625199001011232"}') == ["150625…"]
+    assert full_id_numbers(b"x 150625199001011232\x00") == ["150625…"]  # bytes, as read from an instance file
+    assert full_id_numbers("150625199001011233") == []  # wrong check character
+    assert full_id_numbers('"duration_ms": 0.012345678901234567, "n": 150625********1232') == []
