@@ -36,14 +36,16 @@ class IngestOutcome:
 
 
 def ingest_feed(con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path, day: date, *,
-                shrink_ratio: float = 0.5) -> IngestOutcome:
+                shrink_ratio: float = 0.5, region_counties: frozenset[str] | None = None) -> IngestOutcome:
+    """Read, check and load one feed's delivery for ``day``; ``region_counties`` restricts placement to a region."""
     from data_contracts.gx_suites import profile  # light: no Great Expectations import behind it
 
     ensure_schema(con)
     files = find_feed_files(landing_dir, day, contract.feed)
     prepared = prepare_delivery(contract, files, day, known_counties())
     delivery_profile = profile(prepared.rows.select(contract.names)).to_dict() if files else None
-    applied = apply_delivery(con, prepared, shrink_ratio=shrink_ratio, profile=delivery_profile)
+    applied = apply_delivery(con, prepared, shrink_ratio=shrink_ratio, profile=delivery_profile,
+                             region_counties=region_counties)
     return IngestOutcome(prepared=prepared, applied=applied)
 
 

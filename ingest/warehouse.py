@@ -137,8 +137,9 @@ class ApplyResult:
 
 
 def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *, shrink_ratio: float,
-                   profile: dict | None = None) -> ApplyResult:
-    """Replace ``prepared``'s date in the warehouse, in one transaction."""
+                   profile: dict | None = None, region_counties: frozenset[str] | None = None) -> ApplyResult:
+    """Replace ``prepared``'s date in the warehouse, in one transaction. With ``region_counties`` (a region's run),
+    a row placed in any other county is kept unplaced and reported (config/regions.yaml)."""
     contract, day = prepared.contract, prepared.delivery_date
     with transaction(con):
         for table in (q(contract.feed), "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
@@ -146,6 +147,8 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
             con.execute(f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day])
         stored, resent = _store_rows(con, prepared)
         _report_unplaced(con, contract, day)
+        if region_counties is not None:
+            _unplace_other_regions(con, contract, day, sorted(region_counties))
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
         if contract.kind == "snapshot":
@@ -212,6 +215,20 @@ def _report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: da
         "INSERT INTO ingest_reports SELECT ?, ?, ?, _file, _row, NULL, NULL, ?, NULL FROM placed WHERE county_code IS NULL",
         [day, contract.feed, contract.department, f"无法归属到任何县（{how[contract.placement]}），列入未归属数据质量清单"],
     )
+
+
+def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date, counties: list[str]) -> None:
+    """Rows of a county outside this run's region belong to another region's warehouse: report them (to the 未归属
+    list, so the sending department hears of it) and store them without a county, so no deliverable shows them."""
+    outside = "county_code IS NOT NULL AND NOT list_contains(?::VARCHAR[], county_code)"
+    con.execute(
+        "INSERT INTO ingest_reports SELECT ?, ?, ?, _file, _row, NULL, county_code, "
+        "'该记录属于本区域以外的县（' || county_code || '），应交付给该县所在区域，本区域不处理，列入未归属数据质量清单', "
+        f"NULL FROM placed WHERE {outside}",
+        [day, contract.feed, contract.department, counties],
+    )
+    con.execute(f"UPDATE {q(contract.feed)} SET county_code = NULL WHERE _delivery_date = ? AND {outside}", [day, counties])
+    con.execute(f"UPDATE placed SET county_code = NULL WHERE {outside}", [counties])
 
 
 def _insert_issues(con, table: str, issues: pl.DataFrame, contract: Contract, day: date) -> None:

@@ -56,7 +56,8 @@ def run_date(day: date) -> int:
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-            partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE)
+            partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE,
+            tags=settings().run_tags)
     if not result.success:
         print(f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed", file=sys.stderr)
         return EXIT_FAILED
@@ -120,6 +121,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.region:  # before anything resolves a setting: the region's paths are the defaults from here on
+        from config.regions import RegionsError, get_region
+
+        try:
+            get_region(args.region)
+        except RegionsError as error:
+            print(error, file=sys.stderr)
+            return EXIT_FAILED
+        os.environ["FFP_REGION"] = args.region
     _prepare_environment()
     if args.pending:
         days = pending_dates()
@@ -219,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     which = r.add_mutually_exclusive_group(required=True)
     which.add_argument("--date")
     which.add_argument("--pending", action="store_true")
+    r.add_argument("--region", help="a region of config/regions.yaml: its own landing, warehouse, outbox and instance "
+                                    "under var/regions/<region>/ (FFP_REGION does the same)")
     r.set_defaults(func=cmd_run)
     d = sub.add_parser("demo", help="generate the demo county if absent and run every delivery date")
     d.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)

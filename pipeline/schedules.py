@@ -14,4 +14,5 @@ def daily_schedule(context: ScheduleEvaluationContext):
     if not dates:
         return SkipReason(f"no delivery folder in {settings().landing_dir}")
     newest = dates[-1].isoformat()
-    return RunRequest(run_key=f"scheduled-{newest}-{context.scheduled_execution_time:%Y%m%d}", partition_key=newest)
+    return RunRequest(run_key=f"scheduled-{newest}-{context.scheduled_execution_time:%Y%m%d}", partition_key=newest,
+                      tags=settings().run_tags)

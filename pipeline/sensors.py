@@ -16,5 +16,5 @@ def new_delivery_sensor(context: SensorEvaluationContext):
     if not new:
         return SkipReason("no new delivery folder")
     for day in new:
-        yield RunRequest(run_key=f"delivery-{day.isoformat()}", partition_key=day.isoformat())
+        yield RunRequest(run_key=f"delivery-{day.isoformat()}", partition_key=day.isoformat(), tags=settings().run_tags)
     context.update_cursor(new[-1].isoformat())

@@ -1,10 +1,20 @@
-"""Settings from the environment (operations.md), resolved at call time so tests can point them elsewhere."""
+"""Settings from the environment (operations.md), resolved at call time so tests can point them elsewhere.
+
+``FFP_REGION`` names a region of config/regions.yaml (``FFP_REGIONS`` for another file): its landing, outbox,
+warehouse, models and Dagster instance then default to ``var/regions/<region>/…`` so that regions run side by side
+as independent processes, and ingest places rows only in the region's counties. An explicit ``FFP_*`` variable still
+wins over the region's default.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from config.regions import Region, get_region
+
+REGION_TAG = "ffp/region"  # a region's runs are told apart in the UI's run list by this tag
 
 
 @dataclass(frozen=True)
@@ -15,15 +25,28 @@ class Settings:
     model_dir: Path
     dagster_home: Path
     duckdb_memory_limit: str  # DuckDB spills to disk beyond this; the process peak stays near it (benchmarks/)
+    region: Region | None = None
+
+    @property
+    def region_counties(self) -> frozenset[str] | None:
+        """The counties ingest may place rows in; None: any county (no region set)."""
+        return frozenset(self.region.counties) if self.region else None
+
+    @property
+    def run_tags(self) -> dict[str, str]:
+        return {REGION_TAG: self.region.name} if self.region else {}
 
 
 def settings() -> Settings:
     env = os.environ.get
+    region = get_region(env("FFP_REGION")) if env("FFP_REGION") else None
+    base = Path("var/regions") / region.name if region else Path("var")
     return Settings(
-        landing_dir=Path(env("FFP_LANDING_DIR", "var/landing")),
-        outbox_dir=Path(env("FFP_OUTBOX_DIR", "var/outbox")),
-        warehouse=Path(env("FFP_WAREHOUSE", "var/warehouse.duckdb")),
-        model_dir=Path(env("FFP_MODEL_DIR", "var/models")),
-        dagster_home=Path(env("DAGSTER_HOME", "var/dagster")),
+        landing_dir=Path(env("FFP_LANDING_DIR", base / "landing")),
+        outbox_dir=Path(env("FFP_OUTBOX_DIR", base / "outbox")),
+        warehouse=Path(env("FFP_WAREHOUSE", base / "warehouse.duckdb")),
+        model_dir=Path(env("FFP_MODEL_DIR", base / "models")),
+        dagster_home=Path(env("DAGSTER_HOME", base / "dagster")),
         duckdb_memory_limit=env("FFP_DUCKDB_MEMORY_LIMIT", "3GB"),
+        region=region,
     )

@@ -35,6 +35,8 @@ def test_run_launcher_config_passes_the_dagster_k8s_schema():
 
 
 def test_helm_values_one_code_location_per_region():
+    from config.regions import load_regions
+
     values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text(encoding="utf-8"))
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     queue = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
@@ -47,6 +49,7 @@ def test_helm_values_one_code_location_per_region():
     for d in deployments:
         assert d["includeConfigInLaunchedRuns"]["enabled"] and "resources" not in d
         assert d["name"] == "ffp-" + d["env"]["FFP_REGION"]
+        assert d["env"]["FFP_REGION"] in load_regions()  # a region of config/regions.yaml, which the runs read
         assert {"FFP_LANDING_DIR", "FFP_OUTBOX_DIR", "FFP_WAREHOUSE", "FFP_MODEL_DIR"} <= set(d["env"])
         claims = {v["persistentVolumeClaim"]["claimName"] for v in d["volumes"]}
         assert claims == {f"{d['name']}-files", f"{d['name']}-warehouse"}

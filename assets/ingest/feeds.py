@@ -71,8 +71,9 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         day = date.fromisoformat(context.partition_key)
         shrink = load_policy()["ingest"]["snapshot_shrink_ratio"]
+        s = settings()
         with warehouse.get_connection() as con:
-            outcome = ingest_feed(con, contract, settings().landing_dir, day, shrink_ratio=shrink)
+            outcome = ingest_feed(con, contract, s.landing_dir, day, shrink_ratio=shrink, region_counties=s.region_counties)
         prepared, applied = outcome.prepared, outcome.applied
         context.log.info(f"{contract.feed} {day}: {applied.status} — {applied.message}")
         return MaterializeResult(
@@ -90,6 +91,7 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
                 "reconciles": prepared.reconciles,
                 "quarantine_by_reason": MetadataValue.md(_issue_table(prepared.quarantine)),
                 "reports_by_kind": MetadataValue.md(_issue_table(prepared.reports)),
+                **({"region": f"{s.region.name}（{s.region.name_zh}）"} if s.region else {}),
             }
         )
 
