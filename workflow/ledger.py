@@ -76,9 +76,12 @@ def _delete_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
 
 
 def rebuild_cases(con: duckdb.DuckDBPyConnection) -> None:
-    """``cases`` := every case as of the newest processed date (derived from case_events only)."""
-    con.execute("DELETE FROM cases")
-    con.execute("INSERT INTO cases SELECT * FROM cases_asof(DATE '9999-12-31') ORDER BY case_id")
+    """``cases`` := every case as of the newest processed date (derived from case_events only).
+
+    Replaced whole, with no index: DuckDB 2.0 raised a false primary-key violation inserting ~200,000 distinct,
+    ordered case ids into the indexed table inside this transaction (the first day of 1,000,000 households).
+    Uniqueness comes from case_openings' key, which ``cases_asof`` is built on."""
+    con.execute("CREATE OR REPLACE TABLE cases AS SELECT * FROM cases_asof(DATE '9999-12-31') ORDER BY case_id")
 
 
 def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None, *,

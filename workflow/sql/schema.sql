@@ -70,8 +70,9 @@ CREATE TABLE IF NOT EXISTS case_status_daily (
     opened_date DATE, open_task_id VARCHAR, batch_id VARCHAR
 );
 -- The current cases (as of the newest processed date), rebuilt from case_events after every run.
+-- cases: derived from case_events by workflow.ledger.rebuild_cases (replaced whole, no index; see there)
 CREATE TABLE IF NOT EXISTS cases (
-    case_id VARCHAR PRIMARY KEY, household_id VARCHAR NOT NULL, county_code VARCHAR, township VARCHAR,
+    case_id VARCHAR NOT NULL, household_id VARCHAR NOT NULL, county_code VARCHAR, township VARCHAR,
     village_code VARCHAR, opened_date DATE NOT NULL, sources VARCHAR, risk_types VARCHAR, rule_codes VARCHAR,
     state VARCHAR NOT NULL, state_since DATE NOT NULL, due_date DATE, green_channel BOOLEAN, monitored_since DATE,
     last_event_seq INTEGER, last_processed_date DATE
