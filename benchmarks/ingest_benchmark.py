@@ -35,6 +35,7 @@ def generate(root: Path, households: int) -> float:
 
 
 def ingest_all(root: Path) -> dict:
+    import pipeline  # noqa: F401  first, as in the pipeline: its allocator setting must precede polars
     import duckdb
 
     from data_contracts import FEED_NAMES, load_contract
@@ -52,6 +53,7 @@ def ingest_all(root: Path) -> dict:
             timings[feed] = round(time.perf_counter() - t, 2)
             rows[feed] = outcome.prepared.rows_read
             assert outcome.prepared.reconciles, feed
+            del outcome  # as in the pipeline, where each feed's step drops its frames on return (not during the next)
     total = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": round(total, 1), "peak_mb": round(peak_mb), "per_feed_seconds": timings, "rows_read": rows}
