@@ -87,3 +87,18 @@ def test_every_asset_has_owners_kinds_group_description_and_a_column_schema():
     for check in defs.resolve_asset_graph().asset_check_keys:
         spec = defs.resolve_asset_graph().get_check_spec(check)
         assert spec.description, check
+
+
+def test_each_feed_checks_in_one_step_blocking_for_structure_and_counts_only():
+    """One step per feed (the checks share their rows); structure and reconciliation block the downstream stages,
+    drift warns and a held snapshot is an error that does not block (operations.md)."""
+    from data_contracts import all_contracts
+
+    assert len(ingest_checks) == len(all_contracts())
+    for checks, contract in zip(ingest_checks, all_contracts()):
+        specs = {spec.name: spec for spec in checks.check_specs}
+        expected = {"contract_structure": True, "counts_reconcile": True, "drift": False}
+        if contract.kind == "snapshot":
+            expected["snapshot_applied"] = False
+        assert {name: spec.blocking for name, spec in specs.items()} == expected, contract.feed
+        assert {spec.asset_key.path[-1] for spec in specs.values()} == {contract.feed}
