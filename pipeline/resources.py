@@ -54,7 +54,11 @@ class WarehouseResource(DuckDBResource):
                 _rollback_if_open(con)
                 raise
             finally:  # as if closed: the next caller sees no temp table of this one
-                _drop_temp_tables(con)
+                try:
+                    _drop_temp_tables(con)
+                except Exception:  # the connection is unusable (a fatal DuckDB error): the next caller opens anew
+                    con.close()
+                    self._run_connection = None
             return
         con = self._open()
         try:
