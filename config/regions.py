@@ -9,6 +9,7 @@ Validated on load; a bad file raises ``RegionsError`` naming the region and the 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -39,7 +40,18 @@ def regions_path() -> Path:
 
 
 def load_regions(path: Path | None = None) -> dict[str, Region]:
-    path = path or regions_path()
+    """The regions of ``path`` (default: FFP_REGIONS or the packaged file), parsed again only when the file changes:
+    every asset's settings() asks."""
+    path = Path(path or regions_path()).resolve()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None  # _parse reports the missing file
+    return dict(_parse(path, stamp))
+
+
+@functools.cache
+def _parse(path: Path, stamp: int | None) -> tuple[tuple[str, Region], ...]:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
@@ -62,7 +74,7 @@ def load_regions(path: Path | None = None) -> dict[str, Region]:
                 raise RegionsError(f"{path}: county {code} is in both regions {owner[code]} and {name}")
             owner[code] = name
         regions[name] = Region(name=name, name_zh=str(entry.get("name_zh") or name), counties=counties)
-    return regions
+    return tuple(regions.items())
 
 
 def get_region(name: str, path: Path | None = None) -> Region:

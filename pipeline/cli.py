@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from config import DEMO_COUNTY
+from config.regions import RegionsError
 from ingest.privacy import private_dir, restrict_umask
 from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 
@@ -122,13 +123,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.region:  # before anything resolves a setting: the region's paths are the defaults from here on
-        from config.regions import RegionsError, get_region
-
-        try:
-            get_region(args.region)
-        except RegionsError as error:
-            print(error, file=sys.stderr)
-            return EXIT_FAILED
         os.environ["FFP_REGION"] = args.region
     _prepare_environment()
     if args.pending:
@@ -251,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     restrict_umask()  # personal data: everything this command creates is readable by its owner only
     try:
         return args.func(args)
-    except WarehouseBusyError as error:
+    except (WarehouseBusyError, RegionsError) as error:  # a clear message, not a traceback
         print(error, file=sys.stderr)
         return EXIT_FAILED
 
