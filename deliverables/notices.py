@@ -97,6 +97,15 @@ def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, poli
     return list(out.values())
 
 
+def _place(village: str) -> str:
+    """The village as a place, for the title: 五苗树村委会 → 五苗树村, 官渠巷社区居委会 → 官渠巷社区 (the divisions file
+    names many villages by their committee); a name without a committee suffix stays as it is."""
+    for suffix, keep in (("村民委员会", "村"), ("村委会", "村"), ("居民委员会", ""), ("居委会", "")):
+        if village.endswith(suffix) and len(village) > len(suffix):
+            return village[: -len(suffix)] + keep
+    return village
+
+
 def _committee(village: str) -> str:
     """The body that posts the notice: a name like 新建村委会 already is one; 新建村 becomes 新建村村民委员会."""
     return village if village.endswith(("委员会", "村委会", "居委会")) else f"{village}村民委员会"
@@ -122,7 +131,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
     right = ParagraphStyle("r", fontName=font, fontSize=11, leading=18, alignment=2)
     cell = ParagraphStyle("c", fontName=font, fontSize=10.5, leading=14)
     village = escape(notice.village_name)
-    title = f"{notice.village_name}防止返贫监测对象拟纳入名单公示"
+    title = f"{_place(notice.village_name)}防止返贫监测对象拟纳入名单公示"
 
     story = [Paragraph(escape(title), title_style),
              Paragraph("根据防止返贫动态监测和帮扶工作要求，经农户申请、部门筛查预警或干部排查，村级入户核实和县级部门信息比对，"

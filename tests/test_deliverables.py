@@ -251,7 +251,9 @@ def test_publication_pdf_text(outputs, warehouse):
                                 [notice_day, notice_day, village_code]).fetchall()
             village = con.execute("SELECT min(village_name) FROM household_indicators WHERE as_of_date = ? "
                                   "AND village_code = ?", [notice_day, village_code]).fetchall()[0][0]
-            assert re.sub(r"\s+", "", f"{village}防止返贫监测对象拟纳入名单公示") in compact
+            place = re.sub(r"(居民委员会|居委会)$", "", re.sub(r"(村民委员会|村委会)$", "村", village))
+            assert re.sub(r"\s+", "", f"{place}防止返贫监测对象拟纳入名单公示") in compact  # the village, not its committee
+            assert "委会防止返贫" not in compact and _committee_of(village) in compact  # the committee signs
             assert names and all(n[0] in compact for n in names)
             assert "12317" in compact and "公示期" in compact and "GS-" in compact
             assert not ID_RE.search(compact) and not PHONE_RE.search(compact)
@@ -397,3 +399,14 @@ def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path)
             cell = ws.cell(r, c)
             assert cell.data_type == "s" and cell.value == v, (cell.coordinate, cell.value)
     assert ws.cell(2, 1).alignment.wrap_text and not ws.cell(2, 3).alignment.wrap_text
+
+
+def _committee_of(village: str) -> str:
+    return village if village.endswith(("委员会", "村委会", "居委会")) else f"{village}村民委员会"
+
+
+def test_the_notice_title_names_the_village_not_its_committee():
+    from deliverables.notices import _place
+
+    assert _place("五苗树村委会") == "五苗树村" and _place("官渠巷社区居委会") == "官渠巷社区"
+    assert _place("新建村民委员会") == "新建村" and _place("芒哈图嘎查村") == "芒哈图嘎查村" and _place("村委会") == "村委会"
