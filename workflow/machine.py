@@ -70,6 +70,11 @@ class Day:
     members: list[dict] = field(default_factory=list)
     outcomes: list[dict] = field(default_factory=list)
     issues: list[dict] = field(default_factory=list)
+    # looked up once a day, not once a row (a query per visit or publication result was a third of the ledger step);
+    # the ledger writes only at the end of the day, so the warehouse holds the day's start state throughout
+    tasks: dict[str, dict] = field(default_factory=dict)                  # task_id → visit_task_status row
+    exclusions: dict[str, list[str]] = field(default_factory=dict)        # household_id → "CODE：explanation"
+    published: dict[tuple[str, str], dict] = field(default_factory=dict)  # (batch_id, household_id) → member row
 
     # ---- helpers ------------------------------------------------------------------------------------------------
     @property
@@ -209,8 +214,10 @@ def process_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> tu
     if first_run:
         _import_roster(st)
     _applications(st)
+    feeds = {kind: _feed_rows(st, kind) for kind in ("visit", "publication", "decision")}
+    _prefetch(st, feeds["visit"], feeds["publication"])
     for kind, handler in (("visit", _visit), ("publication", _publication), ("decision", _decision)):
-        for row in _feed_rows(st, kind):
+        for row in feeds[kind]:
             handler(st, row)
     _warnings(st)
     _eliminations(st)
@@ -354,16 +361,35 @@ def _feed_rows(st: Day, kind: str) -> list[dict]:
     return _rows(st.con, sql, [st.day])
 
 
+def _prefetch(st: Day, visits: list[dict], publications: list[dict]) -> None:
+    """The day's lookups in three queries: the tasks the visit results name, the exclusion hits of the day, the
+    publication members the results name."""
+    con = st.con
+    task_ids = sorted({(r["task_id"] or "").strip() for r in visits} - {""})
+    if task_ids:
+        st.tasks = {r["task_id"]: r for r in _rows(con, "SELECT * FROM visit_task_status WHERE list_contains(?, task_id)",
+                                                   [task_ids])}
+    for hid, code, text in con.execute("""SELECT household_id, check_code, explanation_zh FROM exclusion_hits
+                                          WHERE as_of_date = ? ORDER BY household_id, check_code, explanation_zh""",
+                                       [st.day]).fetchall():
+        st.exclusions.setdefault(hid, []).append(f"{code}：{text}")
+    pairs = sorted({(r["batch_id"], r["household_id"]) for r in publications} - {(None, None)}, key=str)
+    if pairs:
+        found = _rows(con, """
+            SELECT b.*, m.household_id, m.case_id, m.purpose, o.passed
+            FROM publication_members m JOIN publication_batches b USING (batch_id)
+            LEFT JOIN publication_outcomes o USING (batch_id, household_id)
+            JOIN (SELECT unnest(?::VARCHAR[]) AS batch_id, unnest(?::VARCHAR[]) AS household_id) w
+                 USING (batch_id, household_id)""",
+            [[b for b, _ in pairs], [h for _, h in pairs]])
+        st.published = {(r["batch_id"], r["household_id"]): r for r in found}
+
+
 def _src(feed: str, r: dict) -> dict:
     return {"feed": feed, "file": r["_file"], "row": r["_row"]}
 
 
 # ---- moving ----------------------------------------------------------------------------------------------------------
-def _task_row(st: Day, task_id: str) -> dict | None:
-    rows = _rows(st.con, "SELECT * FROM visit_task_status WHERE task_id = ?", [task_id])
-    return rows[0] if rows else None
-
-
 def _visit(st: Day, r: dict) -> None:
     hid, task_id, conclusion = r["household_id"], (r["task_id"] or "").strip(), r["conclusion"]
     src, where = _src("visit_results", r), dict(feed="visit_results", file=r["_file"], row=r["_row"])
@@ -372,7 +398,7 @@ def _visit(st: Day, r: dict) -> None:
         return
     case = st.active.get(hid)
     if task_id:
-        task = _task_row(st, task_id)
+        task = st.tasks.get(task_id)
         if task is None:
             st.issue("任务编号不存在", f"走访结果的任务编号 {task_id} 不是本系统派发的任务，未处理", household_id=hid, ref=task_id, **where)
             return
@@ -466,9 +492,7 @@ def _compare(st: Day, case: Case, visit: dict) -> None:
 
 
 def _comparison_findings(st: Day, household_id: str, visit: dict | None) -> list[str]:
-    found = [f"{code}：{text}" for code, text in st.con.execute(
-        "SELECT check_code, explanation_zh FROM exclusion_hits WHERE as_of_date = ? AND household_id = ? ORDER BY 1",
-        [st.day, household_id]).fetchall()]
+    found = list(st.exclusions.get(household_id, ()))
     info = st.households.get(household_id) or {}
     if visit:
         grades = st.policy.rule("HOU-UNSAFE").value("grades")
@@ -487,14 +511,10 @@ def _comparison_findings(st: Day, household_id: str, visit: dict | None) -> list
 def _publication(st: Day, r: dict) -> None:
     hid, batch_id = r["household_id"], r["batch_id"]
     where = dict(feed="publication_results", file=r["_file"], row=r["_row"], ref=batch_id)
-    rows = _rows(st.con, """
-        SELECT b.*, m.case_id, m.purpose, o.passed FROM publication_members m JOIN publication_batches b USING (batch_id)
-        LEFT JOIN publication_outcomes o USING (batch_id, household_id) WHERE m.batch_id = ? AND m.household_id = ?""",
-        [batch_id, hid])
-    if not rows:
+    m = st.published.get((batch_id, hid))
+    if m is None:
         st.issue("公示批次不存在", f"公示结果的批次 {batch_id} 中没有户 {hid}（本系统未发布），未处理", household_id=hid, **where)
         return
-    m = rows[0]
     case = st.all_cases.get(m["case_id"])
     if m["passed"] is not None or any(o["batch_id"] == batch_id and o["household_id"] == hid for o in st.outcomes):
         st.issue("公示结果重复", f"批次 {batch_id} 户 {hid} 的公示结果已处理，此条未处理", case=case, **where)
