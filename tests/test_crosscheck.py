@@ -192,6 +192,16 @@ def test_reversals_cancel_settlements():
     assert ind["oop_12m"] == 0 and ind["catastrophic_stays"] == 0
 
 
+def test_money_is_summed_to_the_fen():
+    # 0.1 + 0.2 is 0.30000000000000004 in binary floating point, and parallel threads add in no fixed order: the
+    # sums are exact decimals, so a re-run cannot flip the rounding of an amount in an explanation
+    wh = fresh()
+    for i in range(10):
+        _claim(wh, f"S{i}", burden=0.1)  # ten times 0.1 adds up to 0.9999999999999999 in DOUBLE
+    wh.load().run()
+    assert wh.indicators()["oop_12m"] == 1.0
+
+
 @pytest.mark.parametrize("total, days_ago, fires", [(50001.0, 89, True), (50000.0, 10, False), (80000.0, 90, False)])
 def test_med_catastrophic(total, days_ago, fires):
     wh = fresh()

@@ -47,6 +47,9 @@ FROM (SELECT * FROM ranked WHERE rk = 1) a
 LEFT JOIN (SELECT * FROM ranked WHERE rk = 2) b USING (household_id)
 FULL JOIN visit v ON v.household_id = a.household_id;
 
+-- Money is summed as DECIMAL (to the fen): a sum of DOUBLEs depends on the order parallel threads add them in, and a
+-- last-bit difference flipped the rounding of an amount in an explanation between two runs of the same date.
+
 -- Medical settlements: each settlement netted with its reversals (冲销), dated by the original settlement.
 CREATE OR REPLACE TEMP TABLE cc_claims AS
 WITH claims AS (
@@ -56,7 +59,8 @@ WITH claims AS (
 ),
 originals AS (SELECT * FROM claims WHERE settlement_type = '正常'),
 reversals AS (
-    SELECT original_settlement_id, sum(personal_burden) AS burden, sum(total_cost) AS total
+    SELECT original_settlement_id, sum(personal_burden::DECIMAL(18, 2))::DOUBLE AS burden,
+           sum(total_cost::DECIMAL(18, 2))::DOUBLE AS total
     FROM medical_claims_asof($d::DATE) WHERE settlement_type = '冲销' AND settlement_date <= $d::DATE
     GROUP BY 1
 )
@@ -66,7 +70,7 @@ FROM originals o LEFT JOIN reversals r ON r.original_settlement_id = o.settlemen
 
 CREATE OR REPLACE TEMP TABLE cc_med AS
 SELECT household_id,
-       sum(burden) FILTER (WHERE settlement_date > $d::DATE - $oop_window::INT) AS oop_12m,
+       (sum(burden::DECIMAL(18, 2)) FILTER (WHERE settlement_date > $d::DATE - $oop_window::INT))::DOUBLE AS oop_12m,
        count(*) FILTER (WHERE settlement_date > $d::DATE - $oop_window::INT AND burden > 0) AS oop_settlements,
        max(settlement_date) FILTER (WHERE settlement_date > $d::DATE - $oop_window::INT AND burden > 0) AS oop_last_date,
        count(*) FILTER (WHERE visit_type = '住院' AND total_cost > $cat_cost AND settlement_date > $d::DATE - $cat_window::INT) AS catastrophic_stays,
@@ -152,7 +156,7 @@ QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY visit_date DESC) =
 -- Exclusion facts: the newest econ_check (dated on or before $d) of each living member.
 CREATE OR REPLACE TEMP TABLE cc_econ AS
 SELECT household_id, sum(vehicles) AS vehicles, sum(commodity_houses) AS commodity_houses, sum(businesses) AS businesses,
-       count(*) FILTER (WHERE public_employee) AS public_employees, sum(financial_assets) AS financial_assets,
+       count(*) FILTER (WHERE public_employee) AS public_employees, sum(financial_assets::DECIMAL(18, 2))::DOUBLE AS financial_assets,
        count(*) AS econ_checked_members
 FROM (
     SELECT ll.household_id, e.* FROM econ_check_asof($d::DATE) e
