@@ -103,7 +103,8 @@ def test_clean_frame_passes(feed, suites):
 def test_suite_is_built_from_contract(suites):
     types = [e.expectation_type for e in suites["roster"].expectations]
     contract = load_contract("roster")
-    assert types.count("expect_column_to_exist") == len(contract.columns)
+    [presence] = [e for e in suites["roster"].expectations if e.expectation_type == "expect_table_columns_to_match_set"]
+    assert sorted(presence.column_set) == sorted(contract.names) and presence.exact_match is False
     assert types.count("expect_column_values_to_not_be_null") == len(contract.required)
     assert "expect_column_values_to_be_unique" in types
     income_types = [e.expectation_type for e in suites["household_income"].expectations]
@@ -182,7 +183,13 @@ def test_missing_column_is_reported_not_crashing(suites):
     df = clean_frame("roster").drop("relation")
     result = validate(df, suites["roster"])
     [f] = result.failures
-    assert f.expectation == "expect_column_to_exist" and f.message_zh == "缺少列 与户主关系"
+    assert f.expectation == "expect_table_columns_to_match_set" and f.column == "relation"
+    assert f.message_zh == "缺少列 与户主关系"
+
+
+def test_each_missing_column_is_named(suites):
+    result = validate(clean_frame("roster").drop("relation", "health"), suites["roster"])
+    assert sorted(f.message_zh for f in result.failures) == ["缺少列 与户主关系", "缺少列 健康状况"]
 
 
 def test_malformed_ids_are_masked(suites):
@@ -225,7 +232,8 @@ def test_drift_passes_on_similar_delivery():
     current = _set(_big("household_income", 120), "wage_income", 0, None)  # +20% rows, +0.8% nulls
     result = validate(current, drift_suite(contract, previous))
     assert result.success, _texts(result)
-    assert result.evaluated == 1 + len(contract.columns)
+    # row count, and the null rate of every column the structure suite does not already want without nulls
+    assert result.evaluated == 1 + len([c for c in contract.columns if not c.required])
 
 
 def test_drift_fails_on_row_spike():
@@ -256,12 +264,14 @@ def test_drift_fails_on_null_rate_jump():
     assert f.message_zh.startswith("列 出生日期 空值比例 25.0%，上次交付为 0.0%")
 
 
-def test_drift_skips_mostly_empty_columns():
+def test_drift_skips_mostly_empty_and_required_columns():
     contract = load_contract("roster")
-    previous = DeliveryProfile(row_count=1000, null_rates={"phone": 0.95, "name": 0.0})
+    assert contract.column("name").required and not contract.column("birth_date").required
+    previous = DeliveryProfile(row_count=1000, null_rates={"phone": 0.95, "name": 0.0, "birth_date": 0.0})
     suite = drift_suite(contract, previous)
     kinds = [(e.expectation_type, getattr(e, "column", None)) for e in suite.expectations]
-    assert kinds == [("expect_table_row_count_to_be_between", None), ("expect_column_values_to_not_be_null", "name")]
+    assert kinds == [("expect_table_row_count_to_be_between", None),
+                     ("expect_column_values_to_not_be_null", "birth_date")]
     row_count = suite.expectations[0]
     assert (row_count.min_value, row_count.max_value) == (500, 2000)
     assert suite.expectations[1].mostly == pytest.approx(0.9)
