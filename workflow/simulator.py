@@ -20,6 +20,7 @@ days (their batch numbers were never issued by the pipeline); the generator's vi
 from __future__ import annotations
 
 import csv
+import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -236,47 +237,42 @@ def reflect_ledger_in_roster(con: duckdb.DuckDBPyConnection, day: date, folder: 
         params=[day]).pl().to_dicts()}
     if not changes:
         return 0
-    contract = load_contract("roster")
-    header = {c.name: c.header for c in contract.columns}
-    changed = set()
+    categories = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
+    decided = pl.DataFrame({
+        "_hid": list(changes),
+        "_eliminated": [ch["state"] == "风险消除" for ch in changes.values()],
+        "_effective": [ch["effective_date"].isoformat() for ch in changes.values()],
+        "_category": [next((c for c in categories if c in (ch["evidence_zh"] or "")), "突发严重困难户")
+                      for ch in changes.values()]}, schema_overrides={"_hid": pl.Utf8})
+    header = {c.name: c.header for c in load_contract("roster").columns}
+    changed: set[str] = set()
     for path in sorted(folder.glob("roster*.csv")):
         raw = read_file(path)
         col = {h: f"c{i}" for i, h in enumerate(raw.headers)}
-        needed = [header[n] for n in ("household_id", "household_type", "monitoring_category", "risk_eliminated",
-                                      "risk_identified_date", "risk_eliminated_date")]
-        if not all(h in col for h in needed):
+        if not all(header[n] in col for n in ("household_id", "household_type", "monitoring_category", "risk_eliminated",
+                                               "risk_identified_date", "risk_eliminated_date")):
             continue
-        rows = raw.frame.drop("_row").rows()
-        out = []
-        for row in rows:
-            row = list(row)
-            get = lambda name: row[int(col[header[name]][1:])]  # noqa: E731
-
-            def put(name, value):
-                row[int(col[header[name]][1:])] = value
-
-            hid = (get("household_id") or "").strip()
-            ch = changes.get(hid)
-            if ch is not None:
-                changed.add(hid)
-                if ch["state"] == "风险消除":
-                    put("risk_eliminated", "是")
-                    put("risk_eliminated_date", ch["effective_date"].isoformat())
-                else:
-                    if (get("household_type") or "").strip() != "脱贫户":
-                        put("household_type", "监测户")
-                    category = next((c for c in ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户") if c in (ch["evidence_zh"] or "")),
-                                    "突发严重困难户")
-                    put("monitoring_category", category)
-                    put("risk_identified_date", ch["effective_date"].isoformat())
-                    put("risk_eliminated", "否")
-                    put("risk_eliminated_date", "")
-            out.append(row)
+        c = {n: col[h] for n, h in header.items() if h in col}
+        columns = [x for x in raw.frame.columns if x != "_row"]
+        rows = raw.frame.select(columns).with_columns(pl.col(c["household_id"]).str.strip_chars().alias("_hid")).join(
+            decided, on="_hid", how="left", maintain_order="left")
+        changed.update(rows.filter(pl.col("_eliminated").is_not_null())["_hid"].to_list())
+        eliminated, confirmed = pl.col("_eliminated").fill_null(False), pl.col("_eliminated") == False  # noqa: E712
+        rows = rows.with_columns(
+            pl.when(eliminated).then(pl.lit("是")).when(confirmed).then(pl.lit("否"))
+              .otherwise(pl.col(c["risk_eliminated"])).alias(c["risk_eliminated"]),
+            pl.when(eliminated).then(pl.col("_effective")).when(confirmed).then(pl.lit(None, dtype=pl.Utf8))
+              .otherwise(pl.col(c["risk_eliminated_date"])).alias(c["risk_eliminated_date"]),
+            pl.when(confirmed & (pl.col(c["household_type"]).str.strip_chars().fill_null("") != "脱贫户"))
+              .then(pl.lit("监测户")).otherwise(pl.col(c["household_type"])).alias(c["household_type"]),
+            pl.when(confirmed).then(pl.col("_category")).otherwise(pl.col(c["monitoring_category"])).alias(c["monitoring_category"]),
+            pl.when(confirmed).then(pl.col("_effective")).otherwise(pl.col(c["risk_identified_date"]))
+              .alias(c["risk_identified_date"]))
+        head = io.StringIO()
+        csv.writer(head).writerow(raw.headers)  # as csv.writer writes the rows too: minimal quoting, CRLF
+        body = rows.select(columns).write_csv(include_header=False, line_terminator="\r\n")
         tmp = path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(raw.headers)
-            writer.writerows([["" if v is None else v for v in r] for r in out])
+        tmp.write_bytes((head.getvalue() + body).encode("utf-8"))
         tmp.replace(path)
     return len(changed)
 
