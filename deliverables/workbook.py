@@ -9,6 +9,7 @@ through mask_text (ID and phone numbers inside it are masked); the phone column 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -36,9 +37,12 @@ class Col:
 
 
 # ----------------------------------------------------------------------------------------------------------- writer
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and full-width forms take two columns
+
+
 def _display_width(value) -> int:
     s = value if isinstance(value, str) else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+    return len(s) + len(_WIDE.findall(s))
 
 
 class _Writer:
@@ -60,8 +64,8 @@ class _Writer:
         for level, (bg, fg) in LEVEL_COLOURS.items():
             self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
 
-    def cell(self, ws, r: int, c: int, kind: str, v) -> int:
-        """Write one value; returns its display width."""
+    def cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
+        """Write one value; returns its display width (0 unless ``measure``: a column of fixed width needs none)."""
         if v is None or v == "":
             ws.write_blank(r, c, None)
             return 0
@@ -85,18 +89,23 @@ class _Writer:
         if isinstance(v, bool):
             s = "是" if v else "否"
         ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
-        return _display_width(s)
+        return _display_width(s) if measure else 0
 
     def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
         ws = self.wb.add_worksheet(name)
+        # long free text (a column of fixed width) wraps instead of being cut by the next column; such a column's
+        # values need no measuring
+        plan = [(c, col.key, "wrap" if col.width and col.kind == "text" else col.kind, not col.width)
+                for c, col in enumerate(cols)]
         widths = [_display_width(c.header) for c in cols]
         for c, col in enumerate(cols):
             ws.write_string(0, c, col.header, self.f["header"])
+        cell = self.cell
         for r, row in enumerate(data, start=1):
-            for c, col in enumerate(cols):
-                # long free text (a column of fixed width) wraps instead of being cut by the next column
-                kind = "wrap" if col.width and col.kind == "text" else col.kind
-                widths[c] = max(widths[c], self.cell(ws, r, c, kind, row.get(col.key)))
+            for c, key, kind, measure in plan:
+                width = cell(ws, r, c, kind, row.get(key), measure)
+                if width > widths[c]:
+                    widths[c] = width
         for c, col in enumerate(cols):
             ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
         ws.freeze_panes(1, 0)
