@@ -34,7 +34,9 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         private_dir(path.parent)
     try:  # beyond the memory limit DuckDB spills to disk, so the process peak stays near it
-        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings().duckdb_memory_limit})
+        s = settings()
+        con = duckdb.connect(str(path), read_only=read_only, config={
+            "memory_limit": s.duckdb_memory_limit, "checkpoint_threshold": s.duckdb_checkpoint_threshold})
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseBusyError(busy_message(path, error)) from None
