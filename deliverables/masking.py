@@ -43,6 +43,8 @@ def mask_text(value: str | None) -> str:
     if value is None:
         return ""
     s = str(value)
+    if len(s) < 11:  # too short to hold a mobile number (11 digits) or an ID number
+        return s
     s = _ID_RUN.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], s)
     s = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), s)
     return s

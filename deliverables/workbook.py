@@ -67,8 +67,7 @@ class _Writer:
     def cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
         """Write one value; returns its display width (0 unless ``measure``: a column of fixed width needs none)."""
         if v is None or v == "":
-            ws.write_blank(r, c, None)
-            return 0
+            return 0  # an empty cell without a format is nothing in the file (xlsxwriter's write_blank skips it too)
         if kind == "wrap" and not isinstance(v, str):
             kind = "text"
         if kind == "auto":
