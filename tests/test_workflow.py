@@ -345,3 +345,20 @@ def test_model_warnings_respect_the_weekly_village_capacity(county):
     opened = county.execute("SELECT household_id FROM case_openings WHERE opening_source = '模型预警' ORDER BY 1").fetchall()
     # the same week (Mon D1, Tue D2): only `capacity` model-only cases in the village, highest probability first
     assert [r[0] for r in opened] == sorted(extra, key=lambda h: -extra[h])[:capacity][::-1]
+
+
+def test_a_day_loads_only_the_cases_it_can_touch(tmp_path):
+    from workflow.machine import _load_cases
+
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    ensure_schema(con)
+    day, long_ago = D6, D6 - timedelta(days=WF.declined_cooldown_days + 30)
+    cases = {"open": (S.待排查, D5, D5), "monitored": (S.已纳入, D1, D1),
+             "declined_recently": (S.不予纳入, D1, D6 - timedelta(days=WF.declined_cooldown_days - 1)),
+             "declined_long_ago": (S.不予纳入, long_ago, long_ago), "eliminated": (S.风险消除, long_ago, long_ago),
+             "named_by_a_publication": (S.风险消除, long_ago, long_ago), "opened_today": (S.不予纳入, day, day)}
+    _insert(con, "cases", [{"case_id": name, "household_id": f"H-{name}", "opened_date": opened, "state": state,
+                            "state_since": since, "last_event_seq": 1} for name, (state, opened, since) in cases.items()])
+    loaded = _load_cases(con, day, WF.declined_cooldown_days, ["named_by_a_publication"])
+    assert sorted(loaded) == sorted(["open", "monitored", "declined_recently", "named_by_a_publication", "opened_today"])
+    assert loaded["declined_recently"].state == S.不予纳入 and loaded["open"].state_since == D5

@@ -197,7 +197,9 @@ def process_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> tu
                housing_grade, renovation_status, dropouts, uninsured_members, roster_water_unsafe,
                children_missing_school
         FROM household_indicators WHERE as_of_date = ?""", [day])}
-    cases = _load_cases(con, day)
+    feeds = {kind: _feed_rows(st, kind) for kind in ("visit", "publication", "decision")}
+    _prefetch(st, feeds["visit"], feeds["publication"])
+    cases = _load_cases(con, day, policy.workflow.declined_cooldown_days, [m["case_id"] for m in st.published.values()])
     active = {c.household_id: c for c in cases.values() if c.state in S.ACTIVE_STATES}
     declined = {}
     for c in cases.values():
@@ -214,8 +216,6 @@ def process_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> tu
     if first_run:
         _import_roster(st)
     _applications(st)
-    feeds = {kind: _feed_rows(st, kind) for kind in ("visit", "publication", "decision")}
-    _prefetch(st, feeds["visit"], feeds["publication"])
     for kind, handler in (("visit", _visit), ("publication", _publication), ("decision", _decision)):
         for row in feeds[kind]:
             handler(st, row)
@@ -226,9 +226,18 @@ def process_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> tu
     return len(st.events), len(st.openings), len(st.issues)
 
 
-def _load_cases(con, day: date) -> dict[str, Case]:
+def _load_cases(con, day: date, cooldown_days: int, published: list[str]) -> dict[str, Case]:
+    """The cases a day can touch: open ones, those declined within the cool-down, those opened today (a re-run) and
+    those today's publication results name. A closed case beyond these is never read again, and loading every case
+    ever opened made the day's work grow with the ledger's history."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE wf_day_cases AS
+        SELECT * FROM cases
+        WHERE NOT list_contains(?::VARCHAR[], state) OR (state = ? AND state_since > ?::DATE - ?::INT)
+           OR opened_date = ? OR list_contains(?::VARCHAR[], case_id)""",
+        [list(S.CLOSED_STATES), S.不予纳入, day, cooldown_days, day, published])
     out = {}
-    for r in _rows(con, "SELECT * FROM cases ORDER BY case_id", []):
+    for r in _rows(con, "SELECT * FROM wf_day_cases ORDER BY case_id", []):
         c = Case(r["case_id"], r["household_id"], r["county_code"], r["township"], r["village_code"],
                  r["opened_date"], r["state"], r["state_since"], r["last_event_seq"],
                  [t for t in (r["risk_types"] or "").split(";") if t], {t for t in (r["rule_codes"] or "").split(";") if t},
@@ -241,11 +250,11 @@ def _load_cases(con, day: date) -> dict[str, Case]:
         if case_id in out:
             out[case_id].open_task = task_id
     for case_id, sev in con.execute("""SELECT case_id, max(CASE severity WHEN '高' THEN 2 WHEN '中' THEN 1 ELSE 0 END)
-                                       FROM case_events GROUP BY 1""").fetchall():
+                                       FROM case_events SEMI JOIN wf_day_cases USING (case_id) GROUP BY 1""").fetchall():
         if case_id in out:
             out[case_id].severity = {2: "高", 1: "中"}.get(sev)
     for case_id, event, d in con.execute("""
-            SELECT case_id, event, max(event_date) FROM case_events
+            SELECT case_id, event, max(event_date) FROM case_events SEMI JOIN wf_day_cases USING (case_id)
             WHERE event IN ('补充比对通过', '补充比对异常', '补充公示发布', '补充公示通过', '补充公示未通过', '绿色通道', '风险消除候选')
             GROUP BY 1, 2""").fetchall():
         c = out.get(case_id)
