@@ -151,6 +151,7 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
             _unplace_other_regions(con, contract, day, sorted(region_counties))
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
+        _place_reports(con, contract, day)
         if contract.kind == "snapshot":
             status, message = _version_snapshot(con, contract, day, shrink_ratio, stored, prepared)
         else:
@@ -215,6 +216,15 @@ def _report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: da
         "INSERT INTO ingest_reports SELECT ?, ?, ?, _file, _row, NULL, NULL, ?, NULL FROM placed WHERE county_code IS NULL",
         [day, contract.feed, contract.department, f"无法归属到任何县（{how[contract.placement]}），列入未归属数据质量清单"],
     )
+
+
+def _place_reports(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
+    """A correction made while loading a row (a 15-digit ID converted, a certificate number cut to its ID) is the
+    county's to see: the report takes the county its row was placed in. Without one it stays on the 未归属 list."""
+    con.execute(
+        """UPDATE ingest_reports r SET county_code = p.county_code FROM placed p
+           WHERE r.feed = ? AND r.delivery_date = ? AND r.county_code IS NULL AND p.county_code IS NOT NULL
+             AND r.file = p._file AND r."row" = p._row""", [contract.feed, day])
 
 
 def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date, counties: list[str]) -> None:

@@ -40,6 +40,14 @@ def test_heavy_messy_values_are_normalised_or_quarantined(small_landing, tmp_pat
     assert all(r["file"] and r["column"] and r["row"] for r in quarantine.iter_rows(named=True))
     notes = set(reports.get_column("problem"))
     assert any("15位" in n for n in notes), "15-digit numbers should be converted and reported"
+    # a correction made to a loaded row is reported to the county the row was placed in (its workbook), not 未归属
+    converted = con.sql("""SELECT r.county_code, s.county_code AS row_county FROM ingest_reports r
+                           JOIN roster s ON s._file = r.file AND s._row = r."row" AND s._delivery_date = r.delivery_date
+                           WHERE r.problem LIKE '15位%'""").pl()
+    assert converted.height > 0 and converted["county_code"].to_list() == converted["row_county"].to_list()
+    assert converted["county_code"].null_count() == 0
+    unplaced = con.sql("SELECT count(*) FROM ingest_reports WHERE problem LIKE '无法归属%' AND county_code IS NOT NULL")
+    assert unplaced.fetchall()[0][0] == 0
     ids = con.sql("SELECT id_number FROM roster").pl().get_column("id_number")
     assert ids.str.contains(r"^[0-9]{17}[0-9X]$").all()
 
