@@ -51,6 +51,9 @@ class PreparedDelivery:
     duplicates: int = 0
     superseded: int = 0
     quarantined_rows: int = 0
+    # file, row and the placement columns (placement_columns) of rows quarantined for a value: the warehouse places
+    # them in a county like a loaded row, so the county's workbook lists its own rows that were not loaded
+    quarantine_keys: pl.DataFrame | None = None
 
     @property
     def rows_loaded(self) -> int:
@@ -172,7 +175,7 @@ def prepare_delivery(
 ) -> PreparedDelivery:
     file_issues: list[dict] = []
     reports: list[dict] = []
-    good_parts, quarantine_parts, report_parts = [], [], []
+    good_parts, quarantine_parts, report_parts, key_parts = [], [], [], []
     summaries: list[FileSummary] = []
     rows_read = quarantined_rows = 0
     for seq, (path, raw) in enumerate(_read_ahead(files)):
@@ -202,6 +205,9 @@ def prepare_delivery(
         bad = row_quarantine.get_column(IDX).unique()
         quarantined_rows += bad.len()
         good_parts.append((typed.filter(~pl.col(IDX).is_in(bad.implode())) if bad.len() else typed).drop(IDX))
+        if bad.len():
+            key_parts.append(typed.filter(pl.col(IDX).is_in(bad.implode())).select(
+                pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *placement_columns(contract)))
         quarantine_parts.append(row_quarantine.drop(IDX))
         report_parts.append(row_reports.drop(IDX))
     if not good_parts:
@@ -219,7 +225,18 @@ def prepare_delivery(
         duplicates=duplicates,
         superseded=superseded,
         quarantined_rows=quarantined_rows,
+        quarantine_keys=pl.concat(key_parts, how="vertical") if key_parts else None,
     )
+
+
+def placement_columns(contract: Contract) -> list[str]:
+    """The columns that place a row of ``contract`` in a county (ingest.warehouse._placement_sql)."""
+    if contract.feed == "roster" or contract.placement == "village_code":
+        return ["village_code"]
+    if contract.placement == "household_id":
+        return ["household_id"]
+    by_id = [contract.id_columns[0]]
+    return ["village_code"] + by_id if contract.placement == "village_code_or_id" else by_id
 
 
 def _normalise(

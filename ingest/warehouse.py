@@ -152,6 +152,7 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
         _place_reports(con, contract, day)
+        _place_quarantine(con, prepared, region_counties)
         if contract.kind == "snapshot":
             status, message = _version_snapshot(con, contract, day, shrink_ratio, stored, prepared)
         else:
@@ -225,6 +226,26 @@ def _place_reports(con: duckdb.DuckDBPyConnection, contract: Contract, day: date
         """UPDATE ingest_reports r SET county_code = p.county_code FROM placed p
            WHERE r.feed = ? AND r.delivery_date = ? AND r.county_code IS NULL AND p.county_code IS NOT NULL
              AND r.file = p._file AND r."row" = p._row""", [contract.feed, day])
+
+
+def _place_quarantine(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
+                      region_counties: frozenset[str] | None) -> None:
+    """A row quarantined for one bad value (an ID that Excel mangled, say) usually still names its village or
+    household: it is placed like a loaded row, so its county's workbook lists it. One that cannot be placed, or
+    belongs outside the run's region, stays on the 未归属 list."""
+    keys = prepared.quarantine_keys
+    if keys is None or keys.height == 0:
+        return
+    contract, day = prepared.contract, prepared.delivery_date
+    join, county = _placement_sql(contract)
+    inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
+    with registered(con, "quarantine_keys", keys):
+        con.execute(
+            f"""UPDATE quarantine qu SET county_code = x.county_code
+                FROM (SELECT s.file, s."row", {county} AS county_code FROM quarantine_keys s {join}) x
+                WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
+                  AND qu.file = x.file AND qu."row" = x."row" {inside}""",
+            ([day] if join else []) + [contract.feed, day] + ([sorted(region_counties)] if region_counties is not None else []))
 
 
 def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date, counties: list[str]) -> None:

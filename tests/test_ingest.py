@@ -48,6 +48,13 @@ def test_heavy_messy_values_are_normalised_or_quarantined(small_landing, tmp_pat
     assert converted["county_code"].null_count() == 0
     unplaced = con.sql("SELECT count(*) FROM ingest_reports WHERE problem LIKE '无法归属%' AND county_code IS NOT NULL")
     assert unplaced.fetchall()[0][0] == 0
+    # a row quarantined for its ID (Excel's scientific notation) still names its village: the county sees it; a row
+    # whose village code itself is unusable cannot be placed and stays on the 未归属 list
+    by_column = dict(con.sql("""SELECT "column", count(*) FILTER (WHERE county_code IS NOT NULL) / count(*)
+                                FROM quarantine GROUP BY 1""").fetchall())
+    assert by_column["证件号码"] > 0.9, by_column
+    placed = con.sql("SELECT DISTINCT county_code FROM quarantine WHERE county_code IS NOT NULL").fetchall()
+    assert {c for (c,) in placed} <= {c for (c,) in con.sql("SELECT DISTINCT county_code FROM roster").fetchall()}
     ids = con.sql("SELECT id_number FROM roster").pl().get_column("id_number")
     assert ids.str.contains(r"^[0-9]{17}[0-9X]$").all()
 
@@ -183,3 +190,19 @@ def test_a_day_without_delivery_keeps_the_snapshot_and_reports_its_age(small_lan
     assert outcome.applied.status == "no_delivery"
     assert "已 3 天" in outcome.applied.message
     assert con.execute("SELECT count(*) FROM roster_asof(?::DATE)", [quiet_day]).fetchall()[0][0] > 0
+
+
+def test_a_quarantined_row_is_placed_in_its_county_when_its_village_says_which(small_landing, tmp_path):
+    day = first_date(small_landing)
+    rows = read_text_rows(find_feed_files(small_landing, day, "roster")[0])
+    header = rows[0]
+    id_col, village_col = header.index("证件号码"), header.index("行政区划代码")
+    rows[1][id_col] = "1.50625E+17"         # Excel mangled the ID: quarantined, but the village is known
+    rows[2][village_col] = "15062510"       # a village code cut short: quarantined, and no county to give it to
+    county = rows[1][village_col][:6]
+    (tmp_path / "landing" / day.isoformat()).mkdir(parents=True)
+    write_csv(rows, tmp_path / "landing" / day.isoformat() / "roster_mixed.csv", "utf-8")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest_feed(con, load_contract("roster"), tmp_path / "landing", day)
+    placed = dict(con.execute('SELECT "row", county_code FROM quarantine WHERE "row" IN (2, 3)').fetchall())
+    assert placed == {2: county, 3: None}
