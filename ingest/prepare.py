@@ -51,7 +51,7 @@ class PreparedDelivery:
     duplicates: int = 0
     superseded: int = 0
     quarantined_rows: int = 0
-    # file, row and the placement columns (placement_columns) of rows quarantined for a value: the warehouse places
+    # file, row and the placement columns (Contract.placement_columns) of rows quarantined for a value: the warehouse places
     # them in a county like a loaded row, so the county's workbook lists its own rows that were not loaded
     quarantine_keys: pl.DataFrame | None = None
 
@@ -207,7 +207,7 @@ def prepare_delivery(
         good_parts.append((typed.filter(~pl.col(IDX).is_in(bad.implode())) if bad.len() else typed).drop(IDX))
         if bad.len():
             key_parts.append(typed.filter(pl.col(IDX).is_in(bad.implode())).select(
-                pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *placement_columns(contract)))
+                pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *contract.placement_columns))
         quarantine_parts.append(row_quarantine.drop(IDX))
         report_parts.append(row_reports.drop(IDX))
     if not good_parts:
@@ -227,16 +227,6 @@ def prepare_delivery(
         quarantined_rows=quarantined_rows,
         quarantine_keys=pl.concat(key_parts, how="vertical") if key_parts else None,
     )
-
-
-def placement_columns(contract: Contract) -> list[str]:
-    """The columns that place a row of ``contract`` in a county (ingest.warehouse._placement_sql)."""
-    if contract.feed == "roster" or contract.placement == "village_code":
-        return ["village_code"]
-    if contract.placement == "household_id":
-        return ["household_id"]
-    by_id = [contract.id_columns[0]]
-    return ["village_code"] + by_id if contract.placement == "village_code_or_id" else by_id
 
 
 def _normalise(

@@ -114,14 +114,12 @@ def _placement_sql(contract: Contract) -> tuple[str, str]:
     """(join clause, county expression) placing each staged row ``s`` in a county."""
     persons = "(SELECT id_number, household_id, county_code FROM roster_asof(?::DATE))"
     by_village = "CASE WHEN length(s.village_code) = 12 THEN substr(s.village_code, 1, 6) END"
-    if contract.feed == "roster":
-        return "", by_village
     if contract.placement == "village_code":
         return "", by_village
     if contract.placement == "household_id":
         join = f"LEFT JOIN (SELECT household_id, any_value(county_code) AS county_code FROM {persons} GROUP BY 1) r ON r.household_id = s.household_id"
         return join, "r.county_code"
-    id_column = q(contract.id_columns[0])
+    id_column = q(contract.placement_columns[-1])
     join = f"LEFT JOIN {persons} r ON r.id_number = s.{id_column}"
     if contract.placement == "village_code_or_id":
         return join, f"coalesce({by_village}, r.county_code)"

@@ -206,3 +206,11 @@ def test_a_quarantined_row_is_placed_in_its_county_when_its_village_says_which(s
     ingest_feed(con, load_contract("roster"), tmp_path / "landing", day)
     placed = dict(con.execute('SELECT "row", county_code FROM quarantine WHERE "row" IN (2, 3)').fetchall())
     assert placed == {2: county, 3: None}
+
+
+def test_every_contract_places_rows_by_columns_it_has():
+    for feed in FEED_NAMES:
+        contract = load_contract(feed)
+        assert contract.placement_columns and set(contract.placement_columns) <= set(contract.names), feed
+    assert load_contract("econ_check").placement_columns == ["id_number"]
+    assert load_contract("applications").placement_columns == ["village_code", "head_id_number"]
