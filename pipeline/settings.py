@@ -28,7 +28,7 @@ class Settings:
     # DuckDB checkpoints (rewrites changed tables into the file) whenever its write-ahead log outgrows this, inside a
     # commit; at DuckDB's 16MB a 25,000-household day checkpointed in most of its commits (the cross-check's
     # indicators 2.1 s → 0.8 s for three days at 256MB). The file is checkpointed on close in any case.
-    duckdb_checkpoint_threshold: str = "256MB"
+    duckdb_checkpoint_threshold: str
     region: Region | None = None
 
     @property

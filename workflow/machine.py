@@ -382,7 +382,7 @@ def _prefetch(st: Day, visits: list[dict], publications: list[dict]) -> None:
                                           WHERE as_of_date = ? ORDER BY household_id, check_code, explanation_zh""",
                                        [st.day]).fetchall():
         st.exclusions.setdefault(hid, []).append(f"{code}：{text}")
-    pairs = sorted({(r["batch_id"], r["household_id"]) for r in publications} - {(None, None)}, key=str)
+    pairs = {(r["batch_id"], r["household_id"]) for r in publications}
     if pairs:
         found = _rows(con, """
             SELECT b.*, m.household_id, m.case_id, m.purpose, o.passed
@@ -390,7 +390,7 @@ def _prefetch(st: Day, visits: list[dict], publications: list[dict]) -> None:
             LEFT JOIN publication_outcomes o USING (batch_id, household_id)
             JOIN (SELECT unnest(?::VARCHAR[]) AS batch_id, unnest(?::VARCHAR[]) AS household_id) w
                  USING (batch_id, household_id)""",
-            [[b for b, _ in pairs], [h for _, h in pairs]])
+            [list(column) for column in zip(*pairs)])
         st.published = {(r["batch_id"], r["household_id"]): r for r in found}
 
 

@@ -257,7 +257,7 @@ def reflect_ledger_in_roster(con: duckdb.DuckDBPyConnection, day: date, folder: 
         rows = raw.frame.select(columns).with_columns(pl.col(c["household_id"]).str.strip_chars().alias("_hid")).join(
             decided, on="_hid", how="left", maintain_order="left")
         changed.update(rows.filter(pl.col("_eliminated").is_not_null())["_hid"].to_list())
-        eliminated, confirmed = pl.col("_eliminated").fill_null(False), pl.col("_eliminated") == False  # noqa: E712
+        eliminated, confirmed = pl.col("_eliminated"), ~pl.col("_eliminated")  # both null (false) for other rows
         rows = rows.with_columns(
             pl.when(eliminated).then(pl.lit("是")).when(confirmed).then(pl.lit("否"))
               .otherwise(pl.col(c["risk_eliminated"])).alias(c["risk_eliminated"]),
