@@ -323,8 +323,8 @@ def _have_pyarrow() -> bool:
     return importlib.util.find_spec("pyarrow") is not None
 
 
-_NULLNESS_ONLY = frozenset({"expect_column_to_exist", "expect_column_values_to_not_be_null"})
-_COLUMN_PRESENCE = frozenset({"expect_column_to_exist", "expect_table_columns_to_match_set"})
+_NULLNESS_ONLY = frozenset({"expect_column_values_to_not_be_null"})
+COLUMN_SET = "expect_table_columns_to_match_set"  # the structure suite's one presence check
 
 
 def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = ()) -> Any:
@@ -419,7 +419,7 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     """Validate ``df`` against ``suite`` and return the failures with Chinese messages.
 
     Only the columns the suite needs are converted to pandas (see :func:`_to_pandas`). Expectations on a column that is
-    missing from ``df`` are not run (the suite's column-exists expectation reports the missing column).
+    missing from ``df`` are not run (the suite's column-set expectation reports it).
 
     The suite's column-set expectation sees every present column (columns only checked for presence go over as
     int8 stand-ins, their values unconverted).
@@ -434,11 +434,9 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     full_values: set[str] = set()  # columns some expectation needs the values of (not just null / not null)
     exists_only: list[str] = []  # present columns whose only check is existence: no need to convert their values
     for exp in suite.expectations:
-        if exp.expectation_type in _COLUMN_PRESENCE:
+        if exp.expectation_type == COLUMN_SET:
             column_exps.append(_copy(exp))
-            for c in getattr(exp, "column_set", None) or [exp.column]:
-                if c in present and c not in exists_only:
-                    exists_only.append(c)
+            exists_only += [c for c in exp.column_set if c in present and c not in exists_only]
             continue
         cols = _columns_of(exp)
         if any(c not in present for c in cols):
@@ -494,7 +492,7 @@ def _show(values: list[Any], *, id_values: bool) -> str:
 def _failures(r: Any) -> list[Failure]:
     """The failures of one result: one per missing column for the column set, else one."""
     cfg = r.expectation_config
-    if cfg.type == "expect_table_columns_to_match_set":
+    if cfg.type == COLUMN_SET:
         missing = ((r.result or {}).get("details") or {}).get("mismatched", {}).get("missing") or []
         headers = (cfg.meta or {}).get(META_KEY, {}).get("headers", {})
         if missing:
@@ -521,8 +519,6 @@ def _failure(r: Any) -> Failure:
         msg = str(exc.get("exception_message") or "")[:200]
         return Failure(etype, column, "error", mask_ids(f"检查 {etype}（列 {header}）未能执行：{msg}"))
 
-    if check == "exists" or etype == "expect_column_to_exist":
-        return Failure(etype, column, "missing", f"缺少列 {header}")
     if check == "required":
         return Failure(etype, column, n, f"必填列 {header} 有 {n:,} 行为空")
     if check in ("code", "code_multi"):
