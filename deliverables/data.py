@@ -101,7 +101,8 @@ def quality_rows(con: duckdb.DuckDBPyConnection, day: date, county: str | None,
     ``county`` None: the rows placed in none of the ``known`` counties (NULL, empty, or a code without a folder)."""
     have = tables(con)
     parts = []
-    for table, how in (("quarantine", "隔离（未入库）"), ("ingest_reports", "已自动修正")):
+    # ingest reports are corrections, notes and re-sent rows alike (their problem text says which): not all "已自动修正"
+    for table, how in (("quarantine", "隔离（未入库）"), ("ingest_reports", "提示（按问题说明处理）")):
         if table in have:
             parts.append(f"""SELECT county_code, feed, department, file, "row", "column" AS field, raw_value,
                                     problem, NULL AS household_id, NULL AS id_masked, department AS fix_by,
