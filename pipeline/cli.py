@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ DEMO_LOOP_DAYS = 30  # the closed-loop period at the end of the demo window
 DEMO_SEED = 20261120
 
 EXIT_OK, EXIT_FAILED, EXIT_HELD = 0, 1, 2
+INSTANCE_CONFIG_MARK = "# One run at a time: the DuckDB warehouse has a single writer."
 
 
 def _prepare_environment() -> None:
@@ -33,11 +35,20 @@ def _prepare_environment() -> None:
         os.environ[variable] = str(path.resolve())
     home = private_dir(s.dagster_home.resolve())
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(
-            "# One run at a time: the DuckDB warehouse has a single writer.\n"
+    current, wanted = (config.read_text(encoding="utf-8") if config.exists() else None), instance_config(home)
+    # A file this command wrote is kept current (an older one lacks the event log); one written by hand is left alone.
+    if current is None or (current.startswith(INSTANCE_CONFIG_MARK) and current != wanted):
+        config.write_text(wanted, encoding="utf-8")
+
+
+def instance_config(home: Path) -> str:
+    """The local instance's dagster.yaml: runs queue one at a time; the event log keeps its SQLite files open
+    (pipeline/event_log.py)."""
+    return (f"{INSTANCE_CONFIG_MARK}\n"
             "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
-            "telemetry:\n  enabled: false\n", encoding="utf-8")
+            "telemetry:\n  enabled: false\n"
+            "event_log_storage:\n  module: pipeline.event_log\n  class: PooledSqliteEventLogStorage\n"
+            f"  config:\n    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n")
 
 
 # The terminal shows warnings and errors only (FFP_LOG_LEVEL to change); every step's events are in the instance (UI).

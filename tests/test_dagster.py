@@ -7,6 +7,7 @@ from dagster import DagsterInstance, materialize
 
 from assets.ingest import ingest_assets, ingest_checks
 from ingest.read import delivery_dates
+from pipeline.event_log import PooledSqliteEventLogStorage
 from pipeline.resources import WarehouseResource
 from landing_helpers import copy_delivery
 from privacy_helpers import full_id_numbers
@@ -42,6 +43,7 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
         copy_delivery(small_landing, day, ffp_env / "landing")
     assert main(["run", "--pending"]) in (0, 2)
     with DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)  # the dagster.yaml the CLI wrote
         runs = instance.get_runs()
         assert len(runs) == 2
         assert {r.tags.get("dagster/partition") for r in runs} == {d.isoformat() for d in days}
