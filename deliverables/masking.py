@@ -15,6 +15,7 @@ from ingest.testhooks import kill_point
 # runs are not touched in free text: the project's 户编号 are 15 digits too (identifier columns are never masked).
 _ID_RUN = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8,10})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_ELEVEN_DIGITS = re.compile(r"\d{11}")
 
 
 def mask_id(value: str | None) -> str:
@@ -43,7 +44,7 @@ def mask_text(value: str | None) -> str:
     if value is None:
         return ""
     s = str(value)
-    if len(s) < 11:  # too short to hold a mobile number (11 digits) or an ID number
+    if len(s) < 11 or not _ELEVEN_DIGITS.search(s):  # both patterns need 11 digits in a row; most text has none
         return s
     s = _ID_RUN.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], s)
     s = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), s)
