@@ -87,13 +87,24 @@ def _yes(flag: bool) -> str:
     return "是" if flag else "否"
 
 
+def _truth(path: Path) -> dict[str, dict]:
+    """The generator's ground truth per household, read once per file (the same file on each of the loop's days)."""
+    key = (str(path), path.stat().st_mtime_ns)
+    if _TRUTH.get("key") != key:
+        _TRUTH.update(key=key, households={r["household_id"]: r for r in pl.read_parquet(path).to_dicts()})
+    return _TRUTH["households"]
+
+
+_TRUTH: dict = {}
+
+
 def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth_dir: Path, *, seed: int = 0,
                  policy: Policy | None = None) -> SimSummary:
     policy = policy or load_policy()
     wf = policy.workflow
     nxt = day + timedelta(days=1)
     line = policy.monitoring_line(nxt.year)
-    truth = {r["household_id"]: r for r in pl.read_parquet(Path(truth_dir) / "households.parquet").to_dicts()}
+    truth = _truth(Path(truth_dir) / "households.parquet")
     info = {r["household_id"]: r for r in con.sql("""
         SELECT household_id, household_type, income_position, housing_grade, renovation_status, dropouts,
                uninsured_members, roster_water_unsafe, monitored
