@@ -159,6 +159,20 @@ def test_duplicate_single_key(suites):
     _assert_masked(result)
 
 
+def test_validating_leaves_nothing_behind_in_the_gx_context(suites):
+    """A long-lived process (the demo's 41 runs, a code server) validates thousands of times: no suite or result may
+    pile up in the ephemeral context."""
+    from data_contracts.gx_suites import _new_context
+
+    context = _new_context()
+    clean, broken = clean_frame("roster"), _set(clean_frame("roster"), "id_number", 4, IDS[3])
+    validate(clean, suites["roster"])
+    before = (len(context.suites.all()), len(context.validation_results_store.list_keys()))
+    for frame in (clean, broken, clean):
+        validate(frame, suites["roster"])
+    assert (len(context.suites.all()), len(context.validation_results_store.list_keys())) == before == (0, 0)
+
+
 def test_duplicate_compound_key(suites):
     df = _set(clean_frame("household_income"), "household_id", 4, "H3")
     df = _set(df, "year", 4, df["year"][3])
