@@ -26,7 +26,7 @@ INSTANCE_CONFIG_MARK = "# One run at a time: the DuckDB warehouse has a single w
 
 
 def _prepare_environment() -> None:
-    """Resolve settings to absolute paths and give Dagster an instance that queues one run at a time."""
+    """Resolve settings to absolute paths and give Dagster its local instance (``instance_config``)."""
     from pipeline.settings import settings
 
     s = settings()
