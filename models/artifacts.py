@@ -139,7 +139,11 @@ def load(model_dir: Path, version: str, expected_sha256: str | None = None) -> L
         if wanted is not None and wanted != actual:
             raise ArtifactError(f"model {version}: file hash {actual[:12]} differs from the {source}'s "
                                 f"{str(wanted)[:12]}; refusing a changed artifact")
-    if (str(path), actual) in _LOADED:  # the same bytes as a file already checked and loaded by this process
+    from models.features import FEATURE_NAMES
+
+    if list(card.get("features", [])) != list(FEATURE_NAMES):  # the card is read anew each time: checked each time
+        raise ArtifactError(f"model {version}: trained on a different feature list than models/features.py; retrain")
+    if (str(path), actual) in _LOADED:  # the same bytes as a file already audited and loaded by this process
         return LoadedModel(version, _LOADED[(str(path), actual)], card)
     try:
         untrusted = set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES
@@ -147,10 +151,6 @@ def load(model_dir: Path, version: str, expected_sha256: str | None = None) -> L
         raise ArtifactError(f"model {version}: unreadable skops file ({exc})") from None
     if untrusted:
         raise ArtifactError(f"model {version}: types outside the allow-list {sorted(untrusted)}")
-    from models.features import FEATURE_NAMES
-
-    if list(card.get("features", [])) != list(FEATURE_NAMES):
-        raise ArtifactError(f"model {version}: trained on a different feature list than models/features.py; retrain")
     model = sio.load(path, trusted=sorted(TRUSTED_TYPES))
     _LOADED[(str(path), actual)] = model
     return LoadedModel(version, model, card)

@@ -154,6 +154,22 @@ def test_tampered_artifact_is_refused(trained_model, tmp_path):
         score_households(con, LAST_DAY, model_policy(), model_dir)
 
 
+def test_a_card_changed_after_loading_is_checked_again(trained_model, tmp_path):
+    """The process keeps a loaded model for the same file bytes; the card beside it is still checked on every load."""
+    import shutil
+
+    model_dir = tmp_path / "models"
+    shutil.copytree(trained_model["model_dir"], model_dir)
+    assert artifacts.load_promoted(model_dir).model is not None  # now kept by this process
+    version = artifacts.promoted_version(model_dir)["version"]
+    card_path = model_dir / version / "card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["features"] = card["features"][:-1]
+    card_path.write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ArtifactError, match="feature list"):
+        artifacts.load_promoted(model_dir)
+
+
 def test_artifact_with_code_types_is_refused(trained_model, tmp_path):
     """A skops file naming a type outside the allow-list is refused even with a matching hash."""
     import skops.io as sio
