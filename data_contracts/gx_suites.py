@@ -29,7 +29,6 @@ import logging
 import math
 import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -358,8 +357,8 @@ def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = ()) -> Any:
 
 @functools.cache
 def _new_context() -> Any:
-    """One ephemeral context per process: creating one costs about a second, and each run adds and deletes its own
-    uniquely named suite, so runs do not see each other."""
+    """One ephemeral context per process (creating one costs about a second); it holds the one pandas datasource
+    below, and no suite or result (see :func:`_run_once`)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -385,7 +384,7 @@ def _run(pdf: Any, expectations: list[Any], name: str) -> list[Any]:
     """Every expectation's result. A first pass asks GX for pass/fail only (half the metrics); the failed ones, rare,
     run again for their counts and sample values, on the same batch."""
     results = _run_once(pdf, expectations, name, PASS_FAIL_FORMAT)
-    failed = [_unbound(r.expectation_config.to_domain_obj()) for r in results if not r.success]
+    failed = [r.expectation_config.to_domain_obj() for r in results if not r.success]
     if not failed:
         return results
     return [r for r in results if r.success] + _run_once(pdf, failed, name, RESULT_FORMAT)
@@ -399,15 +398,10 @@ def _run_once(pdf: Any, expectations: list[Any], name: str, result_format: dict)
     import great_expectations as gx
     from great_expectations.validator.v1_validator import Validator
 
-    suite = gx.ExpectationSuite(name=f"{name}.{uuid.uuid4().hex[:12]}", expectations=expectations)
+    suite = gx.ExpectationSuite(name=name, expectations=expectations)  # a suite of no context: nothing to collide with
     validator = Validator(batch_definition=_whole_frame_batch(), batch_parameters={"dataframe": pdf},
                           result_format=result_format)
     return list(validator.validate_expectation_suite(suite).results)
-
-
-def _unbound(exp: Any) -> Any:
-    exp.id = None  # a result's expectation still names the (deleted) suite it ran in
-    return exp
 
 
 def _copy(exp: Any) -> Any:
