@@ -20,6 +20,7 @@ days (their batch numbers were never issued by the pipeline); the generator's vi
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 from dataclasses import dataclass
@@ -89,13 +90,12 @@ def _yes(flag: bool) -> str:
 
 def _truth(path: Path) -> dict[str, dict]:
     """The generator's ground truth per household, read once per file (the same file on each of the loop's days)."""
-    key = (str(path), path.stat().st_mtime_ns)
-    if _TRUTH.get("key") != key:
-        _TRUTH.update(key=key, households={r["household_id"]: r for r in pl.read_parquet(path).to_dicts()})
-    return _TRUTH["households"]
+    return _truth_of(str(path), path.stat().st_mtime_ns)
 
 
-_TRUTH: dict = {}
+@functools.lru_cache(maxsize=1)
+def _truth_of(path: str, _mtime_ns: int) -> dict[str, dict]:
+    return {r["household_id"]: r for r in pl.read_parquet(path).to_dicts()}
 
 
 def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth_dir: Path, *, seed: int = 0,
