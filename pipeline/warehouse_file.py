@@ -28,24 +28,58 @@ def busy_message(path: Path, error: Exception | None = None) -> str:
             f"Wait for that process to finish or stop it, then run again.")
 
 
+ROW_GROUP_STEP = 2048  # DuckDB wants the row group size a multiple of its vector size
+_OPEN: dict[Path, duckdb.DuckDBPyConnection] = {}  # the connection that attached each file in this process
+
+
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (created owner-only on first use)."""
+    """Open the warehouse (created owner-only on first use).
+
+    The file is attached to an in-memory catalog (and made the default database) rather than opened directly, because
+    only ATTACH takes a row group size (``Settings.duckdb_row_group_size``). A file is attached once per process: a
+    second ``connect`` while the first connection is open gets a cursor of it (as DuckDB's own connection cache did),
+    and with it the first one's mode."""
     path = Path(path)
+    s = settings()
+    if s.duckdb_row_group_size <= 0 or s.duckdb_row_group_size % ROW_GROUP_STEP:
+        raise ValueError(f"FFP_DUCKDB_ROW_GROUP_SIZE must be a positive multiple of {ROW_GROUP_STEP}, "
+                         f"not {s.duckdb_row_group_size}")
+    if (shared := _still_open(path)) is not None:
+        cursor = shared.cursor()
+        cursor.execute("USE warehouse")  # a cursor starts in the in-memory catalog
+        return cursor
     if not read_only:
         private_dir(path.parent)
-    try:  # beyond the memory limit DuckDB spills to disk, so the process peak stays near it
-        s = settings()
-        con = duckdb.connect(str(path), read_only=read_only, config={
-            "memory_limit": s.duckdb_memory_limit, "checkpoint_threshold": s.duckdb_checkpoint_threshold})
-    except duckdb.IOException as error:
+    # beyond the memory limit DuckDB spills to disk, so the process peak stays near it
+    con = duckdb.connect(config={"memory_limit": s.duckdb_memory_limit,
+                                 "checkpoint_threshold": s.duckdb_checkpoint_threshold})
+    try:
+        con.execute("ATTACH ? AS warehouse (ROW_GROUP_SIZE ?, READ_ONLY ?)",
+                    [str(path), s.duckdb_row_group_size, read_only])
+        con.execute("USE warehouse")
+    except duckdb.Error as error:
+        con.close()
         if "lock" in str(error).lower():
             raise WarehouseBusyError(busy_message(path, error)) from None
         raise
+    _OPEN[path.resolve()] = con
     if not read_only:
         for p in (path, path.with_name(path.name + ".wal")):
             if p.exists() and p.stat().st_mode & 0o077:
                 os.chmod(p, FILE_MODE)
     return con
+
+
+def _still_open(path: Path) -> duckdb.DuckDBPyConnection | None:
+    con = _OPEN.get(path.resolve())
+    if con is None:
+        return None
+    try:
+        con.execute("SELECT 1")
+        return con
+    except duckdb.ConnectionException:  # closed since: the file is free to attach again
+        del _OPEN[path.resolve()]
+        return None
 
 
 def ensure_not_busy(path: Path) -> None:

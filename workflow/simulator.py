@@ -290,5 +290,7 @@ def reflect_ledger_in_roster(con: duckdb.DuckDBPyConnection, day: date, folder: 
 
 def simulate_after_run(day: date, warehouse: Path, landing: Path, truth_dir: Path, *, seed: int = 0) -> SimSummary:
     """For ``fangfanpin demo``: after the daily run of ``day``, write the field team's answers for ``day + 1``."""
-    with duckdb.connect(str(warehouse)) as con:
+    from pipeline.warehouse_file import connect
+
+    with connect(warehouse, read_only=True) as con:  # it reads the ledger and writes only landing files
         return simulate_day(con, day, landing, truth_dir, seed=seed)
