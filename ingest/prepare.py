@@ -6,6 +6,8 @@ Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantine
 
 from __future__ import annotations
 
+import functools
+
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -75,6 +77,13 @@ def _issues(records: list[dict]) -> pl.DataFrame:
 
 def _empty_rows(contract: Contract) -> pl.DataFrame:
     return pl.DataFrame(schema={c.name: pl.Utf8 for c in contract.columns} | {FILE: pl.Utf8, FILE_SEQ: pl.Int64, ROW: pl.Int64, EXTRA: pl.Utf8})
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_typed(contract: Contract) -> pl.DataFrame:
+    """The typed rows of a day without rows, normalised once per contract (their schema depends on nothing else):
+    most feeds deliver nothing on most days, and normalising no rows still cost 13 ms a feed."""
+    return _normalise(contract, _empty_rows(contract), date(2000, 1, 1), frozenset())[0].drop(IDX)
 
 
 def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame | None, list[dict], list[dict]]:
@@ -211,7 +220,7 @@ def prepare_delivery(
         quarantine_parts.append(row_quarantine.drop(IDX))
         report_parts.append(row_reports.drop(IDX))
     if not good_parts:
-        good_parts = [_normalise(contract, _empty_rows(contract), delivery_date, known_counties)[0].drop(IDX)]
+        good_parts = [_empty_typed(contract)]
     good, duplicates, superseded, conflict_reports = _resolve_keys(contract, good_parts)
     checked = [ROW_REPORTS[name](good) for name in contract.row_checks if name in ROW_REPORTS]
     return PreparedDelivery(
