@@ -44,10 +44,8 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if s.duckdb_row_group_size <= 0 or s.duckdb_row_group_size % ROW_GROUP_STEP:
         raise ValueError(f"FFP_DUCKDB_ROW_GROUP_SIZE must be a positive multiple of {ROW_GROUP_STEP}, "
                          f"not {s.duckdb_row_group_size}")
-    if (shared := _still_open(path)) is not None:
-        cursor = shared.cursor()
-        cursor.execute("USE warehouse")  # a cursor starts in the in-memory catalog
-        return cursor
+    if (shared := _cursor_of_open(path)) is not None:
+        return shared
     if not read_only:
         private_dir(path.parent)
     # beyond the memory limit DuckDB spills to disk, so the process peak stays near it
@@ -70,16 +68,19 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return con
 
 
-def _still_open(path: Path) -> duckdb.DuckDBPyConnection | None:
+def _cursor_of_open(path: Path) -> duckdb.DuckDBPyConnection | None:
+    """A cursor of the connection that attached ``path`` in this process, if that one is still open (whatever the
+    state of its own transaction: a cursor is a connection of its own)."""
     con = _OPEN.get(path.resolve())
     if con is None:
         return None
     try:
-        con.execute("SELECT 1")
-        return con
+        cursor = con.cursor()
     except duckdb.ConnectionException:  # closed since: the file is free to attach again
         del _OPEN[path.resolve()]
         return None
+    cursor.execute("USE warehouse")  # a cursor starts in the in-memory catalog
+    return cursor
 
 
 def ensure_not_busy(path: Path) -> None:

@@ -42,6 +42,17 @@ def test_a_second_connection_in_the_process_shares_the_first(tmp_path):
         assert other.execute("SELECT i FROM t").fetchall() == [(1,)]
 
 
+def test_a_failed_transaction_of_the_first_connection_does_not_stop_a_second(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path) as first:
+        first.execute("CREATE TABLE t AS SELECT 1 AS i")
+        first.execute("BEGIN")
+        with pytest.raises(duckdb.BinderException):
+            first.execute("SELECT no_such_column FROM t")
+        with connect(path) as second:
+            assert second.execute("SELECT i FROM t").fetchall() == [(1,)]
+
+
 def test_read_only_refuses_writes_and_leaves_the_file_as_it_was(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
