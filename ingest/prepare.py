@@ -7,7 +7,6 @@ Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantine
 from __future__ import annotations
 
 import functools
-
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field

@@ -32,7 +32,7 @@ class Settings:
     # Rows per row group of what a connection writes. A checkpoint rewrites the last, partly filled row group of every
     # table appended to; at DuckDB's 122,880 a 25,000-household day rewrote up to five days of its snapshot tables at
     # every run's close (25 s of the 25k demo; 7 s at 16,384). A multiple of 2,048.
-    duckdb_row_group_size: int = 16_384
+    duckdb_row_group_size: int
     region: Region | None = None
 
     @property
@@ -43,6 +43,16 @@ class Settings:
     @property
     def run_tags(self) -> dict[str, str]:
         return {REGION_TAG: self.region.name} if self.region else {}
+
+
+ROW_GROUP_STEP = 2048  # DuckDB wants a row group size that is a multiple of its vector size
+
+
+def _row_group_size(text: str) -> int:
+    size = int(text) if text.strip().isdigit() else 0
+    if size <= 0 or size % ROW_GROUP_STEP:
+        raise ValueError(f"FFP_DUCKDB_ROW_GROUP_SIZE must be a positive multiple of {ROW_GROUP_STEP}, not {text!r}")
+    return size
 
 
 def settings() -> Settings:
@@ -57,6 +67,6 @@ def settings() -> Settings:
         dagster_home=Path(env("DAGSTER_HOME", base / "dagster")),
         duckdb_memory_limit=env("FFP_DUCKDB_MEMORY_LIMIT", "3GB"),
         duckdb_checkpoint_threshold=env("FFP_DUCKDB_CHECKPOINT_THRESHOLD", "256MB"),
-        duckdb_row_group_size=int(env("FFP_DUCKDB_ROW_GROUP_SIZE", "16384")),
+        duckdb_row_group_size=_row_group_size(env("FFP_DUCKDB_ROW_GROUP_SIZE", "16384")),
         region=region,
     )

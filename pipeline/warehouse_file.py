@@ -28,7 +28,6 @@ def busy_message(path: Path, error: Exception | None = None) -> str:
             f"Wait for that process to finish or stop it, then run again.")
 
 
-ROW_GROUP_STEP = 2048  # DuckDB wants the row group size a multiple of its vector size
 _OPEN: dict[Path, duckdb.DuckDBPyConnection] = {}  # the connection that attached each file in this process
 
 
@@ -39,12 +38,9 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     only ATTACH takes a row group size (``Settings.duckdb_row_group_size``). A file is attached once per process: a
     second ``connect`` while the first connection is open gets a cursor of it (as DuckDB's own connection cache did),
     and with it the first one's mode."""
-    path = Path(path)
-    s = settings()
-    if s.duckdb_row_group_size <= 0 or s.duckdb_row_group_size % ROW_GROUP_STEP:
-        raise ValueError(f"FFP_DUCKDB_ROW_GROUP_SIZE must be a positive multiple of {ROW_GROUP_STEP}, "
-                         f"not {s.duckdb_row_group_size}")
-    if (shared := _cursor_of_open(path)) is not None:
+    path, s = Path(path), settings()
+    key = path.resolve()
+    if (shared := _cursor_of_open(key)) is not None:
         return shared
     if not read_only:
         private_dir(path.parent)
@@ -60,7 +56,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         if "lock" in str(error).lower():
             raise WarehouseBusyError(busy_message(path, error)) from None
         raise
-    _OPEN[path.resolve()] = con
+    _OPEN[key] = con
     if not read_only:
         for p in (path, path.with_name(path.name + ".wal")):
             if p.exists() and p.stat().st_mode & 0o077:
@@ -68,16 +64,16 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return con
 
 
-def _cursor_of_open(path: Path) -> duckdb.DuckDBPyConnection | None:
-    """A cursor of the connection that attached ``path`` in this process, if that one is still open (whatever the
-    state of its own transaction: a cursor is a connection of its own)."""
-    con = _OPEN.get(path.resolve())
+def _cursor_of_open(key: Path) -> duckdb.DuckDBPyConnection | None:
+    """A cursor of the connection that attached the file ``key`` in this process, if that one is still open (whatever
+    the state of its own transaction: a cursor is a connection of its own)."""
+    con = _OPEN.get(key)
     if con is None:
         return None
     try:
         cursor = con.cursor()
     except duckdb.ConnectionException:  # closed since: the file is free to attach again
-        del _OPEN[path.resolve()]
+        del _OPEN[key]
         return None
     cursor.execute("USE warehouse")  # a cursor starts in the in-memory catalog
     return cursor

@@ -63,7 +63,7 @@ def test_read_only_refuses_writes_and_leaves_the_file_as_it_was(tmp_path):
             con.execute("INSERT INTO t VALUES (2)")
 
 
-@pytest.mark.parametrize("size", ["1000", "0"])
+@pytest.mark.parametrize("size", ["1000", "0", "16k"])
 def test_a_row_group_size_duckdb_cannot_take_is_refused_by_name(tmp_path, monkeypatch, size):
     monkeypatch.setenv("FFP_DUCKDB_ROW_GROUP_SIZE", size)
     with pytest.raises(ValueError, match="FFP_DUCKDB_ROW_GROUP_SIZE must be a positive multiple of 2048"):
