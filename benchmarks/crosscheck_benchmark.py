@@ -159,15 +159,13 @@ RULE_FEEDS = ("roster", "students", "housing_safety", "medical_claims")  # what 
 
 def variant_pipeline(landing: Path, warehouse: Path) -> dict:
     """The same files as (a): the newest snapshot of roster, students and housing, every claims delivery."""
-    import duckdb
-
     from crosscheck import compute_indicators, evaluate_rules, link_persons
     from data_contracts import load_contract
     from ingest import ingest_feed
-    from pipeline.settings import settings
+    from pipeline.warehouse_file import connect
 
     warehouse.unlink(missing_ok=True)
-    con = duckdb.connect(str(warehouse), config={"memory_limit": settings().duckdb_memory_limit})
+    con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
     con.execute("SET threads = 2")
     start = time.perf_counter()
     for feed in RULE_FEEDS:
@@ -193,12 +191,10 @@ def variant_pipeline(landing: Path, warehouse: Path) -> dict:
 
 def variant_stage(warehouse: Path, day: date) -> dict:
     """The whole cross-check stage (links, data quality, indicators, all 15 rules) on a warehouse holding every feed."""
-    import duckdb
-
     from crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
-    from pipeline.settings import settings
+    from pipeline.warehouse_file import connect
 
-    con = duckdb.connect(str(warehouse), config={"memory_limit": settings().duckdb_memory_limit})
+    con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
     con.execute("SET threads = 2")
     timings = {}
     for name, step in (("links", lambda: link_persons(con, day)), ("indicators", lambda: compute_indicators(con, day)),

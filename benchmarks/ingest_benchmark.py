@@ -36,17 +36,16 @@ def generate(root: Path, households: int) -> float:
 
 def ingest_all(root: Path) -> dict:
     import pipeline  # noqa: F401  first, as in the pipeline: its allocator setting must precede polars
-    import duckdb
 
     from data_contracts import FEED_NAMES, load_contract
     from ingest import ingest_feed
-    from pipeline.settings import settings
+    from pipeline.warehouse_file import connect
 
     warehouse = root / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
     timings, rows = {}, {}
     started = time.perf_counter()
-    with duckdb.connect(str(warehouse), config={"memory_limit": settings().duckdb_memory_limit}) as con:  # as the pipeline
+    with connect(warehouse) as con:  # the pipeline's own connection (memory limit, row group size)
         for feed in ["roster"] + [f for f in FEED_NAMES if f != "roster"]:
             t = time.perf_counter()
             outcome = ingest_feed(con, load_contract(feed), root / "landing", DAY)
