@@ -141,3 +141,12 @@ def feed_title(feed: str | None) -> str:
 
     return load_contract(feed).title if feed in FEED_NAMES else (feed or "")
 
+
+
+@cache
+def id_headers(feed: str | None) -> frozenset[str]:
+    """The Chinese headers of the feed's ID-number columns: a raw value from one of them is an ID number whatever
+    shape it arrived in (full-width, a 20-digit 残疾人证号, a bad date), so it is masked as one, not pattern-matched."""
+    from data_contracts import FEED_NAMES, load_contract
+
+    return frozenset(c.header for c in load_contract(feed).columns if c.type == "id") if feed in FEED_NAMES else frozenset()

@@ -17,7 +17,7 @@ import duckdb
 import xlsxwriter
 
 from config.policy import Policy
-from deliverables.data import OPEN, QUALITY_KINDS_ZH, feed_freshness, feed_title, quality_rows, rows
+from deliverables.data import OPEN, QUALITY_KINDS_ZH, feed_freshness, feed_title, id_headers, quality_rows, rows
 from deliverables.masking import mask_id, mask_text
 
 SHEETS = ("工作概览", "新增预警", "排查任务", "比对异常", "公示名单", "待确认", "风险消除候选", "逾期提醒", "数据质量问题", "说明")
@@ -259,10 +259,11 @@ QUALITY_COLS = [Col("来源数据", "feed"), Col("报送部门", "department"), 
 def _quality_data(con, day, county, known=None):
     data = quality_rows(con, day, county, known)
     for r in data:
+        raw, in_id_column = r.get("raw_value"), r["field"] in id_headers(r["feed"])
+        r["raw_value"] = (mask_id(raw) if in_id_column else mask_text(raw)) if raw else ""
         r["feed"] = feed_title(r["feed"])
         r["field"] = QUALITY_KINDS_ZH.get(r["field"], r["field"])
         r["id_masked"] = mask_id(r["id_masked"]) if r.get("id_masked") else ""
-        r["raw_value"] = mask_text(r["raw_value"]) if r.get("raw_value") else ""
         r["fix_by"] = f"{r['fix_by']}：请核对并更正后在下次报送中重新提供" if r.get("fix_by") else "请报送部门核对"
     return data
 

@@ -99,6 +99,24 @@ def test_masking_helpers():
     assert "15062519800101123X" not in text and "150625********123X" in text
     assert "13812345678" not in text and "138****5678" in text
     assert "150625000000001" in text   # 户编号 stays
+    # as feeds deliver them: full-width digits, a 20-digit 残疾人证号 built on an ID ending in X
+    assert mask_text("证件 １５０６２５１９８００１０１１２３Ｘ") == "证件 １５０６２５********１２３Ｘ"
+    assert mask_text("残疾人证号 15062519800101123X42，") == "残疾人证号 150625********3X42，"
+
+
+def test_a_raw_value_from_an_id_column_is_masked_whatever_its_shape(tmp_path):
+    """The data-quality sheet shows the raw value of a problem; from an ID column it is an ID number even when it is
+    not shaped like one (spaced, 15 digits, a date that does not exist, full-width)."""
+    from deliverables.workbook import _quality_data
+    from ingest.warehouse import ensure_schema
+
+    raw = ["150625 19800101 1234", "150625800101123", "１５０６２５１９８０１３３２１２３４", "张三"]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        ensure_schema(con)
+        con.executemany("INSERT INTO quarantine VALUES (?, 'roster', '乡村振兴局', 'roster.csv', ?, ?, ?, '无效', '150625')",
+                        [[END, i + 2, "证件号码", v] for i, v in enumerate(raw[:3])] + [[END, 9, "姓名", raw[3]]])
+        shown = {r["row"]: r["raw_value"] for r in _quality_data(con, END, "150625")}
+    assert shown == {2: "150625********1234", 3: "150625********1123", 4: "１５０６２５********１２３４", 9: "张三"}
 
 
 # -------------------------------------------------------------------------------------------------------- workbook
