@@ -11,9 +11,10 @@ from pathlib import Path
 from ingest.privacy import private_dir
 from ingest.testhooks import kill_point
 
-# An 18-character ID (17 digits + digit/X), or a longer run built on one (a disability certificate number). 15-digit
-# runs are not touched in free text: the project's 户编号 are 15 digits too (identifier columns are never masked).
-_ID_RUN = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8,10})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+# An 18-character ID (17 digits + digit/X), or a 20-character 残疾人证号 built on one (the ID + 2 digits, so an X can
+# sit inside); half- or full-width digits (\d is Unicode) and X. 15-digit runs are not touched in free text: the project's
+# 户编号 are 15 digits too (identifier columns are never masked).
+_ID_RUN = re.compile(r"(?<![\dA-Za-z])(\d{6})(?:\d{11}[\dXxＸｘ]\d{0,2}|\d{12,13}[\dXxＸｘ])(?![\dA-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _ELEVEN_DIGITS = re.compile(r"\d{11}")
 
@@ -46,7 +47,7 @@ def mask_text(value: str | None) -> str:
     s = str(value)
     if len(s) < 11 or not _ELEVEN_DIGITS.search(s):  # both patterns need 11 digits in a row; most text has none
         return s
-    s = _ID_RUN.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], s)
+    s = _ID_RUN.sub(lambda m: m.group(1) + "********" + m.group(0)[-4:], s)
     s = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), s)
     return s
 
