@@ -19,6 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
+import unicodedata
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -173,13 +174,21 @@ def _known(world) -> tuple[re.Pattern, re.Pattern, dict]:
         phones = {r[0] for r in con.execute("SELECT DISTINCT phone FROM roster WHERE phone IS NOT NULL").fetchall()}
     phones = {p for p in phones if re.fullmatch(r"1[3-9]\d{9}", p)}
     assert len(ids) > 200 and len(phones) > 50
-    id_re = re.compile("|".join(sorted(map(re.escape, ids))), re.IGNORECASE)
+    # the first 17 characters name the person: they also catch an ID with a wrong check digit or one that a
+    # 20-digit 残疾人证号 is built on (the texts are NFKC-normalised, so full-width digits count too)
+    id_re = re.compile("|".join(sorted({re.escape(i[:17]) for i in ids})), re.IGNORECASE)
     phone_re = re.compile("|".join(sorted(map(re.escape, phones))))
     return id_re, phone_re, {"ids": ids, "phones": phones}
 
 
 def _texts(path: Path):
-    """(label, text) of everything readable inside ``path``: xlsx/zip members, PDF text and bytes, other files."""
+    """(label, NFKC-normalised text) of everything readable inside ``path``: xlsx/zip members, PDF text and bytes,
+    other files."""
+    for label, text in _raw_texts(path):
+        yield label, unicodedata.normalize("NFKC", text)
+
+
+def _raw_texts(path: Path):
     data = path.read_bytes()
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
