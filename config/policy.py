@@ -139,6 +139,18 @@ class KeywordRow:
 
 
 @dataclass(frozen=True)
+class FileLimits:
+    """What one delivered file may cost to read (``ingest.file_limits``); a file over a limit is refused whole."""
+
+    max_file_mb: float = 8192
+    max_unzipped_mb: float = 256
+    max_zip_ratio: float = 100
+    max_cells: int = 50_000_000
+    max_columns: int = 1000
+    max_seconds: float = 600
+
+
+@dataclass(frozen=True)
 class RiskLevels:
     high_probability: float
     medium_probability: float
@@ -189,6 +201,7 @@ class Policy:
     elimination_no_rule_days: int
     model_horizon_days: int
     model: ModelSettings
+    file_limits: FileLimits
     raw: Mapping[str, Any] = field(repr=False)
 
     def __getitem__(self, section: str) -> Any:
@@ -228,6 +241,15 @@ class Policy:
         return tuple(found)
 
 
+def _file_limits(raw: dict) -> FileLimits:
+    unknown = sorted(set(raw) - set(FileLimits.__dataclass_fields__))
+    if unknown:
+        raise PolicyError(f"ingest.file_limits.{unknown[0]}: unknown limit; the limits are "
+                          + ", ".join(FileLimits.__dataclass_fields__))
+    values = {k: _number(f"ingest.file_limits.{k}", v) for k, v in raw.items()}
+    return FileLimits(**{k: int(v) if k in ("max_cells", "max_columns") else v for k, v in values.items()})
+
+
 def _risk_type(key: str, value: Any, risk_types: tuple[str, ...], *, derived: bool = False) -> str:
     allowed = risk_types + (DERIVED_RISK_TYPES if derived else ())
     if value not in allowed:
@@ -246,6 +268,7 @@ def _parse(path: Path, data: dict) -> Policy:
     tolerance = ingest.get("drift_null_rate_tolerance")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
         raise _fail("ingest.drift_null_rate_tolerance", "a number in [0, 1)", tolerance)
+    file_limits = _file_limits(_mapping("ingest.file_limits", ingest.get("file_limits", {})))
 
     risk_types = data.get("risk_types")
     if not (isinstance(risk_types, list) and risk_types and all(isinstance(t, str) and t for t in risk_types)):
@@ -347,6 +370,7 @@ def _parse(path: Path, data: dict) -> Policy:
     model = _mapping("model", data.get("model"))
     return Policy(
         path=path,
+        file_limits=file_limits,
         monitoring_lines=_by_year("monitoring_line", data.get("monitoring_line")),
         rural_income_prior_years=_by_year("rural_income_prior_year", data.get("rural_income_prior_year")),
         risk_types=risk_types,

@@ -17,9 +17,10 @@ from pathlib import Path
 import duckdb
 
 from config import DIVISIONS_DIR
+from config.policy import FileLimits
 from data_contracts import Contract
 from ingest.prepare import PreparedDelivery, prepare_delivery
-from ingest.read import find_feed_files
+from ingest.read import DEFAULT_LIMITS, find_feed_files
 from ingest.warehouse import ApplyResult, apply_delivery, ensure_schema
 
 
@@ -36,13 +37,14 @@ class IngestOutcome:
 
 
 def ingest_feed(con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path, day: date, *,
-                shrink_ratio: float = 0.5, region_counties: frozenset[str] | None = None) -> IngestOutcome:
+                shrink_ratio: float = 0.5, region_counties: frozenset[str] | None = None,
+                limits: FileLimits = DEFAULT_LIMITS) -> IngestOutcome:
     """Read, check and load one feed's delivery for ``day``; ``region_counties`` restricts placement to a region."""
     from data_contracts.gx_suites import profile  # light: no Great Expectations import behind it
 
     ensure_schema(con)
     files = find_feed_files(landing_dir, day, contract.feed)
-    prepared = prepare_delivery(contract, files, day, known_counties())
+    prepared = prepare_delivery(contract, files, day, known_counties(), limits)
     delivery_profile = profile(prepared.rows.select(contract.names)).to_dict() if files else None
     applied = apply_delivery(con, prepared, shrink_ratio=shrink_ratio, profile=delivery_profile,
                              region_counties=region_counties)

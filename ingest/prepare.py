@@ -15,10 +15,11 @@ from pathlib import Path
 
 import polars as pl
 
+from config.policy import FileLimits
 from data_contracts import Contract
 from ingest.damage import split_damaged_rows
 from ingest.normalize import normalize_column
-from ingest.read import ROW, RawFile, UnreadableFile, read_file
+from ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
 
 FILE, FILE_SEQ, EXTRA, IDX = "_file", "_file_seq", "_extra", "_idx"
 
@@ -157,48 +158,49 @@ def _duplicate_column_differences(raw: RawFile, header: str, first: int, again: 
             for row, value in differ.select(ROW, b).iter_rows()]
 
 
-def _read_or_error(path: Path) -> RawFile | UnreadableFile:
+def _read_or_error(path: Path, limits: FileLimits) -> RawFile | UnreadableFile:
     try:
-        return read_file(path)
+        return read_file(path, limits)
     except UnreadableFile as exc:
         return exc
 
 
-def _read_ahead(files: list[Path]):
+def _read_ahead(files: list[Path], limits: FileLimits):
     """Yield (path, RawFile | UnreadableFile), reading the next file while the current one is normalised: one
     file's raw text in memory at a time, and polars' parsing overlaps Python's GB18030 decoding."""
     if not files:
         return
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_read_or_error, files[0])
+        pending = pool.submit(_read_or_error, files[0], limits)
         for i, path in enumerate(files):
             raw = pending.result()
             if i + 1 < len(files):
-                pending = pool.submit(_read_or_error, files[i + 1])
+                pending = pool.submit(_read_or_error, files[i + 1], limits)
             yield path, raw
 
 
 def prepare_delivery(
-    contract: Contract, files: list[Path], delivery_date: date, known_counties: frozenset[str] | None = None
+    contract: Contract, files: list[Path], delivery_date: date, known_counties: frozenset[str] | None = None,
+    limits: FileLimits = DEFAULT_LIMITS,
 ) -> PreparedDelivery:
     file_issues: list[dict] = []
     reports: list[dict] = []
     good_parts, quarantine_parts, report_parts, key_parts = [], [], [], []
     summaries: list[FileSummary] = []
     rows_read = quarantined_rows = 0
-    for seq, (path, raw) in enumerate(_read_ahead(files)):
+    for seq, (path, raw) in enumerate(_read_ahead(files, limits)):
         if isinstance(raw, UnreadableFile):
             file_issues.append({"file": path.name, "row": None, "column": None, "raw_value": None, "problem": str(raw)})
             summaries.append(FileSummary(path.name, "?", 0, rejected=True))
             continue
-        read_here = raw.frame.height + len(raw.dropped)
+        read_here = raw.rows_read
         rows_read += read_here
         raw, damaged = split_damaged_rows(raw)
         file_issues += raw.dropped + damaged
         quarantined_rows += read_here - raw.frame.height
         frame, q, r = _map_file(contract, raw, seq)
         file_issues += q
-        reports += r
+        reports += r + raw.row_notes
         if read_here == 0:
             reports.append({"file": path.name, "row": None, "column": None, "raw_value": None,
                             "problem": f"文件 {path.name} 只有表头，没有数据行"})

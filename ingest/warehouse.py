@@ -23,6 +23,7 @@ import polars as pl
 
 from data_contracts import Contract, all_contracts
 from ingest.arrow import registered
+from ingest.landing import LANDING_DDL
 from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
 from ingest.read import ROW
 from ingest.sqlfiles import transaction
@@ -78,6 +79,7 @@ def ingest_ddl() -> list[str]:
             PRIMARY KEY (feed, delivery_date, county_code))""",
         """CREATE TABLE IF NOT EXISTS operator_acceptances (
             feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date))""",
+        LANDING_DDL,
     ]
     for contract in all_contracts():
         columns = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in contract.columns)

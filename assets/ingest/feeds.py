@@ -70,10 +70,11 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         day = date.fromisoformat(context.partition_key)
-        shrink = load_policy()["ingest"]["snapshot_shrink_ratio"]
+        policy = load_policy()
         s = settings()
         with warehouse.get_connection() as con:
-            outcome = ingest_feed(con, contract, s.landing_dir, day, shrink_ratio=shrink, region_counties=s.region_counties)
+            outcome = ingest_feed(con, contract, s.landing_dir, day, shrink_ratio=policy["ingest"]["snapshot_shrink_ratio"],
+                                  region_counties=s.region_counties, limits=policy.file_limits)
         prepared, applied = outcome.prepared, outcome.applied
         context.log.info(f"{contract.feed} {day}: {applied.status} — {applied.message}")
         return MaterializeResult(
