@@ -1,0 +1,112 @@
+"""Outputs people open, through the real pipeline (ingest → cross-check → scores → ledger → deliverables) on a
+generated county whose roster file carries household-head names that Excel or WPS would run as formulas:
+
+- candidates.csv neutralises them (OWASP: a leading single quote); the workbook keeps them as text cells;
+- each county's manifest.json holds the ledger's chain head of its date, so that a ledger re-hashed from the start
+  after a case was deleted (which ``verify_chain`` alone accepts) fails ``fangfanpin verify-ledger`` against the
+  manifests in the outbox or the copies a county holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from config.policy import load_policy
+from deliverables import write_county_outputs
+from deliverables.masking import FORMULA_PREFIXES
+from ingest.read import delivery_dates
+from landing_helpers import read_text_rows, write_csv
+
+pytestmark = pytest.mark.slow
+
+COUNTY = "150625"
+POISON = ['=HYPERLINK("http://x","点")', "+1", "-2", "@SUM(A1)"]
+
+
+def _poison_rosters(landing: Path) -> dict[str, str]:
+    """Every second household's head gets one of the POISON names in every roster file (rewritten as UTF-8 CSV, as
+    a department's export would carry it); returns household id → poisoned name."""
+    poisoned: dict[str, str] = {}
+    for path in sorted(landing.glob("*/roster*")):
+        rows = read_text_rows(path)
+        header = rows[0]
+        hh, name, relation = header.index("户编号"), header.index("姓名"), header.index("与户主关系")
+        ids = sorted({(r[hh] or "").strip() for r in rows[1:]})
+        for r in rows[1:]:
+            i = ids.index((r[hh] or "").strip())
+            if (r[relation] or "").strip() == "户主" and i % 2 == 0:
+                r[name] = poisoned[(r[hh] or "").strip()] = POISON[i // 2 % len(POISON)]
+        path.unlink()
+        write_csv(rows, path.with_suffix(".csv"), "utf-8")
+    return poisoned
+
+
+@pytest.fixture(scope="module")
+def county(small_landing, tmp_path_factory) -> dict:
+    """The generated county with poisoned head names; the last four dates with the ledger and the deliverables."""
+    from workflow_helpers import run_pipeline_day
+
+    root = tmp_path_factory.mktemp("output_safety")
+    landing, outbox, db = root / "landing", root / "outbox", root / "wh.duckdb"
+    shutil.copytree(small_landing, landing)
+    poisoned = _poison_rosters(landing)
+    dates = delivery_dates(landing)
+    days = dates[-4:]
+    with duckdb.connect(str(db)) as con:
+        for day in dates[:-4]:
+            run_pipeline_day(con, landing, day, workflow=False)
+        for day in days:
+            run_pipeline_day(con, landing, day)
+            write_county_outputs(con, day, outbox, load_policy(), run_id=f"run-{day}")
+    return {"root": root, "outbox": outbox, "db": db, "days": days, "poisoned": poisoned}
+
+
+# -------------------------------------------------------------------------------------------------- formula cells
+def test_neutralise_formula_doctest():
+    import doctest
+
+    import deliverables.masking
+
+    result = doctest.testmod(deliverables.masking)
+    assert result.attempted >= 3 and result.failed == 0
+
+
+def test_candidates_csv_neutralises_formula_names(county):
+    poisoned, seen = county["poisoned"], set()
+    for day in county["days"]:
+        path = county["outbox"] / day.isoformat() / COUNTY / "candidates.csv"
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(FORMULA_PREFIXES), (path, cell)
+        for r in (dict(zip(rows[0], row)) for row in rows[1:]):
+            name = r["head_name"]  # empty where the messy roster's head row was quarantined (an ID like 1.50625E+17)
+            if r["household_id"] in poisoned and name:
+                assert name == "'" + poisoned[r["household_id"]], r
+                seen.add(poisoned[r["household_id"]])
+            else:
+                assert not name.startswith("'"), r
+    assert seen == set(POISON)  # every kind of formula name reached the list as a candidate's head
+
+
+def test_workbook_keeps_formula_names_as_text(county):
+    import openpyxl
+
+    seen = set()
+    for day in county["days"]:
+        (book,) = (county["outbox"] / day.isoformat() / COUNTY).glob("*.xlsx")
+        for ws in openpyxl.load_workbook(book).worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (book.name, ws.title, cell.coordinate, cell.value)
+                    if cell.value in POISON:
+                        assert cell.data_type == "s", (ws.title, cell.coordinate)  # '-2' stays text, not a number
+                        seen.add(cell.value)
+    assert seen == set(POISON)
