@@ -110,3 +110,78 @@ def test_workbook_keeps_formula_names_as_text(county):
                         assert cell.data_type == "s", (ws.title, cell.coordinate)  # '-2' stays text, not a number
                         seen.add(cell.value)
     assert seen == set(POISON)
+
+
+# ------------------------------------------------------------------------------------------ ledger and manifests
+@pytest.fixture
+def warehouse_copy(county, tmp_path, monkeypatch) -> Path:
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(county["db"], db)
+    monkeypatch.setenv("FFP_WAREHOUSE", str(db))
+    monkeypatch.setenv("FFP_OUTBOX_DIR", str(county["outbox"]))
+    return db
+
+
+def _manifest(county: dict, day) -> Path:
+    return county["outbox"] / day.isoformat() / COUNTY / "manifest.json"
+
+
+def test_each_manifest_holds_the_ledger_chain_head_of_its_date(county):
+    with duckdb.connect(str(county["db"]), read_only=True) as con:
+        heads = {d: {"events": n, "head_hash": h}
+                 for d, n, h in con.execute("SELECT processed_date, events, head_hash FROM ledger_chain").fetchall()}
+    assert sorted(heads) == county["days"] and len({h["head_hash"] for h in heads.values()}) >= 2
+    for day in county["days"]:
+        assert json.loads(_manifest(county, day).read_text(encoding="utf-8"))["ledger_chain_head"] == heads[day]
+
+
+def test_an_intact_ledger_agrees_with_the_manifests(county, warehouse_copy, capsys):
+    from pipeline.cli import main
+
+    assert main(["verify-ledger"]) == 0
+    out = capsys.readouterr().out
+    assert "完整" in out and f"{len(county['days'])} 份 manifest.json" in out and "agree" in out
+
+
+def test_a_deleted_case_rehashed_from_the_start_fails_against_the_manifests(county, warehouse_copy, tmp_path,
+                                                                              monkeypatch, capsys):
+    """A tamperer deletes a case's events and re-hashes the whole chain: the chain alone verifies, the heads the
+    counties were given in their manifests do not."""
+    from pipeline.cli import main
+    from workflow.chain import chain_events, verify_chain
+
+    with duckdb.connect(str(warehouse_copy)) as con:
+        case_id, first = con.execute("""SELECT case_id, min(processed_date) FROM case_events GROUP BY 1
+                                        ORDER BY 2, 1 LIMIT 1""").fetchall()[0]
+        con.execute("BEGIN")
+        con.execute("DELETE FROM case_events WHERE case_id = ?", [case_id])
+        chain_events(con)
+        con.execute("COMMIT")
+        assert verify_chain(con).intact
+    assert main(["verify-ledger"]) == 1
+    err = capsys.readouterr().err
+    assert f"处理日期 {first} " in err and f"processed date {first} " in err and str(_manifest(county, first)) in err
+    assert "案件台账与交付清单不符" in err and "does not match the manifests" in err
+
+    # the copies a county holds, in a layout of its own, and an outbox that is gone
+    held = tmp_path / "县里保存的清单"
+    for day in county["days"]:
+        (held / f"{day:%Y%m%d}").mkdir(parents=True)
+        shutil.copy(_manifest(county, day), held / f"{day:%Y%m%d}" / "manifest.json")
+    monkeypatch.setenv("FFP_OUTBOX_DIR", str(tmp_path / "no_outbox"))
+    assert main(["verify-ledger", "--manifests", str(held)]) == 1
+    assert str(held / f"{first:%Y%m%d}" / "manifest.json") in capsys.readouterr().err
+
+
+def test_verify_ledger_with_a_manifests_folder_missing_empty_or_damaged(warehouse_copy, tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["verify-ledger", "--manifests", str(tmp_path / "missing")]) == 1
+    assert "交付清单目录不存在" in capsys.readouterr().err
+    (tmp_path / "held").mkdir()
+    assert main(["verify-ledger", "--manifests", str(tmp_path / "held")]) == 1
+    assert "没有 manifest.json" in capsys.readouterr().err
+    (tmp_path / "held" / "manifest.json").write_bytes(b'{"delivery_date": "2026-11-2')  # cut off in a copy
+    assert main(["verify-ledger", "--manifests", str(tmp_path / "held")]) == 1
+    err = capsys.readouterr().err
+    assert "无法读取交付清单" in err and str(tmp_path / "held" / "manifest.json") in err
