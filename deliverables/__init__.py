@@ -70,6 +70,7 @@ def write_county_outputs(con: duckdb.DuckDBPyConnection, day: date, outbox_dir: 
     counties = D.counties(con, day)
     model = D.model_version(con, day)
     freshness = D.feed_freshness(con, day)
+    chain_head = D.chain_head(con, day)
     written: list[Path] = []
     _LAST.clear()
     for county in counties:
@@ -94,7 +95,8 @@ def write_county_outputs(con: duckdb.DuckDBPyConnection, day: date, outbox_dir: 
             put(folder / "公示" / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_公示名单.pdf",
                 pdf, households, batches=[b["batch_id"] for b in notice.batches])
         manifest = folder / "manifest.json"
-        atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model))
+        atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model,
+                                                    chain_head))
         written.append(manifest)
         _clean(folder, set(written))
         _LAST.append(out)

@@ -10,7 +10,7 @@ import duckdb
 
 from config.policy import Policy
 from deliverables.data import OPEN, SOURCES, rows
-from deliverables.masking import mask_id, mask_text
+from deliverables.masking import mask_id, mask_text, neutralise_formula
 
 COLUMNS = ("run_date", "county_code", "village_code", "household_id", "head_name", "head_id_masked", "household_type",
            "risk_level", "risk_score", "risk_types", "rule_codes", "sources", "case_id", "case_status", "state_since",
@@ -92,10 +92,11 @@ def candidate_rows(con: duckdb.DuckDBPyConnection, day: date, county: str, polic
 
 
 def candidates_csv(rows_: list[dict]) -> bytes:
-    """UTF-8 with BOM, comma separated, CRLF line ends (Excel's default), the columns of outputs.md in order."""
+    """UTF-8 with BOM, comma separated, CRLF line ends (Excel's default), the columns of outputs.md in order; a cell
+    that Excel or WPS would run as a formula (a head name ``=HYPERLINK(…)``) starts with a single quote."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
     for r in rows_:
-        w.writerow([r[c] for c in COLUMNS])
+        w.writerow([neutralise_formula(r[c]) for c in COLUMNS])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -84,6 +84,15 @@ def model_version(con: duckdb.DuckDBPyConnection, day: date) -> str | None:
     return got or None
 
 
+def chain_head(con: duckdb.DuckDBPyConnection, day: date) -> dict | None:
+    """The case ledger's chain head after processed date ``day`` (workflow/chain.py): a county keeps it in its
+    manifest, so that a ledger re-hashed after a deletion no longer matches. None without a ledger for ``day``."""
+    if "ledger_chain" not in tables(con):
+        return None
+    got = con.execute("SELECT events, head_hash FROM ledger_chain WHERE processed_date = ?", [day]).fetchall()
+    return {"events": got[0][0], "head_hash": got[0][1]} if got else None
+
+
 def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
     from data_contracts import FEED_NAMES
 

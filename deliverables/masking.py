@@ -1,5 +1,6 @@
 """Personal data in files that leave the warehouse: ID numbers masked everywhere (first 6 + ******** + last 4),
-phone numbers masked except where a column is explicitly the village's contact phone; atomic file writes."""
+phone numbers masked except where a column is explicitly the village's contact phone; CSV cells that a spreadsheet
+would run as a formula neutralised; atomic file writes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from ingest.testhooks import kill_point
 _ID_RUN = re.compile(r"(?<![\dA-Za-z])(\d{6})(?:\d{11}[\dXxＸｘ]\d{0,2}|\d{12,13}[\dXxＸｘ])(?![\dA-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _ELEVEN_DIGITS = re.compile(r"\d{11}")
+# OWASP's CSV-injection rule: a cell starting with one of these is read by Excel/WPS as a formula (tab and CR too,
+# because spreadsheets strip them and read what follows).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def mask_id(value: str | None) -> str:
@@ -50,6 +54,22 @@ def mask_text(value: str | None) -> str:
     s = _ID_RUN.sub(lambda m: m.group(1) + "********" + m.group(0)[-4:], s)
     s = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), s)
     return s
+
+
+def neutralise_formula(value):
+    r"""A CSV cell that a spreadsheet cannot run: a string starting with = + - @ tab or CR gets a leading single quote
+    (OWASP); other strings, and values that are not strings (a negative number stays a number), are left as they are.
+
+    >>> print(neutralise_formula('=HYPERLINK("http://x","点")'))
+    '=HYPERLINK("http://x","点")
+    >>> [neutralise_formula(v) for v in ("+1", "-2", "@SUM(A1)", "\t=1", "\r=1")]
+    ["'+1", "'-2", "'@SUM(A1)", "'\t=1", "'\r=1"]
+    >>> neutralise_formula("张三"), neutralise_formula("a=b"), neutralise_formula(""), neutralise_formula(-2.5)
+    ('张三', 'a=b', '', -2.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:

@@ -165,13 +165,15 @@ def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: Loa
 
 
 def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None,
-                     model_dir: Path | str | None = None, *, loaded: LoadedModel | None = None) -> int:
-    """Rewrite household_scores for ``day``; returns the rows written. A tampered promoted model raises ArtifactError."""
+                     model_dir: Path | str | None = None, *, loaded: LoadedModel | None = None,
+                     rules_only: bool = False) -> int:
+    """Rewrite household_scores for ``day``; returns the rows written. A tampered promoted model raises ArtifactError
+    (the daily asset asks artifacts.usable_promoted first and scores ``rules_only`` without a usable model)."""
     from pipeline.settings import settings
 
     policy = policy or load_policy()
     ensure_schema(con)
-    if loaded is None:
+    if loaded is None and not rules_only:
         loaded = load_promoted(Path(model_dir) if model_dir else settings().model_dir)
     frame = _inputs(con, day, policy)
     scores = score_frame(con, frame, day, policy, loaded)

@@ -198,13 +198,19 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_ledger(args: argparse.Namespace) -> int:
-    """Recompute the case ledger's hash chain; exit 0 if intact, 1 naming the first altered or removed event."""
+    """Recompute the case ledger's hash chain, then compare its chain head per date with the manifests (the outbox's,
+    or ``--manifests DIR``: the copies the counties hold); exit 0 if both agree, 1 naming the first problem."""
+    from deliverables.manifest import verify_manifests
     from pipeline.settings import settings
     from workflow.chain import verify_chain
 
     path = settings().warehouse
     if not path.exists():
         print(f"数据仓库文件不存在：{path} / The warehouse file does not exist: {path}", file=sys.stderr)
+        return EXIT_FAILED
+    manifests = Path(args.manifests) if args.manifests else settings().outbox_dir
+    if args.manifests and not manifests.is_dir():
+        print(f"交付清单目录不存在：{manifests} / The manifests folder does not exist: {manifests}", file=sys.stderr)
         return EXIT_FAILED
     with connect(path, read_only=True) as con:
         if not con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'case_events' "
@@ -213,8 +219,16 @@ def cmd_verify_ledger(args: argparse.Namespace) -> int:
                   "yet (run fangfanpin run once).", file=sys.stderr)
             return EXIT_FAILED
         report = verify_chain(con)
+        against = verify_manifests(con, manifests) if report.intact and manifests.is_dir() else None
     print(report.message(), file=sys.stdout if report.intact else sys.stderr)
-    return EXIT_OK if report.intact else EXIT_FAILED
+    if not report.intact:
+        return EXIT_FAILED
+    if against is None or not against.found:
+        print(f"{manifests} 下没有 manifest.json，未与交付清单核对。 / No manifest.json under {manifests}: not checked "
+              f"against the manifests.", file=sys.stderr if args.manifests else sys.stdout)
+        return EXIT_FAILED if args.manifests else EXIT_OK  # a folder named on purpose must hold manifests
+    print(against.message(), file=sys.stdout if against.ok else sys.stderr)
+    return EXIT_OK if against.ok else EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,7 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date", required=True)
     a.add_argument("--feed", required=True)
     a.set_defaults(func=cmd_accept)
-    v = sub.add_parser("verify-ledger", help="recompute the case ledger's hash chain and report the first altered event")
+    v = sub.add_parser("verify-ledger", help="recompute the case ledger's hash chain and report the first altered event; "
+                                             "check its chain head per date against the manifests")
+    v.add_argument("--manifests", help="a folder of manifest.json files to check against, e.g. the copies a county "
+                                       "holds (default: the outbox, FFP_OUTBOX_DIR)")
     v.set_defaults(func=cmd_verify_ledger)
     return parser
 

@@ -33,8 +33,9 @@ def ledger_db(small_landing, tmp_path_factory) -> tuple[Path, list]:
 
 
 @pytest.fixture
-def copy(ledger_db, tmp_path):
+def copy(ledger_db, tmp_path, monkeypatch):
     db, days = ledger_db
+    monkeypatch.setenv("FFP_OUTBOX_DIR", str(tmp_path / "outbox"))  # verify-ledger reads no var/outbox of a demo
     target = tmp_path / "wh.duckdb"
     shutil.copy(db, target)
     con = duckdb.connect(str(target))

@@ -184,6 +184,78 @@ def test_artifact_with_code_types_is_refused(trained_model, tmp_path):
         artifacts.load_promoted(model_dir)
 
 
+def _pointer(model_dir, version, sha=None) -> None:
+    (model_dir / "promoted").write_text(json.dumps({"version": version, "sha256": sha}), encoding="utf-8")
+
+
+def _elsewhere(model_dir, version):
+    """A valid copy of the promoted model outside the model folder (hash and card intact)."""
+    import shutil
+
+    target = model_dir.parent / "elsewhere" / version
+    shutil.copytree(model_dir / version, target)
+    return target
+
+
+def _flip_a_byte(path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _rehashed_garbage(model_dir, version) -> None:
+    """Bytes that are no skops file, with the card's and the pointer's hashes made to match them."""
+    path = model_dir / version / "model.skops"
+    path.write_bytes(b"PK\x03\x04 not a model")
+    card = artifacts.load_card(model_dir, version)
+    (model_dir / version / "card.json").write_text(json.dumps(dict(card, model_sha256=artifacts.sha256(path))),
+                                                   encoding="utf-8")
+    _pointer(model_dir, version, artifacts.sha256(path))
+
+
+# each: (model folder, promoted version) → damage as found on disk
+DAMAGE = {
+    "parent_dir": lambda d, v: (_elsewhere(d, v), _pointer(d, f"../elsewhere/{v}", artifacts.sha256(d / v / "model.skops"))),
+    "absolute_path": lambda d, v: _pointer(d, str(_elsewhere(d, v)), artifacts.sha256(d / v / "model.skops")),
+    "symlink_out": lambda d, v: ((d / "linked").symlink_to(_elsewhere(d, v), target_is_directory=True),
+                                 _pointer(d, "linked")),
+    "dot": lambda d, v: _pointer(d, "."),
+    "garbage_pointer": lambda d, v: (d / "promoted").write_bytes(b"\x00\xff{version"),
+    "pointer_not_an_object": lambda d, v: (d / "promoted").write_text(json.dumps([v]), encoding="utf-8"),
+    "pointer_without_version": lambda d, v: (d / "promoted").write_text("{}", encoding="utf-8"),
+    "model_missing": lambda d, v: (d / v / "model.skops").unlink(),
+    "model_tampered": lambda d, v: _flip_a_byte(d / v / "model.skops"),
+    "model_unreadable": lambda d, v: ((d / v / "model.skops").unlink(), (d / v / "model.skops").mkdir()),
+    "model_garbage_rehashed": lambda d, v: _rehashed_garbage(d, v),
+    "card_not_json": lambda d, v: (d / v / "card.json").write_text("{", encoding="utf-8"),
+    "card_other_features": lambda d, v: (d / v / "card.json").write_text(json.dumps(
+        dict(artifacts.load_card(d, v), features=list(FEATURE_NAMES)[:-1])), encoding="utf-8"),
+    "card_without_reference": lambda d, v: (d / v / "card.json").write_text(json.dumps(
+        {k: x for k, x in artifacts.load_card(d, v).items() if k != "reference"}), encoding="utf-8"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_an_unusable_promoted_model_is_skipped_with_a_reason(trained_model, tmp_path, damage):
+    """A pointer that leads outside the model folder, or a broken model or card, is refused with a Chinese reason;
+    a valid model somewhere else is refused as well."""
+    import shutil
+
+    model_dir = tmp_path / "models"
+    shutil.copytree(trained_model["model_dir"], model_dir)
+    assert artifacts.usable_promoted(model_dir)[0] is not None
+    DAMAGE[damage](model_dir, artifacts.promoted_version(model_dir)["version"])
+    loaded, reason = artifacts.usable_promoted(model_dir)
+    assert loaded is None and reason and re.search("[\u4e00-\u9fff]", reason), reason
+    assert "模型" in reason or "启用指针" in reason
+    with pytest.raises(ArtifactError):
+        artifacts.load_promoted(model_dir)
+
+
+def test_no_model_promoted_is_not_a_problem(tmp_path):
+    assert artifacts.usable_promoted(tmp_path / "models") == (None, None)
+
+
 # --- scoring ------------------------------------------------------------------------------------------------------
 
 def test_scoring_without_a_model_uses_rules_alone(model_county, tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
+import pytest
 from dagster import materialize
 
 from model_helpers import LAST_DAY, model_county, trained_model  # noqa: F401
@@ -64,3 +66,53 @@ def test_definitions_have_the_training_job_and_weekly_schedule():
     daily = defs.resolve_job_def("daily_job")
     keys = {k.to_user_string() for k in daily.asset_layer.executable_asset_keys} if hasattr(daily, "asset_layer") else set()
     assert not keys or ("scoring/household_scores" in keys and "scoring/risk_model" not in keys)
+
+
+def _tamper_model_file(model_dir, version) -> None:
+    path = model_dir / version / "model.skops"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _point_outside(model_dir, version) -> None:
+    """A valid model copied outside the model folder, the pointer leading to it with ``..``."""
+    from models.artifacts import sha256
+
+    shutil.copytree(model_dir / version, model_dir.parent / "elsewhere")
+    (model_dir / "promoted").write_text(json.dumps({"version": "../elsewhere", "sha256": sha256(
+        model_dir / version / "model.skops")}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [_tamper_model_file, _point_outside])
+def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_county, trained_model, ffp_env, damage):
+    """Scoring and the drift check run, probabilities are empty, the run log and the metadata say why (Chinese)."""
+    import duckdb
+    from dagster import DagsterInstance
+
+    from assets.scoring import feature_drift, household_scores
+    from models.artifacts import promoted_version
+    from pipeline.resources import WarehouseResource
+
+    db = ffp_env / "warehouse.duckdb"
+    shutil.copy(model_county["db"], db)
+    shutil.rmtree(ffp_env / "models", ignore_errors=True)
+    shutil.copytree(trained_model["model_dir"], ffp_env / "models")
+    damage(ffp_env / "models", promoted_version(ffp_env / "models")["version"])
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), instance=instance,
+                             resources={"warehouse": WarehouseResource(database=str(db))}, raise_on_error=False)
+        logs = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["model_version"].value == "无（仅规则）"
+    warning = meta["model_unavailable"].value
+    assert warning.startswith("模型不可用（") and warning.endswith("），本次仅按规则评分"), warning
+    assert any(warning in m for m in logs)
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed and "模型不可用" in check.metadata["model_unavailable"].value
+    with duckdb.connect(str(db), read_only=True) as con:
+        scored, probabilities, warned = con.execute(
+            "SELECT count(*), count(probability), count(*) FILTER (WHERE model_warning) FROM household_scores "
+            "WHERE as_of_date = ?", [LAST_DAY]).fetchall()[0]
+    assert scored > 1000 and probabilities == 0 and warned == 0

@@ -43,10 +43,11 @@ def _finish(process: subprocess.Popen) -> str:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    """Every file's bytes; the manifest's without its run provenance (run_id, generated_at), which names the run."""
+    """Every file's bytes; the manifest's without its run provenance (run_id, generated_at), which names the run, and
+    without the ledger's chain head, which covers every county of the warehouse that wrote it (a region's or all)."""
     files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
     manifest = json.loads(files["manifest.json"])
-    assert manifest.pop("run_id") and manifest.pop("generated_at")
+    assert manifest.pop("run_id") and manifest.pop("generated_at") and manifest.pop("ledger_chain_head")
     files["manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
     return files
 

@@ -39,14 +39,14 @@ FEATURES_SCHEMA = TableSchema(columns=[TableColumn(n, "double", description=FEAT
                    "无规则命中但概率较高的家庭成为「模型预警」候选，每村每周不超过走访上限；每个评分列出主要贡献特征（中文）。"
                    "Table `household_scores`.")
 def household_scores(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    from models.artifacts import load_promoted
+    from models.artifacts import usable_promoted
     from models.scoring import score_households
 
     day = date.fromisoformat(context.partition_key)
     policy = load_policy()
-    loaded = load_promoted(settings().model_dir)
+    loaded, unusable = usable_promoted(settings().model_dir)
     with warehouse.get_connection() as con:
-        rows = score_households(con, day, policy, loaded=loaded)
+        rows = score_households(con, day, policy, loaded=loaded, rules_only=loaded is None)
         levels = con.execute("""SELECT county_code, risk_level, count(*), count(*) FILTER (WHERE NOT monitored),
                                        count(*) FILTER (WHERE model_warning)
                                 FROM household_scores WHERE as_of_date = ? GROUP BY ALL ORDER BY 1, 2""",
@@ -61,7 +61,10 @@ def household_scores(context: AssetExecutionContext, warehouse: WarehouseResourc
                 "levels": MetadataValue.md(markdown_table(levels, ["县", "风险等级", "户数", "非监测户", "模型预警"])),
                 "levels_by_township_chart": MetadataValue.md(
                     chart_md(risk_levels_by_township, by_township, alt="各乡镇风险等级"))}
-    if loaded is None:
+    if unusable:  # a broken or tampered model must not stop the day's lists: rules alone, and say so
+        metadata["model_unavailable"] = f"模型不可用（{unusable}），本次仅按规则评分"
+        context.log.warning(metadata["model_unavailable"])
+    elif loaded is None:
         context.log.warning("没有已启用的模型：风险等级仅由规则决定，概率为空")
     return MaterializeResult(metadata=metadata)
 
@@ -74,9 +77,11 @@ def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResou
     day = date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as con:
         report = drift_report(con, day, load_policy(), settings().model_dir)
-    return AssetCheckResult(passed=not report["moved"], severity=AssetCheckSeverity.WARN,
-                            metadata={"model_version": report["version"] or "无", "moved": ", ".join(report["moved"]) or "无",
-                                      "psi": MetadataValue.md(markdown_table(report["table"], ["特征", "PSI"]))})
+    metadata = {"model_version": report["version"] or "无", "moved": ", ".join(report["moved"]) or "无",
+                "psi": MetadataValue.md(markdown_table(report["table"], ["特征", "PSI"]))}
+    if report["unusable"]:
+        metadata["model_unavailable"] = f"模型不可用（{report['unusable']}），未做漂移比较"
+    return AssetCheckResult(passed=not report["moved"], severity=AssetCheckSeverity.WARN, metadata=metadata)
 
 
 @asset(key=MODEL_KEY, deps=[_INDICATORS, _RULE_HITS], group_name=TRAINING_GROUP, kinds={"scikitlearn"},
@@ -113,9 +118,12 @@ def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
 @asset_check(asset=MODEL_KEY, name="model_promoted", blocking=False,
              description="本次训练的模型是否通过检查并启用（验证窗口 ROC-AUC 达标且同等走访量下召回率不低于规则）。")
 def model_promoted(context: AssetCheckExecutionContext) -> AssetCheckResult:
-    from models.artifacts import promoted_version
+    from models.artifacts import ArtifactError, promoted_version
 
-    pointer = promoted_version(settings().model_dir)
+    try:
+        pointer = promoted_version(settings().model_dir)
+    except ArtifactError as exc:  # reported, not raised: the training run itself succeeded
+        pointer = {"version": f"不可用（{exc.zh}）"}
     event = context.instance.get_latest_materialization_event(MODEL_KEY)
     status = event.asset_materialization.metadata.get("status").value if event and event.asset_materialization else None
     return AssetCheckResult(passed=status == "promoted", severity=AssetCheckSeverity.WARN,
