@@ -231,6 +231,8 @@ def parse_date(raw: pl.Series, data_date: date | None = None, *, after_delivery:
 
     A date after ``data_date`` is, by ``after_delivery`` (``data_contracts.AFTER_DELIVERY``): ``refuse`` a problem,
     ``report`` kept with a note (the windows ignore it until its date), ``allow`` kept silently."""
+    if after_delivery not in AFTER_DELIVERY:
+        raise ValueError(f"after_delivery must be one of {sorted(AFTER_DELIVERY)}, not {after_delivery!r}")
     df = _frame(raw, remove_all_ws=False)
     s = pl.col(_S)
     df = df.with_columns(s.str.replace_all(f"{_WS}+", " ").alias(_S))
@@ -269,8 +271,6 @@ def parse_date(raw: pl.Series, data_date: date | None = None, *, after_delivery:
         .when(d < date(1900, 1, 1))
         .then(pl.lit(P_DATE_EARLY))
     )
-    if after_delivery not in AFTER_DELIVERY:
-        raise ValueError(f"after_delivery must be one of {sorted(AFTER_DELIVERY)}, not {after_delivery!r}")
     note = None
     if data_date is not None and after_delivery == "refuse":
         problem = problem.when(d > data_date).then(pl.lit(P_DATE_FUTURE))

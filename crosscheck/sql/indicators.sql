@@ -142,7 +142,7 @@ WITH a AS (
 )
 SELECT household_id,
        bool_or(assistance_type IN ('农村低保', '农村特困供养') AND (assistance_status IN ('在保', '渐退期')
-               OR assistance_status = '停保' AND end_date > $d::DATE)) AS dibao_covered,
+               OR (assistance_status = '停保' AND end_date > $d::DATE))) AS dibao_covered,
        arg_max(assistance_type, start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
        max(start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_start,
        arg_max(reason, start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
