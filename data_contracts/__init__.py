@@ -20,6 +20,10 @@ FEEDS_DIR = Path(__file__).parent / "feeds"
 COLUMN_TYPES = frozenset({"text", "code", "date", "amount", "int", "yesno", "id", "division"})
 FEED_KINDS = frozenset({"snapshot", "increment"})
 PLACEMENTS = frozenset({"village_code", "village_code_or_id", "id", "household_id"})
+# A date column's value after the delivery date: "report" loads it and reports it (the department's event happened
+# after its extract was cut: the windows ignore it until its date), "allow" loads it silently (a planned date, such as
+# an end of assistance), "refuse" makes it a problem (a date that cannot lie ahead: a birth, the workflow's returns).
+AFTER_DELIVERY = frozenset({"report", "allow", "refuse"})
 
 
 class ContractError(ValueError):
@@ -38,6 +42,7 @@ class Column:
     personal: bool = False  # personal data: never shown unmasked outside the warehouse
     min: int | None = None
     max: int | None = None
+    after_delivery: str = "report"  # date columns: a value after the delivery date (AFTER_DELIVERY)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,11 @@ def _parse(path: Path) -> Contract:
             raise ContractError(f"{where}: column {c.name} has unknown type {c.type!r}")
         if c.type == "code" and not c.values:
             raise ContractError(f"{where}: code column {c.name} lists no values")
+        if c.after_delivery not in AFTER_DELIVERY:
+            raise ContractError(f"{where}: column {c.name} after_delivery must be one of {sorted(AFTER_DELIVERY)}")
+    for c in raw["columns"]:
+        if "after_delivery" in c and c.get("type") != "date":
+            raise ContractError(f"{where}: column {c.get('name')} sets after_delivery but is not a date column")
     for k in contract.key:
         if k not in names:
             raise ContractError(f"{where}: key column {k} is not a column")

@@ -18,7 +18,7 @@ from datetime import date
 
 import polars as pl
 
-from data_contracts import Column
+from data_contracts import AFTER_DELIVERY, Column
 from ingest import idnumber as idn
 
 __all__ = [
@@ -39,6 +39,7 @@ _RAW, _S = "__raw", "__s"
 P_DATE_FORMAT = "无法识别的日期格式"
 P_DATE_MISSING = "日期不存在"
 P_DATE_FUTURE = "日期晚于数据日期"
+N_DATE_FUTURE = "日期晚于数据日期（{:%Y-%m-%d}），已载入，在该日期之前不参与计算"
 P_DATE_EARLY = "日期早于1900年"
 P_AMOUNT_FORMAT = "金额格式无法识别"
 P_AMOUNT_NEGATIVE = "金额不应为负数"
@@ -223,10 +224,15 @@ _EXCEL_EPOCH = date(1899, 12, 30)  # 1900 date system, serial >= 61 (Excel's pha
 _EXCEL_MAX = 2958465  # 9999-12-31
 
 
-def parse_date(raw: pl.Series, data_date: date | None = None, *, allow_future: bool = False) -> pl.DataFrame:
+def parse_date(raw: pl.Series, data_date: date | None = None, *, after_delivery: str = "refuse") -> pl.DataFrame:
     """Dates: 2026-03-05, 2026/3/5, 2026.3.5, 20260305, 2026年3月5日, '2026-03-05 00:00:00', Excel serials
     ('46086', '46086.0'; all digits of length ≤ 5, or a decimal number). A decimal that looks like a year.month
-    ('2026.3') is not taken as a serial."""
+    ('2026.3') is not taken as a serial.
+
+    A date after ``data_date`` is, by ``after_delivery`` (``data_contracts.AFTER_DELIVERY``): ``refuse`` a problem,
+    ``report`` kept with a note (the windows ignore it until its date), ``allow`` kept silently."""
+    if after_delivery not in AFTER_DELIVERY:
+        raise ValueError(f"after_delivery must be one of {sorted(AFTER_DELIVERY)}, not {after_delivery!r}")
     df = _frame(raw, remove_all_ws=False)
     s = pl.col(_S)
     df = df.with_columns(s.str.replace_all(f"{_WS}+", " ").alias(_S))
@@ -265,9 +271,12 @@ def parse_date(raw: pl.Series, data_date: date | None = None, *, allow_future: b
         .when(d < date(1900, 1, 1))
         .then(pl.lit(P_DATE_EARLY))
     )
-    if data_date is not None and not allow_future:
+    note = None
+    if data_date is not None and after_delivery == "refuse":
         problem = problem.when(d > data_date).then(pl.lit(P_DATE_FUTURE))
-    return _result(df, d, problem)
+    elif data_date is not None and after_delivery == "report":
+        note = pl.when(d > data_date).then(pl.lit(N_DATE_FUTURE.format(data_date)))
+    return _result(df, d, problem, note)
 
 
 # ---------------------------------------------------------------- numbers
@@ -495,7 +504,7 @@ def _normalize_values(
     elif t == "code":
         out = parse_code(raw, tuple(column.values), multi=column.multi)
     elif t == "date":
-        out = parse_date(raw, data_date)
+        out = parse_date(raw, data_date, after_delivery=column.after_delivery)
     elif t == "amount":
         out = parse_amount(raw, signed=column.signed)
     elif t == "int":

@@ -179,8 +179,9 @@ def impossible_date(folder: Path, source: Path, day: date) -> HostileCase:
 
 
 def future_date(folder: Path, source: Path, day: date) -> HostileCase:
+    """A settlement dated after the delivery date: loaded and reported (the windows ignore it until its date)."""
     path, rows = _bad_cell(folder, source, day, "F", "future", "结算日期", 2, lambda v: "2099-01-01")
-    return HostileCase("future date 2099-01-01", CLAIMS, path.name, "quarantine", "日期晚于数据日期", len(rows) - 2,
+    return HostileCase("future date 2099-01-01", CLAIMS, path.name, "reports", "日期晚于数据日期", len(rows) - 1,
                        row=2, column="结算日期")
 
 

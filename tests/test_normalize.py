@@ -175,9 +175,24 @@ def test_parse_date_forms(raw, value, problem):
     assert one(parse_date, raw, DATA_DATE) == (value, problem, None)
 
 
-def test_parse_date_allow_future_and_no_data_date():
-    assert one(parse_date, "2027-01-01", DATA_DATE, allow_future=True)[0] == date(2027, 1, 1)
+FUTURE_NOTE = "日期晚于数据日期（2026-11-23），已载入，在该日期之前不参与计算"
+
+
+@pytest.mark.parametrize(("after_delivery", "expected"), [
+    ("refuse", (None, "日期晚于数据日期", None)),
+    ("report", (date(2026, 11, 26), None, FUTURE_NOTE)),
+    ("allow", (date(2026, 11, 26), None, None)),
+])
+def test_parse_date_after_the_delivery_date(after_delivery, expected):
+    assert one(parse_date, "2026/11/26", DATA_DATE, after_delivery=after_delivery) == expected
+    # the delivery date itself is never after it
+    assert one(parse_date, "2026-11-23", DATA_DATE, after_delivery=after_delivery) == (DATA_DATE, None, None)
+
+
+def test_parse_date_no_data_date_and_unknown_choice():
     assert one(parse_date, "2027-01-01")[0] == date(2027, 1, 1)
+    with pytest.raises(ValueError, match="after_delivery"):
+        parse_date(pl.Series(["2027-01-01"]), DATA_DATE, after_delivery="ignore")
 
 
 @FAST
@@ -383,6 +398,17 @@ def test_normalize_column_types():
     assert out["value"].to_list() == ["健康,残疾"]
     out = normalize_column(pl.Series(["31"]), Column("x", "x", "int", min=0, max=30), DATA_DATE)
     assert out["problem"].to_list() == ["超出允许范围（0–30）"]
+
+
+@pytest.mark.parametrize(("after_delivery", "problem", "note"), [
+    ("refuse", "日期晚于数据日期", None), ("report", None, FUTURE_NOTE), ("allow", None, None)])
+def test_normalize_column_date_after_delivery_by_contract(after_delivery, problem, note):
+    """Both paths of normalize_column (distinct values joined back from 1,000 rows up) follow the column's choice."""
+    column = Column("结算日期", "settlement_date", "date", after_delivery=after_delivery)
+    for n in (3, 1_500):
+        out = normalize_column(pl.Series(["2026-11-30", "2026-11-01", None] * (n // 3)), column, DATA_DATE)
+        assert out.row(0) == (None if problem else date(2026, 11, 30), problem, note)
+        assert out.row(1) == (date(2026, 11, 1), None, None) and out.row(2) == (None, None, None)
 
 
 def test_empty_and_all_null_series():

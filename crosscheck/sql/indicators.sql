@@ -14,9 +14,11 @@ SELECT household_id, any_value(county_code) AS county_code,
        max(id_number) FILTER (WHERE relation = '户主') AS head_id_number,
        max(household_type) AS household_type, max(monitoring_category) AS monitoring_category,
        max(risk_type_1) AS risk_type_1,
+       -- a risk identified, or eliminated, after $d does not count yet
        coalesce(bool_or(risk_identified_date IS NOT NULL AND risk_identified_date <= $d::DATE
-                        AND coalesce(risk_eliminated, false) = false), false) AS monitored,
-       max(risk_identified_date) AS risk_identified_date,
+                        AND (coalesce(risk_eliminated, false) = false OR coalesce(risk_eliminated_date > $d::DATE, false))),
+                false) AS monitored,
+       max(risk_identified_date) FILTER (WHERE risk_identified_date <= $d::DATE) AS risk_identified_date,
        max(household_size) AS recorded_size, count(*) AS members_total, count(*) FILTER (WHERE living) AS members_living,
        count(*) FILTER (WHERE living AND labour_skill IN ('技能劳动力', '普通劳动力', '弱劳动力或半劳动力')) AS labour_count,
        coalesce(bool_or(safe_water = false), false) AS roster_water_unsafe
@@ -90,9 +92,11 @@ FROM cc_persons m ANTI JOIN insured i ON i.person_id = m.id_number
 WHERE m.living
 GROUP BY 1;
 
--- Schooling of living members.
+-- Schooling of living members. A status changed after $d is not known yet: the record still shows the child enrolled
+-- somewhere, but neither a dropout nor a student by that status.
 CREATE OR REPLACE TEMP TABLE cc_student_rows AS
-SELECT ll.household_id, ll.person_id, s.stage, s.enrolment_status
+SELECT ll.household_id, ll.person_id, s.stage,
+       CASE WHEN s.status_changed_date > $d::DATE THEN NULL ELSE s.enrolment_status END AS enrolment_status
 FROM students_asof($d::DATE) s
 JOIN cc_living_links ll ON ll.feed = 'students' AND ll.rec = cc_rec(s._delivery_date, s._file_seq, s._row);
 
@@ -128,7 +132,8 @@ JOIN cc_links l ON l.feed = 'housing_safety' AND l.rec = cc_rec(h._delivery_date
 WHERE l.household_id IS NOT NULL AND h.assessment_date <= $d::DATE
 QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._row DESC) = 1;
 
--- Social assistance of living members: cover, and the latest starts and stops (dated on or before $d).
+-- Social assistance of living members: cover, and the latest starts and stops (dated on or before $d; a 停保 ending
+-- after $d still covers).
 CREATE OR REPLACE TEMP TABLE cc_civ AS
 WITH a AS (
     SELECT ll.household_id, c.* FROM civil_assistance_asof($d::DATE) c
@@ -136,7 +141,8 @@ WITH a AS (
     WHERE c.start_date <= $d::DATE
 )
 SELECT household_id,
-       bool_or(assistance_type IN ('农村低保', '农村特困供养') AND assistance_status IN ('在保', '渐退期')) AS dibao_covered,
+       bool_or(assistance_type IN ('农村低保', '农村特困供养') AND (assistance_status IN ('在保', '渐退期')
+               OR (assistance_status = '停保' AND end_date > $d::DATE))) AS dibao_covered,
        arg_max(assistance_type, start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
        max(start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_start,
        arg_max(reason, start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,

@@ -8,6 +8,11 @@ CREATE OR REPLACE TEMP MACRO cc_rec(src, seq, r) AS
 CREATE OR REPLACE TEMP MACRO cc_rec_row(rec) AS rec % 1073741824;
 CREATE OR REPLACE TEMP MACRO cc_rec_seq(rec) AS (rec // 1073741824) % 4096;
 
+-- A name as compared for linking: the parts of a minority name (阿拉坦·其其格) are joined by a 间隔号 that departments
+-- type in many forms (· • ・ ･ ‧ ⋅ ∙ ․ ﹒ . ．), with spaces (ASCII, full-width) or with nothing; all compare equal.
+CREATE OR REPLACE TEMP MACRO cc_name_key(name) AS
+    regexp_replace(name, '[·•・･‧⋅∙․﹒.．\s\x{3000}]+', '', 'g');
+
 -- Roster rows in force on $d that lose to a newer row of the same person (a person in two county snapshots).
 CREATE OR REPLACE TEMP TABLE cc_roster_dropped AS
 WITH r AS (SELECT id_number, _delivery_date, _file_seq, _row FROM roster_asof($d::DATE))
@@ -67,17 +72,23 @@ UNION ALL
 SELECT 'county_decisions', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, NULL, household_id, NULL, NULL, county_code
 FROM county_decisions_asof($d::DATE);
 
--- Fallback for records whose ID number is not in the roster: the roster persons with the same name, the birth date
--- of the record's ID number and the record's village. Linked only when exactly one person fits; never by name alone.
+-- Fallback for records whose ID number is not in the roster: the roster persons with the same name (cc_name_key), the
+-- birth date of the record's ID number and the record's village. Linked only when exactly one person fits; never by
+-- name alone. The names are compared in the aggregate, after the join on village and birth date: as a join key the
+-- name key would be computed for every roster person.
 CREATE OR REPLACE TEMP TABLE cc_fallback AS
-SELECT r.feed, r.rec, count(*) AS candidates, any_value(p.id_number) AS person_id
-FROM cc_records r
-JOIN cc_persons p
-  ON p.name = r.name AND p.village_code = r.village_code
- AND p.birth_date = try_strptime(substr(r.rec_id, 7, 8), '%Y%m%d')::DATE
-WHERE r.rec_id IS NOT NULL AND r.name IS NOT NULL AND r.village_code IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM cc_persons x WHERE x.id_number = r.rec_id)
-GROUP BY ALL;
+WITH pairs AS (
+    SELECT r.feed, r.rec, p.id_number,
+           cc_name_key(p.name) = cc_name_key(r.name) AND cc_name_key(r.name) <> '' AS same_name
+    FROM cc_records r
+    JOIN cc_persons p
+      ON p.village_code = r.village_code AND p.birth_date = try_strptime(substr(r.rec_id, 7, 8), '%Y%m%d')::DATE
+    WHERE r.rec_id IS NOT NULL AND r.name IS NOT NULL AND r.village_code IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM cc_persons x WHERE x.id_number = r.rec_id)
+)
+SELECT feed, rec, count(*) FILTER (WHERE same_name) AS candidates,
+       any_value(id_number) FILTER (WHERE same_name) AS person_id
+FROM pairs GROUP BY ALL HAVING count(*) FILTER (WHERE same_name) > 0;
 
 CREATE OR REPLACE TEMP TABLE cc_households AS
 SELECT household_id, any_value(county_code) AS county_code FROM cc_persons GROUP BY household_id;
