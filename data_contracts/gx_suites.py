@@ -10,7 +10,7 @@ column names, plus lineage columns starting with ``_`` and ``county_code``, whic
   profile: row count within a ratio, per-column null rate not more than ``tolerance`` above the previous one.
 - :func:`validate` — runs a suite with an ephemeral GX context and returns a small, JSON-friendly
   :class:`SuiteResult` whose failures carry a Chinese message naming the column by its Chinese header. Values that
-  look like ID numbers are masked (first 6 + ``********`` + last 4) before they reach a message.
+  look like ID numbers are masked (first 6 + ``********`` + last 4, ``ingest.privacy``) before they reach a message.
 
 ``great_expectations`` is imported lazily (inside the functions): importing it takes seconds and this module is
 imported by the Dagster definitions.
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from data_contracts import Contract
+from ingest.privacy import mask_id, mask_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -44,7 +45,6 @@ __all__ = [
     "Failure",
     "SuiteResult",
     "drift_suite",
-    "mask_ids",
     "profile",
     "structure_suite",
     "validate",
@@ -56,29 +56,6 @@ META_KEY = "fangfanpin"  # our own annotations in each expectation's meta: what 
 SAMPLE_COUNT = 5  # how many unexpected values GX reports (and we show) per failed expectation
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_COUNT}
 PASS_FAIL_FORMAT = {"result_format": "BOOLEAN_ONLY"}
-
-# Anything that looks like an ID number: 15-20 digits (half- or full-width, \d is Unicode), optionally ending in X,
-# optionally with spaces inside (e.g. "150625 19900101 1234"). 20-digit 残疾人证号 are masked too.
-_ID_LIKE = re.compile(r"(?<![\dXx])\d(?:[ \u3000]?\d){13,19}[Xx]?(?![\dXx])")
-
-
-def _mask_one(m: re.Match[str]) -> str:
-    digits = re.sub(r"[ \u3000]", "", m.group(0))
-    return digits[:6] + "********" + digits[-4:]
-
-
-def mask_ids(text: str) -> str:
-    """Mask every ID-number-like run of digits in ``text`` as first 6 + ``********`` + last 4."""
-    return _ID_LIKE.sub(_mask_one, text)
-
-
-def _mask_id_value(value: str) -> str:
-    """Mask a value from an ID column whatever its shape (it failed the format check, so it may be anything)."""
-    s = str(value)
-    if len(s) >= 11:
-        return s[:6] + "********" + s[-4:]
-    return "*" * len(s)
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Results
@@ -476,7 +453,7 @@ def _show(values: list[Any], *, id_values: bool) -> str:
     shown: list[str] = []
     for v in values:
         s = "空" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-        s = _mask_id_value(s) if id_values else mask_ids(s)
+        s = mask_id(s) if id_values else mask_text(s)
         if s not in shown:
             shown.append(s)
     return "[" + ", ".join(f"'{s}'" for s in shown[:SAMPLE_COUNT]) + "]"
@@ -510,7 +487,7 @@ def _failure(r: Any) -> Failure:
 
     if exc.get("raised_exception"):
         msg = str(exc.get("exception_message") or "")[:200]
-        return Failure(etype, column, "error", mask_ids(f"检查 {etype}（列 {header}）未能执行：{msg}"))
+        return Failure(etype, column, "error", mask_text(f"检查 {etype}（列 {header}）未能执行：{msg}"))
 
     if check == "required":
         return Failure(etype, column, n, f"必填列 {header} 有 {n:,} 行为空")
@@ -559,8 +536,8 @@ def _failure(r: Any) -> Failure:
     # An expectation we did not build (a hand-made suite): a generic message.
     observed = n if n is not None else res.get("observed_value")
     if isinstance(observed, (list, dict, tuple)):
-        observed = mask_ids(str(observed))[:100]
+        observed = mask_text(str(observed))[:100]
     elif isinstance(observed, str):
-        observed = mask_ids(observed)[:100]
+        observed = mask_text(observed)[:100]
     where = f"列 {header} " if header else ""
-    return Failure(etype, column, observed, mask_ids(f"{where}未通过检查 {etype}（观测值 {observed}）"))
+    return Failure(etype, column, observed, mask_text(f"{where}未通过检查 {etype}（观测值 {observed}）"))

@@ -45,7 +45,8 @@ P_AMOUNT_FORMAT = "金额格式无法识别"
 P_AMOUNT_NEGATIVE = "金额不应为负数"
 P_INT_FORMAT = "整数格式无法识别"
 P_YESNO = "是/否取值无法识别"
-P_CODE = "取值不在允许范围内："
+P_CODE = "取值不在允许范围内（允许的取值：{allowed}）"
+P_CODES = "有取值不在允许范围内（允许的取值：{allowed}；多个取值用逗号或顿号分隔）"
 P_DIVISION = "行政区划代码应为12位数字"
 P_DIVISION_SCIENTIFIC = "Excel科学计数法，代码已无法恢复"
 
@@ -406,7 +407,7 @@ def parse_code(raw: pl.Series, allowed: tuple[str, ...], *, multi: bool = False)
             pl.when(pl.col(_S).is_null())
             .then(None)
             .when(pl.col("__v").is_null())
-            .then(pl.concat_str(pl.lit(P_CODE), pl.col(_S)))
+            .then(pl.lit(P_CODE.format(allowed="、".join(allowed))))
         )
         return _result(df, pl.col("__v"), problem)
     df = _frame(raw, remove_all_ws=False)
@@ -433,7 +434,7 @@ def parse_code(raw: pl.Series, allowed: tuple[str, ...], *, multi: bool = False)
         pl.when(pl.col(_S).is_null())
         .then(None)
         .when(pl.col("__bad") != "")
-        .then(pl.concat_str(pl.lit(P_CODE), pl.col("__bad")))
+        .then(pl.lit(P_CODES.format(allowed="、".join(allowed))))
     )
     return _result(df, _null_if_empty(pl.col("__v")), problem)
 

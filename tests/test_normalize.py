@@ -322,7 +322,7 @@ def test_parse_code_single():
         ("A", None, None),
         ("城乡居民（补充）", None, None),
         ("城乡居民（补充）", None, None),
-        (None, "取值不在允许范围内：女婿", None),
+        (None, "取值不在允许范围内（允许的取值：户主、之子、A、城乡居民（补充））", None),
         (None, None, None),
         (None, None, None),
     ]
@@ -338,7 +338,9 @@ def test_parse_code_multi():
                      "残疾；残疾", "健康,感冒,头疼", " 健康 "])
     out = parse_code(raw, HEALTH, multi=True)
     assert out["value"].to_list() == ["长期慢性病,残疾"] * 5 + ["残疾", None, "健康"]
-    assert out["problem"].to_list() == [None] * 6 + ["取值不在允许范围内：感冒、头疼", None]
+    # the message lists what is allowed; the value itself stays in the raw value (it may be anything, an ID even)
+    assert out["problem"].to_list() == [None] * 6 + [
+        f"有取值不在允许范围内（允许的取值：{'、'.join(HEALTH)}；多个取值用逗号或顿号分隔）", None]
 
 
 @pytest.mark.parametrize(
