@@ -117,6 +117,11 @@ def quality_rows(con: duckdb.DuckDBPyConnection, day: date, county: str | None,
                                     problem, NULL AS household_id, NULL AS id_masked, department AS fix_by,
                                     '{how}' AS handling
                              FROM {table} WHERE delivery_date = ?""")
+    if "landing_files" in have:  # files of the delivery folder that were not read at all
+        parts.append("""SELECT county_code, feed, NULL AS department, name AS file, NULL AS "row", NULL AS field,
+                               NULL AS raw_value, problem, NULL AS household_id, NULL AS id_masked,
+                               '交付文件的报送单位' AS fix_by, '文件未读取' AS handling
+                        FROM landing_files WHERE delivery_date = ? AND problem IS NOT NULL""")
     if "data_quality_issues" in have:
         parts.append("""SELECT county_code, feed, department, file, "row", kind AS field, NULL AS raw_value,
                                description_zh AS problem, household_id, id_number_masked AS id_masked,

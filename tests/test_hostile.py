@@ -167,7 +167,8 @@ def test_the_hostile_delivery_through_dagster(small_landing, ffp_env):
         assert result.success, day
         for event in result.get_asset_materialization_events():
             metadata = event.step_materialization_data.materialization.metadata
-            assert metadata["reconciles"].value is True, (day, event.asset_key)
+            if event.asset_key.path[-1] in FEEDS:  # the feeds (the other ingest asset lists the folder)
+                assert metadata["reconciles"].value is True, (day, event.asset_key)
         checks[day] = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
     first, second = days
     claims = next(e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == CLAIMS)

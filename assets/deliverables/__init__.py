@@ -11,6 +11,7 @@ from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, Metadat
                      asset)
 
 from assets.constants import DELIVERY_PARTITIONS, OWNER
+from assets.ingest import LANDING_KEY
 from assets.workflow import WORKFLOW_KEYS
 from config.policy import load_policy
 from deliverables import last_summary, write_county_outputs
@@ -34,7 +35,7 @@ def files_markdown(summary) -> str:
 
 
 @asset(key=DELIVERABLES_KEYS["county_outbox"], group_name=DELIVERABLES_GROUP, kinds={"xlsx", "pdf", "csv"},
-       owners=[OWNER], partitions_def=DELIVERY_PARTITIONS, deps=[WORKFLOW_KEYS["case_ledger"]],
+       owners=[OWNER], partitions_def=DELIVERY_PARTITIONS, deps=[WORKFLOW_KEYS["case_ledger"], LANDING_KEY],
        description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、数据质量问题、说明）、"
                    "candidates.csv、村级拟纳入名单公示 PDF 和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
                    "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。")

@@ -1,4 +1,8 @@
-from assets.ingest.checks import ingest_checks
-from assets.ingest.feeds import ingest_assets
+from assets.ingest.checks import ingest_checks as feed_checks
+from assets.ingest.feeds import ingest_assets as feed_assets
+from assets.ingest.landing import LANDING_KEY, landing_assets, landing_checks
 
-__all__ = ["ingest_assets", "ingest_checks"]
+ingest_assets = landing_assets + feed_assets
+ingest_checks = landing_checks + feed_checks
+
+__all__ = ["LANDING_KEY", "ingest_assets", "ingest_checks"]
