@@ -18,7 +18,9 @@ import polars as pl
 from config.policy import FileLimits
 from data_contracts import Contract
 from ingest.damage import split_damaged_rows
+from ingest.landing import county_in_name
 from ingest.normalize import normalize_column
+from ingest.privacy import mask_text
 from ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
 
 FILE, FILE_SEQ, EXTRA, IDX = "_file", "_file_seq", "_extra", "_idx"
@@ -53,9 +55,11 @@ class PreparedDelivery:
     duplicates: int = 0
     superseded: int = 0
     quarantined_rows: int = 0
-    # file, row and the placement columns (Contract.placement_columns) of rows quarantined for a value: the warehouse places
-    # them in a county like a loaded row, so the county's workbook lists its own rows that were not loaded
-    quarantine_keys: pl.DataFrame | None = None
+    # file, row and the placement columns (Contract.placement_columns) of rows that were read but not loaded (quarantined
+    # for a value, or superseded by a later row): the warehouse places their issues in a county like a loaded row, so
+    # the county's workbook lists its own rows
+    issue_keys: pl.DataFrame | None = None
+    file_counties: dict[str, str] = field(default_factory=dict)  # the county each file's name gives (ingest.landing)
 
     @property
     def rows_loaded(self) -> int:
@@ -73,6 +77,18 @@ def header_key(header: str) -> str:
 
 def _issues(records: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(records, schema=ISSUE_SCHEMA)
+
+
+def _masked(issues: pl.DataFrame) -> pl.DataFrame:
+    """Problem and column texts quote input (a header, a file or sheet name, a parser's words): they pass the one
+    masking function here, once, for every place that shows them. Raw values stay as read, in the warehouse only;
+    file names too, because rows are found by them (outputs mask them)."""
+    for column in ("problem", "column"):
+        texts = issues.get_column(column).drop_nulls().unique().to_list()
+        changed = {t: m for t in texts if (m := mask_text(t)) != t}
+        if changed:
+            issues = issues.with_columns(pl.col(column).replace(changed))
+    return issues
 
 
 def _empty_rows(contract: Contract) -> pl.DataFrame:
@@ -222,20 +238,23 @@ def prepare_delivery(
         report_parts.append(row_reports.drop(IDX))
     if not good_parts:
         good_parts = [_empty_typed(contract)]
-    good, duplicates, superseded, conflict_reports = _resolve_keys(contract, good_parts)
+    good, duplicates, superseded, conflict_reports, losers = _resolve_keys(contract, good_parts)
+    if losers.height:
+        key_parts.append(losers.select(pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *contract.placement_columns))
     checked = [ROW_REPORTS[name](good) for name in contract.row_checks if name in ROW_REPORTS]
     return PreparedDelivery(
         contract=contract,
         delivery_date=delivery_date,
         rows=good,
-        quarantine=pl.concat([_issues(file_issues), *quarantine_parts], how="vertical"),
-        reports=pl.concat([_issues(reports), *report_parts, conflict_reports, *checked], how="vertical"),
+        quarantine=_masked(pl.concat([_issues(file_issues), *quarantine_parts], how="vertical")),
+        reports=_masked(pl.concat([_issues(reports), *report_parts, conflict_reports, *checked], how="vertical")),
         files=summaries,
         rows_read=rows_read,
         duplicates=duplicates,
         superseded=superseded,
         quarantined_rows=quarantined_rows,
-        quarantine_keys=pl.concat(key_parts, how="vertical") if key_parts else None,
+        issue_keys=pl.concat(key_parts, how="vertical") if key_parts else None,
+        file_counties={p.name: c for p in files if (c := county_in_name(p.name, known_counties or frozenset()))},
     )
 
 
@@ -316,8 +335,10 @@ ROW_CHECKS = {"claim_signs": _claim_signs}
 ROW_REPORTS = {"claim_personal_burden": _claim_personal_burden}
 
 
-def _resolve_keys(contract: Contract, parts: list[pl.DataFrame]) -> tuple[pl.DataFrame, int, int, pl.DataFrame]:
+def _resolve_keys(contract: Contract, parts: list[pl.DataFrame]
+                  ) -> tuple[pl.DataFrame, int, int, pl.DataFrame, pl.DataFrame]:
     """Identical rows count once; rows sharing a key but differing: the later file wins, then the later row.
+    Returns (rows kept, duplicates, superseded, reports of the superseded rows, the superseded rows).
 
     ``parts`` (one typed frame per file) is emptied as it is used: the rows that share no key are filtered part by
     part, each part released once filtered, so that a 3.4-million-row roster is not held twice (measured: the whole
@@ -331,7 +352,7 @@ def _resolve_keys(contract: Contract, parts: list[pl.DataFrame]) -> tuple[pl.Dat
     if not shares_key.any():  # the usual case: every key once, nothing to compare row by row
         good = pl.concat(parts, how="vertical")
         parts.clear()
-        return good, 0, 0, pl.DataFrame(schema=ISSUE_SCHEMA)
+        return good, 0, 0, pl.DataFrame(schema=ISSUE_SCHEMA), good.clear()
     clean_parts, shared_parts, offset = [], [], 0
     while parts:
         part = parts.pop(0)
@@ -357,4 +378,4 @@ def _resolve_keys(contract: Contract, parts: list[pl.DataFrame]) -> tuple[pl.Dat
         pl.lit(None, pl.Utf8).alias("raw_value"),
         pl.format("与 {} 第 {} 行键值（{}）相同但内容不同，以后者为准", pl.col("_win_file"), pl.col("_win_row"), pl.lit(key_text)).alias("problem"),
     )
-    return pl.concat([clean, winners], how="vertical"), duplicates, losers.height, conflict_reports
+    return pl.concat([clean, winners], how="vertical"), duplicates, losers.height, conflict_reports, losers

@@ -134,6 +134,7 @@ class ApplyResult:
     message: str
     rows_stored: int
     resent: int
+    replaced: int = 0  # rows that replace a version of the same key delivered earlier (reported with old → new)
 
 
 def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *, shrink_ratio: float,
@@ -145,14 +146,14 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         for table in (q(contract.feed), "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
             where = "_delivery_date = ?" if table == q(contract.feed) else "feed = ? AND delivery_date = ?"
             con.execute(f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day])
-        stored, resent = _store_rows(con, prepared)
+        stored, resent, replaced = _store_rows(con, prepared)
         _report_unplaced(con, contract, day)
         if region_counties is not None:
             _unplace_other_regions(con, contract, day, sorted(region_counties))
         _insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         _insert_issues(con, "ingest_reports", prepared.reports, contract, day)
         _place_reports(con, contract, day)
-        _place_quarantine(con, prepared, region_counties)
+        _place_issues(con, prepared, region_counties)
         if contract.kind == "snapshot":
             status, message = _version_snapshot(con, contract, day, shrink_ratio, stored, prepared)
         else:
@@ -169,29 +170,30 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         )
         con.execute("DROP TABLE placed")
         kill_point("ingest")
-    return ApplyResult(status=status, message=message, rows_stored=stored, resent=resent)
+    return ApplyResult(status=status, message=message, rows_stored=stored, resent=resent, replaced=replaced)
 
 
-def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> tuple[int, int]:
+def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> tuple[int, int, int]:
     """Insert the delivery's rows, placed in a county; temp table ``placed`` keeps what the checks need.
-    Returns (rows stored, re-sent rows dropped)."""
+    Returns (rows stored, re-sent rows dropped, rows replacing an earlier version)."""
     contract, day, feed = prepared.contract, prepared.delivery_date, q(prepared.contract.feed)
     join, county = _placement_sql(contract)
     columns = ", ".join(f"s.{q(n)}" for n in contract.names)
     params = [day] + ([day] if join else [])
     select = (f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
               f"{county} AS county_code FROM staged_rows s {join}")
-    resent = 0
+    resent = replaced = 0
     with registered(con, "staged_rows", prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)):
-        if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, insert
+        if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, report replaced ones, insert
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
             resent = _drop_resent(con, contract, day)
+            replaced = _report_replaced(con, contract, day)
             con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
         else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
             con.execute(f"INSERT INTO {feed} {select}", params)
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
                         "WHERE _delivery_date = ?", [day])
-    return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], resent
+    return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], resent, replaced
 
 
 def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:
@@ -208,6 +210,36 @@ def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) 
     before = con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
     con.execute(f"DELETE FROM placed p WHERE EXISTS ({earlier})", [day])
     return before - con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
+
+
+def _report_replaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:
+    """A row whose key was delivered before with other values replaces that version from today on: reported with
+    the version it replaces and, per changed column, the old and the new value (in the raw value, which leaves the
+    warehouse masked), so that a re-sent correction is never silent."""
+    same_key = " AND ".join(f"e.{q(k)} = p.{q(k)}" for k in contract.key)
+    others = [c for c in contract.columns if c.name not in contract.key]
+    changed = [f"e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)}" for c in others]
+    if not changed:
+        return 0
+    columns = "concat_ws('、', " + ", ".join(
+        f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)} THEN ? END" for c in others) + ")"
+    values = "concat_ws('；', " + ", ".join(
+        f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)} THEN ? || '：' || coalesce(e.{q(c.name)}::VARCHAR, '空')"
+        f" || ' → ' || coalesce(p.{q(c.name)}::VARCHAR, '空') END" for c in others) + ")"
+    headers = [c.header for c in others]
+    return con.execute(
+        f"""INSERT INTO ingest_reports
+            SELECT ?, ?, ?, p._file, p._row, {columns}, {values},
+                   format('替换了 {{}} 交付的同一记录（{{}}相同，内容不同），自本日起以本次为准；原值列出各列的旧值 → 新值',
+                          strftime(e._delivery_date, '%Y-%m-%d'), ?), p.county_code
+            FROM placed p JOIN (
+                SELECT * FROM {q(contract.feed)} WHERE _delivery_date < ?
+                QUALIFY row_number() OVER (PARTITION BY {", ".join(q(k) for k in contract.key)}
+                                           ORDER BY _delivery_date DESC, {FILE_SEQ} DESC, {ROW} DESC) = 1) e
+              ON {same_key}
+            WHERE {" OR ".join(changed)}""",
+        [day, contract.feed, contract.department, *headers, *headers,
+         "、".join(contract.column(k).header for k in contract.key), day]).fetchall()[0][0]
 
 
 def _report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
@@ -228,24 +260,32 @@ def _place_reports(con: duckdb.DuckDBPyConnection, contract: Contract, day: date
              AND r.file = p._file AND r."row" = p._row""", [contract.feed, day])
 
 
-def _place_quarantine(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
-                      region_counties: frozenset[str] | None) -> None:
-    """A row quarantined for one bad value (an ID that Excel mangled, say) usually still names its village or
-    household: it is placed like a loaded row, so its county's workbook lists it. One that cannot be placed, or
-    belongs outside the run's region, stays on the 未归属 list."""
-    keys = prepared.quarantine_keys
+def _place_issues(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
+                  region_counties: frozenset[str] | None) -> None:
+    """Issues about rows that were not loaded are placed like loaded rows: a row quarantined for one bad value (an ID
+    that Excel mangled, say) or superseded by a later row usually still names its village, household or person, so
+    its county's workbook lists it. An issue about a whole file goes to the county its name gives. One that cannot be
+    placed, or belongs outside the run's region, stays on the 未归属 list."""
+    contract, day = prepared.contract, prepared.delivery_date
+    outside = [] if region_counties is None else [sorted(region_counties)]
+    inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
+    for table in ("quarantine", "ingest_reports"):
+        for file, county in prepared.file_counties.items():
+            if region_counties is None or county in region_counties:
+                con.execute(f"""UPDATE {table} SET county_code = ? WHERE feed = ? AND delivery_date = ? AND file = ?
+                                AND "row" IS NULL AND county_code IS NULL""", [county, contract.feed, day, file])
+    keys = prepared.issue_keys
     if keys is None or keys.height == 0:
         return
-    contract, day = prepared.contract, prepared.delivery_date
     join, county = _placement_sql(contract)
-    inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
-    with registered(con, "quarantine_keys", keys):
-        con.execute(
-            f"""UPDATE quarantine qu SET county_code = x.county_code
-                FROM (SELECT s.file, s."row", {county} AS county_code FROM quarantine_keys s {join}) x
-                WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
-                  AND qu.file = x.file AND qu."row" = x."row" {inside}""",
-            ([day] if join else []) + [contract.feed, day] + ([sorted(region_counties)] if region_counties is not None else []))
+    with registered(con, "issue_keys", keys):
+        for table in ("quarantine", "ingest_reports"):
+            con.execute(
+                f"""UPDATE {table} qu SET county_code = x.county_code
+                    FROM (SELECT s.file, s."row", {county} AS county_code FROM issue_keys s {join}) x
+                    WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
+                      AND qu.file = x.file AND qu."row" = x."row" {inside}""",
+                ([day] if join else []) + [contract.feed, day] + outside)
 
 
 def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date, counties: list[str]) -> None:

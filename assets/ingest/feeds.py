@@ -19,6 +19,7 @@ from assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, INGEST_KEYS, OWN
 from config.policy import load_policy
 from data_contracts import Contract, all_contracts
 from ingest import ingest_feed
+from ingest.privacy import mask_text
 from pipeline.settings import settings
 
 DAGSTER_TYPES = {"text": "string", "code": "string", "id": "string (ID number)", "division": "string (12 digits)",
@@ -76,18 +77,20 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             outcome = ingest_feed(con, contract, s.landing_dir, day, shrink_ratio=policy["ingest"]["snapshot_shrink_ratio"],
                                   region_counties=s.region_counties, limits=policy.file_limits)
         prepared, applied = outcome.prepared, outcome.applied
-        context.log.info(f"{contract.feed} {day}: {applied.status} — {applied.message}")
+        context.log.info(mask_text(f"{contract.feed} {day}: {applied.status} — {applied.message}"))
         return MaterializeResult(
             metadata={
                 "dagster/row_count": applied.rows_stored,
                 "status": applied.status,
                 "message": applied.message,
-                "files": MetadataValue.md("\n".join(f"- {f.name}（{f.encoding}，{f.rows:,} 行{'，已拒收' if f.rejected else ''}）"
-                                                    for f in prepared.files) or "本日无交付"),
+                "files": MetadataValue.md("\n".join(f"- {mask_text(f.name)}（{f.encoding}，{f.rows:,} 行"
+                                                    f"{'，已拒收' if f.rejected else ''}）" for f in prepared.files)
+                                          or "本日无交付"),
                 "rows_read": prepared.rows_read,
                 "rows_loaded": applied.rows_stored,
                 "rows_duplicate": prepared.duplicates + applied.resent,
                 "rows_superseded": prepared.superseded,
+                "rows_replacing_earlier": applied.replaced,
                 "rows_quarantined": prepared.quarantined_rows,
                 "reconciles": prepared.reconciles,
                 "quarantine_by_reason": MetadataValue.md(_issue_table(prepared.quarantine)),
