@@ -313,3 +313,20 @@ def test_sensor_starts_new_and_changed_folders_and_every_later_date(deliveries, 
     assert not {r.run_key for r in late} & {r.run_key for r in first}
     skipped, _ = tick(cursor)
     assert isinstance(skipped, SkipReason) and "20261118" in skipped.skip_message
+
+
+def test_schedule_runs_the_newest_real_date_and_reports_other_folders(deliveries, ffp_env):
+    from datetime import datetime
+
+    from dagster import RunRequest, SkipReason, build_schedule_context
+
+    from pipeline.schedules import daily_schedule
+
+    (ffp_env / "landing" / "2026-9-18").mkdir()
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 5, 30))
+    skipped = daily_schedule(context)
+    assert isinstance(skipped, SkipReason) and "2026-9-18" in skipped.skip_message
+    shutil.copytree(deliveries[0] / deliveries[1][0].isoformat(), ffp_env / "landing" / deliveries[1][0].isoformat())
+    (ffp_env / "landing" / "20261120").mkdir()  # would have been read as the newest date
+    request = daily_schedule(context)
+    assert isinstance(request, RunRequest) and request.partition_key == deliveries[1][0].isoformat()
