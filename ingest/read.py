@@ -38,17 +38,19 @@ def find_feed_files(landing_dir: Path, delivery_date: date, feed: str) -> list[P
 
 
 def delivery_dates(landing_dir: Path) -> list[date]:
-    """Every delivery folder's date, oldest first; folders not named YYYY-MM-DD are ignored."""
+    """Every delivery folder's date, oldest first: only folders named by a real date as YYYY-MM-DD, the name
+    ``delivery_dir`` gives (``20260917`` or ``2026-9-18`` would be read as an empty delivery; the commands report such
+    folders, pipeline/delivery_runs.py)."""
     root = Path(landing_dir)
     if not root.is_dir():
         return []
     found = []
     for p in root.iterdir():
-        if not p.is_dir():
+        if not p.is_dir() or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", p.name):
             continue
         try:
             found.append(date.fromisoformat(p.name))
-        except ValueError:
+        except ValueError:  # 2026-02-30
             continue
     return sorted(found)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from config import DEMO_COUNTY
 from config.regions import RegionsError
 from ingest.privacy import private_dir, restrict_umask
+from pipeline.delivery_runs import RunPlanError, UsageError
 from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
@@ -55,29 +56,28 @@ def instance_config(home: Path) -> str:
 CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_LOG_LEVEL", "WARNING")}}}}
 
 
-def run_date(day: date) -> int:
+def _run_day(instance, day: date, reason: str | None = None) -> int:
     """Run the daily job for one delivery date through Dagster; return the exit status of operations.md."""
-    from dagster import DagsterInstance
-
-    from ingest.warehouse import held_or_rejected
+    from ingest.warehouse import delivery_problems
     from pipeline.definitions import defs
     from pipeline.jobs import DAILY_JOB_NAME
+    from pipeline.run_state import launcher_tags
     from pipeline.settings import settings
 
-    _prepare_environment()
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-            partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE,
-            tags=settings().run_tags)
+    if reason:
+        print(f"{day}: {reason}")
+    result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
+        partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE,
+        tags=settings().run_tags | launcher_tags())
     if not result.success:
         print(f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed", file=sys.stderr)
         return EXIT_FAILED
     with connect(settings().warehouse, read_only=True) as con:
-        problems = held_or_rejected(con, day)
+        problems = delivery_problems(con, day)
     for feed, status, message in problems:
         print(f"{day}: {feed} {status}: {message}")
-    print(f"{day}: run {result.run_id} finished" + (f", {len(problems)} delivery(ies) held or rejected" if problems else ""))
+    print(f"{day}: run {result.run_id} finished" + (f", {len(problems)} delivery problem(s)" if problems else ""))
     return EXIT_HELD if problems else EXIT_OK
 
 
@@ -88,32 +88,58 @@ def train_model() -> int:
 
     from assets.scoring import TRAINING_JOB_NAME
     from pipeline.definitions import defs
+    from pipeline.run_state import launcher_tags
 
     _prepare_environment()
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(instance=instance, raise_on_error=False,
-                                                                            run_config=CONSOLE)
+                                                                            run_config=CONSOLE, tags=launcher_tags())
     print(f"training run {result.run_id} {'finished' if result.success else 'failed'}")
     return EXIT_OK if result.success else EXIT_FAILED
 
 
-def pending_dates() -> list[date]:
-    from ingest.read import delivery_dates
+def _begin(instance) -> None:
+    """Before any run: no other process may hold the warehouse, and runs left STARTED by a killed command are failed."""
+    from pipeline.run_state import mark_abandoned_runs
+    from pipeline.settings import settings
+
+    ensure_not_busy(settings().warehouse)
+    for run in mark_abandoned_runs(instance):
+        print(f"run {run.run_id} ({run.tags.get('dagster/partition', run.job_name)}) was left unfinished by a killed "
+              "process: marked failed", file=sys.stderr)
+
+
+def _landing_and_records(instance):
+    """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded)."""
+    from pipeline.delivery_runs import DONE, read_records, scan_landing
+    from pipeline.run_state import run_succeeded
     from pipeline.settings import settings
 
     s = settings()
-    done: set[date] = set()
+    landing, notices = scan_landing(s.landing_dir)
+    records = {}
     if s.warehouse.exists():
         with connect(s.warehouse, read_only=True) as con:
-            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'deliveries'").fetchall()[0][0]:
-                done = {r[0] for r in con.execute("SELECT DISTINCT delivery_date FROM deliveries").fetchall()}
-    return [d for d in delivery_dates(s.landing_dir) if d not in done]
+            records = read_records(con)
+    run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.status == DONE and r.run_id])
+    return landing, notices, records, run_ok
 
 
-def run_many(days: list[date]) -> int:
+def pending_plan(instance):
+    """(what ``run --pending`` runs, in order, and why; one line per landing folder that is not run)."""
+    from pipeline.delivery_runs import plan_pending
+
+    landing, notices, records, run_ok = _landing_and_records(instance)
+    return plan_pending(landing, records, run_ok), notices
+
+
+def run_plan(instance, plan) -> int:
+    if any(d in plan.reasons for d in plan.days[1:]):
+        print(f"{plan.days[0]} 起按日期顺序重新计算 {len(plan.days)} 个交付日期（{plan.days[0]} … {plan.days[-1]}） / "
+              f"recomputing forward from {plan.days[0]}: {len(plan.days)} delivery dates, in order")
     worst = EXIT_OK
-    for day in days:
-        status = run_date(day)
+    for day in plan.days:
+        status = _run_day(instance, day, plan.reasons.get(day))
         if status == EXIT_FAILED:
             return EXIT_FAILED
         worst = max(worst, status)
@@ -133,21 +159,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from pipeline.delivery_runs import parse_day, plan_from
+
     if args.region:  # before anything resolves a setting: the region's paths are the defaults from here on
         os.environ["FFP_REGION"] = args.region
+    day = None if args.pending else parse_day(args.date)
     _prepare_environment()
-    if args.pending:
-        days = pending_dates()
-        if not days:
-            print("nothing pending")
-            return EXIT_OK
-        return run_many(days)
-    return run_date(date.fromisoformat(args.date))
+    with DagsterInstance.get() as instance:
+        _begin(instance)
+        if args.pending:
+            plan, notices = pending_plan(instance)
+            for line in notices:
+                print(line, file=sys.stderr)
+            if not plan.days:
+                print("nothing pending")
+            return max(run_plan(instance, plan), EXIT_HELD if notices else EXIT_OK)
+        landing, _, records, run_ok = _landing_and_records(instance)
+        return run_plan(instance, plan_from(day, landing, records, run_ok))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the demo county if absent, then run every delivery in order; over the last ``DEMO_LOOP_DAYS`` days a
     simulated field team answers each day's visit tasks, publications and decisions (a closed loop)."""
+    from dagster import DagsterInstance
+
     from generator import generate
     from pipeline.settings import settings
     from workflow.simulator import prepare_closed_loop, simulate_after_run
@@ -164,16 +201,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         prepare_closed_loop(s.landing_dir, [d for d in summary.deliveries if d >= loop_start])
     worst = EXIT_OK
     trained = any(s.model_dir.glob("*/card.json"))
-    while days := pending_dates():  # the simulator adds the next day's folder after each run
-        day = days[0]
-        if day >= loop_start and not trained:  # a year of history is in: train once, as the weekly job would
-            trained = train_model() == EXIT_OK
-        status = run_date(day)
-        if status == EXIT_FAILED:
-            return EXIT_FAILED
-        worst = max(worst, status)
-        if loop_start <= day < DEMO_END:
-            simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
+    with DagsterInstance.get() as instance:
+        _begin(instance)
+        plan, notices = pending_plan(instance)
+        for line in notices:
+            print(line, file=sys.stderr)
+        while plan.days:  # the simulator adds the next day's folder after each run
+            day = plan.days[0]
+            if day >= loop_start and not trained:  # a year of history is in: train once, as the weekly job would
+                trained = train_model() == EXIT_OK
+            status = _run_day(instance, day, plan.reasons.get(day))
+            if status == EXIT_FAILED:
+                return EXIT_FAILED
+            worst = max(worst, status)
+            if loop_start <= day < DEMO_END:
+                simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
+            plan, _ = pending_plan(instance)
     workbooks = sorted(s.outbox_dir.glob("*/*/*_防返贫监测工作清单_*.xlsx"))
     if workbooks:
         print(f"latest county workbook: {workbooks[-1]}")
@@ -186,14 +229,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
+    from data_contracts import FEED_NAMES
     from ingest.warehouse import accept_delivery, ensure_schema
+    from pipeline.delivery_runs import invalidate_from, parse_day
     from pipeline.settings import settings
 
+    day = parse_day(args.date)
+    if args.feed not in FEED_NAMES:
+        raise UsageError(f"没有名为 {args.feed!r} 的数据集，可用：{', '.join(FEED_NAMES)} / unknown feed {args.feed!r}; "
+                         f"the feeds are: {', '.join(FEED_NAMES)}")
     _prepare_environment()
     with connect(settings().warehouse) as con:
         ensure_schema(con)
-        released = accept_delivery(con, args.feed, date.fromisoformat(args.date))
-    print(f"{args.feed} {args.date}: {released} county snapshot(s) accepted; re-run later dates to use them")
+        released = accept_delivery(con, args.feed, day)
+        invalidate_from(con, day)  # the accepted snapshot changes this date and every later one
+    print(f"{args.feed} {day}: {released} county snapshot(s) accepted; run `fangfanpin run --pending` to recompute "
+          f"from {day}")
     return EXIT_OK
 
 
@@ -246,8 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
     r = sub.add_parser("run", help="run the daily job through Dagster")
     which = r.add_mutually_exclusive_group(required=True)
-    which.add_argument("--date")
-    which.add_argument("--pending", action="store_true")
+    which.add_argument("--date", metavar="YYYY-MM-DD",
+                       help="the delivery date to run (a real date, not after today); if later dates were already "
+                            "processed, they are recomputed after it, in order")
+    which.add_argument("--pending", action="store_true",
+                       help="every delivery date not done yet (new, failed, or with files that arrived late), and "
+                            "every date after the first of them, oldest first")
     r.add_argument("--region", help="a region of config/regions.yaml: its own landing, warehouse, outbox and instance "
                                     "under var/regions/<region>/ (FFP_REGION does the same)")
     r.set_defaults(func=cmd_run)
@@ -257,8 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train the risk model now (the weekly schedule does this in production)")
     t.set_defaults(func=cmd_train)
     a = sub.add_parser("accept", help="accept a delivery that a blocking check held")
-    a.add_argument("--date", required=True)
-    a.add_argument("--feed", required=True)
+    a.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    a.add_argument("--feed", required=True, help="the feed's name, as in data_contracts/feeds/<feed>.yaml")
     a.set_defaults(func=cmd_accept)
     v = sub.add_parser("verify-ledger", help="recompute the case ledger's hash chain and report the first altered event; "
                                              "check its chain head per date against the manifests")
@@ -273,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     restrict_umask()  # personal data: everything this command creates is readable by its owner only
     try:
         return args.func(args)
-    except (WarehouseBusyError, RegionsError) as error:  # a clear message, not a traceback
+    except (WarehouseBusyError, RegionsError, RunPlanError, UsageError) as error:  # a clear message, not a traceback
         print(error, file=sys.stderr)
         return EXIT_FAILED
 

@@ -1,13 +1,15 @@
 """Resources: the DuckDB warehouse (opened through ``pipeline.warehouse_file``: owner-only, clear message when busy).
 
 DuckDB has a single writer: the daily job runs its steps in one process, the instance queues one run at a time,
-and every asset opens the warehouse through this resource. The path is resolved when a connection is opened (not
+and every asset opens the warehouse through this resource. A run of a delivery date's partition records, when it first
+opens the warehouse, that the date is being run (``pipeline.delivery_runs.start_run``), whoever launched it. The path is resolved when a connection is opened (not
 when definitions load), so ``FFP_WAREHOUSE`` set by the CLI or a test always wins.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,11 @@ from dagster import InitResourceContext
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from pipeline.delivery_runs import folder_files, start_run
 from pipeline.settings import settings
 from pipeline.warehouse_file import connect
+
+PARTITION_TAG = "dagster/partition"
 
 
 class WarehouseResource(DuckDBResource):
@@ -29,14 +34,18 @@ class WarehouseResource(DuckDBResource):
     database: str = ""
     _run_connection: Any = PrivateAttr(default=None)
     _in_run: bool = PrivateAttr(default=False)
+    _run: tuple[str, date] | None = PrivateAttr(default=None)  # (run id, delivery date) of a partitioned run
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._in_run = True
+        run = context.dagster_run
+        partition = run.tags.get(PARTITION_TAG) if run is not None else None
+        self._run = (run.run_id, date.fromisoformat(partition)) if partition else None
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._run_connection is not None:
             self._run_connection.close()
-        self._run_connection, self._in_run = None, False
+        self._run_connection, self._in_run, self._run = None, False, None
 
     def _open(self):
         path = Path(self.database) if self.database else settings().warehouse
@@ -47,6 +56,9 @@ class WarehouseResource(DuckDBResource):
         if self._in_run:
             if self._run_connection is None:
                 self._run_connection = self._open()
+                if self._run is not None:
+                    run_id, day = self._run
+                    start_run(self._run_connection, day, run_id, folder_files(settings().landing_dir, day))
             con = self._run_connection
             try:
                 yield con

@@ -16,7 +16,9 @@ from assets.workflow import WORKFLOW_KEYS
 from config.policy import load_policy
 from deliverables import last_summary, write_county_outputs
 from deliverables.candidates import COLUMN_DOCS, COLUMNS
+from pipeline.delivery_runs import finish_run
 from pipeline.resources import WarehouseResource
+from pipeline.run_state import is_whole_daily_run
 from pipeline.settings import settings
 
 DELIVERABLES_GROUP = "deliverables"
@@ -44,6 +46,8 @@ def county_outbox(context: AssetExecutionContext, warehouse: WarehouseResource) 
     outbox = settings().outbox_dir
     with warehouse.get_connection() as con:
         paths = write_county_outputs(con, day, outbox, load_policy(), run_id=context.run_id)
+        if is_whole_daily_run(context.dagster_run):  # the job's last asset: the date is done (pipeline/delivery_runs.py)
+            finish_run(con, day, context.run_id)
     summary = last_summary()
     candidates = sum(c.candidates for c in summary)
     context.log.info(f"deliverables for {day}: {len(paths)} files in {outbox / day.isoformat()}")

@@ -1,0 +1,231 @@
+"""Which delivery dates are done: every date is processed exactly once, in date order (operations.md).
+
+The warehouse table ``delivery_runs`` has one row per delivery date that a run ever touched:
+
+- a run's first warehouse connection (``pipeline.resources``) calls ``start_run``: the date becomes ``started``, with
+  the run id and the listing (name, size, mtime) of its landing folder, and every later date becomes ``stale``
+  (its indicators, scores, rule hits, ledger and outbox were built on the earlier state);
+- the daily job's last asset (``deliverables/county_outbox``) calls ``finish_run``: the date becomes ``done``, but
+  only in a run of the whole daily job (a run of some of its assets leaves the date ``started``).
+
+So whatever launched the run (the command, the sensor, the schedule, the UI) the record says the same. A date is
+done when its row is ``done`` and its run succeeded in the Dagster instance (a step after the last asset can still
+fail; a run unknown to the instance counts as it is recorded). ``plan_pending`` lists what ``run --pending`` runs:
+every landing date from the first one that is not done, or whose folder changed after it was processed (a county's
+late file), onwards in date order; ``plan_from`` the same for ``run --date``. Both refuse (``RunPlanError``) when a
+date they would have to run again has lost its landing folder: running it would turn it into an empty delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from ingest.sqlfiles import transaction
+
+TABLE = "delivery_runs"
+DDL = f"""CREATE TABLE {TABLE} (
+    delivery_date DATE PRIMARY KEY, run_id VARCHAR, status VARCHAR NOT NULL, started_at TIMESTAMP,
+    finished_at TIMESTAMP, files VARCHAR)"""
+STARTED, DONE, STALE = "started", "done", "stale"
+TIMEZONE = ZoneInfo("Asia/Shanghai")  # the delivery partitions' (assets/constants.py)
+DATE_FORMAT = "YYYY-MM-DD"
+
+
+class RunPlanError(RuntimeError):
+    """The dates cannot be run safely (the message is Chinese and English)."""
+
+
+class UsageError(ValueError):
+    """A command was given a value it cannot use (the message is one line, Chinese and English)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    status: str
+    run_id: str | None
+    files: list | None  # [[name, size, mtime_ns], ...] of the landing folder when the run started; None: not known
+
+
+def date_problem(day: date) -> str | None:
+    """Why the pipeline cannot run ``day`` (None: it can): its partitions run from the first delivery date to today."""
+    from assets.constants import FIRST_DELIVERY_DATE
+
+    today, first = datetime.now(TIMEZONE).date(), date.fromisoformat(FIRST_DELIVERY_DATE)
+    if day > today:
+        return f"日期 {day} 晚于今天（{today}） / {day} is after today ({today})"
+    if day < first:
+        return f"日期 {day} 早于最早的交付日期 {first} / {day} is before the first delivery date {first}"
+    return None
+
+
+def parse_day(text: str) -> date:
+    """A date the pipeline can run, given as YYYY-MM-DD; UsageError with a one-line message (Chinese and English)."""
+    try:
+        day = date.fromisoformat(text) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) else None
+    except ValueError:  # 2026-02-30
+        day = None
+    if day is None:
+        raise UsageError(f"{text!r} 不是有效的日期，应为 {DATE_FORMAT}，例如 2026-09-17 / {text!r} is not a valid date: "
+                         f"{DATE_FORMAT} expected, e.g. 2026-09-17")
+    if problem := date_problem(day):
+        raise UsageError(problem)
+    return day
+
+
+def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
+    """(every runnable landing date → its files, one line per folder that is not run and why)."""
+    from ingest.read import delivery_dates
+
+    root = Path(landing_dir)
+    days = delivery_dates(root)
+    named = {d.isoformat() for d in days}
+    notices = [f"落地目录中的文件夹 {p.name} 不是有效的交付日期（应为 {DATE_FORMAT}，例如 2026-09-17），未处理 / landing "
+               f"folder {p.name} is not named by a real date ({DATE_FORMAT} expected, e.g. 2026-09-17): not processed"
+               for p in (sorted(root.iterdir()) if root.is_dir() else [])
+               if p.is_dir() and not p.name.startswith(".") and p.name not in named]
+    runnable = {}
+    for d in days:
+        if problem := date_problem(d):
+            notices.append(f"交付文件夹 {d} 暂不处理：{problem.split(' / ')[0]} / delivery folder {d} is not processed: "
+                           f"{problem.split(' / ')[1]}")
+        else:
+            runnable[d] = folder_files(root, d)
+    return runnable, notices
+
+
+def folder_files(landing_dir: Path, day: date) -> list[list]:
+    """[name, size, mtime_ns] of every file in the date's landing folder, by name (hidden files left out)."""
+    folder = Path(landing_dir) / day.isoformat()
+    if not folder.is_dir():
+        return []
+    stats = [(p.name, p.stat()) for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the table; in a warehouse made before it, the dates the case ledger processed count as done."""
+    if _has_table(con, TABLE):
+        return
+    with transaction(con):
+        con.execute(DDL)
+        if _has_table(con, "workflow_runs"):
+            con.execute(f"INSERT INTO {TABLE} SELECT DISTINCT processed_date, NULL, ?, NULL, NULL, NULL "
+                        "FROM workflow_runs", [DONE])
+
+
+def start_run(con: duckdb.DuckDBPyConnection, day: date, run_id: str, files: list[list]) -> None:
+    """A run of ``day`` begins to write: the date is not done until the run finishes, and later dates are stale."""
+    ensure_table(con)
+    if con.execute(f"SELECT count(*) FROM {TABLE} WHERE delivery_date = ? AND run_id = ? AND status = ?",
+                   [day, run_id, STARTED]).fetchall()[0][0]:
+        return  # this run already started the date (its connection was opened again)
+    with transaction(con):
+        con.execute(f"UPDATE {TABLE} SET status = ? WHERE delivery_date > ?", [STALE, day])
+        con.execute(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, current_timestamp, NULL, ?)",
+                    [day, run_id, STARTED, json.dumps(files, ensure_ascii=False)])
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, day: date, run_id: str) -> None:
+    con.execute(f"UPDATE {TABLE} SET status = ?, finished_at = current_timestamp "
+                "WHERE delivery_date = ? AND run_id = ? AND status = ?", [DONE, day, run_id, STARTED])
+
+
+def invalidate_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """``day`` and every later date must run again (an operator accepted a held delivery of ``day``)."""
+    ensure_table(con)
+    con.execute(f"UPDATE {TABLE} SET status = ? WHERE delivery_date >= ?", [STALE, day])
+
+
+def read_records(con: duckdb.DuckDBPyConnection) -> dict[date, Record]:
+    if not _has_table(con, TABLE):  # a warehouse made before the table: what ensure_table will take as done
+        if not _has_table(con, "workflow_runs"):
+            return {}
+        return {r[0]: Record(DONE, None, None)
+                for r in con.execute("SELECT DISTINCT processed_date FROM workflow_runs").fetchall()}
+    rows = con.execute(f"SELECT delivery_date, status, run_id, files FROM {TABLE}").fetchall()
+    return {d: Record(status, run_id, json.loads(files) if files is not None else None)
+            for d, status, run_id, files in rows}
+
+
+@dataclass
+class Plan:
+    days: list[date] = field(default_factory=list)  # to run, in this order
+    reasons: dict[date, str] = field(default_factory=dict)  # why a date runs again (new dates have none)
+
+
+def _changed(before: list | None, now: list) -> list[str]:
+    """Names of the files added, changed or removed since ``before``."""
+    if before is None:
+        return []
+    old, new = {f[0]: f for f in before}, {f[0]: f for f in now}
+    return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+
+
+def _why(day: date, record: Record | None, files: list, run_ok: dict[str, bool]) -> str | None:
+    """Why ``day`` is not done (None: it is done). Every reason is one line, Chinese then English."""
+    if record is None:
+        return ""
+    if record.status == STARTED:
+        return "上次运行没有完成（失败或被中断），重新运行 / its last run did not finish (failed or killed): running it again"
+    if record.status == STALE:
+        return ("结果已过时（更早的日期重新运行过，或操作员接受了暂缓的交付），重新计算 / its results are out of date (an "
+                "earlier date ran again, or an operator accepted a held delivery): recomputing it")
+    if record.run_id and not run_ok.get(record.run_id, True):
+        return (f"上次运行 {record.run_id} 失败，重新运行 / its last run {record.run_id} failed: running it again")
+    if changed := _changed(record.files, files):
+        names = "、".join(changed)
+        return (f"处理之后又有文件到达或被更改（{names}），重新运行 / files arrived or changed after it was processed "
+                f"({', '.join(changed)}): running it again")
+    return None
+
+
+def _forward(first: date, landing: list[date], records: dict[date, Record], reasons: dict[date, str]) -> Plan:
+    """Run ``first`` and every landing date after it, in order; refuse if a processed later date lost its folder."""
+    present = set(landing)
+    gone = sorted(d for d in records if d > first and d not in present)
+    if gone:
+        names = "、".join(d.isoformat() for d in gone)
+        raise RunPlanError(
+            f"从 {first} 起需要按日期顺序重新计算，但已处理过的 {names} 的落地文件夹已不存在，重新运行会把它变成空交付。"
+            f"请先把这些文件夹恢复到落地目录，再运行（确要撤销某日的交付，就放一个该日期的空文件夹）。 / Recomputing "
+            f"forward from {first} would have to run {', '.join(d.isoformat() for d in gone)} again, but their landing "
+            "folders are gone (they would become empty deliveries). Restore those folders to the landing directory, "
+            "then run again (to withdraw a date's deliveries on purpose, put an empty folder of that date there).")
+    plan = Plan()
+    for d in [d for d in landing if d >= first]:
+        plan.days.append(d)
+        if reasons.get(d):
+            plan.reasons[d] = reasons[d]
+        elif d > first and d in records:
+            plan.reasons[d] = f"晚于 {first}，随之重新计算 / later than {first}: recomputed after it"
+    return plan
+
+
+def plan_pending(landing: dict[date, list], records: dict[date, Record], run_ok: dict[str, bool]) -> Plan:
+    """``landing``: every runnable landing date → its folder's files. Every date not done, and everything after it."""
+    reasons = {d: why for d, files in landing.items() if (why := _why(d, records.get(d), files, run_ok)) is not None}
+    if not reasons:
+        return Plan()
+    return _forward(min(reasons), sorted(landing), records, reasons)
+
+
+def plan_from(day: date, landing: dict[date, list], records: dict[date, Record], run_ok: dict[str, bool]) -> Plan:
+    """``run --date day``: the date alone, or, when a later date was processed, the date and every later one."""
+    later = [d for d in records if d > day]
+    if not later:
+        return Plan(days=[day])
+    reasons = {d: why for d, files in landing.items() if d > day
+               and (why := _why(d, records.get(d), files, run_ok))}
+    dates = sorted(set(landing) | {day})
+    return _forward(day, dates, records, reasons)
