@@ -377,7 +377,8 @@ def held_or_rejected(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[st
 
 def delivery_problems(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str, str]]:
     """(feed, status, message) of what an operator must look at after the date's run (exit status 2): deliveries
-    held or rejected, files refused inside a delivery that otherwise loaded, and no feed delivered at all."""
+    held or rejected, files refused inside a delivery that otherwise loaded, entries of the delivery folder that were
+    not read at all (ingest.landing), and no feed delivered at all. Texts quote file names: mask before showing."""
     refused = con.execute(
         """SELECT d.feed, 'file_rejected', string_agg(format('文件 {} 被拒收：{}', f.name, coalesce((
                       SELECT first(problem ORDER BY "row" NULLS FIRST) FROM quarantine q
@@ -386,7 +387,10 @@ def delivery_problems(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[s
            FROM deliveries d, unnest(from_json(d.files, '[{"name": "VARCHAR", "rejected": "BOOLEAN"}]')) AS u(f)
            WHERE d.delivery_date = ? AND d.status NOT IN ('held', 'partial', 'rejected') AND f.rejected
            GROUP BY d.feed""", [day]).fetchall()
-    problems = sorted(held_or_rejected(con, day) + refused)
+    not_read = con.execute(
+        """SELECT '交付文件夹', 'file_not_read', string_agg(format('「{}」{}', name, problem), '；' ORDER BY name)
+           FROM landing_files WHERE delivery_date = ? AND problem IS NOT NULL HAVING count(*) > 0""", [day]).fetchall()
+    problems = sorted(held_or_rejected(con, day) + refused) + not_read
     if not con.execute("SELECT count(*) FROM deliveries WHERE delivery_date = ? AND files <> '[]'", [day]).fetchall()[0][0]:
         problems.append(("全部数据集", "no_delivery", "本日没有任何数据集交付：落地文件夹不存在或其中没有可识别的数据文件（文件名以数据集名开头，"
                          "如 roster_150625.csv） / no feed delivered at all: the landing folder is missing or holds no "

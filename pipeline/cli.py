@@ -11,7 +11,7 @@ from pathlib import Path
 
 from config import DEMO_COUNTY
 from config.regions import RegionsError
-from ingest.privacy import private_dir, restrict_umask
+from ingest.privacy import mask_text, private_dir, restrict_umask
 from pipeline.delivery_runs import RunPlanError, UsageError
 from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 
@@ -66,7 +66,7 @@ def _run_day(instance, day: date, reason: str | None = None) -> int:
 
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     if reason:
-        print(f"{day}: {reason}")
+        print(mask_text(f"{day}: {reason}"))
     result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
         partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE,
         tags=settings().run_tags | launcher_tags())
@@ -76,7 +76,7 @@ def _run_day(instance, day: date, reason: str | None = None) -> int:
     with connect(settings().warehouse, read_only=True) as con:
         problems = delivery_problems(con, day)
     for feed, status, message in problems:
-        print(f"{day}: {feed} {status}: {message}")
+        print(mask_text(f"{day}: {feed} {status}: {message}"))
     print(f"{day}: run {result.run_id} finished" + (f", {len(problems)} delivery problem(s)" if problems else ""))
     return EXIT_HELD if problems else EXIT_OK
 
@@ -172,7 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.pending:
             plan, notices = pending_plan(instance)
             for line in notices:
-                print(line, file=sys.stderr)
+                print(mask_text(line), file=sys.stderr)
             if not plan.days:
                 print("nothing pending")
             return max(run_plan(instance, plan), EXIT_HELD if notices else EXIT_OK)
@@ -205,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _begin(instance)
         plan, notices = pending_plan(instance)
         for line in notices:
-            print(line, file=sys.stderr)
+            print(mask_text(line), file=sys.stderr)
         while plan.days:  # the simulator adds the next day's folder after each run
             day = plan.days[0]
             if day >= loop_start and not trained:  # a year of history is in: train once, as the weekly job would
@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (WarehouseBusyError, RegionsError, RunPlanError, UsageError) as error:  # a clear message, not a traceback
-        print(error, file=sys.stderr)
+        print(mask_text(str(error)), file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -1,5 +1,6 @@
-"""Reliability and personal data (issue 8), with real ``fangfanpin run --date`` subprocesses through Dagster on a small
-generated warehouse of two counties:
+"""Reliability and personal data, with real ``fangfanpin run --date`` subprocesses through Dagster on a small
+generated warehouse of two counties, whose deliveries also carry damaged files with full ID numbers in every cell,
+header, file and sheet name (tests/privacy_helpers.py ``inject_id_damage``):
 
 - crashes: the run is SIGKILLed (``FFP_TEST_KILL_AT``, ingest/testhooks.py) inside an ingest transaction, inside
   the ledger transaction and between writing an outbox file and renaming it; after each kill nobody can see a half
@@ -25,14 +26,17 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from ingest.testhooks import PHASES
 from model_helpers import model_county, trained_model  # noqa: F401  (fixtures of the model-artifact test)
+from privacy_helpers import full_id_numbers, inject_id_damage
 
 pytestmark = pytest.mark.slow
 
 COUNTIES = ["150625", "150626"]
+INJECTED_PHONES = ["13912345678", "13800000001", "13700000002", "13600000003", "13500000004"]
 FFP = str(Path(sys.executable).with_name("fangfanpin"))
 
 
@@ -62,6 +66,10 @@ def world(tmp_path_factory) -> dict:
     generate(landing, truth, counties=COUNTIES, households=60, start=date(2026, 10, 1), end=date(2026, 11, 20),
              seed=13, messy=MessyRates.heavy(), daily_days=2)
     days = delivery_dates(landing)[-3:]
+    persons = pl.read_parquet(truth / "persons.parquet").filter(pl.col("household_id").str.starts_with(COUNTIES[0]))
+    ids = sorted(persons["id_number"].drop_nulls().to_list())  # one county's: a row of IDs stays in that county
+    for i, day in enumerate(days):  # damaged files whose every cell, header and name is an ID or a phone number
+        inject_id_damage(landing / day.isoformat(), ids[i * 7:] + ids[:i * 7], INJECTED_PHONES[i:] + INJECTED_PHONES[:i])
     a, b, ref = base / "a", base / "b", base / "ref"
     a.mkdir(), b.mkdir()
     logs: list[str] = []
@@ -175,7 +183,7 @@ def _known(world) -> tuple[re.Pattern, re.Pattern, dict]:
     with duckdb.connect(str(world["a"] / "wh" / "warehouse.duckdb"), read_only=True) as con:
         ids |= {r[0] for r in con.execute("SELECT id_number FROM roster WHERE length(id_number) = 18").fetchall()}
         phones = {r[0] for r in con.execute("SELECT DISTINCT phone FROM roster WHERE phone IS NOT NULL").fetchall()}
-    phones = {p for p in phones if re.fullmatch(r"1[3-9]\d{9}", p)}
+    phones = {p for p in phones if re.fullmatch(r"1[3-9]\d{9}", p)} | set(INJECTED_PHONES)
     assert len(ids) > 200 and len(phones) > 50
     # the first 17 characters name the person: they also catch an ID with a wrong check digit or one that a
     # 20-digit 残疾人证号 is built on (the texts are NFKC-normalised, so full-width digits count too)
@@ -226,6 +234,7 @@ def test_no_id_or_phone_number_outside_the_warehouse(world):
             for label, text in _texts(p):
                 if m := id_re.search(text):
                     leaks.append(("ID", label, m.group(0)[:6] + "…"))
+                leaks += [("valid ID", label, found) for found in full_id_numbers(text)]
                 # phone numbers: only in the county workbook's 排查任务 sheet (outputs.md); checked per sheet below
                 if p.suffix != ".xlsx" and (m := phone_re.search(text)):
                     leaks.append(("phone", label, m.group(0)[:3] + "…"))
@@ -235,8 +244,14 @@ def test_no_id_or_phone_number_outside_the_warehouse(world):
                         leaks.append(("phone", f"{p}[{sheet}]", m.group(0)[:3] + "…"))
     for i, log in enumerate(world["logs"]):
         for kind, pattern in (("ID", id_re), ("phone", phone_re)):
-            if m := pattern.search(log):
+            if m := pattern.search(unicodedata.normalize("NFKC", log)):
                 leaks.append((kind, f"command output {i}", m.group(0)[:3] + "…"))
+        leaks += [("valid ID", f"command output {i}", found) for found in full_id_numbers(log)]
+    with duckdb.connect(str(world["a"] / "wh" / "warehouse.duckdb"), read_only=True) as con:  # control: the damage
+        told = {r[0] for r in con.execute("SELECT file FROM quarantine UNION SELECT file FROM ingest_reports "
+                                          "UNION SELECT name FROM landing_files WHERE problem IS NOT NULL").fetchall()}
+    assert {"students_damaged.csv", "medical_claims_noheader.csv", "medical_claims_sheets.xlsx"} <= told
+    assert sum(name.startswith(("visit_results_", "econ_check_1")) or name[:6].isdigit() for name in told) >= 3
     suffixes = {p.suffix for p in scanned}
     assert {".xlsx", ".csv", ".json", ".db"} <= suffixes, suffixes  # outbox files and Dagster's sqlite storage
     assert any("compute_logs" in str(p) or "storage" in str(p) for p in scanned)
