@@ -264,20 +264,15 @@ def _place_issues(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
                   region_counties: frozenset[str] | None) -> None:
     """Issues about rows that were not loaded are placed like loaded rows: a row quarantined for one bad value (an ID
     that Excel mangled, say) or superseded by a later row usually still names its village, household or person, so
-    its county's workbook lists it. An issue about a whole file goes to the county its name gives. One that cannot be
-    placed, or belongs outside the run's region, stays on the 未归属 list."""
+    its county's workbook lists it. An issue about a whole file, or about a line that could not even be split into
+    fields, goes to the county the file's name gives. One that cannot be placed, or belongs outside the run's region,
+    stays on the 未归属 list."""
     contract, day = prepared.contract, prepared.delivery_date
-    outside = [] if region_counties is None else [sorted(region_counties)]
-    inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
-    for table in ("quarantine", "ingest_reports"):
-        for file, county in prepared.file_counties.items():
-            if region_counties is None or county in region_counties:
-                con.execute(f"""UPDATE {table} SET county_code = ? WHERE feed = ? AND delivery_date = ? AND file = ?
-                                AND "row" IS NULL AND county_code IS NULL""", [county, contract.feed, day, file])
-    keys = prepared.issue_keys
-    if keys is None or keys.height == 0:
-        return
+    keys = prepared.issue_keys if prepared.issue_keys is not None else pl.DataFrame(
+        schema={"file": pl.Utf8, "row": pl.Int64} | {c: pl.Utf8 for c in contract.placement_columns})
     join, county = _placement_sql(contract)
+    region = [] if region_counties is None else [sorted(region_counties)]
+    inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
     with registered(con, "issue_keys", keys):
         for table in ("quarantine", "ingest_reports"):
             con.execute(
@@ -285,7 +280,16 @@ def _place_issues(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
                     FROM (SELECT s.file, s."row", {county} AS county_code FROM issue_keys s {join}) x
                     WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
                       AND qu.file = x.file AND qu."row" = x."row" {inside}""",
-                ([day] if join else []) + [contract.feed, day] + outside)
+                ([day] if join else []) + [contract.feed, day] + region)
+            for file, named in prepared.file_counties.items():
+                if region_counties is not None and named not in region_counties:
+                    continue
+                con.execute(
+                    f"""UPDATE {table} qu SET county_code = ? WHERE feed = ? AND delivery_date = ? AND file = ?
+                          AND county_code IS NULL
+                          AND NOT EXISTS (SELECT 1 FROM issue_keys k WHERE k.file = qu.file AND k."row" = qu."row")
+                          AND NOT EXISTS (SELECT 1 FROM placed p WHERE p._file = qu.file AND p._row = qu."row")""",
+                    [named, contract.feed, day, file])
 
 
 def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date, counties: list[str]) -> None:

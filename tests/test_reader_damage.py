@@ -115,6 +115,8 @@ def test_an_unquoted_thousands_comma_quarantines_the_row_instead_of_loading_1_yu
     found = prepared.quarantine.filter(pl.col("row") == row + 1)
     assert "字段数与表头不符（该行有" in found.get_column("problem")[0]
     assert "1,234.50" in found.get_column("raw_value")[0]
+    placed = con.execute('SELECT county_code FROM quarantine WHERE feed = ? AND "row" = ?', [CLAIMS, row + 1]).fetchall()
+    assert placed == [("150625",)]  # a line that has no fields to place it by goes to the county its file names
     settlement = cells[header.index("结算流水号")]
     assert con.execute("SELECT count(*) FROM medical_claims WHERE settlement_id = ?", [settlement]).fetchall()[0][0] == 0
 
