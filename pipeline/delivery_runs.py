@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from ingest.privacy import mask_text
 from ingest.sqlfiles import transaction
 
 TABLE = "delivery_runs"
@@ -80,7 +81,7 @@ def parse_day(text: str) -> date:
 
 
 def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
-    """(every runnable landing date → its files, one line per folder that is not run and why)."""
+    """(every runnable landing date → its files, one line per folder that is not run and why, masked)."""
     from ingest.read import delivery_dates
 
     root = Path(landing_dir)
@@ -97,7 +98,7 @@ def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
                            f"{problem.split(' / ')[1]}")
         else:
             runnable[d] = folder_files(root, d)
-    return runnable, notices
+    return runnable, [mask_text(line) for line in notices]  # folder names come from outside
 
 
 def folder_files(landing_dir: Path, day: date) -> list[list]:

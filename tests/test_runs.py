@@ -233,7 +233,8 @@ def test_folders_not_named_by_a_real_date_are_reported_and_never_run(ffp_env, ca
     from pipeline.cli import main
 
     landing = ffp_env / "landing"
-    for name in ("20260917", "2026-02-30", "2026-9-18"):
+    person = "15062519800101123X"  # a folder named after a person: its name is reported masked
+    for name in ("20260917", "2026-02-30", "2026-9-18", person):
         (landing / name).mkdir()
         (landing / name / "roster_150625.csv").write_text("户编号\n", encoding="utf-8")
     (landing / ".partial").mkdir()
@@ -242,7 +243,8 @@ def test_folders_not_named_by_a_real_date_are_reported_and_never_run(ffp_env, ca
     out, err = capsys.readouterr()
     assert out.strip() == "nothing pending"
     lines = err.strip().splitlines()
-    assert len(lines) == 3 and all(any(n in line for line in lines) for n in ("20260917", "2026-02-30", "2026-9-18"))
+    assert len(lines) == 4 and all(any(n in line for line in lines) for n in ("20260917", "2026-02-30", "2026-9-18"))
+    assert person not in err and "150625********123X" in err
     assert all("不是有效的交付日期" in line and "YYYY-MM-DD" in line for line in lines)
     with DagsterInstance.get() as instance:
         assert instance.get_runs() == []
