@@ -254,6 +254,15 @@ def test_a_cell_declared_at_column_xfd_is_refused_quickly_by_the_column_limit(tm
         read_file(path)
 
 
+def test_a_workbook_over_the_cell_limit_is_refused(small_landing, tmp_path):
+    _, rows = _econ_rows(small_landing)
+    path = tmp_path / "econ_check_big.xlsx"
+    _workbook(rows, path)
+    assert read_file(path, dataclasses.replace(FileLimits(), max_cells=len(rows) * len(rows[0]))).frame.height
+    with pytest.raises(UnreadableFile, match="单元格超过上限"):
+        read_file(path, dataclasses.replace(FileLimits(), max_cells=len(rows[0])))
+
+
 def test_a_file_over_the_time_limit_is_refused(small_landing, tmp_path):
     _, path = _roster(small_landing, tmp_path)
     lines, encoding = _csv_lines(path)
