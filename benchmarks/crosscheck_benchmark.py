@@ -33,8 +33,8 @@ DAY = date(2026, 11, 20)
 
 def thresholds() -> dict:
     """The three rules' thresholds for DAY, from the policy file (as the pipeline takes them)."""
-    from config.policy import load_policy
-    from crosscheck import rule_params
+    from fangfanpin.config.policy import load_policy
+    from fangfanpin.crosscheck import rule_params
 
     p = rule_params(DAY, load_policy())
     return {k: p[k] for k in ("d", "med_window", "prior_income", "share_poverty", "share_other", "missing_min",
@@ -60,7 +60,7 @@ def _files(landing: Path, feed: str, up_to: date, *, latest_only: bool) -> list[
 def variant_pandas(landing: Path) -> dict:
     import pandas as pd
 
-    from data_contracts import load_contract
+    from fangfanpin.data_contracts import load_contract
 
     def read(feed: str, latest_only: bool) -> pd.DataFrame:
         contract = load_contract(feed)
@@ -159,10 +159,10 @@ RULE_FEEDS = ("roster", "students", "housing_safety", "medical_claims")  # what 
 
 def variant_pipeline(landing: Path, warehouse: Path) -> dict:
     """The same files as (a): the newest snapshot of roster, students and housing, every claims delivery."""
-    from crosscheck import compute_indicators, evaluate_rules, link_persons
-    from data_contracts import load_contract
-    from ingest import ingest_feed
-    from pipeline.warehouse_file import connect
+    from fangfanpin.crosscheck import compute_indicators, evaluate_rules, link_persons
+    from fangfanpin.data_contracts import load_contract
+    from fangfanpin.ingest import ingest_feed
+    from fangfanpin.core.warehouse_file import connect
 
     warehouse.unlink(missing_ok=True)
     con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
@@ -191,8 +191,8 @@ def variant_pipeline(landing: Path, warehouse: Path) -> dict:
 
 def variant_stage(warehouse: Path, day: date) -> dict:
     """The whole cross-check stage (links, data quality, indicators, all 15 rules) on a warehouse holding every feed."""
-    from crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
-    from pipeline.warehouse_file import connect
+    from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
+    from fangfanpin.core.warehouse_file import connect
 
     con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
     con.execute("SET threads = 2")
@@ -208,7 +208,7 @@ def variant_stage(warehouse: Path, day: date) -> dict:
 
 
 def generate_landing(work: Path, households: int) -> None:
-    from generator import MessyRates, generate
+    from fangfanpin.generator import MessyRates, generate
 
     generate(work / "landing", work / "truth", counties=["150625"], households=households,
              start=DAY - timedelta(days=80), end=DAY, seed=7, messy=MessyRates.none(), daily_days=6)

@@ -61,7 +61,7 @@ TARGET_SECONDS_1M, TARGET_PEAK_GB_1M, TARGET_GROWTH = 180, 6, 12
 
 
 def generate_landing(work: Path, households: int) -> dict:
-    from generator import MessyRates, generate
+    from fangfanpin.generator import MessyRates, generate
 
     shutil.rmtree(work / "landing", ignore_errors=True)
     shutil.rmtree(work / "truth", ignore_errors=True)
@@ -76,7 +76,7 @@ def generate_landing(work: Path, households: int) -> dict:
 
 def bootstrap_model(workdir: Path) -> str:
     """Train and promote one model on a small county with history (not timed); returns its version."""
-    from models import artifacts
+    from fangfanpin.models import artifacts
 
     model_dir = workdir / "models"
     pointer = artifacts.promoted_version(model_dir)
@@ -84,10 +84,10 @@ def bootstrap_model(workdir: Path) -> str:
         return pointer["version"]
     import duckdb
 
-    from config.policy import load_policy, parse_policy
-    from models.dataset import backfill_indicators, labelled_dates
-    from models.demo import build_demo_warehouse
-    from models.training import train
+    from fangfanpin.config.policy import load_policy, parse_policy
+    from fangfanpin.models.dataset import backfill_indicators, labelled_dates
+    from fangfanpin.models.demo import build_demo_warehouse
+    from fangfanpin.models.training import train
 
     _, _, db = build_demo_warehouse(workdir / "model_county", households=1500, start=date(2026, 2, 1),
                                     end=date(2026, 11, 20), daily_days=0)
@@ -119,7 +119,7 @@ def run_daily(work: Path, model_dir: Path) -> dict:
     log_out, log_err = work / "run.stdout.log", work / "run.stderr.log"
     with open(log_out, "wb") as out, open(log_err, "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--date", DAY.isoformat()], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--date", DAY.isoformat()], cwd=ROOT,
                                 env=env, stdout=out, stderr=err, preexec_fn=pin_two_cores)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (max RSS), not the max over all children
         wall = time.perf_counter() - started
@@ -133,7 +133,7 @@ def stage_times(work: Path) -> dict:
     """Per-group step time of the (only) run in the instance at <work>/dagster."""
     from dagster import DagsterInstance
 
-    from pipeline.definitions import defs
+    from fangfanpin.pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
     group_of_step: dict[str, str] = {}

@@ -26,7 +26,7 @@ DAY = date(2026, 10, 31)
 
 
 def generate(root: Path, households: int) -> float:
-    from generator import MessyRates, generate as make
+    from fangfanpin.generator import MessyRates, generate as make
 
     started = time.perf_counter()
     make(root / "landing", root / "truth", counties=COUNTIES, households=households, start=DAY, end=DAY, seed=1,
@@ -35,11 +35,11 @@ def generate(root: Path, households: int) -> float:
 
 
 def ingest_all(root: Path) -> dict:
-    import pipeline  # noqa: F401  first, as in the pipeline: its allocator setting must precede polars
+    import fangfanpin.pipeline  # noqa: F401  first, as in the pipeline: its allocator setting must precede polars
 
-    from data_contracts import FEED_NAMES, load_contract
-    from ingest import ingest_feed
-    from pipeline.warehouse_file import connect
+    from fangfanpin.data_contracts import FEED_NAMES, load_contract
+    from fangfanpin.ingest import ingest_feed
+    from fangfanpin.core.warehouse_file import connect
 
     warehouse = root / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)

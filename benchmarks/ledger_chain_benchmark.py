@@ -11,9 +11,9 @@ import time
 
 import duckdb
 
-from workflow.chain import CHAIN_DDL, chain_events, chain_hashes, verify_chain
-from ingest.sqlfiles import statements, transaction
-from workflow.ledger import SQL_DIR
+from fangfanpin.workflow.chain import CHAIN_DDL, chain_events, chain_hashes, verify_chain
+from fangfanpin.core.sql import statements, transaction
+from fangfanpin.workflow.ledger import SQL_DIR
 
 
 def main(n: int) -> None:

@@ -30,12 +30,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config.policy import load_policy  # noqa: E402
-from models import artifacts  # noqa: E402
-from models.dataset import backfill_indicators, labelled_dates  # noqa: E402
-from models.demo import build_demo_warehouse  # noqa: E402
-from models.scoring import score_households  # noqa: E402
-from models.training import train  # noqa: E402
+from fangfanpin.config.policy import load_policy  # noqa: E402
+from fangfanpin.models import artifacts  # noqa: E402
+from fangfanpin.models.dataset import backfill_indicators, labelled_dates  # noqa: E402
+from fangfanpin.models.demo import build_demo_warehouse  # noqa: E402
+from fangfanpin.models.scoring import score_households  # noqa: E402
+from fangfanpin.models.training import train  # noqa: E402
 
 START = date(2025, 8, 1)
 SCORE_DAY = date(2026, 11, 20)
@@ -61,8 +61,8 @@ def replicate(source: Path, target: Path, copies: int, *, day: date | None = Non
                        FROM src.county_decisions d, k""")
         con.execute("""CREATE TABLE roster AS SELECT r.* REPLACE (r.household_id || '-' || k.k AS household_id)
                        FROM src.roster r, k WHERE r.risk_identified_date IS NOT NULL""")
-        from data_contracts import load_contract
-        from ingest.warehouse import asof_macro_sql
+        from fangfanpin.data_contracts import load_contract
+        from fangfanpin.ingest.warehouse import asof_macro_sql
         for feed in ("county_decisions", "roster"):
             con.execute(asof_macro_sql(load_contract(feed)))
     con.execute("DETACH src")

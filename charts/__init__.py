@@ -16,6 +16,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
 
+from fangfanpin.core.fonts import FontMissing, find_font  # the font the village notices embed
+
 FALLBACK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei")
 DPI = 100
 SIZE = (7.2, 3.6)  # inches: 720 × 360 px
@@ -30,8 +32,6 @@ def _font_family() -> list[str]:
     global _family
     if _family is None:
         from matplotlib import font_manager
-
-        from deliverables.notices import FontMissing, find_font  # the font the village notices embed
 
         family: list[str] = []
         try:

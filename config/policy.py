@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from config import CONFIG_DIR
+from fangfanpin.config import CONFIG_DIR
 
 DEFAULT_POLICY = CONFIG_DIR / "policy.yaml"
 SEVERITIES = ("高", "中")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from config import CONFIG_DIR
+from fangfanpin.config import CONFIG_DIR
 
 DEFAULT_REGIONS = CONFIG_DIR / "regions.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")  # a Kubernetes name part and a bucket prefix

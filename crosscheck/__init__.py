@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from config.policy import Policy, load_policy
-from data_contracts import all_contracts
-from ingest.sqlfiles import run_file, statements, transaction
-from ingest.warehouse import ensure_schema as ensure_ingest_schema
-from ingest.warehouse import run_ddl_once
+from fangfanpin.config.policy import Policy, load_policy
+from fangfanpin.data_contracts import all_contracts
+from fangfanpin.core.sql import run_file, statements, transaction
+from fangfanpin.ingest.warehouse import ensure_schema as ensure_ingest_schema
+from fangfanpin.ingest.warehouse import run_ddl_once
 
 SQL_DIR = Path(__file__).parent / "sql"
 OUTPUT_TABLES = ("link_rates", "person_links", "data_quality_issues", "household_indicators", "rule_hits", "exclusion_hits")

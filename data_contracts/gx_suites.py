@@ -10,7 +10,7 @@ column names, plus lineage columns starting with ``_`` and ``county_code``, whic
   profile: row count within a ratio, per-column null rate not more than ``tolerance`` above the previous one.
 - :func:`validate` — runs a suite with an ephemeral GX context and returns a small, JSON-friendly
   :class:`SuiteResult` whose failures carry a Chinese message naming the column by its Chinese header. Values that
-  look like ID numbers are masked (first 6 + ``********`` + last 4, ``ingest.privacy``) before they reach a message.
+  look like ID numbers are masked (first 6 + ``********`` + last 4, ``fangfanpin.core.privacy``) before they reach a message.
 
 ``great_expectations`` is imported lazily (inside the functions): importing it takes seconds and this module is
 imported by the Dagster definitions.
@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from data_contracts import Contract
-from ingest.privacy import mask_id, mask_text
+from fangfanpin.data_contracts import Contract
+from fangfanpin.core.privacy import mask_id, mask_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import duckdb
 
-from config.policy import Policy
-from deliverables import data as D
-from deliverables.candidates import COLUMNS as CANDIDATE_COLUMNS, candidate_rows, candidates_csv
-from deliverables.manifest import file_entry, manifest_bytes
-from deliverables.masking import atomic_write_bytes, safe_filename
-from deliverables.notices import notice_pdf, village_notices
-from deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
+from fangfanpin.config.policy import Policy
+from fangfanpin.deliverables import data as D
+from fangfanpin.deliverables.candidates import COLUMNS as CANDIDATE_COLUMNS, candidate_rows, candidates_csv
+from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
+from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
+from fangfanpin.deliverables.notices import notice_pdf, village_notices
+from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
 
 UNPLACED_DIR = "未归属"
 __all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "SHEETS", "CountyOutput", "last_summary"]

@@ -8,9 +8,9 @@ from datetime import date
 
 import duckdb
 
-from config.policy import Policy
-from deliverables.data import OPEN, SOURCES, rows
-from deliverables.masking import mask_id, mask_text, neutralise_formula
+from fangfanpin.config.policy import Policy
+from fangfanpin.deliverables.data import OPEN, SOURCES, rows
+from fangfanpin.deliverables.masking import mask_id, mask_text, neutralise_formula
 
 COLUMNS = ("run_date", "county_code", "village_code", "household_id", "head_name", "head_id_masked", "household_type",
            "risk_level", "risk_score", "risk_types", "rule_codes", "sources", "case_id", "case_status", "state_since",

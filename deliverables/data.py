@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from workflow import states as S
+from fangfanpin.workflow import states as S
+from fangfanpin.data_contracts import FEED_NAMES, load_contract
 
 OPEN = list(S.INCLUSION_OPEN)
 SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
@@ -94,8 +95,6 @@ def chain_head(con: duckdb.DuckDBPyConnection, day: date) -> dict | None:
 
 
 def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
-    from data_contracts import FEED_NAMES
-
     last = {r[0]: r[1] for r in con.execute("""
         SELECT feed, max(delivery_date) FROM deliveries
         WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""", [day]).fetchall()} \
@@ -151,8 +150,6 @@ QUALITY_KINDS_ZH = {
 
 def feed_title(feed: str | None) -> str:
     """The feed's Chinese title from its data contract (e.g. roster → 农户及家庭成员信息); the code if unknown."""
-    from data_contracts import FEED_NAMES, load_contract
-
     return load_contract(feed).title if feed in FEED_NAMES else (feed or "")
 
 
@@ -161,6 +158,4 @@ def feed_title(feed: str | None) -> str:
 def id_headers(feed: str | None) -> frozenset[str]:
     """The Chinese headers of the feed's ID-number columns: a raw value from one of them is an ID number whatever
     shape it arrived in (full-width, a 20-digit 残疾人证号, a bad date), so it is masked as one, not pattern-matched."""
-    from data_contracts import FEED_NAMES, load_contract
-
     return frozenset(c.header for c in load_contract(feed).columns if c.type == "id") if feed in FEED_NAMES else frozenset()

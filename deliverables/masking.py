@@ -1,5 +1,5 @@
 """Files that leave the warehouse: ID numbers masked everywhere (first 6 + ******** + last 4) and phone numbers
-masked except where a column is explicitly the village's contact phone (the masking itself is ``ingest.privacy``'s,
+masked except where a column is explicitly the village's contact phone (the masking itself is ``fangfanpin.core.privacy``'s,
 the one function every text from input goes through); CSV cells that a spreadsheet would run as a formula
 neutralised; atomic file writes."""
 
@@ -10,8 +10,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from ingest.privacy import mask_id, mask_phone, mask_text, private_dir
-from ingest.testhooks import kill_point
+from fangfanpin.core.privacy import mask_id, mask_phone, mask_text, private_dir
+from fangfanpin.core.testhooks import kill_point
 
 __all__ = ["FORMULA_PREFIXES", "atomic_write_bytes", "mask_id", "mask_phone", "mask_text", "neutralise_formula",
            "safe_filename"]

@@ -16,9 +16,9 @@ from datetime import date, datetime, time
 import duckdb
 import xlsxwriter
 
-from config.policy import Policy
-from deliverables.data import OPEN, QUALITY_KINDS_ZH, feed_freshness, feed_title, id_headers, quality_rows, rows
-from deliverables.masking import mask_id, mask_text
+from fangfanpin.config.policy import Policy
+from fangfanpin.deliverables.data import OPEN, QUALITY_KINDS_ZH, feed_freshness, feed_title, id_headers, quality_rows, rows
+from fangfanpin.deliverables.masking import mask_id, mask_text
 
 SHEETS = ("工作概览", "新增预警", "排查任务", "比对异常", "公示名单", "待确认", "风险消除候选", "逾期提醒", "数据质量问题", "说明")
 LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from data_contracts import load_contract
+from fangfanpin.data_contracts import load_contract
 
 from . import messy as M
 from .events import civil_records, claims, housing, students, workflow

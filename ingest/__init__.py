@@ -16,12 +16,13 @@ from pathlib import Path
 
 import duckdb
 
-from config import DIVISIONS_DIR
-from config.policy import FileLimits
-from data_contracts import Contract
-from ingest.prepare import PreparedDelivery, prepare_delivery
-from ingest.read import DEFAULT_LIMITS, find_feed_files
-from ingest.warehouse import ApplyResult, apply_delivery, ensure_schema
+from fangfanpin.config import DIVISIONS_DIR
+from fangfanpin.config.policy import FileLimits
+from fangfanpin.data_contracts import Contract
+from fangfanpin.ingest.prepare import PreparedDelivery, prepare_delivery
+from fangfanpin.ingest.read import DEFAULT_LIMITS, find_feed_files
+from fangfanpin.ingest.warehouse import ApplyResult, apply_delivery, ensure_schema
+from fangfanpin.data_contracts.gx_suites import profile
 
 
 @cache
@@ -40,8 +41,6 @@ def ingest_feed(con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir:
                 shrink_ratio: float = 0.5, region_counties: frozenset[str] | None = None,
                 limits: FileLimits = DEFAULT_LIMITS) -> IngestOutcome:
     """Read, check and load one feed's delivery for ``day``; ``region_counties`` restricts placement to a region."""
-    from data_contracts.gx_suites import profile  # light: no Great Expectations import behind it
-
     ensure_schema(con)
     files = find_feed_files(landing_dir, day, contract.feed)
     prepared = prepare_delivery(contract, files, day, known_counties(), limits)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.read import ROW, RawFile
+from fangfanpin.ingest.read import ROW, RawFile
 
 MAX_CELL_CHARS = 10_000  # the longest legitimate field (a 救助原因, an address) is a few hundred characters
 RAW_VALUE_CHARS = 200  # how much of a damaged value the quarantine table keeps

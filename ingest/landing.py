@@ -27,9 +27,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from data_contracts import FEED_NAMES
-from ingest.arrow import registered
-from ingest.sqlfiles import transaction
+from fangfanpin.data_contracts import FEED_NAMES
+from fangfanpin.core.arrow import registered
+from fangfanpin.core.sql import transaction
 
 SUFFIXES = (".csv", ".xlsx")
 

@@ -18,8 +18,8 @@ from datetime import date
 
 import polars as pl
 
-from data_contracts import AFTER_DELIVERY, Column
-from ingest import idnumber as idn
+from fangfanpin.data_contracts import AFTER_DELIVERY, Column
+from fangfanpin.ingest import idnumber as idn
 
 __all__ = [
     "normalize_id",

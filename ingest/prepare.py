@@ -15,13 +15,13 @@ from pathlib import Path
 
 import polars as pl
 
-from config.policy import FileLimits
-from data_contracts import Contract
-from ingest.damage import split_damaged_rows
-from ingest.landing import county_in_name
-from ingest.normalize import normalize_column
-from ingest.privacy import mask_text
-from ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
+from fangfanpin.config.policy import FileLimits
+from fangfanpin.data_contracts import Contract
+from fangfanpin.ingest.damage import split_damaged_rows
+from fangfanpin.ingest.landing import county_in_name
+from fangfanpin.ingest.normalize import normalize_column
+from fangfanpin.core.privacy import mask_text
+from fangfanpin.ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
 
 FILE, FILE_SEQ, EXTRA, IDX = "_file", "_file_seq", "_extra", "_idx"
 

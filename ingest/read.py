@@ -15,11 +15,11 @@ from pathlib import Path
 
 import polars as pl
 
-from config.policy import FileLimits
-from ingest.csv_records import RecordError, split_records
-from ingest.landing import scan_delivery
-from ingest.rawfile import ROW, RawFile, UnreadableFile
-from ingest.xlsx import read_xlsx
+from fangfanpin.config.policy import FileLimits
+from fangfanpin.ingest.csv_records import RecordError, split_records
+from fangfanpin.ingest.landing import scan_delivery
+from fangfanpin.ingest.rawfile import ROW, RawFile, UnreadableFile
+from fangfanpin.ingest.xlsx import read_xlsx
 
 __all__ = ["ROW", "RawFile", "UnreadableFile", "delivery_dates", "delivery_dir", "find_feed_files", "read_file"]
 
@@ -40,7 +40,7 @@ def find_feed_files(landing_dir: Path, delivery_date: date, feed: str) -> list[P
 def delivery_dates(landing_dir: Path) -> list[date]:
     """Every delivery folder's date, oldest first: only folders named by a real date as YYYY-MM-DD, the name
     ``delivery_dir`` gives (``20260917`` or ``2026-9-18`` would be read as an empty delivery; the commands report such
-    folders, pipeline/delivery_runs.py)."""
+    folders, assets/delivery_runs.py)."""
     root = Path(landing_dir)
     if not root.is_dir():
         return []

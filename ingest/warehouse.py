@@ -21,13 +21,13 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from data_contracts import Contract, all_contracts
-from ingest.arrow import registered
-from ingest.landing import LANDING_DDL
-from ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
-from ingest.read import ROW
-from ingest.sqlfiles import transaction
-from ingest.testhooks import kill_point
+from fangfanpin.data_contracts import Contract, all_contracts
+from fangfanpin.core.arrow import registered
+from fangfanpin.ingest.landing import LANDING_DDL
+from fangfanpin.ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
+from fangfanpin.ingest.read import ROW
+from fangfanpin.core.sql import transaction
+from fangfanpin.core.testhooks import kill_point
 
 SQL_TYPES = {"text": "VARCHAR", "code": "VARCHAR", "id": "VARCHAR", "division": "VARCHAR", "date": "DATE",
              "amount": "DOUBLE", "int": "BIGINT", "yesno": "BOOLEAN"}

@@ -19,8 +19,8 @@ from pathlib import Path
 import polars as pl
 from openpyxl import load_workbook
 
-from config.policy import FileLimits
-from ingest.rawfile import ROW, RawFile, UnreadableFile
+from fangfanpin.config.policy import FileLimits
+from fangfanpin.ingest.rawfile import ROW, RawFile, UnreadableFile
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of encrypted workbooks and of Excel 97-2003
 EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number: a longer ID typed as a number is already rounded

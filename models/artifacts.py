@@ -22,7 +22,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.privacy import DIR_MODE, FILE_MODE, private_dir
+from fangfanpin.core.privacy import DIR_MODE, FILE_MODE, private_dir
+from fangfanpin.models.features import FEATURE_NAMES
 
 MODEL_FILE, CARD_JSON, CARD_MD, POINTER = "model.skops", "card.json", "card.md", "promoted"
 
@@ -166,8 +167,6 @@ _LOADED: dict[tuple[str, str], object] = {}
 def load(model_dir: Path, version: str, expected_sha256: str | None = None) -> LoadedModel:
     """Load one version, refusing a tampered, unreadable or misplaced file, or one with types outside the allow-list."""
     import skops.io as sio
-
-    from models.features import FEATURE_NAMES
 
     folder = version_folder(model_dir, version)
     path = folder / MODEL_FILE

@@ -18,8 +18,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from config.policy import Policy
-from models.features import FEATURE_NAMES, check_no_future, feature_select, matrix
+from fangfanpin.config.policy import Policy
+from fangfanpin.models.features import FEATURE_NAMES, check_no_future, feature_select, matrix
+from fangfanpin.crosscheck import ensure_schema, run_crosscheck
 
 
 def newest_delivery(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -47,8 +48,6 @@ def labelled_dates(con: duckdb.DuckDBPyConnection, horizon_days: int, months: in
 
 def backfill_indicators(con: duckdb.DuckDBPyConnection, dates: list[date], policy: Policy) -> list[date]:
     """Run the cross-check for every date missing from household_indicators; returns the dates it ran."""
-    from crosscheck import ensure_schema, run_crosscheck
-
     ensure_schema(con)
     have = {r[0] for r in con.execute("SELECT DISTINCT as_of_date FROM household_indicators").fetchall()}
     ran = []

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import duckdb
 
-from data_contracts import all_contracts
-from ingest import ingest_feed
-from ingest.read import delivery_dates
+from fangfanpin.data_contracts import all_contracts
+from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest.read import delivery_dates
+from fangfanpin.generator import generate, MessyRates
 
 DEMO_COUNTY = "150625"  # 杭锦旗
 DEMO_START = date(2025, 11, 1)
@@ -34,8 +35,6 @@ def ingest_all(con: duckdb.DuckDBPyConnection, landing: Path, until: date | None
 def build_demo_warehouse(root: Path, households: int = 4000, *, seed: int = 11, messy=None,
                          start: date = DEMO_START, end: date = DEMO_END, daily_days: int = 2) -> tuple[Path, Path, Path]:
     """(landing, truth, warehouse path); reuses an existing build in ``root``."""
-    from generator import MessyRates, generate
-
     root = Path(root)
     landing, truth, db = root / "landing", root / "truth", root / "warehouse.duckdb"
     done = root / ".built"

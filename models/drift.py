@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from config.policy import Policy
-from models.artifacts import usable_promoted
-from models.evaluation import psi
-from models.features import FEATURE_LABELS_ZH
-from models.scoring import feature_matrix
+from fangfanpin.config.policy import Policy
+from fangfanpin.models.artifacts import usable_promoted
+from fangfanpin.models.evaluation import psi
+from fangfanpin.models.features import FEATURE_LABELS_ZH
+from fangfanpin.models.scoring import feature_matrix
 
 
 def drift_report(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, model_dir: Path | str) -> dict:

@@ -20,13 +20,15 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from config.policy import Policy, load_policy
-from ingest.arrow import registered
-from ingest.sqlfiles import transaction
-from ingest.warehouse import run_ddl_once
-from models.artifacts import LoadedModel, load_promoted
-from models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
-from models.training import predict
+from fangfanpin.config.policy import Policy, load_policy
+from fangfanpin.core.arrow import registered
+from fangfanpin.core.sql import transaction
+from fangfanpin.ingest.warehouse import run_ddl_once
+from fangfanpin.models.artifacts import LoadedModel, load_promoted
+from fangfanpin.models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
+from fangfanpin.models.training import predict
+from fangfanpin.core.settings import settings
+from fangfanpin.models.dataset import feature_frame
 
 SCORES_DDL = """CREATE TABLE IF NOT EXISTS household_scores (
     as_of_date DATE NOT NULL, county_code VARCHAR, township VARCHAR, village_code VARCHAR,
@@ -169,8 +171,6 @@ def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy |
                      rules_only: bool = False) -> int:
     """Rewrite household_scores for ``day``; returns the rows written. A tampered promoted model raises ArtifactError
     (the daily asset asks artifacts.usable_promoted first and scores ``rules_only`` without a usable model)."""
-    from pipeline.settings import settings
-
     policy = policy or load_policy()
     ensure_schema(con)
     if loaded is None and not rules_only:
@@ -185,8 +185,6 @@ def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy |
 
 def feature_matrix(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, unmonitored_only: bool = True) -> np.ndarray:
     """Today's features (for the drift check), households not monitored by default (as in training)."""
-    from models.dataset import feature_frame
-
     return matrix(feature_frame(con, day, policy, unmonitored_only=unmonitored_only))
 
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from charts import calibration as calibration_png
-from config.policy import Policy
-from models import artifacts, evaluation
-from models.card import render_card
-from models.dataset import TrainingSet, build_training_set
-from models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
+from fangfanpin.charts import calibration as calibration_png
+from fangfanpin.config.policy import Policy
+from fangfanpin.models import artifacts, evaluation
+from fangfanpin.models.card import render_card
+from fangfanpin.models.dataset import TrainingSet, build_training_set
+from fangfanpin.models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
 
 
 @dataclass

@@ -9,11 +9,11 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from config import DEMO_COUNTY
-from config.regions import RegionsError
-from ingest.privacy import mask_text, private_dir, restrict_umask
-from pipeline.delivery_runs import RunPlanError, UsageError
-from pipeline.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
+from fangfanpin.config import DEMO_COUNTY
+from fangfanpin.config.regions import RegionsError
+from fangfanpin.core.privacy import mask_text, private_dir, restrict_umask
+from fangfanpin.assets.delivery_runs import RunPlanError, UsageError
+from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
 DEMO_END = date(2026, 11, 20)
@@ -28,7 +28,7 @@ INSTANCE_CONFIG_MARK = "# One run at a time: the DuckDB warehouse has a single w
 
 def _prepare_environment() -> None:
     """Resolve settings to absolute paths and give Dagster its local instance (``instance_config``)."""
-    from pipeline.settings import settings
+    from fangfanpin.core.settings import settings
 
     s = settings()
     for variable, path in (("FFP_LANDING_DIR", s.landing_dir), ("FFP_OUTBOX_DIR", s.outbox_dir),
@@ -48,7 +48,7 @@ def instance_config(home: Path) -> str:
     return (f"{INSTANCE_CONFIG_MARK}\n"
             "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
             "telemetry:\n  enabled: false\n"
-            "event_log_storage:\n  module: pipeline.event_log\n  class: PooledSqliteEventLogStorage\n"
+            "event_log_storage:\n  module: fangfanpin.pipeline.event_log\n  class: PooledSqliteEventLogStorage\n"
             f"  config:\n    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n")
 
 
@@ -58,11 +58,11 @@ CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_L
 
 def _run_day(instance, day: date, reason: str | None = None) -> int:
     """Run the daily job for one delivery date through Dagster; return the exit status of operations.md."""
-    from ingest.warehouse import delivery_problems
-    from pipeline.definitions import defs
-    from pipeline.jobs import DAILY_JOB_NAME
-    from pipeline.run_state import launcher_tags
-    from pipeline.settings import settings
+    from fangfanpin.ingest.warehouse import delivery_problems
+    from fangfanpin.pipeline.definitions import defs
+    from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
+    from fangfanpin.pipeline.run_state import launcher_tags
+    from fangfanpin.core.settings import settings
 
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     if reason:
@@ -86,9 +86,9 @@ def train_model() -> int:
     the rules on its validation window."""
     from dagster import DagsterInstance
 
-    from assets.scoring import TRAINING_JOB_NAME
-    from pipeline.definitions import defs
-    from pipeline.run_state import launcher_tags
+    from fangfanpin.assets.scoring import TRAINING_JOB_NAME
+    from fangfanpin.pipeline.definitions import defs
+    from fangfanpin.pipeline.run_state import launcher_tags
 
     _prepare_environment()
     with DagsterInstance.get() as instance:
@@ -100,8 +100,8 @@ def train_model() -> int:
 
 def _begin(instance) -> None:
     """Before any run: no other process may hold the warehouse, and runs left STARTED by a killed command are failed."""
-    from pipeline.run_state import mark_abandoned_runs
-    from pipeline.settings import settings
+    from fangfanpin.pipeline.run_state import mark_abandoned_runs
+    from fangfanpin.core.settings import settings
 
     ensure_not_busy(settings().warehouse)
     for run in mark_abandoned_runs(instance):
@@ -111,9 +111,9 @@ def _begin(instance) -> None:
 
 def _landing_and_records(instance):
     """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded)."""
-    from pipeline.delivery_runs import DONE, read_records, scan_landing
-    from pipeline.run_state import run_succeeded
-    from pipeline.settings import settings
+    from fangfanpin.assets.delivery_runs import DONE, read_records, scan_landing
+    from fangfanpin.pipeline.run_state import run_succeeded
+    from fangfanpin.core.settings import settings
 
     s = settings()
     landing, notices = scan_landing(s.landing_dir)
@@ -127,7 +127,7 @@ def _landing_and_records(instance):
 
 def pending_plan(instance):
     """(what ``run --pending`` runs, in order, and why; one line per landing folder that is not run)."""
-    from pipeline.delivery_runs import plan_pending
+    from fangfanpin.assets.delivery_runs import plan_pending
 
     landing, notices, records, run_ok = _landing_and_records(instance)
     return plan_pending(landing, records, run_ok), notices
@@ -147,7 +147,7 @@ def run_plan(instance, plan) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from generator import generate
+    from fangfanpin.generator import generate
 
     out = Path(args.out)
     truth = Path(args.truth) if args.truth else out.parent / f"{out.name}_truth"
@@ -161,7 +161,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
-    from pipeline.delivery_runs import parse_day, plan_from
+    from fangfanpin.assets.delivery_runs import parse_day, plan_from
 
     if args.region:  # before anything resolves a setting: the region's paths are the defaults from here on
         os.environ["FFP_REGION"] = args.region
@@ -185,9 +185,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     simulated field team answers each day's visit tasks, publications and decisions (a closed loop)."""
     from dagster import DagsterInstance
 
-    from generator import generate
-    from pipeline.settings import settings
-    from workflow.simulator import prepare_closed_loop, simulate_after_run
+    from fangfanpin.generator import generate
+    from fangfanpin.core.settings import settings
+    from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_after_run
 
     _prepare_environment()
     s = settings()
@@ -229,10 +229,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
-    from data_contracts import FEED_NAMES
-    from ingest.warehouse import accept_delivery, ensure_schema
-    from pipeline.delivery_runs import invalidate_from, parse_day
-    from pipeline.settings import settings
+    from fangfanpin.data_contracts import FEED_NAMES
+    from fangfanpin.ingest.warehouse import accept_delivery, ensure_schema
+    from fangfanpin.assets.delivery_runs import invalidate_from, parse_day
+    from fangfanpin.core.settings import settings
 
     day = parse_day(args.date)
     if args.feed not in FEED_NAMES:
@@ -251,9 +251,9 @@ def cmd_accept(args: argparse.Namespace) -> int:
 def cmd_verify_ledger(args: argparse.Namespace) -> int:
     """Recompute the case ledger's hash chain, then compare its chain head per date with the manifests (the outbox's,
     or ``--manifests DIR``: the copies the counties hold); exit 0 if both agree, 1 naming the first problem."""
-    from deliverables.manifest import verify_manifests
-    from pipeline.settings import settings
-    from workflow.chain import verify_chain
+    from fangfanpin.deliverables.manifest import verify_manifests
+    from fangfanpin.core.settings import settings
+    from fangfanpin.workflow.chain import verify_chain
 
     path = settings().warehouse
     if not path.exists():

@@ -1,15 +1,15 @@
 from dagster import Definitions
 
-from assets.crosscheck import crosscheck_assets
-from assets.deliverables import deliverables_assets
-from assets.ingest import ingest_assets, ingest_checks
-from assets.scoring import scoring_assets, scoring_checks, training_job, weekly_training_schedule
-from assets.workflow import workflow_assets, workflow_checks
-from pipeline.jobs import daily_job
-from pipeline.resources import warehouse_resource
-from pipeline.schedules import daily_schedule
-from pipeline.sensors import new_delivery_sensor
-from ingest.privacy import restrict_umask
+from fangfanpin.assets.crosscheck import crosscheck_assets
+from fangfanpin.assets.deliverables import deliverables_assets
+from fangfanpin.assets.ingest import ingest_assets, ingest_checks
+from fangfanpin.assets.scoring import scoring_assets, scoring_checks, training_job, weekly_training_schedule
+from fangfanpin.assets.workflow import workflow_assets, workflow_checks
+from fangfanpin.pipeline.jobs import daily_job
+from fangfanpin.assets.resources import warehouse_resource
+from fangfanpin.pipeline.schedules import daily_schedule
+from fangfanpin.pipeline.sensors import new_delivery_sensor
+from fangfanpin.core.privacy import restrict_umask
 
 restrict_umask()  # runs launched from the UI or the daemon create owner-only files too (personal data)
 

@@ -54,13 +54,3 @@ def run_succeeded(instance: DagsterInstance, run_ids: list[str]) -> dict[str, bo
         return {}
     records = instance.get_run_records(RunsFilter(run_ids=run_ids))
     return {r.dagster_run.run_id: r.dagster_run.status == DagsterRunStatus.SUCCESS for r in records}
-
-
-def is_whole_daily_run(run: DagsterRun) -> bool:
-    """A run of every asset of the daily job (the command, sensor and schedule run the job; the UI may select all)."""
-    from pipeline.definitions import defs
-    from pipeline.jobs import DAILY_JOB_NAME
-
-    if not run.asset_selection:
-        return run.job_name == DAILY_JOB_NAME
-    return defs.resolve_job_def(DAILY_JOB_NAME).asset_layer.selected_asset_keys <= run.asset_selection

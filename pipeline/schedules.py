@@ -3,9 +3,9 @@ reported, not run."""
 
 from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
-from pipeline.delivery_runs import scan_landing
-from pipeline.jobs import daily_job
-from pipeline.settings import settings
+from fangfanpin.assets.delivery_runs import scan_landing
+from fangfanpin.pipeline.jobs import daily_job
+from fangfanpin.core.settings import settings
 
 
 @schedule(job=daily_job, cron_schedule="30 5 * * *", execution_timezone="Asia/Shanghai",

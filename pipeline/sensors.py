@@ -11,9 +11,9 @@ import json
 
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from pipeline.delivery_runs import scan_landing
-from pipeline.jobs import daily_job
-from pipeline.settings import settings
+from fangfanpin.assets.delivery_runs import scan_landing
+from fangfanpin.pipeline.jobs import daily_job
+from fangfanpin.core.settings import settings
 
 
 def _digest(files: list) -> str:

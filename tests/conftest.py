@@ -15,7 +15,7 @@ SMALL_START = date(2026, 9, 1)
 @pytest.fixture(scope="session")
 def small_landing(tmp_path_factory) -> Path:
     """300 households of 杭锦旗 over three months, heavy messy values; read-only for tests (copy before changing)."""
-    from generator import MessyRates, generate
+    from fangfanpin.generator import MessyRates, generate
 
     root = tmp_path_factory.mktemp("small")
     generate(root / "landing", root / "truth", counties=["150625"], households=300, start=SMALL_START,

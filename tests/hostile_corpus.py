@@ -16,9 +16,9 @@ from functools import cache
 from datetime import date
 from pathlib import Path
 
-from data_contracts import load_contract
-from ingest.prepare import header_key, prepare_delivery
-from ingest.read import delivery_dates, find_feed_files, read_file
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.ingest.prepare import header_key, prepare_delivery
+from fangfanpin.ingest.read import delivery_dates, find_feed_files, read_file
 from landing_helpers import copy_delivery, read_text_rows, write_csv
 
 CLAIMS = "medical_claims"

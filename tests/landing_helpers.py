@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from ingest.read import delivery_dates, read_file
+from fangfanpin.ingest.read import delivery_dates, read_file
 
 
 def first_date(landing: Path) -> date:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from config.policy import load_policy, parse_policy
+from fangfanpin.config.policy import load_policy, parse_policy
 
 MODEL_START = date(2026, 2, 1)
 MODEL_END = date(2026, 11, 20)
@@ -32,9 +32,9 @@ def model_policy(**model_overrides):
 @pytest.fixture(scope="session")
 def model_county(tmp_path_factory) -> dict:
     """Built once per session even though two test modules import it (fixed folder under the session's basetemp)."""
-    from crosscheck import run_crosscheck
-    from models.dataset import backfill_indicators, labelled_dates
-    from models.demo import build_demo_warehouse
+    from fangfanpin.crosscheck import run_crosscheck
+    from fangfanpin.models.dataset import backfill_indicators, labelled_dates
+    from fangfanpin.models.demo import build_demo_warehouse
 
     root = tmp_path_factory.getbasetemp() / "model_county"
     landing, truth, db = build_demo_warehouse(root, households=1500, start=MODEL_START, end=MODEL_END, daily_days=0)
@@ -53,8 +53,8 @@ def model_county(tmp_path_factory) -> dict:
 @pytest.fixture(scope="session")
 def trained_model(model_county, tmp_path_factory) -> dict:
     """One training run on a copy (promoted or not, it is stored); shared by the scoring tests."""
-    from models import artifacts
-    from models.training import TrainingResult, train
+    from fangfanpin.models import artifacts
+    from fangfanpin.models.training import TrainingResult, train
 
     root = tmp_path_factory.getbasetemp() / "trained_model"
     db, model_dir, saved = root / "wh.duckdb", root / "models", root / "result.json"

@@ -7,8 +7,8 @@ from datetime import date
 
 import polars as pl
 
-from ingest import idnumber as idn
-from ingest.normalize import normalize_id
+from fangfanpin.ingest import idnumber as idn
+from fangfanpin.ingest.normalize import normalize_id
 
 DATA_DATE = date(2026, 11, 23)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.idnumber import is_valid
+from fangfanpin.ingest.idnumber import is_valid
 
 _CANDIDATE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 
@@ -32,7 +32,7 @@ def inject_id_damage(folder, ids: list[str], phones: list[str]) -> list[str]:
 
     import openpyxl
 
-    from data_contracts import load_contract
+    from fangfanpin.data_contracts import load_contract
 
     def csv_bytes(rows: list[list[str]]) -> bytes:
         buffer = io.StringIO()

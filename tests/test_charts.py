@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import charts
-from deliverables.notices import FONT_CANDIDATES
+from fangfanpin import charts
+from fangfanpin.core.fonts import FONT_CANDIDATES
 from system_helpers import require_installed
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

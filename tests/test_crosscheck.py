@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from stdnum.cn.ric import calc_check_digit
 
-from crosscheck import ensure_schema, run_crosscheck
-from data_contracts import load_contract
+from fangfanpin.crosscheck import ensure_schema, run_crosscheck
+from fangfanpin.data_contracts import load_contract
 
 D = date(2026, 11, 20)
 D0 = date(2026, 11, 1)  # the day the base data is delivered

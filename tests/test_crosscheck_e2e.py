@@ -9,16 +9,16 @@ from datetime import date
 import duckdb
 from dagster import materialize
 
-from crosscheck import run_crosscheck
-from data_contracts import all_contracts
-from ingest import ingest_feed
+from fangfanpin.crosscheck import run_crosscheck
+from fangfanpin.data_contracts import all_contracts
+from fangfanpin.ingest import ingest_feed
 
 DAY = date(2026, 10, 31)
 
 
 def test_generated_delivery_end_to_end(small_landing, tmp_path):
-    from assets.crosscheck import crosscheck_assets
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.crosscheck import crosscheck_assets
+    from fangfanpin.assets.resources import WarehouseResource
 
     db = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(db))

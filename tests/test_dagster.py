@@ -5,10 +5,10 @@ from __future__ import annotations
 import duckdb
 from dagster import DagsterInstance, materialize
 
-from assets.ingest import ingest_assets, ingest_checks
-from ingest.read import delivery_dates
-from pipeline.event_log import PooledSqliteEventLogStorage
-from pipeline.resources import WarehouseResource
+from fangfanpin.assets.ingest import ingest_assets, ingest_checks
+from fangfanpin.ingest.read import delivery_dates
+from fangfanpin.pipeline.event_log import PooledSqliteEventLogStorage
+from fangfanpin.assets.resources import WarehouseResource
 from landing_helpers import copy_delivery
 from privacy_helpers import full_id_numbers
 
@@ -32,8 +32,8 @@ def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):
 
 
 def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landing, ffp_env):
-    from pipeline.cli import main
-    from pipeline.definitions import defs
+    from fangfanpin.pipeline.cli import main
+    from fangfanpin.pipeline.definitions import defs
 
     assert defs.resolve_job_def("daily_job") is not None
     assert {s.name for s in defs.schedules} == {"daily_schedule", "weekly_training_schedule"}
@@ -74,7 +74,7 @@ def _assert_daily_metadata(defs, instance) -> None:
 
 def test_every_asset_has_owners_kinds_group_description_and_a_column_schema():
     """Every asset of the whole Definitions is findable and explained in the UI (issue 6)."""
-    from pipeline.definitions import defs
+    from fangfanpin.pipeline.definitions import defs
 
     specs = defs.resolve_all_asset_specs()
     assert len(specs) >= 20
@@ -94,8 +94,8 @@ def test_every_asset_has_owners_kinds_group_description_and_a_column_schema():
 def test_each_feed_checks_in_one_step_blocking_for_structure_and_counts_only():
     """One step per feed (the checks share their rows); structure and reconciliation block the downstream stages,
     drift warns and a held snapshot is an error that does not block (operations.md)."""
-    from assets.ingest.checks import ingest_checks as feed_checks
-    from data_contracts import all_contracts
+    from fangfanpin.assets.ingest.checks import ingest_checks as feed_checks
+    from fangfanpin.data_contracts import all_contracts
 
     assert len(feed_checks) == len(all_contracts()) and set(feed_checks) <= set(ingest_checks)
     for checks, contract in zip(feed_checks, all_contracts()):

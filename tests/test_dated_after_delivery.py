@@ -11,10 +11,10 @@ import duckdb
 import pytest
 import yaml
 
-from crosscheck import run_crosscheck
-from data_contracts import FEEDS_DIR, ContractError, _parse, all_contracts, load_contract
-from data_contracts.gx_suites import structure_suite, validate
-from ingest import ingest_feed
+from fangfanpin.crosscheck import run_crosscheck
+from fangfanpin.data_contracts import FEEDS_DIR, ContractError, _parse, all_contracts, load_contract
+from fangfanpin.data_contracts.gx_suites import structure_suite, validate
+from fangfanpin.ingest import ingest_feed
 from landing_helpers import copy_delivery
 from test_crosscheck import ADULT1, VILLAGE, D, _assist, _child, _claim, base, fresh, pid
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from config.policy import load_policy
-from deliverables import CANDIDATE_COLUMNS, SHEETS, write_county_outputs
-from deliverables.masking import mask_id, mask_text
+from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables import CANDIDATE_COLUMNS, SHEETS, write_county_outputs
+from fangfanpin.deliverables.masking import mask_id, mask_text
 
 END = date(2026, 11, 20)
 LOOP = [END - timedelta(days=4 - i) for i in range(5)]
@@ -30,8 +30,8 @@ PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory) -> Path:
     """A closed loop of two counties; then one village renamed and one explanation rewritten to look like formulas."""
-    from generator import MessyRates, generate
-    from ingest.read import delivery_dates
+    from fangfanpin.generator import MessyRates, generate
+    from fangfanpin.ingest.read import delivery_dates
     from workflow_helpers import closed_loop
 
     root = tmp_path_factory.mktemp("deliverables")
@@ -107,8 +107,8 @@ def test_masking_helpers():
 def test_a_raw_value_from_an_id_column_is_masked_whatever_its_shape(tmp_path):
     """The data-quality sheet shows the raw value of a problem; from an ID column it is an ID number even when it is
     not shaped like one (spaced, 15 digits, a date that does not exist, full-width)."""
-    from deliverables.workbook import _quality_data
-    from ingest.warehouse import ensure_schema
+    from fangfanpin.deliverables.workbook import _quality_data
+    from fangfanpin.ingest.warehouse import ensure_schema
 
     raw = ["150625 19800101 1234", "150625800101123", "１５０６２５１９８０１３３２１２３４", "张三"]
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
@@ -282,12 +282,12 @@ def test_publication_pdf_text(outputs, warehouse):
 
 
 def test_missing_font_fails_with_the_package_name(monkeypatch):
-    from deliverables import notices
+    from fangfanpin.core import fonts
 
-    monkeypatch.setattr(notices, "FONT_CANDIDATES", ("/nonexistent/font.ttc",))
+    monkeypatch.setattr(fonts, "FONT_CANDIDATES", ("/nonexistent/font.ttc",))
     monkeypatch.delenv("FFP_CJK_FONT", raising=False)
-    with pytest.raises(notices.FontMissing, match="fonts-wqy-microhei"):
-        notices.find_font()
+    with pytest.raises(fonts.FontMissing, match="fonts-wqy-microhei"):
+        fonts.find_font()
 
 
 # ------------------------------------------------------------------------------------ counties, manifest, re-runs
@@ -375,10 +375,10 @@ def test_rerun_gives_identical_bytes_and_removes_stale_files(outputs, warehouse)
 def test_county_outbox_asset_materializes(warehouse, ffp_env):
     from dagster import AssetKey, materialize
 
-    from assets.deliverables import county_outbox
-    from pipeline.definitions import defs
-    from pipeline.jobs import daily_job
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.deliverables import county_outbox
+    from fangfanpin.pipeline.definitions import defs
+    from fangfanpin.pipeline.jobs import daily_job
+    from fangfanpin.assets.resources import WarehouseResource
 
     shutil.copy(warehouse / "wh.duckdb", ffp_env / "warehouse.duckdb")
     result = materialize([county_outbox], partition_key=END.isoformat(),
@@ -402,7 +402,7 @@ def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path)
     """Feed text starting with =, +, - or @ must come back from the file as the same text, never as a formula."""
     import openpyxl
 
-    from deliverables.workbook import Col, _Writer
+    from fangfanpin.deliverables.workbook import Col, _Writer
 
     values = ['=1+1', '+86 1', '-2+3', '@SUM(A1)', '=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0"]
     cols = [Col("说明", "text", width=30), Col("代码", "code", "code"), Col("备注", "note")]
@@ -424,7 +424,7 @@ def _committee_of(village: str) -> str:
 
 
 def test_the_notice_title_names_the_village_not_its_committee():
-    from deliverables.notices import _place
+    from fangfanpin.deliverables.notices import _place
 
     assert _place("五苗树村委会") == "五苗树村" and _place("官渠巷社区居委会") == "官渠巷社区"
     assert _place("新建村民委员会") == "新建村" and _place("芒哈图嘎查村") == "芒哈图嘎查村" and _place("村委会") == "村委会"

@@ -35,7 +35,7 @@ def test_run_launcher_config_passes_the_dagster_k8s_schema():
 
 
 def test_helm_values_one_code_location_per_region():
-    from config.regions import load_regions
+    from fangfanpin.config.regions import load_regions
 
     values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text(encoding="utf-8"))
     assert values["runLauncher"]["type"] == "K8sRunLauncher"

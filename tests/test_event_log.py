@@ -6,8 +6,8 @@ from dagster import DagsterInstance
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from pipeline.cli import INSTANCE_CONFIG_MARK, _prepare_environment, instance_config
-from pipeline.event_log import OPEN_FILES, PooledSqliteEventLogStorage
+from fangfanpin.pipeline.cli import INSTANCE_CONFIG_MARK, _prepare_environment, instance_config
+from fangfanpin.pipeline.event_log import OPEN_FILES, PooledSqliteEventLogStorage
 
 
 def _instance(home) -> DagsterInstance:

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from stdnum.cn import ric
 
-from data_contracts import FEED_NAMES, load_contract
-from generator import GenerationSummary, MessyRates, generate
-from generator.ids import check_char_of
+from fangfanpin.data_contracts import FEED_NAMES, load_contract
+from fangfanpin.generator import GenerationSummary, MessyRates, generate
+from fangfanpin.generator.ids import check_char_of
 
 END = date(2026, 11, 20)
 START = date(2026, 8, 1)
@@ -168,7 +168,7 @@ def test_clean_ids_valid_and_consistent(clean):
             continue
         known.append(s)
     assert known and all(ric.is_valid(s) for s in known)
-    from generator.ids import build_ids
+    from fangfanpin.generator.ids import build_ids
     probe = build_ids(np.array([110101, 140431, 120101]), np.array([19800101, 20011231, 19991231]), np.array([1, 2, 999]))
     assert all(ric.is_valid(s) for s in probe.to_list())
     # sex and birth date agree with the number

@@ -9,8 +9,8 @@ import re
 import polars as pl
 import pytest
 
-from data_contracts import load_contract
-from data_contracts.gx_suites import (
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.data_contracts.gx_suites import (
     DeliveryProfile,
     SuiteResult,
     drift_suite,
@@ -161,7 +161,7 @@ def test_duplicate_single_key(suites):
 def test_validating_leaves_nothing_behind_in_the_gx_context(suites):
     """A long-lived process (the demo's 41 runs, a code server) validates thousands of times: no suite or result may
     pile up in the ephemeral context."""
-    from data_contracts.gx_suites import _new_context
+    from fangfanpin.data_contracts.gx_suites import _new_context
 
     context = _new_context()
     clean, broken = clean_frame("roster"), _set(clean_frame("roster"), "id_number", 4, IDS[3])
@@ -218,7 +218,7 @@ def test_malformed_ids_are_masked(suites):
 
 
 def test_messages_mask_with_the_one_masking_function():
-    from ingest.privacy import mask_text
+    from fangfanpin.core.privacy import mask_text
 
     assert mask_text("a 150625199001011234 b") == "a 150625********1234 b"
     assert mask_text("15062519900101123X") == "150625********123X"

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from dagster import AssetCheckSeverity, materialize
 
-from data_contracts import FEED_NAMES, all_contracts, load_contract
+from fangfanpin.data_contracts import FEED_NAMES, all_contracts, load_contract
 from hostile_corpus import CLAIMS, build_hostile_landing
-from ingest import ingest_feed
-from ingest.prepare import prepare_delivery
-from ingest.read import UnreadableFile, find_feed_files, read_file
+from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest.prepare import prepare_delivery
+from fangfanpin.ingest.read import UnreadableFile, find_feed_files, read_file
 
 FEEDS = ["roster"] + [f for f in FEED_NAMES if f != "roster"]
 
@@ -156,8 +156,8 @@ def test_utf16_and_a_renamed_workbook_are_refused_with_their_reason(tmp_path):
 def test_the_hostile_delivery_through_dagster(small_landing, ffp_env):
     """The same corpus through the ingest assets and their checks: both partitions succeed, every delivery
     reconciles, the spike is a drift WARN, and the empty roster snapshot is a failed (non-blocking) check."""
-    from assets.ingest import ingest_assets, ingest_checks
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.ingest import ingest_assets, ingest_checks
+    from fangfanpin.assets.resources import WarehouseResource
 
     days, _ = build_hostile_landing(small_landing, ffp_env / "landing")
     resources = {"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))}

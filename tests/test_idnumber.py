@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
-from ingest import idnumber as idn
+from fangfanpin.ingest import idnumber as idn
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared/data/id_vectors/cn_id_test_vectors.csv"
 DATA_DATE = date(2026, 11, 23)
@@ -168,9 +168,9 @@ def test_notes():
 def test_module_examples_hold():
     import doctest
 
-    import ingest.idnumber
+    from fangfanpin.ingest import idnumber
 
-    result = doctest.testmod(ingest.idnumber)
+    result = doctest.testmod(idnumber)
     assert result.attempted >= 3 and result.failed == 0
 
 

@@ -8,10 +8,10 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from data_contracts import FEED_NAMES, load_contract
-from ingest import ingest_feed
-from ingest.prepare import FILE, prepare_delivery
-from ingest.read import delivery_dates, find_feed_files
+from fangfanpin.data_contracts import FEED_NAMES, load_contract
+from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest.prepare import FILE, prepare_delivery
+from fangfanpin.ingest.read import delivery_dates, find_feed_files
 from landing_helpers import copy_delivery, first_date, read_text_rows, write_csv, write_xlsx
 
 
@@ -156,7 +156,7 @@ def test_resent_and_late_increments_are_deduplicated(small_landing, tmp_path):
 
 
 def test_shrunken_snapshot_is_held_until_accepted(small_landing, tmp_path):
-    from ingest.warehouse import accept_delivery
+    from fangfanpin.ingest.warehouse import accept_delivery
 
     days = delivery_dates(small_landing)
     first, later = days[0], days[1]

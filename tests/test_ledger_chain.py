@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.read import delivery_dates
-from workflow import ledger_dump, run_workflow
-from workflow.chain import GENESIS, verify_chain
+from fangfanpin.ingest.read import delivery_dates
+from fangfanpin.workflow import ledger_dump, run_workflow
+from fangfanpin.workflow.chain import GENESIS, verify_chain
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ def test_rerun_and_recompute_forward_keep_the_chain_byte_identical(copy):
 
 
 def test_an_altered_field_is_found(copy, monkeypatch, capsys):
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     con, path, _ = copy
     events = _events(con)
@@ -91,7 +91,7 @@ def test_an_altered_field_is_found(copy, monkeypatch, capsys):
 
 
 def test_a_removed_event_is_found(copy, monkeypatch, capsys):
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     con, path, _ = copy
     events = _events(con)
@@ -123,7 +123,7 @@ def test_removing_the_newest_event_or_a_whole_day_is_found(copy):
 
 
 def test_intact_ledger_exits_0(copy, monkeypatch, capsys):
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     con, path, _ = copy
     con.close()
@@ -133,7 +133,7 @@ def test_intact_ledger_exits_0(copy, monkeypatch, capsys):
 
 
 def test_a_ledger_made_before_the_chain_is_hashed_once(copy):
-    from workflow.ledger import ensure_schema
+    from fangfanpin.workflow.ledger import ensure_schema
 
     con, _, _ = copy
     before = ledger_dump(con)
@@ -149,9 +149,9 @@ def test_a_ledger_made_before_the_chain_is_hashed_once(copy):
 def test_blocking_asset_check_stops_the_deliverables(copy, ffp_env):
     from dagster import materialize
 
-    from assets.deliverables import county_outbox
-    from assets.workflow import ledger_hash_chain, workflow_assets
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.deliverables import county_outbox
+    from fangfanpin.assets.workflow import ledger_hash_chain, workflow_assets
+    from fangfanpin.assets.resources import WarehouseResource
 
     con, path, days = copy
     resources = {"warehouse": WarehouseResource(database=str(path))}

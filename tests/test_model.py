@@ -10,12 +10,12 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from config.policy import PolicyError
-from models import artifacts
-from models.artifacts import ArtifactError
-from models.dataset import build_training_set
-from models.features import FEATURE_NAMES, FEATURES, LABEL_COLUMNS, LeakageError
-from models.scoring import COLUMNS, score_households
+from fangfanpin.config.policy import PolicyError
+from fangfanpin.models import artifacts
+from fangfanpin.models.artifacts import ArtifactError
+from fangfanpin.models.dataset import build_training_set
+from fangfanpin.models.features import FEATURE_NAMES, FEATURES, LABEL_COLUMNS, LeakageError
+from fangfanpin.models.scoring import COLUMNS, score_households
 from model_helpers import LAST_DAY, copy_db, model_county, model_policy, trained_model  # noqa: F401
 
 HOUSEHOLD_ID = re.compile(r"150625\d{9}")
@@ -47,7 +47,7 @@ def test_training_set_point_in_time_and_labels(model_county, tmp_path):
 def test_fact_delivered_after_the_feature_date_cannot_enter_training(model_county, tmp_path):
     """A medical claim settled before the feature date but delivered after it changes the later indicators and
     never the features of the earlier date, even when that date is recomputed (backfilled) afterwards."""
-    from crosscheck import run_crosscheck
+    from fangfanpin.crosscheck import run_crosscheck
 
     con = copy_db(model_county["db"], tmp_path)
     policy = model_policy()
@@ -120,7 +120,7 @@ def test_training_writes_a_versioned_card_without_personal_data(trained_model):
 
 
 def test_model_worse_than_rules_is_not_promoted(trained_model):
-    from models.training import promotion_gate
+    from fangfanpin.models.training import promotion_gate
 
     def metrics(model_recall, rules_recall, auc):
         return {"model": {"roc_auc": auc}, "workload": {"model_equal_workload": {"recall": model_recall},
@@ -318,7 +318,7 @@ def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_pa
 
 
 def test_drift_check_names_the_features_that_moved(trained_model, tmp_path):
-    from models.drift import drift_report
+    from fangfanpin.models.drift import drift_report
 
     con = copy_db(trained_model["db"], tmp_path)
     policy = model_policy()

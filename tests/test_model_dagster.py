@@ -24,8 +24,8 @@ def _text(result) -> str:
 
 
 def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
-    from assets.scoring import feature_drift, household_scores, risk_model, model_promoted
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.scoring import feature_drift, household_scores, risk_model, model_promoted
+    from fangfanpin.assets.resources import WarehouseResource
 
     db = ffp_env / "warehouse.duckdb"
     shutil.copy(model_county["db"], db)
@@ -58,7 +58,7 @@ def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
 
 
 def test_definitions_have_the_training_job_and_weekly_schedule():
-    from pipeline.definitions import defs
+    from fangfanpin.pipeline.definitions import defs
 
     assert defs.resolve_job_def("training_job") is not None
     schedule = defs.resolve_schedule_def("weekly_training_schedule")
@@ -77,7 +77,7 @@ def _tamper_model_file(model_dir, version) -> None:
 
 def _point_outside(model_dir, version) -> None:
     """A valid model copied outside the model folder, the pointer leading to it with ``..``."""
-    from models.artifacts import sha256
+    from fangfanpin.models.artifacts import sha256
 
     shutil.copytree(model_dir / version, model_dir.parent / "elsewhere")
     (model_dir / "promoted").write_text(json.dumps({"version": "../elsewhere", "sha256": sha256(
@@ -90,9 +90,9 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
     import duckdb
     from dagster import DagsterInstance
 
-    from assets.scoring import feature_drift, household_scores
-    from models.artifacts import promoted_version
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.scoring import feature_drift, household_scores
+    from fangfanpin.models.artifacts import promoted_version
+    from fangfanpin.assets.resources import WarehouseResource
 
     db = ffp_env / "warehouse.duckdb"
     shutil.copy(model_county["db"], db)

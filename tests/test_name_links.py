@@ -10,11 +10,11 @@ import duckdb
 import pytest
 from stdnum.cn.ric import calc_check_digit
 
-from crosscheck import run_crosscheck
-from data_contracts import load_contract
-from ingest import ingest_feed
-from ingest.prepare import header_key, prepare_delivery
-from ingest.read import find_feed_files, read_file
+from fangfanpin.crosscheck import run_crosscheck
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest.prepare import header_key, prepare_delivery
+from fangfanpin.ingest.read import find_feed_files, read_file
 from landing_helpers import copy_delivery, read_text_rows, write_csv
 from test_crosscheck import VILLAGE, base, fresh, pid
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_contracts import Column, all_contracts
-from ingest import idnumber as idn
-from ingest.normalize import (
+from fangfanpin.data_contracts import Column, all_contracts
+from fangfanpin.ingest import idnumber as idn
+from fangfanpin.ingest.normalize import (
     clean_text,
     normalize_column,
     normalize_id,

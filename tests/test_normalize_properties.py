@@ -19,9 +19,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_contracts import Column
-from ingest import idnumber as idn
-from ingest.normalize import (
+from fangfanpin.data_contracts import Column
+from fangfanpin.ingest import idnumber as idn
+from fangfanpin.ingest.normalize import (
     clean_text,
     normalize_column,
     normalize_id,

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from config.policy import load_policy
-from deliverables import write_county_outputs
-from deliverables.masking import FORMULA_PREFIXES
-from ingest.read import delivery_dates
+from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables import write_county_outputs
+from fangfanpin.deliverables.masking import FORMULA_PREFIXES
+from fangfanpin.ingest.read import delivery_dates
 from landing_helpers import read_text_rows, write_csv
 
 pytestmark = pytest.mark.slow
@@ -71,9 +71,9 @@ def county(small_landing, tmp_path_factory) -> dict:
 def test_neutralise_formula_doctest():
     import doctest
 
-    import deliverables.masking
+    from fangfanpin.deliverables import masking
 
-    result = doctest.testmod(deliverables.masking)
+    result = doctest.testmod(masking)
     assert result.attempted >= 3 and result.failed == 0
 
 
@@ -136,7 +136,7 @@ def test_each_manifest_holds_the_ledger_chain_head_of_its_date(county):
 
 
 def test_an_intact_ledger_agrees_with_the_manifests(county, warehouse_copy, capsys):
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     assert main(["verify-ledger"]) == 0
     out = capsys.readouterr().out
@@ -147,8 +147,8 @@ def test_a_deleted_case_rehashed_from_the_start_fails_against_the_manifests(coun
                                                                               monkeypatch, capsys):
     """A tamperer deletes a case's events and re-hashes the whole chain: the chain alone verifies, the heads the
     counties were given in their manifests do not."""
-    from pipeline.cli import main
-    from workflow.chain import chain_events, verify_chain
+    from fangfanpin.pipeline.cli import main
+    from fangfanpin.workflow.chain import chain_events, verify_chain
 
     with duckdb.connect(str(warehouse_copy)) as con:
         case_id, first = con.execute("""SELECT case_id, min(processed_date) FROM case_events GROUP BY 1
@@ -174,7 +174,7 @@ def test_a_deleted_case_rehashed_from_the_start_fails_against_the_manifests(coun
 
 
 def test_verify_ledger_with_a_manifests_folder_missing_empty_or_damaged(warehouse_copy, tmp_path, capsys):
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     assert main(["verify-ledger", "--manifests", str(tmp_path / "missing")]) == 1
     assert "交付清单目录不存在" in capsys.readouterr().err

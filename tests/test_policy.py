@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from config.policy import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
+from fangfanpin.config.policy import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
 
 
 def raw() -> dict:

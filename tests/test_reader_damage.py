@@ -19,13 +19,13 @@ import openpyxl
 import polars as pl
 import pytest
 
-from config.policy import FileLimits
-from data_contracts import load_contract
-from ingest import ingest_feed
-from ingest.landing import record_landing, scan_delivery
-from ingest.prepare import prepare_delivery
-from ingest.read import UnreadableFile, find_feed_files, read_file
-from ingest.warehouse import ensure_schema
+from fangfanpin.config.policy import FileLimits
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest.landing import record_landing, scan_delivery
+from fangfanpin.ingest.prepare import prepare_delivery
+from fangfanpin.ingest.read import UnreadableFile, find_feed_files, read_file
+from fangfanpin.ingest.warehouse import ensure_schema
 from landing_helpers import copy_delivery, first_date, read_text_rows
 
 CLAIMS = "medical_claims"

@@ -18,7 +18,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from ingest.read import read_file
+from fangfanpin.ingest.read import read_file
 
 HEADERS = ["编号", "姓名", "金额", "备注"]
 READABLE = {"none", "stray_quote", "bom", "blank_after", "header_after"}

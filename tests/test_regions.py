@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from config.regions import RegionsError, get_region, load_regions, region_of
+from fangfanpin.config.regions import RegionsError, get_region, load_regions, region_of
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--pending", *args], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--pending", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -55,7 +55,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def two_regions(tmp_path_factory):
     """One landing with both counties, run once combined and once as two regions in parallel processes."""
-    from generator import generate
+    from fangfanpin.generator import generate
 
     root = tmp_path_factory.mktemp("regions")
     landing = root / "landing"
@@ -129,10 +129,10 @@ def test_the_region_runs_are_tagged_in_their_instance(two_regions):
 
 def test_a_region_places_no_row_in_another_regions_county(tmp_path):
     """A file of another region's county that lands here by mistake is loaded unplaced and reported, not shown."""
-    from generator import generate
-    from data_contracts import load_contract
-    from ingest import ingest_feed
-    from ingest.read import delivery_dates
+    from fangfanpin.generator import generate
+    from fangfanpin.data_contracts import load_contract
+    from fangfanpin.ingest import ingest_feed
+    from fangfanpin.ingest.read import delivery_dates
 
     landing = tmp_path / "landing"
     generate(landing, tmp_path / "truth", counties=COUNTIES, households=40, start=date(2026, 11, 1),
@@ -169,7 +169,7 @@ def test_the_regions_file_is_validated(tmp_path):
 
 
 def test_an_unknown_region_is_refused_with_the_known_ones(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--pending", "--region", "nowhere"],
+    result = subprocess.run([sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--pending", "--region", "nowhere"],
                             cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "unknown region 'nowhere'" in result.stderr and "erdos" in result.stderr

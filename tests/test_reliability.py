@@ -2,7 +2,7 @@
 generated warehouse of two counties, whose deliveries also carry damaged files with full ID numbers in every cell,
 header, file and sheet name (tests/privacy_helpers.py ``inject_id_damage``):
 
-- crashes: the run is SIGKILLed (``FFP_TEST_KILL_AT``, ingest/testhooks.py) inside an ingest transaction, inside
+- crashes: the run is SIGKILLed (``FFP_TEST_KILL_AT``, core/testhooks.py) inside an ingest transaction, inside
   the ledger transaction and between writing an outbox file and renaming it; after each kill nobody can see a half
   table or file, and re-running the date leaves the warehouse tables and the outbox exactly as an uninterrupted run;
 - a second writer gets a clear Chinese + English message, not a DuckDB traceback;
@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest.testhooks import PHASES
+from fangfanpin.core.testhooks import PHASES
 from model_helpers import model_county, trained_model  # noqa: F401  (fixtures of the model-artifact test)
 from privacy_helpers import full_id_numbers, inject_id_damage
 
@@ -58,8 +58,8 @@ def _run(root: Path, landing: Path, day: date, logs: list[str], **extra) -> subp
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> dict:
     """A: day 1, day 2 (the reference, snapshotted), day 3. B: a copy of A after day 1, where day 2 crashes."""
-    from generator import MessyRates, generate
-    from ingest.read import delivery_dates
+    from fangfanpin.generator import MessyRates, generate
+    from fangfanpin.ingest.read import delivery_dates
 
     base = tmp_path_factory.mktemp("reliability")
     landing, truth = base / "landing", base / "truth"
@@ -261,7 +261,7 @@ def test_no_id_or_phone_number_outside_the_warehouse(world):
 def test_each_county_folder_holds_only_its_own_households(world):
     import polars as pl
 
-    from deliverables.masking import mask_id
+    from fangfanpin.deliverables.masking import mask_id
 
     with duckdb.connect(str(world["a"] / "wh" / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT DISTINCT county_code, household_id, village_code, id_number FROM roster").fetchall()

@@ -50,8 +50,8 @@ def _ffp(root: Path, *args: str, **extra) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def deliveries(tmp_path_factory) -> tuple[Path, list[date]]:
     """Three delivery dates: a full one, then two daily ones."""
-    from generator import MessyRates, generate
-    from ingest.read import delivery_dates
+    from fangfanpin.generator import MessyRates, generate
+    from fangfanpin.ingest.read import delivery_dates
 
     base = tmp_path_factory.mktemp("runs")
     generate(base / "landing", base / "truth", counties=COUNTIES, households=60, start=date(2026, 10, 1),
@@ -80,7 +80,7 @@ def _world(processed: Path, dest: Path, deliveries, *more: date) -> Path:
 
 def _pending(root: Path, monkeypatch) -> list[date]:
     """What ``run --pending`` would run now (in this process: no second start-up)."""
-    from pipeline.cli import _prepare_environment, pending_plan
+    from fangfanpin.pipeline.cli import _prepare_environment, pending_plan
 
     for variable, value in _env(root).items():
         if variable.startswith(("FFP_", "DAGSTER_")):
@@ -171,7 +171,7 @@ def _write(path: Path, rows: list[list[str]]) -> None:
 
 def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(processed, deliveries, tmp_path, monkeypatch,
                                                                      capsys):
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     d2, d3 = deliveries[1][1:]
     name, rows = _late_claim(deliveries, d2)
@@ -229,8 +229,8 @@ def test_exit_status_2_for_a_refused_file_and_for_a_date_with_no_feed(processed,
 
 # ------------------------------------------------------------------------------------- folder names and dates
 def test_folders_not_named_by_a_real_date_are_reported_and_never_run(ffp_env, capsys):
-    from ingest.read import delivery_dates
-    from pipeline.cli import main
+    from fangfanpin.ingest.read import delivery_dates
+    from fangfanpin.pipeline.cli import main
 
     landing = ffp_env / "landing"
     person = "15062519800101123X"  # a folder named after a person: its name is reported masked
@@ -251,7 +251,7 @@ def test_folders_not_named_by_a_real_date_are_reported_and_never_run(ffp_env, ca
 
 
 def test_run_date_rejects_impossible_misformatted_and_future_dates(ffp_env, capsys):
-    from pipeline.cli import build_parser, main
+    from fangfanpin.pipeline.cli import build_parser, main
 
     tomorrow = date.today() + timedelta(days=2)  # after today in every time zone
     for text in ("2026-02-30", "20260917", "2026-9-18", "yesterday", tomorrow.isoformat(), "2023-06-01"):
@@ -265,8 +265,8 @@ def test_run_date_rejects_impossible_misformatted_and_future_dates(ffp_env, caps
 
 
 def test_accept_names_the_feeds_when_the_feed_is_unknown(ffp_env, capsys):
-    from data_contracts import FEED_NAMES
-    from pipeline.cli import main
+    from fangfanpin.data_contracts import FEED_NAMES
+    from fangfanpin.pipeline.cli import main
 
     assert main(["accept", "--date", "2026-11-19", "--feed", "rosters"]) == 1
     err = capsys.readouterr().err
@@ -275,7 +275,7 @@ def test_accept_names_the_feeds_when_the_feed_is_unknown(ffp_env, capsys):
 
 
 def test_accept_makes_the_date_and_later_ones_pending(processed, deliveries, tmp_path, monkeypatch, capsys):
-    from pipeline.cli import main, pending_plan
+    from fangfanpin.pipeline.cli import main, pending_plan
 
     d1 = deliveries[1][0]
     root = _world(processed, tmp_path, deliveries)
@@ -291,7 +291,7 @@ def test_accept_makes_the_date_and_later_ones_pending(processed, deliveries, tmp
 def test_sensor_starts_new_and_changed_folders_and_every_later_date(deliveries, ffp_env):
     from dagster import SkipReason, build_sensor_context
 
-    from pipeline.sensors import new_delivery_sensor
+    from fangfanpin.pipeline.sensors import new_delivery_sensor
 
     landing, (d1, d2, _) = deliveries[0], deliveries[1]
     for day in (d1, d2):
@@ -322,7 +322,7 @@ def test_schedule_runs_the_newest_real_date_and_reports_other_folders(deliveries
 
     from dagster import RunRequest, SkipReason, build_schedule_context
 
-    from pipeline.schedules import daily_schedule
+    from fangfanpin.pipeline.schedules import daily_schedule
 
     (ffp_env / "landing" / "2026-9-18").mkdir()
     context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 5, 30))

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from data_contracts import FEED_NAMES as INGEST_FEEDS
-from ingest.read import delivery_dates
+from fangfanpin.data_contracts import FEED_NAMES as INGEST_FEEDS
+from fangfanpin.ingest.read import delivery_dates
 from landing_helpers import copy_delivery
 from privacy_helpers import full_id_numbers
 from system_helpers import require_installed
@@ -54,7 +54,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float
 @pytest.fixture
 def webserver(small_landing, ffp_env):
     """The daily job run for the first RUN_DAYS delivery dates, then dagster-webserver on that instance."""
-    from pipeline.cli import main
+    from fangfanpin.pipeline.cli import main
 
     require_installed(CHROMIUM, "Debian chromium is not installed at /usr/bin/chromium (make test installs it)")
     for day in delivery_dates(small_landing)[:RUN_DAYS]:

@@ -1,4 +1,4 @@
-"""Opening the warehouse (pipeline/warehouse_file.py): the row group size it writes with, one attachment per file in
+"""Opening the warehouse (core/warehouse_file.py): the row group size it writes with, one attachment per file in
 a process, and its refusals."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipeline.warehouse_file import connect
+from fangfanpin.core.warehouse_file import connect
 
 
 def _row_groups(con, table: str) -> list[int]:

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from config.policy import load_policy
-from workflow import LedgerError, ensure_schema, ledger_dump, run_workflow
-from workflow import states as S
-from workflow.calendar import add_working_days, is_working_day, working_days_between
-from workflow.machine import map_reason
+from fangfanpin.config.policy import load_policy
+from fangfanpin.workflow import LedgerError, ensure_schema, ledger_dump, run_workflow
+from fangfanpin.workflow import states as S
+from fangfanpin.workflow.calendar import add_working_days, is_working_day, working_days_between
+from fangfanpin.workflow.machine import map_reason
 
 WF = load_policy().workflow
 COUNTY, VILLAGE, TOWNSHIP = "150625", "150625100201", "锡尼镇"
@@ -287,7 +287,7 @@ def test_replay_any_day_from_events(county):
 def test_failed_run_leaves_the_ledger_untouched(county, monkeypatch):
     _run_story(county)
     before = ledger_dump(county)
-    import workflow.machine as machine
+    from fangfanpin.workflow import machine
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated failure")
@@ -303,8 +303,8 @@ def test_dagster_asset_materializes_the_ledger(tmp_path):
 
     from dagster import materialize
 
-    from assets.workflow import workflow_assets
-    from pipeline.resources import WarehouseResource
+    from fangfanpin.assets.workflow import workflow_assets
+    from fangfanpin.assets.resources import WarehouseResource
 
     db = tmp_path / "asset.duckdb"
     con = duckdb.connect(str(db))
@@ -348,7 +348,7 @@ def test_model_warnings_respect_the_weekly_village_capacity(county):
 
 
 def test_a_day_loads_only_the_cases_it_can_touch(tmp_path):
-    from workflow.machine import _load_cases
+    from fangfanpin.workflow.machine import _load_cases
 
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     ensure_schema(con)

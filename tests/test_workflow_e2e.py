@@ -11,9 +11,9 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from ingest.read import delivery_dates
-from workflow import ledger_dump, run_workflow
-from workflow import states as S
+from fangfanpin.ingest.read import delivery_dates
+from fangfanpin.workflow import ledger_dump, run_workflow
+from fangfanpin.workflow import states as S
 
 from test_workflow import _assert_ledger_invariants
 from workflow_helpers import closed_loop, run_pipeline_day
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
-    from generator import MessyRates, generate
+    from fangfanpin.generator import MessyRates, generate
 
     root = tmp_path_factory.mktemp("loop")
     generate(root / "landing", root / "truth", counties=["150625"], households=HOUSEHOLDS, start=date(2026, 3, 1),

@@ -42,10 +42,10 @@ def scores_from_rules(con: duckdb.DuckDBPyConnection, day: date, model_share: fl
 
 
 def run_pipeline_day(con: duckdb.DuckDBPyConnection, landing: Path, day: date, *, workflow: bool = True) -> None:
-    from crosscheck import run_crosscheck
-    from data_contracts import all_contracts
-    from ingest import ingest_feed
-    from workflow import run_workflow
+    from fangfanpin.crosscheck import run_crosscheck
+    from fangfanpin.data_contracts import all_contracts
+    from fangfanpin.ingest import ingest_feed
+    from fangfanpin.workflow import run_workflow
 
     for contract in all_contracts():
         ingest_feed(con, contract, landing, day)
@@ -58,7 +58,7 @@ def run_pipeline_day(con: duckdb.DuckDBPyConnection, landing: Path, day: date, *
 def closed_loop(db: Path, landing: Path, truth: Path, days: list[date], *, warmup: list[date] = (), seed: int = 0,
                 log=None) -> None:
     """Ingest and cross-check the ``warmup`` dates (history), then run the loop day by day over ``days``."""
-    from workflow.simulator import prepare_closed_loop, simulate_day
+    from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_day
 
     prepare_closed_loop(landing, days)
     con = duckdb.connect(str(db))

@@ -1,6 +1,6 @@
 """Dynamic-management workflow (issue 5): the case ledger in DuckDB, plain Python + SQL, no Dagster.
 
-    from workflow import run_workflow
+    from fangfanpin.workflow import run_workflow
     run_workflow(con, date(2026, 10, 31))      # open and move cases for one delivery date (re-runnable)
 
 Modules: ``states`` (the state table), ``calendar`` (working days), ``ledger`` (schema, runs, replay),
@@ -8,6 +8,6 @@ Modules: ``states`` (the state table), ``calendar`` (working days), ``ledger`` (
 ``simulator`` (a simulated field team for the demo).
 """
 
-from workflow.ledger import LedgerError, WorkflowResult, ensure_schema, ledger_dump, processed_dates, run_workflow
+from fangfanpin.workflow.ledger import LedgerError, WorkflowResult, ensure_schema, ledger_dump, processed_dates, run_workflow
 
 __all__ = ["run_workflow", "ensure_schema", "processed_dates", "ledger_dump", "LedgerError", "WorkflowResult"]

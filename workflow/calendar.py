@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from config.policy import Workflow
+from fangfanpin.config.policy import Workflow
 
 
 def is_working_day(day: date, wf: Workflow) -> bool:

@@ -26,7 +26,7 @@ from datetime import date
 
 import duckdb
 
-from ingest.arrow import registered
+from fangfanpin.core.arrow import registered
 
 GENESIS = "0" * 64
 HASHED_COLUMNS = (

@@ -10,9 +10,9 @@ from datetime import date
 
 import duckdb
 
-from config.policy import Policy
-from ingest.sqlfiles import run_file
-from workflow.ledger import SQL_DIR
+from fangfanpin.config.policy import Policy
+from fangfanpin.core.sql import run_file
+from fangfanpin.workflow.cases import SQL_DIR
 
 
 def compute_candidates(con: duckdb.DuckDBPyConnection, day: date, policy: Policy,

@@ -24,13 +24,15 @@ from pathlib import Path
 
 import duckdb
 
-from config.policy import Policy, load_policy
-from ingest.sqlfiles import statements, transaction
-from ingest.warehouse import run_ddl_once
-from ingest.testhooks import kill_point
-from workflow.chain import CHAIN_DDL, chain_events
+from fangfanpin.config.policy import Policy, load_policy
+from fangfanpin.core.sql import statements, transaction
+from fangfanpin.ingest.warehouse import run_ddl_once
+from fangfanpin.core.testhooks import kill_point
+from fangfanpin.workflow.cases import SQL_DIR, rebuild_cases
+from fangfanpin.workflow.chain import CHAIN_DDL, chain_events
+from fangfanpin.workflow.machine import process_day
+from fangfanpin.crosscheck import ensure_schema as ensure_crosscheck_schema
 
-SQL_DIR = Path(__file__).parent / "sql"
 LEDGER_TABLES = {  # table → the date column that says which run wrote the row
     "workflow_runs": "processed_date", "case_openings": "processed_date", "case_events": "processed_date",
     "visit_tasks": "processed_date", "visit_task_closures": "processed_date",
@@ -45,8 +47,6 @@ class LedgerError(RuntimeError):
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    from crosscheck import ensure_schema as ensure_crosscheck_schema
-
     ensure_crosscheck_schema(con)  # the ingest and cross-check tables the ledger reads
     unchained = con.execute("""
         SELECT count(*) FROM information_schema.tables WHERE table_name = 'case_events' AND NOT EXISTS (
@@ -75,20 +75,9 @@ def _delete_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
         con.execute(f"DELETE FROM {table} WHERE {column} >= ?", [day])
 
 
-def rebuild_cases(con: duckdb.DuckDBPyConnection) -> None:
-    """``cases`` := every case as of the newest processed date (derived from case_events only).
-
-    Replaced whole, with no index: DuckDB 2.0 raised a false primary-key violation inserting ~200,000 distinct,
-    ordered case ids into the indexed table inside this transaction (the first day of 1,000,000 households).
-    Uniqueness comes from case_openings' key, which ``cases_asof`` is built on."""
-    con.execute("CREATE OR REPLACE TABLE cases AS SELECT * FROM cases_asof(DATE '9999-12-31') ORDER BY case_id")
-
-
 def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None, *,
                  recompute_forward: bool = True) -> WorkflowResult:
     """Process delivery date ``day`` (see the module docstring for re-runs and earlier dates)."""
-    from workflow.machine import process_day
-
     policy = policy or load_policy()
     ensure_schema(con)
     done = processed_dates(con)

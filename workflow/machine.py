@@ -22,11 +22,12 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from config.policy import Policy
-from ingest.arrow import registered
-from workflow import states as S
-from workflow.calendar import add_working_days
-from workflow.elimination import compute_candidates
+from fangfanpin.config.policy import Policy
+from fangfanpin.core.arrow import registered
+from fangfanpin.workflow import states as S
+from fangfanpin.workflow.calendar import add_working_days
+from fangfanpin.workflow.cases import rebuild_cases
+from fangfanpin.workflow.elimination import compute_candidates
 
 SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
 SEVERITY_RANK = {None: 0, "": 0, "中": 1, "高": 2}
@@ -729,8 +730,6 @@ def _write(st: Day) -> None:
 
 
 def _daily_status(con, day: date) -> None:
-    from workflow.ledger import rebuild_cases
-
     rebuild_cases(con)
     con.execute("""
         INSERT INTO case_status_daily

@@ -30,9 +30,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from config.policy import Policy, load_policy
-from data_contracts import load_contract
-from workflow.calendar import add_working_days
+from fangfanpin.config.policy import Policy, load_policy
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.workflow.calendar import add_working_days
+from fangfanpin.ingest.read import read_file
+from fangfanpin.core.warehouse_file import connect
 
 SIM_SUFFIX = "sim"
 FIELD_FEEDS = ("visit_results", "publication_results", "county_decisions")
@@ -237,8 +239,6 @@ def reflect_ledger_in_roster(con: duckdb.DuckDBPyConnection, day: date, folder: 
     """The national system records the county's decisions: rewrite the roster delivered in ``folder`` (if any) so
     that households confirmed on the ledger by ``day`` are monitoring objects (户类型 监测户 unless 脱贫户, category,
     风险识别时间 = the decision date) and households whose risk was eliminated say so. Returns households changed."""
-    from ingest.read import read_file
-
     changes = {r["household_id"]: r for r in con.sql("""
         SELECT c.household_id, c.state, e.effective_date, e.evidence_zh FROM cases c
         JOIN case_events e ON e.case_id = c.case_id AND e.event IN ('确认纳入', '确认风险消除')
@@ -290,7 +290,5 @@ def reflect_ledger_in_roster(con: duckdb.DuckDBPyConnection, day: date, folder: 
 
 def simulate_after_run(day: date, warehouse: Path, landing: Path, truth_dir: Path, *, seed: int = 0) -> SimSummary:
     """For ``fangfanpin demo``: after the daily run of ``day``, write the field team's answers for ``day + 1``."""
-    from pipeline.warehouse_file import connect
-
     with connect(warehouse, read_only=True) as con:  # it reads the ledger and writes only landing files
         return simulate_day(con, day, landing, truth_dir, seed=seed)

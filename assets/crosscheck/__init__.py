@@ -10,12 +10,12 @@ from datetime import date
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS, OWNER
-from assets.metadata import query_markdown, row_count, table_schema
-from charts import chart_md, rule_hits_by_rule
-from config.policy import load_policy
-from crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
-from pipeline.resources import WarehouseResource
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS, OWNER
+from fangfanpin.assets.metadata import query_markdown, row_count, table_schema
+from fangfanpin.charts import chart_md, rule_hits_by_rule
+from fangfanpin.config.policy import load_policy
+from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
+from fangfanpin.assets.resources import WarehouseResource
 
 CROSSCHECK_GROUP = "crosscheck"
 CROSSCHECK_KEYS = {name: AssetKey(["crosscheck", name]) for name in

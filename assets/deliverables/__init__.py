@@ -7,24 +7,31 @@ count, candidates.csv's columns, and a table of the files per county with row co
 
 from datetime import date
 
-from dagster import (AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
+from dagster import (AssetExecutionContext, AssetSelection, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
                      asset)
 
-from assets.constants import DELIVERY_PARTITIONS, OWNER
-from assets.ingest import LANDING_KEY
-from assets.workflow import WORKFLOW_KEYS
-from config.policy import load_policy
-from deliverables import last_summary, write_county_outputs
-from deliverables.candidates import COLUMN_DOCS, COLUMNS
-from pipeline.delivery_runs import finish_run
-from pipeline.resources import WarehouseResource
-from pipeline.run_state import is_whole_daily_run
-from pipeline.settings import settings
+from fangfanpin.assets.constants import DAILY_GROUPS, DAILY_JOB_NAME, DELIVERY_PARTITIONS, OWNER
+from fangfanpin.assets.ingest import LANDING_KEY
+from fangfanpin.assets.workflow import WORKFLOW_KEYS
+from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables import last_summary, write_county_outputs
+from fangfanpin.deliverables.candidates import COLUMN_DOCS, COLUMNS
+from fangfanpin.assets.delivery_runs import finish_run
+from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.core.settings import settings
 
 DELIVERABLES_GROUP = "deliverables"
 DELIVERABLES_KEYS = {"county_outbox": AssetKey(["deliverables", "county_outbox"])}
 CANDIDATES_SCHEMA = TableSchema(columns=[
     TableColumn(c, "varchar", description=COLUMN_DOCS[c]) for c in COLUMNS])
+
+
+def _whole_daily_run(context: AssetExecutionContext) -> bool:
+    """A run of every asset of the daily job (the command, sensor and schedule run the job; the UI may select all)."""
+    run = context.dagster_run
+    if not run.asset_selection:
+        return run.job_name == DAILY_JOB_NAME
+    return AssetSelection.groups(*DAILY_GROUPS).resolve(context.repository_def.asset_graph) <= run.asset_selection
 
 
 def files_markdown(summary) -> str:
@@ -46,7 +53,7 @@ def county_outbox(context: AssetExecutionContext, warehouse: WarehouseResource) 
     outbox = settings().outbox_dir
     with warehouse.get_connection() as con:
         paths = write_county_outputs(con, day, outbox, load_policy(), run_id=context.run_id)
-        if is_whole_daily_run(context.dagster_run):  # the job's last asset: the date is done (pipeline/delivery_runs.py)
+        if _whole_daily_run(context):  # the job's last asset: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)
     summary = last_summary()
     candidates = sum(c.candidates for c in summary)

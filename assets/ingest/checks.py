@@ -5,18 +5,18 @@ snapshot is an ERROR that does not block: operations.md wants the run to finish 
 Great Expectations is imported inside the checks only (it takes seconds to import).
 """
 
-
 import json
 from datetime import date
 
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetCheckSpec,
                      MetadataValue, multi_asset_check)
-from pipeline.resources import WarehouseResource
+from fangfanpin.assets.resources import WarehouseResource
 
-from assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS
-from config.policy import load_policy
-from data_contracts import Contract, all_contracts
-from ingest.warehouse import q
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS
+from fangfanpin.config.policy import load_policy
+from fangfanpin.data_contracts import Contract, all_contracts
+from fangfanpin.ingest.warehouse import q
+from fangfanpin.data_contracts.gx_suites import DeliveryProfile, drift_suite, structure_suite, validate
 
 
 def _failures_md(result) -> str:
@@ -33,8 +33,6 @@ def _delivery(con, feed: str, day: date) -> dict | None:
 
 
 def _structure(contract: Contract, rows) -> dict:
-    from data_contracts.gx_suites import structure_suite, validate
-
     if rows.height == 0:
         return dict(passed=True, metadata={"rows": 0, "note": "本日无新载入的行"})
     result = validate(rows, structure_suite(contract))
@@ -52,8 +50,6 @@ def _reconcile(d: dict | None) -> dict:
 
 
 def _drift(contract: Contract, rows, d: dict | None, previous) -> dict:
-    from data_contracts.gx_suites import DeliveryProfile, drift_suite, validate
-
     if previous is None or (d or {}).get("profile") is None:
         return dict(passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"})
     policy = load_policy()["ingest"]

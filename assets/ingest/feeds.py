@@ -13,14 +13,14 @@ from dagster import (
     TableSchema,
     asset,
 )
-from pipeline.resources import WarehouseResource
+from fangfanpin.assets.resources import WarehouseResource
 
-from assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, INGEST_KEYS, OWNER
-from config.policy import load_policy
-from data_contracts import Contract, all_contracts
-from ingest import ingest_feed
-from ingest.privacy import mask_text
-from pipeline.settings import settings
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, INGEST_KEYS, OWNER
+from fangfanpin.config.policy import load_policy
+from fangfanpin.data_contracts import Contract, all_contracts
+from fangfanpin.ingest import ingest_feed
+from fangfanpin.core.privacy import mask_text
+from fangfanpin.core.settings import settings
 
 DAGSTER_TYPES = {"text": "string", "code": "string", "id": "string (ID number)", "division": "string (12 digits)",
                  "date": "date", "amount": "float (yuan)", "int": "int", "yesno": "bool"}

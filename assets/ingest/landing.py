@@ -5,14 +5,14 @@ from datetime import date
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey,
                      MaterializeResult, MetadataValue, TableColumn, TableSchema, asset, asset_check)
 
-from assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, OWNER
-from assets.metadata import markdown_table
-from ingest import known_counties
-from ingest.landing import record_landing, scan_delivery
-from ingest.privacy import mask_text
-from ingest.warehouse import ensure_schema
-from pipeline.resources import WarehouseResource
-from pipeline.settings import settings
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, OWNER
+from fangfanpin.assets.metadata import markdown_table
+from fangfanpin.ingest import known_counties
+from fangfanpin.ingest.landing import record_landing, scan_delivery
+from fangfanpin.core.privacy import mask_text
+from fangfanpin.ingest.warehouse import ensure_schema
+from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.core.settings import settings
 
 LANDING_KEY = AssetKey(["ingest", "landing_files"])
 LANDING_SCHEMA = TableSchema(columns=[

@@ -15,13 +15,13 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      AssetSelection, MaterializeResult, MetadataValue, RunRequest, ScheduleEvaluationContext,
                      TableColumn, TableSchema, asset, asset_check, define_asset_job, in_process_executor, schedule)
 
-from assets.constants import DELIVERY_PARTITIONS, OWNER
-from assets.metadata import markdown_table, table_schema
-from charts import calibration, chart_md, risk_levels_by_township
-from config.policy import load_policy
-from models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
-from pipeline.resources import WarehouseResource
-from pipeline.settings import settings
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, OWNER
+from fangfanpin.assets.metadata import markdown_table, table_schema
+from fangfanpin.charts import calibration, chart_md, risk_levels_by_township
+from fangfanpin.config.policy import load_policy
+from fangfanpin.models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
+from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.core.settings import settings
 
 SCORING_GROUP = "scoring"
 TRAINING_GROUP = "model_training"
@@ -39,8 +39,8 @@ FEATURES_SCHEMA = TableSchema(columns=[TableColumn(n, "double", description=FEAT
                    "无规则命中但概率较高的家庭成为「模型预警」候选，每村每周不超过走访上限；每个评分列出主要贡献特征（中文）。"
                    "Table `household_scores`.")
 def household_scores(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    from models.artifacts import usable_promoted
-    from models.scoring import score_households
+    from fangfanpin.models.artifacts import usable_promoted
+    from fangfanpin.models.scoring import score_households
 
     day = date.fromisoformat(context.partition_key)
     policy = load_policy()
@@ -72,7 +72,7 @@ def household_scores(context: AssetExecutionContext, warehouse: WarehouseResourc
 @asset_check(asset=SCORES_KEY, name="feature_drift", blocking=False, partitions_def=DELIVERY_PARTITIONS,
              description="特征漂移（WARN）：今天的特征分布与模型训练数据比较（PSI），列出变化超过政策文件阈值的特征。")
 def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-    from models.drift import drift_report
+    from fangfanpin.models.drift import drift_report
 
     day = date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as con:
@@ -89,7 +89,7 @@ def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResou
        description="风险模型训练（每周或按需）：月末时点特征、90 天内确认纳入为标签（已监测户不参与），按时间切分选择逻辑回归或"
                    "直方图梯度提升并校准；与仅规则在同等走访量下比较，不优于规则的模型不启用。产物：skops 模型 + 模型卡。")
 def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    from models.training import train
+    from fangfanpin.models.training import train
 
     with warehouse.get_connection() as con:
         result = train(con, load_policy(), settings().model_dir)
@@ -118,7 +118,7 @@ def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
 @asset_check(asset=MODEL_KEY, name="model_promoted", blocking=False,
              description="本次训练的模型是否通过检查并启用（验证窗口 ROC-AUC 达标且同等走访量下召回率不低于规则）。")
 def model_promoted(context: AssetCheckExecutionContext) -> AssetCheckResult:
-    from models.artifacts import ArtifactError, promoted_version
+    from fangfanpin.models.artifacts import ArtifactError, promoted_version
 
     try:
         pointer = promoted_version(settings().model_dir)

@@ -12,15 +12,15 @@ from datetime import date
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey,
                      MaterializeResult, MetadataValue, asset, asset_check)
 
-from assets.constants import DELIVERY_PARTITIONS, OWNER
-from assets.crosscheck import CROSSCHECK_KEYS
-from assets.metadata import query_markdown, table_schema
-from charts import cases_by_state_over_time, chart_md
-from config.policy import load_policy
-from pipeline.resources import WarehouseResource
-from workflow import run_workflow
-from workflow.chain import verify_chain
-from workflow.states import ELIMINATION_OPEN, INCLUSION_OPEN, state_table_markdown
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, OWNER
+from fangfanpin.assets.crosscheck import CROSSCHECK_KEYS
+from fangfanpin.assets.metadata import query_markdown, table_schema
+from fangfanpin.charts import cases_by_state_over_time, chart_md
+from fangfanpin.config.policy import load_policy
+from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.workflow import run_workflow
+from fangfanpin.workflow.chain import verify_chain
+from fangfanpin.workflow.states import ELIMINATION_OPEN, INCLUSION_OPEN, state_table_markdown
 
 WORKFLOW_GROUP = "workflow"
 WORKFLOW_KEYS = {"case_ledger": AssetKey(["workflow", "case_ledger"])}

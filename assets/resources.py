@@ -1,8 +1,8 @@
-"""Resources: the DuckDB warehouse (opened through ``pipeline.warehouse_file``: owner-only, clear message when busy).
+"""Resources: the DuckDB warehouse (opened through ``fangfanpin.core.warehouse_file``: owner-only, clear message when busy).
 
 DuckDB has a single writer: the daily job runs its steps in one process, the instance queues one run at a time,
 and every asset opens the warehouse through this resource. A run of a delivery date's partition records, when it first
-opens the warehouse, that the date is being run (``pipeline.delivery_runs.start_run``), whoever launched it. The path is resolved when a connection is opened (not
+opens the warehouse, that the date is being run (``fangfanpin.assets.delivery_runs.start_run``), whoever launched it. The path is resolved when a connection is opened (not
 when definitions load), so ``FFP_WAREHOUSE`` set by the CLI or a test always wins.
 """
 
@@ -17,9 +17,9 @@ from dagster import InitResourceContext
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from pipeline.delivery_runs import folder_files, start_run
-from pipeline.settings import settings
-from pipeline.warehouse_file import connect
+from fangfanpin.assets.delivery_runs import folder_files, start_run
+from fangfanpin.core.settings import settings
+from fangfanpin.core.warehouse_file import connect
 
 PARTITION_TAG = "dagster/partition"
 

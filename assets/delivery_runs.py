@@ -2,7 +2,7 @@
 
 The warehouse table ``delivery_runs`` has one row per delivery date that a run ever touched:
 
-- a run's first warehouse connection (``pipeline.resources``) calls ``start_run``: the date becomes ``started``, with
+- a run's first warehouse connection (``fangfanpin.assets.resources``) calls ``start_run``: the date becomes ``started``, with
   the run id and the listing (name, size, mtime) of its landing folder, and every later date becomes ``stale``
   (its indicators, scores, rule hits, ledger and outbox were built on the earlier state);
 - the daily job's last asset (``deliverables/county_outbox``) calls ``finish_run``: the date becomes ``done``, but
@@ -27,8 +27,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ingest.privacy import mask_text
-from ingest.sqlfiles import transaction
+from fangfanpin.core.privacy import mask_text
+from fangfanpin.core.sql import transaction
+from fangfanpin.assets.constants import FIRST_DELIVERY_DATE
+from fangfanpin.ingest.read import delivery_dates
 
 TABLE = "delivery_runs"
 DDL = f"""CREATE TABLE {TABLE} (
@@ -56,8 +58,6 @@ class Record:
 
 def date_problem(day: date) -> str | None:
     """Why the pipeline cannot run ``day`` (None: it can): its partitions run from the first delivery date to today."""
-    from assets.constants import FIRST_DELIVERY_DATE
-
     today, first = datetime.now(TIMEZONE).date(), date.fromisoformat(FIRST_DELIVERY_DATE)
     if day > today:
         return f"日期 {day} 晚于今天（{today}） / {day} is after today ({today})"
@@ -82,8 +82,6 @@ def parse_day(text: str) -> date:
 
 def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
     """(every runnable landing date → its files, one line per folder that is not run and why, masked)."""
-    from ingest.read import delivery_dates
-
     root = Path(landing_dir)
     days = delivery_dates(root)
     named = {d.isoformat() for d in days}

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.regions import Region, get_region
+from fangfanpin.config.regions import Region, get_region
 
 REGION_TAG = "ffp/region"  # a region's runs are told apart in the UI's run list by this tag
 

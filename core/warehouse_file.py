@@ -1,5 +1,5 @@
 """Opening the warehouse file: one writer at a time, a clear message when another process holds it, created
-owner-only (ingest.privacy).
+owner-only (core.privacy).
 
     con = connect(path)            # raises WarehouseBusyError (Chinese + English) if another process holds the file
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.privacy import FILE_MODE, private_dir
-from pipeline.settings import settings
+from fangfanpin.core.privacy import FILE_MODE, private_dir
+from fangfanpin.core.settings import settings
 
 
 class WarehouseBusyError(RuntimeError):
