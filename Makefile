@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test ui bench clean
+.PHONY: demo test lint ui bench clean
 
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
@@ -22,8 +22,14 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/fangfanpin demo
 
-test: $(BIN)/.installed
+test: lint
 	$(BIN)/pytest
+
+# the layers of docs/architecture.md (import-linter) and the code style (ruff); seconds
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ui: $(BIN)/.installed
 	DAGSTER_HOME=$(CURDIR)/var/dagster $(BIN)/dagster dev -w workspace.yaml

@@ -12,9 +12,7 @@ warnings.filterwarnings("ignore", category=PreviewWarning)
 # Deliveries are dated by the day the extract was taken. The first partition is far enough back for any county's
 # history; the last is today (end_offset=1), because the data date of a morning delivery may be today.
 FIRST_DELIVERY_DATE = "2024-01-01"
-DELIVERY_PARTITIONS = DailyPartitionsDefinition(
-    start_date=FIRST_DELIVERY_DATE, end_offset=1, timezone="Asia/Shanghai"
-)
+DELIVERY_PARTITIONS = DailyPartitionsDefinition(start_date=FIRST_DELIVERY_DATE, end_offset=1, timezone="Asia/Shanghai")
 
 INGEST_GROUP = "ingest"
 # The daily job runs these groups for one delivery date (pipeline/jobs.py); deliverables/county_outbox, its last asset,

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from fangfanpin.assets.constants import FIRST_DELIVERY_DATE
 from fangfanpin.core.privacy import mask_text
 from fangfanpin.core.sql import transaction
-from fangfanpin.assets.constants import FIRST_DELIVERY_DATE
 from fangfanpin.ingest.read import delivery_dates
 
 TABLE = "delivery_runs"
@@ -73,8 +73,10 @@ def parse_day(text: str) -> date:
     except ValueError:  # 2026-02-30
         day = None
     if day is None:
-        raise UsageError(f"{text!r} 不是有效的日期，应为 {DATE_FORMAT}，例如 2026-09-17 / {text!r} is not a valid date: "
-                         f"{DATE_FORMAT} expected, e.g. 2026-09-17")
+        raise UsageError(
+            f"{text!r} 不是有效的日期，应为 {DATE_FORMAT}，例如 2026-09-17 / {text!r} is not a valid date: "
+            f"{DATE_FORMAT} expected, e.g. 2026-09-17"
+        )
     if problem := date_problem(day):
         raise UsageError(problem)
     return day
@@ -85,15 +87,19 @@ def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
     root = Path(landing_dir)
     days = delivery_dates(root)
     named = {d.isoformat() for d in days}
-    notices = [f"落地目录中的文件夹 {p.name} 不是有效的交付日期（应为 {DATE_FORMAT}，例如 2026-09-17），未处理 / landing "
-               f"folder {p.name} is not named by a real date ({DATE_FORMAT} expected, e.g. 2026-09-17): not processed"
-               for p in (sorted(root.iterdir()) if root.is_dir() else [])
-               if p.is_dir() and not p.name.startswith(".") and p.name not in named]
+    notices = [
+        f"落地目录中的文件夹 {p.name} 不是有效的交付日期（应为 {DATE_FORMAT}，例如 2026-09-17），未处理 / landing "
+        f"folder {p.name} is not named by a real date ({DATE_FORMAT} expected, e.g. 2026-09-17): not processed"
+        for p in (sorted(root.iterdir()) if root.is_dir() else [])
+        if p.is_dir() and not p.name.startswith(".") and p.name not in named
+    ]
     runnable = {}
     for d in days:
         if problem := date_problem(d):
-            notices.append(f"交付文件夹 {d} 暂不处理：{problem.split(' / ')[0]} / delivery folder {d} is not processed: "
-                           f"{problem.split(' / ')[1]}")
+            notices.append(
+                f"交付文件夹 {d} 暂不处理：{problem.split(' / ')[0]} / delivery folder {d} is not processed: "
+                f"{problem.split(' / ')[1]}"
+            )
         else:
             runnable[d] = folder_files(root, d)
     return runnable, [mask_text(line) for line in notices]  # folder names come from outside
@@ -109,7 +115,9 @@ def folder_files(landing_dir: Path, day: date) -> list[list]:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
+    return (
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
+    )
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -119,25 +127,33 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     with transaction(con):
         con.execute(DDL)
         if _has_table(con, "workflow_runs"):
-            con.execute(f"INSERT INTO {TABLE} SELECT DISTINCT processed_date, NULL, ?, NULL, NULL, NULL "
-                        "FROM workflow_runs", [DONE])
+            con.execute(
+                f"INSERT INTO {TABLE} SELECT DISTINCT processed_date, NULL, ?, NULL, NULL, NULL FROM workflow_runs",
+                [DONE],
+            )
 
 
 def start_run(con: duckdb.DuckDBPyConnection, day: date, run_id: str, files: list[list]) -> None:
     """A run of ``day`` begins to write: the date is not done until the run finishes, and later dates are stale."""
     ensure_table(con)
-    if con.execute(f"SELECT count(*) FROM {TABLE} WHERE delivery_date = ? AND run_id = ? AND status = ?",
-                   [day, run_id, STARTED]).fetchall()[0][0]:
+    if con.execute(
+        f"SELECT count(*) FROM {TABLE} WHERE delivery_date = ? AND run_id = ? AND status = ?", [day, run_id, STARTED]
+    ).fetchall()[0][0]:
         return  # this run already started the date (its connection was opened again)
     with transaction(con):
         con.execute(f"UPDATE {TABLE} SET status = ? WHERE delivery_date > ?", [STALE, day])
-        con.execute(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, current_timestamp, NULL, ?)",
-                    [day, run_id, STARTED, json.dumps(files, ensure_ascii=False)])
+        con.execute(
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, current_timestamp, NULL, ?)",
+            [day, run_id, STARTED, json.dumps(files, ensure_ascii=False)],
+        )
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, day: date, run_id: str) -> None:
-    con.execute(f"UPDATE {TABLE} SET status = ?, finished_at = current_timestamp "
-                "WHERE delivery_date = ? AND run_id = ? AND status = ?", [DONE, day, run_id, STARTED])
+    con.execute(
+        f"UPDATE {TABLE} SET status = ?, finished_at = current_timestamp "
+        "WHERE delivery_date = ? AND run_id = ? AND status = ?",
+        [DONE, day, run_id, STARTED],
+    )
 
 
 def invalidate_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
@@ -150,11 +166,14 @@ def read_records(con: duckdb.DuckDBPyConnection) -> dict[date, Record]:
     if not _has_table(con, TABLE):  # a warehouse made before the table: what ensure_table will take as done
         if not _has_table(con, "workflow_runs"):
             return {}
-        return {r[0]: Record(DONE, None, None)
-                for r in con.execute("SELECT DISTINCT processed_date FROM workflow_runs").fetchall()}
+        return {
+            r[0]: Record(DONE, None, None)
+            for r in con.execute("SELECT DISTINCT processed_date FROM workflow_runs").fetchall()
+        }
     rows = con.execute(f"SELECT delivery_date, status, run_id, files FROM {TABLE}").fetchall()
-    return {d: Record(status, run_id, json.loads(files) if files is not None else None)
-            for d, status, run_id, files in rows}
+    return {
+        d: Record(status, run_id, json.loads(files) if files is not None else None) for d, status, run_id, files in rows
+    }
 
 
 @dataclass
@@ -178,14 +197,18 @@ def _why(day: date, record: Record | None, files: list, run_ok: dict[str, bool])
     if record.status == STARTED:
         return "上次运行没有完成（失败或被中断），重新运行 / its last run did not finish (failed or killed): running it again"
     if record.status == STALE:
-        return ("结果已过时（更早的日期重新运行过，或操作员接受了暂缓的交付），重新计算 / its results are out of date (an "
-                "earlier date ran again, or an operator accepted a held delivery): recomputing it")
+        return (
+            "结果已过时（更早的日期重新运行过，或操作员接受了暂缓的交付），重新计算 / its results are out of date (an "
+            "earlier date ran again, or an operator accepted a held delivery): recomputing it"
+        )
     if record.run_id and not run_ok.get(record.run_id, True):
-        return (f"上次运行 {record.run_id} 失败，重新运行 / its last run {record.run_id} failed: running it again")
+        return f"上次运行 {record.run_id} 失败，重新运行 / its last run {record.run_id} failed: running it again"
     if changed := _changed(record.files, files):
         names = "、".join(changed)
-        return (f"处理之后又有文件到达或被更改（{names}），重新运行 / files arrived or changed after it was processed "
-                f"({', '.join(changed)}): running it again")
+        return (
+            f"处理之后又有文件到达或被更改（{names}），重新运行 / files arrived or changed after it was processed "
+            f"({', '.join(changed)}): running it again"
+        )
     return None
 
 
@@ -200,7 +223,8 @@ def _forward(first: date, landing: list[date], records: dict[date, Record], reas
             f"请先把这些文件夹恢复到落地目录，再运行（确要撤销某日的交付，就放一个该日期的空文件夹）。 / Recomputing "
             f"forward from {first} would have to run {', '.join(d.isoformat() for d in gone)} again, but their landing "
             "folders are gone (they would become empty deliveries). Restore those folders to the landing directory, "
-            "then run again (to withdraw a date's deliveries on purpose, put an empty folder of that date there).")
+            "then run again (to withdraw a date's deliveries on purpose, put an empty folder of that date there)."
+        )
     plan = Plan()
     for d in [d for d in landing if d >= first]:
         plan.days.append(d)
@@ -224,7 +248,6 @@ def plan_from(day: date, landing: dict[date, list], records: dict[date, Record],
     later = [d for d in records if d > day]
     if not later:
         return Plan(days=[day])
-    reasons = {d: why for d, files in landing.items() if d > day
-               and (why := _why(d, records.get(d), files, run_ok))}
+    reasons = {d: why for d, files in landing.items() if d > day and (why := _why(d, records.get(d), files, run_ok))}
     dates = sorted(set(landing) | {day})
     return _forward(day, dates, records, reasons)

@@ -18,8 +18,14 @@ def markdown_table(rows: list, headers: list[str]) -> str:
     if not rows:
         return "无"
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join("" if v is None else (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
-                                                      else str(v)) for v in r) + " |" for r in rows]
+    lines += [
+        "| "
+        + " | ".join(
+            "" if v is None else (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)) for v in r
+        )
+        + " |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 

@@ -37,8 +37,19 @@ def thresholds() -> dict:
     from fangfanpin.crosscheck import rule_params
 
     p = rule_params(DAY, load_policy())
-    return {k: p[k] for k in ("d", "med_window", "prior_income", "share_poverty", "share_other", "missing_min",
-                              "missing_max", "unsafe_grades")}
+    return {
+        k: p[k]
+        for k in (
+            "d",
+            "med_window",
+            "prior_income",
+            "share_poverty",
+            "share_other",
+            "missing_min",
+            "missing_max",
+            "unsafe_grades",
+        )
+    }
 
 
 def _pin() -> None:
@@ -102,16 +113,23 @@ def variant_pandas(landing: Path) -> dict:
     med = oop[oop > share.reindex(oop.index) * t["prior_income"]]
     # EDU-MISSING: living members of school age with no student record.
     students = read("students", True)
-    age = d.year - living["birth_date"].dt.year - ((living["birth_date"].dt.month * 100 + living["birth_date"].dt.day)
-                                                    > d.month * 100 + d.day).astype(int)
-    kids = living[(age >= t["missing_min"]) & (age <= t["missing_max"]) & ~living["id_number"].isin(students["id_number"])]
+    age = (
+        d.year
+        - living["birth_date"].dt.year
+        - ((living["birth_date"].dt.month * 100 + living["birth_date"].dt.day) > d.month * 100 + d.day).astype(int)
+    )
+    kids = living[
+        (age >= t["missing_min"]) & (age <= t["missing_max"]) & ~living["id_number"].isin(students["id_number"])
+    ]
     edu = kids["household_id"].unique()
     # HOU-UNSAFE: newest assessment per head, C/D and not completed.
     housing = read("housing_safety", True)
     housing["assessment_date"] = pd.to_datetime(housing["assessment_date"], errors="coerce")
     newest = housing.sort_values("assessment_date").drop_duplicates("head_id_number", keep="last")
     newest = newest.merge(roster[["id_number", "household_id"]], left_on="head_id_number", right_on="id_number")
-    hou = newest[newest["safety_grade"].isin(t["unsafe_grades"]) & (newest["renovation_status"] != "已竣工")]["household_id"].unique()
+    hou = newest[newest["safety_grade"].isin(t["unsafe_grades"]) & (newest["renovation_status"] != "已竣工")][
+        "household_id"
+    ].unique()
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "hits": {"MED-BURDEN": len(med), "EDU-MISSING": len(edu), "HOU-UNSAFE": len(hou)}}
 
@@ -144,8 +162,12 @@ def variant_sql(warehouse: Path) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     con.execute("SET threads = 2")
     # Typing and point-in-time selection happen before the clock starts: the floor is the rules alone.
-    for name, source in (("t_roster", "roster"), ("t_claims", "medical_claims"), ("t_students", "students"),
-                         ("t_housing", "housing_safety")):
+    for name, source in (
+        ("t_roster", "roster"),
+        ("t_claims", "medical_claims"),
+        ("t_students", "students"),
+        ("t_housing", "housing_safety"),
+    ):
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {source}_asof(?)", [DAY]).fetchall()
     con.execute("DELETE FROM t_claims WHERE settlement_date > ?", [DAY]).fetchall()
     params = thresholds()
@@ -159,10 +181,10 @@ RULE_FEEDS = ("roster", "students", "housing_safety", "medical_claims")  # what 
 
 def variant_pipeline(landing: Path, warehouse: Path) -> dict:
     """The same files as (a): the newest snapshot of roster, students and housing, every claims delivery."""
+    from fangfanpin.core.warehouse_file import connect
     from fangfanpin.crosscheck import compute_indicators, evaluate_rules, link_persons
     from fangfanpin.data_contracts import load_contract
     from fangfanpin.ingest import ingest_feed
-    from fangfanpin.core.warehouse_file import connect
 
     warehouse.unlink(missing_ok=True)
     con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
@@ -181,24 +203,39 @@ def variant_pipeline(landing: Path, warehouse: Path) -> dict:
     evaluate_rules(con, DAY)
     rules_seconds = time.perf_counter() - t1
     rule_stage = time.perf_counter() - t0
-    hits = dict(con.execute("""SELECT rule_code, count(DISTINCT household_id) FROM rule_hits WHERE as_of_date = ?
-                               AND rule_code IN ('MED-BURDEN', 'EDU-MISSING', 'HOU-UNSAFE') GROUP BY 1""", [DAY]).fetchall())
+    hits = dict(
+        con.execute(
+            """SELECT rule_code, count(DISTINCT household_id) FROM rule_hits WHERE as_of_date = ?
+                               AND rule_code IN ('MED-BURDEN', 'EDU-MISSING', 'HOU-UNSAFE') GROUP BY 1""",
+            [DAY],
+        ).fetchall()
+    )
     households = con.execute("SELECT count(*) FROM household_indicators WHERE as_of_date = ?", [DAY]).fetchall()[0][0]
     con.close()
-    return {"seconds": time.perf_counter() - start, "ingest_seconds": ingest_seconds, "rule_stage_seconds": rule_stage,
-            "rules_seconds": rules_seconds, "households": households, "hits": hits}
+    return {
+        "seconds": time.perf_counter() - start,
+        "ingest_seconds": ingest_seconds,
+        "rule_stage_seconds": rule_stage,
+        "rules_seconds": rules_seconds,
+        "households": households,
+        "hits": hits,
+    }
 
 
 def variant_stage(warehouse: Path, day: date) -> dict:
     """The whole cross-check stage (links, data quality, indicators, all 15 rules) on a warehouse holding every feed."""
-    from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
     from fangfanpin.core.warehouse_file import connect
+    from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
 
     con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
     con.execute("SET threads = 2")
     timings = {}
-    for name, step in (("links", lambda: link_persons(con, day)), ("indicators", lambda: compute_indicators(con, day)),
-                       ("rules", lambda: evaluate_rules(con, day)), ("data quality", lambda: check_quality(con, day))):
+    for name, step in (
+        ("links", lambda: link_persons(con, day)),
+        ("indicators", lambda: compute_indicators(con, day)),
+        ("rules", lambda: evaluate_rules(con, day)),
+        ("data quality", lambda: check_quality(con, day)),
+    ):
         t = time.perf_counter()
         step()
         timings[name] = round(time.perf_counter() - t, 2)
@@ -210,8 +247,17 @@ def variant_stage(warehouse: Path, day: date) -> dict:
 def generate_landing(work: Path, households: int) -> None:
     from fangfanpin.generator import MessyRates, generate
 
-    generate(work / "landing", work / "truth", counties=["150625"], households=households,
-             start=DAY - timedelta(days=80), end=DAY, seed=7, messy=MessyRates.none(), daily_days=6)
+    generate(
+        work / "landing",
+        work / "truth",
+        counties=["150625"],
+        households=households,
+        start=DAY - timedelta(days=80),
+        end=DAY,
+        seed=7,
+        messy=MessyRates.none(),
+        daily_days=6,
+    )
 
 
 def _child(args) -> None:
@@ -236,12 +282,29 @@ def stage_only(args) -> int:
     copy = Path(args.workdir) / "stage_copy.duckdb"
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.stage_on, copy)
-    proc = subprocess.run([sys.executable, __file__, "--variant", "stage", "--warehouse", str(copy), "--date", args.date,
-                           "--workdir", args.workdir], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--variant",
+            "stage",
+            "--warehouse",
+            str(copy),
+            "--date",
+            args.date,
+            "--workdir",
+            args.workdir,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     total = sum(out["timings"].values())
     core = out["timings"]["links"] + out["timings"]["indicators"] + out["timings"]["rules"]
-    print(f"cross-check stage, {out['households']:,} households, {args.date}, 2 cores: {total:.1f} s, peak {out['peak_mb']:,.0f} MB")
+    print(
+        f"cross-check stage, {out['households']:,} households, {args.date}, 2 cores: {total:.1f} s, peak {out['peak_mb']:,.0f} MB"
+    )
     print("  " + ", ".join(f"{k} {v:.1f} s" for k, v in out["timings"].items()))
     print(f"  indicators + rules (with links): {core:.1f} s   target < 60 s and < 4,096 MB peak")
     copy.unlink()
@@ -270,20 +333,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.households:,} households in {time.perf_counter() - t:.1f} s")
     results = {}
     for variant in ("pipeline", "sql", "pandas"):  # pipeline first: it builds the warehouse the floor reads
-        proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--workdir", str(work)],
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--variant", variant, "--workdir", str(work)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[variant] = json.loads(proc.stdout.strip().splitlines()[-1])
     p, s, a = results["pipeline"], results["sql"], results["pandas"]
     print(f"households: {p['households']:,}   date: {DAY}   cores: 2")
-    print(f"(a) pandas, files → 3 rules:            {a['seconds']:8.2f} s   peak {a['peak_mb']:8.0f} MB   hits {a['hits']}")
-    print(f"(b) bare SQL on typed tables, 3 rules:  {s['seconds']:8.2f} s   peak {s['peak_mb']:8.0f} MB   hits {s['hits']}")
-    print(f"(c) pipeline, files → all rules:        {p['seconds']:8.2f} s   peak {p['peak_mb']:8.0f} MB   hits {p['hits']}")
-    print(f"    of which ingest (contracts, quarantine, DuckDB) {p['ingest_seconds']:.2f} s; typed tables → hits "
-          f"{p['rule_stage_seconds']:.2f} s = links + indicators {p['rule_stage_seconds'] - p['rules_seconds']:.2f} s "
-          f"+ the 15 rules over indicators {p['rules_seconds']:.2f} s")
-    print(f"ratios: pipeline / pandas, files → hits {p['seconds'] / a['seconds']:.2f}× (target < 1); "
-          f"rule step / bare SQL {p['rules_seconds'] / s['seconds']:.1f}× (target ≤ 3); "
-          f"typed tables → hits incl. links and all indicators / bare SQL {p['rule_stage_seconds'] / s['seconds']:.1f}×")
+    print(
+        f"(a) pandas, files → 3 rules:            {a['seconds']:8.2f} s   peak {a['peak_mb']:8.0f} MB   hits {a['hits']}"
+    )
+    print(
+        f"(b) bare SQL on typed tables, 3 rules:  {s['seconds']:8.2f} s   peak {s['peak_mb']:8.0f} MB   hits {s['hits']}"
+    )
+    print(
+        f"(c) pipeline, files → all rules:        {p['seconds']:8.2f} s   peak {p['peak_mb']:8.0f} MB   hits {p['hits']}"
+    )
+    print(
+        f"    of which ingest (contracts, quarantine, DuckDB) {p['ingest_seconds']:.2f} s; typed tables → hits "
+        f"{p['rule_stage_seconds']:.2f} s = links + indicators {p['rule_stage_seconds'] - p['rules_seconds']:.2f} s "
+        f"+ the 15 rules over indicators {p['rules_seconds']:.2f} s"
+    )
+    print(
+        f"ratios: pipeline / pandas, files → hits {p['seconds'] / a['seconds']:.2f}× (target < 1); "
+        f"rule step / bare SQL {p['rules_seconds'] / s['seconds']:.1f}× (target ≤ 3); "
+        f"typed tables → hits incl. links and all indicators / bare SQL {p['rule_stage_seconds'] / s['seconds']:.1f}×"
+    )
     return 0
 
 

@@ -52,10 +52,23 @@ from isolate import run_isolated  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from crosscheck_benchmark import DAY, _pin as pin_two_cores  # noqa: E402  the pandas baseline's date, so both agree
+from crosscheck_benchmark import DAY  # noqa: E402  the pandas baseline's date, so both agree
+from crosscheck_benchmark import _pin as pin_two_cores  # noqa: E402
 
-COUNTIES = ["150625", "152201", "140431", "411402", "411403", "411421", "411422", "411423", "411424", "411425",
-            "411426", "411481"]
+COUNTIES = [
+    "150625",
+    "152201",
+    "140431",
+    "411402",
+    "411403",
+    "411421",
+    "411422",
+    "411423",
+    "411424",
+    "411425",
+    "411426",
+    "411481",
+]
 STAGES = ["ingest", "crosscheck", "scoring", "workflow", "deliverables"]
 TARGET_SECONDS_1M, TARGET_PEAK_GB_1M, TARGET_GROWTH = 180, 6, 12
 
@@ -66,10 +79,23 @@ def generate_landing(work: Path, households: int) -> dict:
     shutil.rmtree(work / "landing", ignore_errors=True)
     shutil.rmtree(work / "truth", ignore_errors=True)
     started = time.perf_counter()
-    summary = generate(work / "landing", work / "truth", counties=COUNTIES, households=households, start=DAY, end=DAY,
-                       seed=1, messy=MessyRates(), daily_days=0)
-    meta = {"households": summary.households, "persons": summary.persons, "rows_per_feed": summary.rows_per_feed,
-            "generate_seconds": round(time.perf_counter() - started, 1)}
+    summary = generate(
+        work / "landing",
+        work / "truth",
+        counties=COUNTIES,
+        households=households,
+        start=DAY,
+        end=DAY,
+        seed=1,
+        messy=MessyRates(),
+        daily_days=0,
+    )
+    meta = {
+        "households": summary.households,
+        "persons": summary.persons,
+        "rows_per_feed": summary.rows_per_feed,
+        "generate_seconds": round(time.perf_counter() - started, 1),
+    }
     (work / "landing.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
 
@@ -89,11 +115,13 @@ def bootstrap_model(workdir: Path) -> str:
     from fangfanpin.models.demo import build_demo_warehouse
     from fangfanpin.models.training import train
 
-    _, _, db = build_demo_warehouse(workdir / "model_county", households=1500, start=date(2026, 2, 1),
-                                    end=date(2026, 11, 20), daily_days=0)
+    _, _, db = build_demo_warehouse(
+        workdir / "model_county", households=1500, start=date(2026, 2, 1), end=date(2026, 11, 20), daily_days=0
+    )
     base = load_policy()  # as tests/model_helpers.py: seven labelled month-ends, so a shorter validation window
-    policy = parse_policy(dict(base.raw, model=dict(base.raw["model"], validation_months=2, min_positive_labels=10)),
-                          base.path)
+    policy = parse_policy(
+        dict(base.raw, model=dict(base.raw["model"], validation_months=2, min_positive_labels=10)), base.path
+    )
     con = duckdb.connect(str(db))
     try:
         backfill_indicators(con, labelled_dates(con, policy.model.horizon_days, policy.model.training_months), policy)
@@ -113,20 +141,35 @@ def run_daily(work: Path, model_dir: Path) -> dict:
         shutil.rmtree(work / name, ignore_errors=True)
     for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
         (work / name).unlink(missing_ok=True)
-    env = dict(os.environ, DAGSTER_HOME=str(work / "dagster"), FFP_LANDING_DIR=str(work / "landing"),
-               FFP_OUTBOX_DIR=str(work / "outbox"), FFP_WAREHOUSE=str(work / "warehouse.duckdb"),
-               FFP_MODEL_DIR=str(model_dir.resolve()))
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(work / "dagster"),
+        FFP_LANDING_DIR=str(work / "landing"),
+        FFP_OUTBOX_DIR=str(work / "outbox"),
+        FFP_WAREHOUSE=str(work / "warehouse.duckdb"),
+        FFP_MODEL_DIR=str(model_dir.resolve()),
+    )
     log_out, log_err = work / "run.stdout.log", work / "run.stderr.log"
     with open(log_out, "wb") as out, open(log_err, "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--date", DAY.isoformat()], cwd=ROOT,
-                                env=env, stdout=out, stderr=err, preexec_fn=pin_two_cores)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--date", DAY.isoformat()],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            preexec_fn=pin_two_cores,
+        )
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (max RSS), not the max over all children
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"process_seconds": wall, "exit": proc.returncode, "peak_mb": round(usage.ru_maxrss / 1024),
-            "stdout": log_out.read_text(encoding="utf-8", errors="replace")[-2000:],
-            "stderr": log_err.read_text(encoding="utf-8", errors="replace")[-4000:]}
+    return {
+        "process_seconds": wall,
+        "exit": proc.returncode,
+        "peak_mb": round(usage.ru_maxrss / 1024),
+        "stdout": log_out.read_text(encoding="utf-8", errors="replace")[-2000:],
+        "stderr": log_err.read_text(encoding="utf-8", errors="replace")[-4000:],
+    }
 
 
 def stage_times(work: Path) -> dict:
@@ -156,14 +199,30 @@ def stage_times(work: Path) -> dict:
     run_seconds = (stats.end_time or 0) - (stats.start_time or 0)
     per_group["dagster"] = max(0.0, run_seconds - sum(per_group.values()))
     slowest = sorted((s for s in steps if s.start_time and s.end_time), key=lambda s: s.start_time - s.end_time)[:6]
-    return {"run_id": run.run_id, "status": run.status.value, "run_seconds": run_seconds,
-            "stages": {k: round(v, 2) for k, v in per_group.items()},
-            "slowest_steps": {s.step_key: round(s.end_time - s.start_time, 2) for s in slowest}}
+    return {
+        "run_id": run.run_id,
+        "status": run.status.value,
+        "run_seconds": run_seconds,
+        "stages": {k: round(v, 2) for k, v in per_group.items()},
+        "slowest_steps": {s.step_key: round(s.end_time - s.start_time, 2) for s in slowest},
+    }
 
 
 def run_pandas(work: Path) -> dict:
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "crosscheck_benchmark.py"), "--variant", "pandas",
-                           "--workdir", str(work)], cwd=ROOT, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "crosscheck_benchmark.py"),
+            "--variant",
+            "pandas",
+            "--workdir",
+            str(work),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -174,59 +233,92 @@ def measure(work: Path, households: int, reuse: bool, model_dir: Path) -> dict:
     else:
         run_isolated(generate_landing, work, households)  # the generator's peak must not count as the run's
         meta = json.loads((work / "landing.json").read_text(encoding="utf-8"))
-        print(f"  generated {meta['households']:,} households, {meta['persons']:,} persons in "
-              f"{meta['generate_seconds']} s (not timed)", flush=True)
+        print(
+            f"  generated {meta['households']:,} households, {meta['persons']:,} persons in "
+            f"{meta['generate_seconds']} s (not timed)",
+            flush=True,
+        )
     run = run_daily(work, model_dir)
     if run["exit"] == 1:
         raise SystemExit(f"daily run failed for {households:,} households:\n{run['stderr']}")
-    result = {"households": meta["households"], "persons": meta["persons"],
-              "input_rows": sum(meta["rows_per_feed"].values()), "exit": run["exit"],
-              "process_seconds": round(run["process_seconds"], 2), "peak_mb": run["peak_mb"],
-              "run_output": run["stdout"].strip().splitlines()[-3:]}
+    result = {
+        "households": meta["households"],
+        "persons": meta["persons"],
+        "input_rows": sum(meta["rows_per_feed"].values()),
+        "exit": run["exit"],
+        "process_seconds": round(run["process_seconds"], 2),
+        "peak_mb": run["peak_mb"],
+        "run_output": run["stdout"].strip().splitlines()[-3:],
+    }
     result |= stage_times(work)
     result["run_seconds"] = round(result["run_seconds"], 2)
     result["households_per_s"] = round(result["households"] / result["run_seconds"])
     result["input_rows_per_s"] = round(result["input_rows"] / result["run_seconds"])
     pandas = run_pandas(work)
     cc = result["stages"]["crosscheck"]
-    result["pandas"] = {"seconds": round(pandas["seconds"], 2), "peak_mb": round(pandas["peak_mb"]), "hits": pandas["hits"],
-                        "crosscheck_over_pandas": round(cc / pandas["seconds"], 2),
-                        "ingest_plus_crosscheck_over_pandas": round((result["stages"]["ingest"] + cc) / pandas["seconds"], 2)}
+    result["pandas"] = {
+        "seconds": round(pandas["seconds"], 2),
+        "peak_mb": round(pandas["peak_mb"]),
+        "hits": pandas["hits"],
+        "crosscheck_over_pandas": round(cc / pandas["seconds"], 2),
+        "ingest_plus_crosscheck_over_pandas": round((result["stages"]["ingest"] + cc) / pandas["seconds"], 2),
+    }
     return result
 
 
 def print_table(results: list[dict]) -> None:
     cols = STAGES + ["dagster"]
     print(f"\ndaily job for {DAY}, {len(COUNTIES)} counties, first delivery on an empty warehouse, 2 cores")
-    print(f"{'households':>10} {'rows in':>10} " + " ".join(f"{c:>12}" for c in cols)
-          + f" {'run s':>8} {'process s':>9} {'peak MB':>8} {'hh/s':>8} {'rows/s':>8}")
+    print(
+        f"{'households':>10} {'rows in':>10} "
+        + " ".join(f"{c:>12}" for c in cols)
+        + f" {'run s':>8} {'process s':>9} {'peak MB':>8} {'hh/s':>8} {'rows/s':>8}"
+    )
     for r in results:
         peak = f"{r['peak_mb']:,}"
-        print(f"{r['households']:>10,} {r['input_rows']:>10,} " + " ".join(f"{r['stages'][c]:>12.2f}" for c in cols)
-              + f" {r['run_seconds']:>8.2f} {r['process_seconds']:>9.2f} {peak:>8} {r['households_per_s']:>8,}"
-              f" {r['input_rows_per_s']:>8,}")
-    print("slowest steps: " + "; ".join(f"{r['households']:,}: " + ", ".join(f"{k} {v:.1f}"
-                                                                         for k, v in r["slowest_steps"].items())
-                                         for r in results))
-    print("(run s: the Dagster run from start to end; process s: `fangfanpin run --date` including Python start-up, "
-          "loading the definitions and the exit check)")
-    print("\npandas baseline (crosscheck_benchmark variant_pandas: landing files → MED-BURDEN, EDU-MISSING, HOU-UNSAFE)")
+        print(
+            f"{r['households']:>10,} {r['input_rows']:>10,} "
+            + " ".join(f"{r['stages'][c]:>12.2f}" for c in cols)
+            + f" {r['run_seconds']:>8.2f} {r['process_seconds']:>9.2f} {peak:>8} {r['households_per_s']:>8,}"
+            f" {r['input_rows_per_s']:>8,}"
+        )
+    print(
+        "slowest steps: "
+        + "; ".join(
+            f"{r['households']:,}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["slowest_steps"].items()) for r in results
+        )
+    )
+    print(
+        "(run s: the Dagster run from start to end; process s: `fangfanpin run --date` including Python start-up, "
+        "loading the definitions and the exit check)"
+    )
+    print(
+        "\npandas baseline (crosscheck_benchmark variant_pandas: landing files → MED-BURDEN, EDU-MISSING, HOU-UNSAFE)"
+    )
     for r in results:
         p = r["pandas"]
-        print(f"{r['households']:>10,}: pandas {p['seconds']:.2f} s, peak {p['peak_mb']:,} MB | pipeline crosscheck "
-              f"{r['stages']['crosscheck']:.2f} s = {p['crosscheck_over_pandas']:.2f}× pandas; ingest + crosscheck "
-              f"(files → all 15 rules) = {p['ingest_plus_crosscheck_over_pandas']:.2f}× pandas")
+        print(
+            f"{r['households']:>10,}: pandas {p['seconds']:.2f} s, peak {p['peak_mb']:,} MB | pipeline crosscheck "
+            f"{r['stages']['crosscheck']:.2f} s = {p['crosscheck_over_pandas']:.2f}× pandas; ingest + crosscheck "
+            f"(files → all 15 rules) = {p['ingest_plus_crosscheck_over_pandas']:.2f}× pandas"
+        )
     by_size = {r["households"]: r for r in results}
     print("\ntargets (issue 7, 2 cores)")
     big = next((r for r in results if r["households"] >= 1_000_000), None)
     if big:
         peak_gb = big["peak_mb"] / 1024
-        print(f"  1M full daily run ≤ {TARGET_SECONDS_1M} s:  {big['process_seconds']:.1f} s  "
-              f"{'OK' if big['process_seconds'] <= TARGET_SECONDS_1M else 'MISSED'}")
-        print(f"  1M peak memory   ≤ {TARGET_PEAK_GB_1M} GB:  {peak_gb:.2f} GB  "
-              f"{'OK' if peak_gb <= TARGET_PEAK_GB_1M else 'MISSED'}")
+        print(
+            f"  1M full daily run ≤ {TARGET_SECONDS_1M} s:  {big['process_seconds']:.1f} s  "
+            f"{'OK' if big['process_seconds'] <= TARGET_SECONDS_1M else 'MISSED'}"
+        )
+        print(
+            f"  1M peak memory   ≤ {TARGET_PEAK_GB_1M} GB:  {peak_gb:.2f} GB  "
+            f"{'OK' if peak_gb <= TARGET_PEAK_GB_1M else 'MISSED'}"
+        )
     else:
-        print(f"  1M full daily run ≤ {TARGET_SECONDS_1M} s and ≤ {TARGET_PEAK_GB_1M} GB peak: not measured (no 1M size)")
+        print(
+            f"  1M full daily run ≤ {TARGET_SECONDS_1M} s and ≤ {TARGET_PEAK_GB_1M} GB peak: not measured (no 1M size)"
+        )
     pairs = [(a, b) for a in by_size for b in by_size if b == 10 * a]
     for a, b in pairs:
         ratio = by_size[b]["process_seconds"] / by_size[a]["process_seconds"]
@@ -241,7 +333,7 @@ def plot(results: list[dict], path: Path) -> Path | None:
     try:
         import matplotlib
     except ImportError:
-        print('no plot: matplotlib is not installed')
+        print("no plot: matplotlib is not installed")
         return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -254,8 +346,15 @@ def plot(results: list[dict], path: Path) -> Path | None:
     if len(sizes) > 1:  # the linear reference through the smallest whole run
         t0 = results[0]["process_seconds"]
         ax.plot(sizes, [t0 * s / sizes[0] for s in sizes], linestyle=":", color="grey", label="linear")
-    ax.scatter([1_000_000], [TARGET_SECONDS_1M], marker="*", s=150, color="red", zorder=3,
-               label=f"target: 1M households ≤ {TARGET_SECONDS_1M} s")
+    ax.scatter(
+        [1_000_000],
+        [TARGET_SECONDS_1M],
+        marker="*",
+        s=150,
+        color="red",
+        zorder=3,
+        label=f"target: 1M households ≤ {TARGET_SECONDS_1M} s",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("households")
@@ -288,8 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         results[-1]["model_version"] = version
     print_table(results)
     out = workdir / "daily_run_benchmark.json"
-    out.write_text(json.dumps({"day": DAY.isoformat(), "counties": COUNTIES, "results": results}, ensure_ascii=False,
-                              indent=1), encoding="utf-8")
+    out.write_text(
+        json.dumps({"day": DAY.isoformat(), "counties": COUNTIES, "results": results}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
     png = plot(results, workdir / "daily_run_benchmark.png")
     print(f"\nresults: {out}" + (f"\nplot: {png}" if png else ""))
     return 0

@@ -26,20 +26,29 @@ DAY = date(2026, 10, 31)
 
 
 def generate(root: Path, households: int) -> float:
-    from fangfanpin.generator import MessyRates, generate as make
+    from fangfanpin.generator import MessyRates
+    from fangfanpin.generator import generate as make
 
     started = time.perf_counter()
-    make(root / "landing", root / "truth", counties=COUNTIES, households=households, start=DAY, end=DAY, seed=1,
-         messy=MessyRates(), daily_days=0)
+    make(
+        root / "landing",
+        root / "truth",
+        counties=COUNTIES,
+        households=households,
+        start=DAY,
+        end=DAY,
+        seed=1,
+        messy=MessyRates(),
+        daily_days=0,
+    )
     return time.perf_counter() - started
 
 
 def ingest_all(root: Path) -> dict:
     import fangfanpin.pipeline  # noqa: F401  first, as in the pipeline: its allocator setting must precede polars
-
+    from fangfanpin.core.warehouse_file import connect
     from fangfanpin.data_contracts import FEED_NAMES, load_contract
     from fangfanpin.ingest import ingest_feed
-    from fangfanpin.core.warehouse_file import connect
 
     warehouse = root / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
@@ -73,12 +82,18 @@ def main() -> None:
         run_isolated(generate, root, args.households)  # the generator's peak must not count as the ingest's
         seconds = time.perf_counter() - started
         print(f"generated {args.households:,} households in {seconds:.1f} s")
-    out = subprocess.run([sys.executable, __file__, "--households", str(args.households), "--root", args.root,
-                          "--ingest-only"], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--households", str(args.households), "--root", args.root, "--ingest-only"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     total_rows = sum(result["rows_read"].values())
-    print(f"ingest of one delivery, {args.households:,} households, {total_rows:,} rows: "
-          f"{result['seconds']} s wall, {result['peak_mb']:,} MB peak, {total_rows / result['seconds']:,.0f} rows/s")
+    print(
+        f"ingest of one delivery, {args.households:,} households, {total_rows:,} rows: "
+        f"{result['seconds']} s wall, {result['peak_mb']:,} MB peak, {total_rows / result['seconds']:,.0f} rows/s"
+    )
     for feed, seconds in sorted(result["per_feed_seconds"].items(), key=lambda kv: -kv[1]):
         print(f"  {feed:20s} {seconds:6.2f} s  {result['rows_read'][feed]:>10,} rows")
 

@@ -11,8 +11,8 @@ import time
 
 import duckdb
 
-from fangfanpin.workflow.chain import CHAIN_DDL, chain_events, chain_hashes, verify_chain
 from fangfanpin.core.sql import statements, transaction
+from fangfanpin.workflow.chain import CHAIN_DDL, chain_events, chain_hashes, verify_chain
 from fangfanpin.workflow.ledger import SQL_DIR
 
 
@@ -24,14 +24,19 @@ def main(n: int) -> None:
     for statement in CHAIN_DDL:
         con.execute(statement)
     days = 60
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO case_events (case_id, event_seq, household_id, event_date, processed_date, event, source, old_state,
                                  new_state, evidence_zh)
         SELECT 'AJ-' || lpad((i // 4)::VARCHAR, 15, '0'), (i % 4 + 1)::INTEGER, lpad((i // 4)::VARCHAR, 15, '0'),
                DATE '2026-09-01' + (i % $days)::INTEGER, DATE '2026-09-01' + (i % $days)::INTEGER, '部门预警立案',
                '部门预警', '∅', '待排查', '近12个月个人负担医疗费用 18,230 元（医保）'
-        FROM range($n) t(i)""", {"n": n, "days": days})
-    con.execute("INSERT INTO workflow_runs SELECT DATE '2026-09-01' + i::INTEGER, '', 0, 0, 0 FROM range(?) t(i)", [days])
+        FROM range($n) t(i)""",
+        {"n": n, "days": days},
+    )
+    con.execute(
+        "INSERT INTO workflow_runs SELECT DATE '2026-09-01' + i::INTEGER, '', 0, 0, 0 FROM range(?) t(i)", [days]
+    )
     t = time.perf_counter()
     with transaction(con):
         chain_events(con)
@@ -44,8 +49,10 @@ def main(n: int) -> None:
     t = time.perf_counter()
     chain_hashes("0" * 64, digests)
     loop = time.perf_counter() - t
-    print(f"{n:,} events: chain_events (digests in DuckDB + hashlib chain + UPDATE) {full:.2f} s; "
-          f"verify_chain {verify:.2f} s; hashlib chain loop alone {loop:.2f} s")
+    print(
+        f"{n:,} events: chain_events (digests in DuckDB + hashlib chain + UPDATE) {full:.2f} s; "
+        f"verify_chain {verify:.2f} s; hashlib chain loop alone {loop:.2f} s"
+    )
 
 
 if __name__ == "__main__":

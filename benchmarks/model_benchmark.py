@@ -50,10 +50,16 @@ def replicate(source: Path, target: Path, copies: int, *, day: date | None = Non
     con.execute("CREATE TABLE k AS SELECT range AS k FROM range(?)", [copies])
     where = "WHERE as_of_date = ?" if day else ""
     params = [day] if day else []
-    con.execute(f"""CREATE TABLE household_indicators AS SELECT h.* REPLACE (h.household_id || '-' || k.k AS household_id,
-                    h.village_code || '-' || k.k AS village_code) FROM src.household_indicators h, k {where}""", params)
-    con.execute(f"""CREATE TABLE rule_hits AS SELECT r.* REPLACE (r.household_id || '-' || k.k AS household_id,
-                    r.village_code || '-' || k.k AS village_code) FROM src.rule_hits r, k {where}""", params)
+    con.execute(
+        f"""CREATE TABLE household_indicators AS SELECT h.* REPLACE (h.household_id || '-' || k.k AS household_id,
+                    h.village_code || '-' || k.k AS village_code) FROM src.household_indicators h, k {where}""",
+        params,
+    )
+    con.execute(
+        f"""CREATE TABLE rule_hits AS SELECT r.* REPLACE (r.household_id || '-' || k.k AS household_id,
+                    r.village_code || '-' || k.k AS village_code) FROM src.rule_hits r, k {where}""",
+        params,
+    )
     if not day:  # what labels and feature dates read
         for table in ("deliveries", "snapshot_versions"):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
@@ -63,6 +69,7 @@ def replicate(source: Path, target: Path, copies: int, *, day: date | None = Non
                        FROM src.roster r, k WHERE r.risk_identified_date IS NOT NULL""")
         from fangfanpin.data_contracts import load_contract
         from fangfanpin.ingest.warehouse import asof_macro_sql
+
         for feed in ("county_decisions", "roster"):
             con.execute(asof_macro_sql(load_contract(feed)))
     con.execute("DETACH src")
@@ -90,20 +97,28 @@ def main() -> None:
     shutil.rmtree(work / "demo_models", ignore_errors=True)
     result = train(con, policy, work / "demo_models", truth=truth)
     card = result.card
-    out["demo"] = {"households": args.households, "status": result.status, "model": result.chosen,
-                   "train_seconds": round(result.seconds, 1), "training_dates": card["training_dates"],
-                   "validation_dates": card["validation_dates"], "candidates": card["candidates"],
-                   "warehouse_labels": {k: card["validation"][k] for k in ("model", "rules", "workload")},
-                   "ground_truth": {k: card["truth_validation"][k] for k in ("model", "rules", "workload")},
-                   "card": str(work / "demo_models" / result.version / "card.md")}
+    out["demo"] = {
+        "households": args.households,
+        "status": result.status,
+        "model": result.chosen,
+        "train_seconds": round(result.seconds, 1),
+        "training_dates": card["training_dates"],
+        "validation_dates": card["validation_dates"],
+        "candidates": card["candidates"],
+        "warehouse_labels": {k: card["validation"][k] for k in ("model", "rules", "workload")},
+        "ground_truth": {k: card["truth_validation"][k] for k in ("model", "rules", "workload")},
+        "card": str(work / "demo_models" / result.version / "card.md"),
+    }
     if result.status != "promoted":
         artifacts.promote(work / "demo_models", result.version)  # the scoring benchmark needs a model
     t = time.perf_counter()
     n = score_households(con, SCORE_DAY, policy, work / "demo_models")
     out["demo"]["score_rows"], out["demo"]["score_seconds"] = n, round(time.perf_counter() - t, 2)
-    out["demo"]["warnings"] = con.execute("""SELECT risk_level, count(*), count(*) FILTER (WHERE model_warning)
+    out["demo"]["warnings"] = con.execute(
+        """SELECT risk_level, count(*), count(*) FILTER (WHERE model_warning)
                                              FROM household_scores WHERE as_of_date = ? GROUP BY 1 ORDER BY 1""",
-                                          [SCORE_DAY]).fetchall()
+        [SCORE_DAY],
+    ).fetchall()
     con.close()
     print(json.dumps(out["demo"], ensure_ascii=False, indent=1, default=str), flush=True)
 
@@ -111,13 +126,22 @@ def main() -> None:
     bench = work / "train_bench.duckdb"
     replicate(db, bench, copies)
     con = duckdb.connect(str(bench))
-    rows = con.execute("SELECT count(DISTINCT household_id), count(DISTINCT as_of_date) FROM household_indicators "
-                       "WHERE as_of_date IN (SELECT unnest(?::DATE[]))", [dates]).fetchall()[0]
+    rows = con.execute(
+        "SELECT count(DISTINCT household_id), count(DISTINCT as_of_date) FROM household_indicators "
+        "WHERE as_of_date IN (SELECT unnest(?::DATE[]))",
+        [dates],
+    ).fetchall()[0]
     shutil.rmtree(work / "bench_models", ignore_errors=True)
     t = time.perf_counter()
     big = train(con, policy, work / "bench_models")
-    out["training"] = {"households": rows[0], "snapshots": rows[1], "seconds": round(time.perf_counter() - t, 1),
-                       "status": big.status, "model": big.chosen, "rows": big.card.get("rows")}
+    out["training"] = {
+        "households": rows[0],
+        "snapshots": rows[1],
+        "seconds": round(time.perf_counter() - t, 1),
+        "status": big.status,
+        "model": big.chosen,
+        "rows": big.card.get("rows"),
+    }
     con.close()
     print(json.dumps(out["training"], ensure_ascii=False), flush=True)
 
@@ -127,13 +151,19 @@ def main() -> None:
     con = duckdb.connect(str(scoring))
     t = time.perf_counter()
     n = score_households(con, SCORE_DAY, policy, work / "demo_models")
-    out["scoring"] = {"households": n, "seconds": round(time.perf_counter() - t, 2),
-                      "warnings": con.execute("SELECT count(*) FILTER (WHERE model_warning), "
-                                              "count(*) FILTER (WHERE top_features_zh <> '') FROM household_scores"
-                                              ).fetchall()[0]}
+    out["scoring"] = {
+        "households": n,
+        "seconds": round(time.perf_counter() - t, 2),
+        "warnings": con.execute(
+            "SELECT count(*) FILTER (WHERE model_warning), "
+            "count(*) FILTER (WHERE top_features_zh <> '') FROM household_scores"
+        ).fetchall()[0],
+    }
     con.close()
     print(json.dumps(out["scoring"], ensure_ascii=False), flush=True)
-    (work / "model_benchmark.json").write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    (work / "model_benchmark.json").write_text(
+        json.dumps(out, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

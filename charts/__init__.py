@@ -22,8 +22,20 @@ FALLBACK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "
 DPI = 100
 SIZE = (7.2, 3.6)  # inches: 720 × 360 px
 LEVEL_COLOURS = {"高": "#c0392b", "中": "#e67e22", "低": "#27ae60"}
-PALETTE = ("#2e86c1", "#e67e22", "#c0392b", "#8e44ad", "#16a085", "#7f8c8d", "#d4ac0d", "#1abc9c", "#34495e",
-           "#e74c3c", "#5dade2", "#a569bd")
+PALETTE = (
+    "#2e86c1",
+    "#e67e22",
+    "#c0392b",
+    "#8e44ad",
+    "#16a085",
+    "#7f8c8d",
+    "#d4ac0d",
+    "#1abc9c",
+    "#34495e",
+    "#e74c3c",
+    "#5dade2",
+    "#a569bd",
+)
 _family: list[str] | None = None
 
 
@@ -53,8 +65,13 @@ def _figure(size: tuple[float, float] = SIZE):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    rc = {"font.family": _font_family(), "axes.unicode_minus": False, "font.size": 9,
-          "axes.spines.top": False, "axes.spines.right": False}
+    rc = {
+        "font.family": _font_family(),
+        "axes.unicode_minus": False,
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
     with matplotlib.rc_context(rc), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")  # no CJK font at all: boxes, not a crash
         fig = Figure(figsize=size, dpi=DPI, layout="constrained")
@@ -81,8 +98,13 @@ def markdown_image(png: bytes, alt: str) -> str:
 
 def _label_bars(ax, bars, totals: list[float]) -> None:
     for bar, total in zip(bars, totals):
-        ax.text(bar.get_x() + bar.get_width() + max(totals) * 0.01, bar.get_y() + bar.get_height() / 2,
-                f"{total:,.0f}", va="center", fontsize=8)
+        ax.text(
+            bar.get_x() + bar.get_width() + max(totals) * 0.01,
+            bar.get_y() + bar.get_height() / 2,
+            f"{total:,.0f}",
+            va="center",
+            fontsize=8,
+        )
 
 
 def risk_levels_by_township(rows: list[tuple], title: str = "各乡镇风险等级（户数）") -> bytes:
@@ -102,7 +124,9 @@ def risk_levels_by_township(rows: list[tuple], title: str = "各乡镇风险等�
             ax.barh(towns, values, left=left, color=LEVEL_COLOURS[level], label=f"{level}风险")
             left = [a + b for a, b in zip(left, values)]
         for i, t in enumerate(towns):
-            ax.text(left[i] + max(left) * 0.01, i, f"{left[i]:,}（低风险 {counts[t]['低']:,}）", va="center", fontsize=8)
+            ax.text(
+                left[i] + max(left) * 0.01, i, f"{left[i]:,}（低风险 {counts[t]['低']:,}）", va="center", fontsize=8
+            )
         ax.set_xlim(0, max(left) * 1.35)
         ax.set_xlabel("户数")
         ax.set_title(title)
@@ -129,8 +153,9 @@ def rule_hits_by_rule(rows: list[tuple], title: str = "各规则命中户数") -
         return _png(fig)
 
 
-def cases_by_state_over_time(rows: list[tuple], states: list[str] | tuple[str, ...],
-                             title: str = "进行中的案件（按状态）") -> bytes:
+def cases_by_state_over_time(
+    rows: list[tuple], states: list[str] | tuple[str, ...], title: str = "进行中的案件（按状态）"
+) -> bytes:
     """rows: (as_of_date, case_status, cases). A stacked area per state in ``states`` (in that order) over the dates."""
     by_day: dict[date, dict[str, int]] = defaultdict(dict)
     for day, state, n in rows:
@@ -148,8 +173,9 @@ def cases_by_state_over_time(rows: list[tuple], states: list[str] | tuple[str, .
             ax.set_title(f"{title}（{days[0].isoformat()}）")
             ax.set_ylabel("案件数")
             return _png(fig)
-        ax.stackplot(days, series, labels=present, colors=[PALETTE[i % len(PALETTE)] for i in range(len(present))],
-                     alpha=0.9)
+        ax.stackplot(
+            days, series, labels=present, colors=[PALETTE[i % len(PALETTE)] for i in range(len(present))], alpha=0.9
+        )
         ax.set_ylabel("案件数")
         ax.set_title(title)
         ax.set_xlim(days[0], days[-1])
@@ -170,8 +196,13 @@ def calibration(bins: list[dict], title: str = "校准图（验证窗口）") ->
             return _png(fig)
         top = min(1.0, max([b["predicted"] for b in bins] + [b["observed"] for b in bins] + [0.05]) * 1.1)
         ax.plot([0, top], [0, top], linestyle="--", color="#999999", label="完全校准")
-        ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], marker="o", color=LEVEL_COLOURS["高"],
-                label="模型")
+        ax.plot(
+            [b["predicted"] for b in bins],
+            [b["observed"] for b in bins],
+            marker="o",
+            color=LEVEL_COLOURS["高"],
+            label="模型",
+        )
         ax.set_xlim(0, top)
         ax.set_ylim(0, top)
         ax.set_xlabel("预测概率（分组均值）")

@@ -13,12 +13,13 @@ theirs from ``Policy.rules``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -28,9 +29,23 @@ DEFAULT_POLICY = CONFIG_DIR / "policy.yaml"
 SEVERITIES = ("高", "中")
 # Pseudo risk types a rule may name instead of a standard one (see policy.yaml).
 DERIVED_RISK_TYPES = ("roster", "reason", "wage_or_business")
-RULE_CODES = ("INC-LOW", "INC-DROP", "MED-BURDEN", "MED-CATASTROPHIC", "MED-UNINSURED", "EDU-DROPOUT", "EDU-MISSING",
-              "EDU-BURDEN", "HOU-UNSAFE", "CIV-NEW-DIBAO", "CIV-TEMP-AID", "CIV-DISABILITY", "CIV-DIBAO-EXIT",
-              "LAB-NONE", "WAT-UNSAFE")
+RULE_CODES = (
+    "INC-LOW",
+    "INC-DROP",
+    "MED-BURDEN",
+    "MED-CATASTROPHIC",
+    "MED-UNINSURED",
+    "EDU-DROPOUT",
+    "EDU-MISSING",
+    "EDU-BURDEN",
+    "HOU-UNSAFE",
+    "CIV-NEW-DIBAO",
+    "CIV-TEMP-AID",
+    "CIV-DISABILITY",
+    "CIV-DIBAO-EXIT",
+    "LAB-NONE",
+    "WAT-UNSAFE",
+)
 EXCLUSION_CODES = ("EXC-VEHICLE", "EXC-HOUSE", "EXC-BUSINESS", "EXC-PUBLIC", "EXC-ASSETS")
 
 
@@ -39,6 +54,7 @@ class PolicyError(ValueError):
 
 
 # --- value checks: each returns the cleaned value or raises PolicyError naming the key ------------------------------
+
 
 def _fail(key: str, wanted: str, value: Any) -> PolicyError:
     return PolicyError(f"{key}: must be {wanted}, got {value!r}")
@@ -210,16 +226,20 @@ class Policy:
 
     def monitoring_line(self, year: int) -> float:
         if year not in self.monitoring_lines:
-            raise PolicyError(f"monitoring_line.{year}: no monitoring line for {year} in {self.path} "
-                              f"(years present: {sorted(self.monitoring_lines)})")
+            raise PolicyError(
+                f"monitoring_line.{year}: no monitoring line for {year} in {self.path} "
+                f"(years present: {sorted(self.monitoring_lines)})"
+            )
         return self.monitoring_lines[year]
 
     def rural_income_prior_year(self, delivery_year: int) -> float:
         """The rural per-capita disposable income of the year before ``delivery_year``."""
         year = delivery_year - 1
         if year not in self.rural_income_prior_years:
-            raise PolicyError(f"rural_income_prior_year.{year}: no rural income for {year} in {self.path} "
-                              f"(years present: {sorted(self.rural_income_prior_years)})")
+            raise PolicyError(
+                f"rural_income_prior_year.{year}: no rural income for {year} in {self.path} "
+                f"(years present: {sorted(self.rural_income_prior_years)})"
+            )
         return self.rural_income_prior_years[year]
 
     def rule(self, code: str) -> Rule:
@@ -244,8 +264,10 @@ class Policy:
 def _file_limits(raw: dict) -> FileLimits:
     unknown = sorted(set(raw) - set(FileLimits.__dataclass_fields__))
     if unknown:
-        raise PolicyError(f"ingest.file_limits.{unknown[0]}: unknown limit; the limits are "
-                          + ", ".join(FileLimits.__dataclass_fields__))
+        raise PolicyError(
+            f"ingest.file_limits.{unknown[0]}: unknown limit; the limits are "
+            + ", ".join(FileLimits.__dataclass_fields__)
+        )
     values = {k: _number(f"ingest.file_limits.{k}", v) for k, v in raw.items()}
     return FileLimits(**{k: int(v) if k in ("max_cells", "max_columns") else v for k, v in values.items()})
 
@@ -284,8 +306,9 @@ def _parse(path: Path, data: dict) -> Policy:
         words = row.get("keywords")
         if not (isinstance(words, list) and words and all(isinstance(w, str) and w for w in words)):
             raise _fail(f"risk_keywords[{i}].keywords", "a non-empty list of words", words)
-        keyword_rows.append(KeywordRow(tuple(words), _risk_type(f"risk_keywords[{i}].risk_type",
-                                                                row.get("risk_type"), risk_types)))
+        keyword_rows.append(
+            KeywordRow(tuple(words), _risk_type(f"risk_keywords[{i}].risk_type", row.get("risk_type"), risk_types))
+        )
 
     rules_raw = _mapping("rules", data.get("rules"))
     rules = {}
@@ -330,21 +353,30 @@ def _parse(path: Path, data: dict) -> Policy:
             values[name] = check(f"exclusion.{code}.{name}", entry[name])
         exclusion[code] = MappingProxyType(values)
 
-    max_age = {stage: _int(f"student_max_age.{stage}", age, minimum=1)
-               for stage, age in _mapping("student_max_age", data.get("student_max_age")).items()}
+    max_age = {
+        stage: _int(f"student_max_age.{stage}", age, minimum=1)
+        for stage, age in _mapping("student_max_age", data.get("student_max_age")).items()
+    }
 
     levels = _mapping("risk_levels", data.get("risk_levels"))
     risk_levels = RiskLevels(
         high_probability=_fraction("risk_levels.high_probability", levels.get("high_probability")),
         medium_probability=_fraction("risk_levels.medium_probability", levels.get("medium_probability")),
-        model_warning_probability=_fraction("risk_levels.model_warning_probability",
-                                            levels.get("model_warning_probability")),
-        model_capacity_per_village_per_week=_int("risk_levels.model_capacity_per_village_per_week",
-                                                 levels.get("model_capacity_per_village_per_week"), minimum=0),
+        model_warning_probability=_fraction(
+            "risk_levels.model_warning_probability", levels.get("model_warning_probability")
+        ),
+        model_capacity_per_village_per_week=_int(
+            "risk_levels.model_capacity_per_village_per_week",
+            levels.get("model_capacity_per_village_per_week"),
+            minimum=0,
+        ),
     )
     if risk_levels.medium_probability > risk_levels.high_probability:
-        raise _fail("risk_levels.medium_probability", f"≤ high_probability ({risk_levels.high_probability})",
-                    risk_levels.medium_probability)
+        raise _fail(
+            "risk_levels.medium_probability",
+            f"≤ high_probability ({risk_levels.high_probability})",
+            risk_levels.medium_probability,
+        )
 
     wf = _mapping("workflow", data.get("workflow"))
 
@@ -358,11 +390,20 @@ def _parse(path: Path, data: dict) -> Policy:
     if not isinstance(green, list):
         raise _fail("workflow.green_channel_risk_types", "a list of risk types", green)
     workflow = Workflow(
-        **{name: _int(f"workflow.{name}", wf.get(name), minimum=1) for name in (
-            "pending_visit_working_days", "review_anomaly_working_days", "publication_min_days", "total_working_days",
-            "declined_cooldown_days", "elimination_retry_days")},
-        green_channel_risk_types=tuple(_risk_type(f"workflow.green_channel_risk_types[{i}]", t, risk_types)
-                                       for i, t in enumerate(green)),
+        **{
+            name: _int(f"workflow.{name}", wf.get(name), minimum=1)
+            for name in (
+                "pending_visit_working_days",
+                "review_anomaly_working_days",
+                "publication_min_days",
+                "total_working_days",
+                "declined_cooldown_days",
+                "elimination_retry_days",
+            )
+        },
+        green_channel_risk_types=tuple(
+            _risk_type(f"workflow.green_channel_risk_types[{i}]", t, risk_types) for i, t in enumerate(green)
+        ),
         holidays=dates("holidays"),
         makeup_working_days=dates("makeup_working_days"),
     )
@@ -380,8 +421,9 @@ def _parse(path: Path, data: dict) -> Policy:
         student_max_age=MappingProxyType(max_age),
         risk_levels=risk_levels,
         workflow=workflow,
-        elimination_min_monitored_months=_int("elimination.min_monitored_months",
-                                              elimination.get("min_monitored_months"), minimum=1),
+        elimination_min_monitored_months=_int(
+            "elimination.min_monitored_months", elimination.get("min_monitored_months"), minimum=1
+        ),
         elimination_no_rule_days=_int("elimination.no_rule_days", elimination.get("no_rule_days"), minimum=1),
         model_horizon_days=_int("model.horizon_days", model.get("horizon_days"), minimum=1),
         model=_model_settings(model),
@@ -409,8 +451,9 @@ def _model_settings(model: dict) -> ModelSettings:
         drift_psi_warn=_number("model.drift_psi_warn", opt("drift_psi_warn", 0.25)),
     )
     if settings.validation_months >= settings.training_months:
-        raise _fail("model.validation_months", f"< training_months ({settings.training_months})",
-                    settings.validation_months)
+        raise _fail(
+            "model.validation_months", f"< training_months ({settings.training_months})", settings.validation_months
+        )
     return settings
 
 

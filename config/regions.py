@@ -80,8 +80,9 @@ def _parse(path: Path, stamp: int | None) -> tuple[tuple[str, Region], ...]:
 def get_region(name: str, path: Path | None = None) -> Region:
     regions = load_regions(path)
     if name not in regions:
-        raise RegionsError(f"unknown region {name!r}: {regions_path() if path is None else path} names "
-                           f"{', '.join(sorted(regions))}")
+        raise RegionsError(
+            f"unknown region {name!r}: {regions_path() if path is None else path} names {', '.join(sorted(regions))}"
+        )
     return regions[name]
 
 

@@ -24,7 +24,9 @@ def find_font() -> Path:
     for candidate in ([env] if env else []) + list(FONT_CANDIDATES):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    raise FontMissing(f"公示名单 PDF 需要中文字体，未找到。请安装 Debian 软件包 {FONT_PACKAGE}"
-                      f"（apt-get install -y {FONT_PACKAGE}），或用环境变量 FFP_CJK_FONT 指定 .ttf/.ttc 文件。"
-                      f" / No CJK font found for the publication PDFs: install the Debian package {FONT_PACKAGE} "
-                      f"or set FFP_CJK_FONT to a TrueType font file. Looked in: {', '.join(FONT_CANDIDATES)}")
+    raise FontMissing(
+        f"公示名单 PDF 需要中文字体，未找到。请安装 Debian 软件包 {FONT_PACKAGE}"
+        f"（apt-get install -y {FONT_PACKAGE}），或用环境变量 FFP_CJK_FONT 指定 .ttf/.ttc 文件。"
+        f" / No CJK font found for the publication PDFs: install the Debian package {FONT_PACKAGE} "
+        f"or set FFP_CJK_FONT to a TrueType font file. Looked in: {', '.join(FONT_CANDIDATES)}"
+    )

@@ -23,9 +23,11 @@ class WarehouseBusyError(RuntimeError):
 def busy_message(path: Path, error: Exception | None = None) -> str:
     pid = re.search(r"PID (\d+)", str(error or ""))
     who, who_en = (f"（进程号 {pid.group(1)}）", f" (PID {pid.group(1)})") if pid else ("", "")
-    return (f"数据仓库文件 {path} 正被另一个进程占用{who}，同一时间只能有一个进程写入。请等待该进程结束或先停止它，再重新运行。"
-            f" / The warehouse file {path} is in use by another process{who_en}; only one process may write to it. "
-            f"Wait for that process to finish or stop it, then run again.")
+    return (
+        f"数据仓库文件 {path} 正被另一个进程占用{who}，同一时间只能有一个进程写入。请等待该进程结束或先停止它，再重新运行。"
+        f" / The warehouse file {path} is in use by another process{who_en}; only one process may write to it. "
+        f"Wait for that process to finish or stop it, then run again."
+    )
 
 
 _OPEN: dict[Path, duckdb.DuckDBPyConnection] = {}  # the connection that attached each file in this process
@@ -45,11 +47,13 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         private_dir(path.parent)
     # beyond the memory limit DuckDB spills to disk, so the process peak stays near it
-    con = duckdb.connect(config={"memory_limit": s.duckdb_memory_limit,
-                                 "checkpoint_threshold": s.duckdb_checkpoint_threshold})
+    con = duckdb.connect(
+        config={"memory_limit": s.duckdb_memory_limit, "checkpoint_threshold": s.duckdb_checkpoint_threshold}
+    )
     try:
-        con.execute("ATTACH ? AS warehouse (ROW_GROUP_SIZE ?, READ_ONLY ?)",
-                    [str(path), s.duckdb_row_group_size, read_only])
+        con.execute(
+            "ATTACH ? AS warehouse (ROW_GROUP_SIZE ?, READ_ONLY ?)", [str(path), s.duckdb_row_group_size, read_only]
+        )
         con.execute("USE warehouse")
     except duckdb.Error as error:
         con.close()

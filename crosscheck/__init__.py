@@ -18,13 +18,20 @@ from pathlib import Path
 import duckdb
 
 from fangfanpin.config.policy import Policy, load_policy
-from fangfanpin.data_contracts import all_contracts
 from fangfanpin.core.sql import run_file, statements, transaction
+from fangfanpin.data_contracts import all_contracts
 from fangfanpin.ingest.warehouse import ensure_schema as ensure_ingest_schema
 from fangfanpin.ingest.warehouse import run_ddl_once
 
 SQL_DIR = Path(__file__).parent / "sql"
-OUTPUT_TABLES = ("link_rates", "person_links", "data_quality_issues", "household_indicators", "rule_hits", "exclusion_hits")
+OUTPUT_TABLES = (
+    "link_rates",
+    "person_links",
+    "data_quality_issues",
+    "household_indicators",
+    "rule_hits",
+    "exclusion_hits",
+)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
@@ -39,8 +46,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE cc_feeds (feed VARCHAR, department VARCHAR, kind VARCHAR)")
-    con.executemany("INSERT INTO cc_feeds VALUES (?, ?, ?)",
-                    [[c.feed, c.department, c.kind] for c in all_contracts()])
+    con.executemany("INSERT INTO cc_feeds VALUES (?, ?, ?)", [[c.feed, c.department, c.kind] for c in all_contracts()])
 
 
 def link_persons(con: duckdb.DuckDBPyConnection, day: date) -> None:
@@ -65,8 +71,10 @@ def indicator_params(day: date, policy: Policy) -> dict:
         "oop_window": rules["MED-BURDEN"].value("window_days"),
         "cat_window": rules["MED-CATASTROPHIC"].value("window_days"),
         "cat_cost": rules["MED-CATASTROPHIC"].value("total_cost"),
-        "dropout_min": rules["EDU-DROPOUT"].value("min_age"), "dropout_max": rules["EDU-DROPOUT"].value("max_age"),
-        "missing_min": rules["EDU-MISSING"].value("min_age"), "missing_max": rules["EDU-MISSING"].value("max_age"),
+        "dropout_min": rules["EDU-DROPOUT"].value("min_age"),
+        "dropout_max": rules["EDU-DROPOUT"].value("max_age"),
+        "missing_min": rules["EDU-MISSING"].value("min_age"),
+        "missing_max": rules["EDU-MISSING"].value("max_age"),
     }
 
 
@@ -81,29 +89,45 @@ def rule_params(day: date, policy: Policy) -> dict:
     return indicator_params(day, policy) | {
         "line": policy.monitoring_line(day.year),
         "prior_income": policy.rural_income_prior_year(day.year),
-        "drop_share": r["INC-DROP"].value("drop_share"), "drop_multiple": r["INC-DROP"].value("line_multiple"),
+        "drop_share": r["INC-DROP"].value("drop_share"),
+        "drop_multiple": r["INC-DROP"].value("line_multiple"),
         "med_window": r["MED-BURDEN"].value("window_days"),
-        "share_poverty": r["MED-BURDEN"].value("share_poverty"), "share_other": r["MED-BURDEN"].value("share_other"),
-        "edu_min_students": r["EDU-BURDEN"].value("min_students"), "edu_multiple": r["EDU-BURDEN"].value("line_multiple"),
+        "share_poverty": r["MED-BURDEN"].value("share_poverty"),
+        "share_other": r["MED-BURDEN"].value("share_other"),
+        "edu_min_students": r["EDU-BURDEN"].value("min_students"),
+        "edu_multiple": r["EDU-BURDEN"].value("line_multiple"),
         "unsafe_grades": list(r["HOU-UNSAFE"].value("grades")),
         "new_dibao_window": r["CIV-NEW-DIBAO"].value("window_days"),
         "temp_aid_window": r["CIV-TEMP-AID"].value("window_days"),
         "disability_window": r["CIV-DISABILITY"].value("window_days"),
-        "exit_window": r["CIV-DIBAO-EXIT"].value("window_days"), "exit_multiple": r["CIV-DIBAO-EXIT"].value("line_multiple"),
-        "vehicle_min": exc["EXC-VEHICLE"]["min_count"], "house_min": exc["EXC-HOUSE"]["min_count"],
-        "business_min": exc["EXC-BUSINESS"]["min_count"], "assets_multiple": exc["EXC-ASSETS"]["line_multiple"],
+        "exit_window": r["CIV-DIBAO-EXIT"].value("window_days"),
+        "exit_multiple": r["CIV-DIBAO-EXIT"].value("line_multiple"),
+        "vehicle_min": exc["EXC-VEHICLE"]["min_count"],
+        "house_min": exc["EXC-HOUSE"]["min_count"],
+        "business_min": exc["EXC-BUSINESS"]["min_count"],
+        "assets_multiple": exc["EXC-ASSETS"]["line_multiple"],
     }
 
 
 def evaluate_rules(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
     """Every rule of policy.md over the day's indicators (tables rule_hits and exclusion_hits)."""
     policy = policy or load_policy()
-    con.execute("CREATE OR REPLACE TEMP TABLE cc_rules (code VARCHAR, risk_type VARCHAR, severity VARCHAR, fallback VARCHAR)")
-    con.executemany("INSERT INTO cc_rules VALUES (?, ?, ?, ?)",
-                    [[r.code, r.risk_type, r.severity, r.fallback] for r in policy.rules.values()])
-    reasons = [row[0] for row in con.execute(
-        "SELECT new_dibao_reason FROM household_indicators WHERE as_of_date = ? UNION "
-        "SELECT temp_aid_reason FROM household_indicators WHERE as_of_date = ?", [day, day]).fetchall() if row[0] is not None]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cc_rules (code VARCHAR, risk_type VARCHAR, severity VARCHAR, fallback VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO cc_rules VALUES (?, ?, ?, ?)",
+        [[r.code, r.risk_type, r.severity, r.fallback] for r in policy.rules.values()],
+    )
+    reasons = [
+        row[0]
+        for row in con.execute(
+            "SELECT new_dibao_reason FROM household_indicators WHERE as_of_date = ? UNION "
+            "SELECT temp_aid_reason FROM household_indicators WHERE as_of_date = ?",
+            [day, day],
+        ).fetchall()
+        if row[0] is not None
+    ]
     con.execute("CREATE OR REPLACE TEMP TABLE cc_reason_map (reason VARCHAR, risk_types VARCHAR)")
     mapped = [[reason, ";".join(policy.map_risk_text(reason))] for reason in reasons if policy.map_risk_text(reason)]
     if mapped:
@@ -137,12 +161,29 @@ def run_crosscheck(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | N
     check_quality(con, day, policy)
     compute_indicators(con, day, policy)
     evaluate_rules(con, day, policy)
-    counts = [con.execute(f"SELECT {n} FROM {t} WHERE {c} = ?", [day]).fetchall()[0][0] for n, t, c in (
-        ("coalesce(sum(records), 0)::BIGINT", "link_rates", "delivery_date"), ("count(*)", "data_quality_issues", "delivery_date"),
-        ("count(*)", "household_indicators", "as_of_date"), ("count(*)", "rule_hits", "as_of_date"),
-        ("count(*)", "exclusion_hits", "as_of_date"))]
+    counts = [
+        con.execute(f"SELECT {n} FROM {t} WHERE {c} = ?", [day]).fetchall()[0][0]
+        for n, t, c in (
+            ("coalesce(sum(records), 0)::BIGINT", "link_rates", "delivery_date"),
+            ("count(*)", "data_quality_issues", "delivery_date"),
+            ("count(*)", "household_indicators", "as_of_date"),
+            ("count(*)", "rule_hits", "as_of_date"),
+            ("count(*)", "exclusion_hits", "as_of_date"),
+        )
+    ]
     return CrosscheckResult(day, *counts)
 
 
-__all__ = ["run_crosscheck", "link_persons", "check_quality", "compute_indicators", "evaluate_rules", "ensure_schema",
-           "CrosscheckResult", "OUTPUT_TABLES", "rule_params", "indicator_params", "run_sql"]
+__all__ = [
+    "run_crosscheck",
+    "link_persons",
+    "check_quality",
+    "compute_indicators",
+    "evaluate_rules",
+    "ensure_schema",
+    "CrosscheckResult",
+    "OUTPUT_TABLES",
+    "rule_params",
+    "indicator_params",
+    "run_sql",
+]

@@ -82,17 +82,19 @@ class Contract:
     def placement_columns(self) -> list[str]:
         """The columns that place a row in a county, by ``placement`` (ingest.warehouse places rows with them)."""
         by_id = self.id_columns[:1]
-        return {"village_code": ["village_code"], "household_id": ["household_id"], "id": by_id,
-                "village_code_or_id": ["village_code"] + by_id}[self.placement]
+        return {
+            "village_code": ["village_code"],
+            "household_id": ["household_id"],
+            "id": by_id,
+            "village_code_or_id": ["village_code"] + by_id,
+        }[self.placement]
 
 
 def _parse(path: Path) -> Contract:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     where = path.name
     try:
-        columns = tuple(
-            Column(**{**c, "values": tuple(str(v) for v in c.get("values", ()))}) for c in raw["columns"]
-        )
+        columns = tuple(Column(**{**c, "values": tuple(str(v) for v in c.get("values", ()))}) for c in raw["columns"])
         contract = Contract(
             feed=raw["feed"],
             title=raw["title"],

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fangfanpin.data_contracts import Contract
 from fangfanpin.core.privacy import mask_id, mask_text
+from fangfanpin.data_contracts import Contract
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -133,9 +133,13 @@ def structure_suite(contract: Contract) -> ExpectationSuite:
 
     # One expectation for every column's presence: GX spends ~3.5 ms on each expectation whatever the rows, and a
     # column each was half of the suite (a daily run validates a dozen deliveries of a few rows).
-    exps: list[Any] = [gxe.ExpectTableColumnsToMatchSet(
-        column_set=list(contract.names), exact_match=False,
-        meta=_meta("exists", headers={c.name: c.header for c in contract.columns}))]
+    exps: list[Any] = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=list(contract.names),
+            exact_match=False,
+            meta=_meta("exists", headers={c.name: c.header for c in contract.columns}),
+        )
+    ]
     for c in contract.columns:
         h = c.header
         if c.required:
@@ -154,9 +158,7 @@ def structure_suite(contract: Contract) -> ExpectationSuite:
                     )
                 )
         elif c.type == "id":
-            exps.append(
-                gxe.ExpectColumnValuesToMatchRegex(column=c.name, regex=ID_REGEX, meta=_meta("id", header=h))
-            )
+            exps.append(gxe.ExpectColumnValuesToMatchRegex(column=c.name, regex=ID_REGEX, meta=_meta("id", header=h)))
         elif c.type == "division":
             exps.append(
                 gxe.ExpectColumnValuesToMatchRegex(
@@ -376,8 +378,9 @@ def _run_once(pdf: Any, expectations: list[Any], name: str, result_format: dict)
     from great_expectations.validator.v1_validator import Validator
 
     suite = gx.ExpectationSuite(name=name, expectations=expectations)  # a suite of no context: nothing to collide with
-    validator = Validator(batch_definition=_whole_frame_batch(), batch_parameters={"dataframe": pdf},
-                          result_format=result_format)
+    validator = Validator(
+        batch_definition=_whole_frame_batch(), batch_parameters={"dataframe": pdf}, result_format=result_format
+    )
     return list(validator.validate_expectation_suite(suite).results)
 
 
@@ -530,9 +533,7 @@ def _failure(r: Any) -> Failure:
         prev = float(meta.get("previous", 0.0))
         tol = float(meta.get("tolerance", 0.0))
         shown = "?" if rate is None else f"{rate:.1%}"
-        return Failure(
-            etype, column, rate, f"列 {header} 空值比例 {shown}，上次交付为 {prev:.1%}，升幅超过 {tol:.0%}"
-        )
+        return Failure(etype, column, rate, f"列 {header} 空值比例 {shown}，上次交付为 {prev:.1%}，升幅超过 {tol:.0%}")
     # An expectation we did not build (a hand-made suite): a generic message.
     observed = n if n is not None else res.get("observed_value")
     if isinstance(observed, (list, dict, tuple)):

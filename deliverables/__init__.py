@@ -25,7 +25,8 @@ import duckdb
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables import data as D
-from fangfanpin.deliverables.candidates import COLUMNS as CANDIDATE_COLUMNS, candidate_rows, candidates_csv
+from fangfanpin.deliverables.candidates import COLUMNS as CANDIDATE_COLUMNS
+from fangfanpin.deliverables.candidates import candidate_rows, candidates_csv
 from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
@@ -39,7 +40,7 @@ __all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "SHEETS", "CountyOutput"
 class CountyOutput:
     county_code: str
     county_name: str
-    files: list[dict] = field(default_factory=list)   # manifest entries: path, rows, bytes, sha256 (+ sheets)
+    files: list[dict] = field(default_factory=list)  # manifest entries: path, rows, bytes, sha256 (+ sheets)
     candidates: int = 0
 
 
@@ -59,8 +60,9 @@ def _clean(folder: Path, keep: set[Path]) -> None:
             p.rmdir()
 
 
-def write_county_outputs(con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *,
-                         run_id: str) -> list[Path]:
+def write_county_outputs(
+    con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str
+) -> list[Path]:
     """Write every county folder of ``day`` and the 未归属 workbook; return the paths written."""
     outbox_dir = Path(outbox_dir)
     root = outbox_dir / day.isoformat()
@@ -78,25 +80,34 @@ def write_county_outputs(con: duckdb.DuckDBPyConnection, day: date, outbox_dir: 
         folder = root / county
         out = CountyOutput(county, name)
 
-        def put(path: Path, payload: bytes, rows: int, **extra) -> None:
+        def put(path: Path, payload: bytes, rows: int, out=out, folder=folder, **extra) -> None:
             atomic_write_bytes(path, payload)
             written.append(path)
             out.files.append(file_entry(folder, path, payload, rows, **extra))
 
         book, sheet_rows = county_workbook(con, day, county, policy, model)
-        put(folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx", book,
-            sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")), sheets=sheet_rows)
+        put(
+            folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx",
+            book,
+            sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")),
+            sheets=sheet_rows,
+        )
         cands = candidate_rows(con, day, county, policy)
         out.candidates = len(cands)
         put(folder / "candidates.csv", candidates_csv(cands), len(cands))
         for notice in village_notices(con, day, county, policy):
             pdf = notice_pdf(notice, day)
             households = sum(len(b["members"]) for b in notice.batches)
-            put(folder / "公示" / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_公示名单.pdf",
-                pdf, households, batches=[b["batch_id"] for b in notice.batches])
+            put(
+                folder
+                / "公示"
+                / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_公示名单.pdf",
+                pdf,
+                households,
+                batches=[b["batch_id"] for b in notice.batches],
+            )
         manifest = folder / "manifest.json"
-        atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model,
-                                                    chain_head))
+        atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model, chain_head))
         written.append(manifest)
         _clean(folder, set(written))
         _LAST.append(out)

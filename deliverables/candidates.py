@@ -12,16 +12,45 @@ from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables.data import OPEN, SOURCES, rows
 from fangfanpin.deliverables.masking import mask_id, mask_text, neutralise_formula
 
-COLUMNS = ("run_date", "county_code", "village_code", "household_id", "head_name", "head_id_masked", "household_type",
-           "risk_level", "risk_score", "risk_types", "rule_codes", "sources", "case_id", "case_status", "state_since",
-           "due_date", "overdue", "explanation")
+COLUMNS = (
+    "run_date",
+    "county_code",
+    "village_code",
+    "household_id",
+    "head_name",
+    "head_id_masked",
+    "household_type",
+    "risk_level",
+    "risk_score",
+    "risk_types",
+    "rule_codes",
+    "sources",
+    "case_id",
+    "case_status",
+    "state_since",
+    "due_date",
+    "overdue",
+    "explanation",
+)
 COLUMN_DOCS = {
-    "run_date": "交付日期", "county_code": "县级行政区划代码（6位）", "village_code": "行政村代码（12位）",
-    "household_id": "户编号", "head_name": "户主姓名", "head_id_masked": "户主证件号码（前6位+********+后4位）",
-    "household_type": "脱贫户/监测户/一般农户", "risk_level": "高/中/低", "risk_score": "模型概率（4位小数，无模型时为空）",
-    "risk_types": "风险类型（;分隔）", "rule_codes": "规则代码（;分隔；仅模型预警为 MODEL）",
-    "sources": "部门预警/模型预警/农户申请/干部排查", "case_id": "案件编号", "case_status": "案件状态",
-    "state_since": "进入当前状态日期", "due_date": "当前状态截止日期", "overdue": "是/否", "explanation": "预警证据",
+    "run_date": "交付日期",
+    "county_code": "县级行政区划代码（6位）",
+    "village_code": "行政村代码（12位）",
+    "household_id": "户编号",
+    "head_name": "户主姓名",
+    "head_id_masked": "户主证件号码（前6位+********+后4位）",
+    "household_type": "脱贫户/监测户/一般农户",
+    "risk_level": "高/中/低",
+    "risk_score": "模型概率（4位小数，无模型时为空）",
+    "risk_types": "风险类型（;分隔）",
+    "rule_codes": "规则代码（;分隔；仅模型预警为 MODEL）",
+    "sources": "部门预警/模型预警/农户申请/干部排查",
+    "case_id": "案件编号",
+    "case_status": "案件状态",
+    "state_since": "进入当前状态日期",
+    "due_date": "当前状态截止日期",
+    "overdue": "是/否",
+    "explanation": "预警证据",
 }
 
 CANDIDATES_SQL = """
@@ -76,17 +105,29 @@ def candidate_rows(con: duckdb.DuckDBPyConnection, day: date, county: str, polic
         if r["monitored"] and status in ("", *OPEN):
             status = status or "已纳入"
         p = r["probability"]
-        out.append({
-            "township": r["township"] or "",
-            "run_date": day.isoformat(), "county_code": county, "village_code": r["village_code"] or "",
-            "household_id": r["household_id"], "head_name": r["head_name"] or "", "head_id_masked": mask_id(r["head_id"]),
-            "household_type": r["household_type"] or "", "risk_level": r["risk_level"] or "低",
-            "risk_score": "" if p is None else f"{p:.4f}", "risk_types": ";".join(types), "rule_codes": ";".join(rules),
-            "sources": ";".join(s for s in SOURCES if s in sources), "case_id": r["case_id"] or "",
-            "case_status": status, "state_since": r["state_since"].isoformat() if r["state_since"] else "",
-            "due_date": r["due_date"].isoformat() if r["due_date"] else "", "overdue": "是" if r["overdue"] else "否",
-            "explanation": mask_text(r["today_explanation"] or r["case_evidence"] or ""),
-        })
+        out.append(
+            {
+                "township": r["township"] or "",
+                "run_date": day.isoformat(),
+                "county_code": county,
+                "village_code": r["village_code"] or "",
+                "household_id": r["household_id"],
+                "head_name": r["head_name"] or "",
+                "head_id_masked": mask_id(r["head_id"]),
+                "household_type": r["household_type"] or "",
+                "risk_level": r["risk_level"] or "低",
+                "risk_score": "" if p is None else f"{p:.4f}",
+                "risk_types": ";".join(types),
+                "rule_codes": ";".join(rules),
+                "sources": ";".join(s for s in SOURCES if s in sources),
+                "case_id": r["case_id"] or "",
+                "case_status": status,
+                "state_since": r["state_since"].isoformat() if r["state_since"] else "",
+                "due_date": r["due_date"].isoformat() if r["due_date"] else "",
+                "overdue": "是" if r["overdue"] else "否",
+                "explanation": mask_text(r["today_explanation"] or r["case_evidence"] or ""),
+            }
+        )
     out.sort(key=lambda x: (x["township"], x["village_code"], x["household_id"]))
     return out
 

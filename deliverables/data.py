@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from fangfanpin.workflow import states as S
 from fangfanpin.data_contracts import FEED_NAMES, load_contract
+from fangfanpin.workflow import states as S
 
 OPEN = list(S.INCLUSION_OPEN)
 SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
@@ -36,7 +36,8 @@ def county_names() -> dict[str, str]:
 def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """Temp table ``dlv_hh``: one row per household of the day: head (name, ID, phone), names of village/township,
     size and type, from the roster as of ``day`` with household_indicators as fallback."""
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE dlv_hh AS
         WITH heads AS (
             SELECT household_id, county_code, name, id_number, phone, village_name, township_name, county_name,
@@ -53,7 +54,9 @@ def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
                coalesce(h.name, i.head_name) AS head_name, coalesce(h.id_number, i.head_id_number) AS head_id,
                h.phone, coalesce(h.household_size, i.recorded_size) AS household_size,
                coalesce(i.household_type, h.household_type) AS household_type, h.county_name
-        FROM ind i FULL JOIN heads h ON h.household_id = i.household_id""", [day, day]).fetchall()
+        FROM ind i FULL JOIN heads h ON h.household_id = i.household_id""",
+        [day, day],
+    ).fetchall()
 
 
 def counties(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
@@ -68,8 +71,14 @@ def counties(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
         parts.append("SELECT county_code FROM case_status_daily WHERE as_of_date = ?")
         params.append(day)
     sql = " UNION ".join(parts)
-    return sorted(r[0] for r in con.execute(f"SELECT DISTINCT county_code FROM ({sql}) WHERE county_code IS NOT NULL "
-                                            "AND regexp_full_match(county_code, '[0-9]{6}')", params).fetchall())
+    return sorted(
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT county_code FROM ({sql}) WHERE county_code IS NOT NULL "
+            "AND regexp_full_match(county_code, '[0-9]{6}')",
+            params,
+        ).fetchall()
+    )
 
 
 def county_name(con: duckdb.DuckDBPyConnection, county: str) -> str:
@@ -80,8 +89,11 @@ def county_name(con: duckdb.DuckDBPyConnection, county: str) -> str:
 def model_version(con: duckdb.DuckDBPyConnection, day: date) -> str | None:
     if "household_scores" not in tables(con):
         return None
-    got = con.execute("""SELECT string_agg(DISTINCT model_version, ';' ORDER BY model_version) FROM household_scores
-                         WHERE as_of_date = ? AND probability IS NOT NULL""", [day]).fetchall()[0][0]
+    got = con.execute(
+        """SELECT string_agg(DISTINCT model_version, ';' ORDER BY model_version) FROM household_scores
+                         WHERE as_of_date = ? AND probability IS NOT NULL""",
+        [day],
+    ).fetchall()[0][0]
     return got or None
 
 
@@ -95,16 +107,28 @@ def chain_head(con: duckdb.DuckDBPyConnection, day: date) -> dict | None:
 
 
 def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
-    last = {r[0]: r[1] for r in con.execute("""
+    last = (
+        {
+            r[0]: r[1]
+            for r in con.execute(
+                """
         SELECT feed, max(delivery_date) FROM deliveries
-        WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""", [day]).fetchall()} \
-        if "deliveries" in tables(con) else {}
-    return [{"feed": f, "last_applied_delivery": last.get(f),
-             "age_days": (day - last[f]).days if f in last else None} for f in FEED_NAMES]
+        WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""",
+                [day],
+            ).fetchall()
+        }
+        if "deliveries" in tables(con)
+        else {}
+    )
+    return [
+        {"feed": f, "last_applied_delivery": last.get(f), "age_days": (day - last[f]).days if f in last else None}
+        for f in FEED_NAMES
+    ]
 
 
-def quality_rows(con: duckdb.DuckDBPyConnection, day: date, county: str | None,
-                 known: list[str] | None = None) -> list[dict]:
+def quality_rows(
+    con: duckdb.DuckDBPyConnection, day: date, county: str | None, known: list[str] | None = None
+) -> list[dict]:
     """Problem rows of the day's deliveries: ingest quarantine and reports, cross-check data-quality issues.
     ``county`` None: the rows placed in none of the ``known`` counties (NULL, empty, or a code without a folder)."""
     have = tables(con)
@@ -131,8 +155,12 @@ def quality_rows(con: duckdb.DuckDBPyConnection, day: date, county: str | None,
     sql = " UNION ALL ".join(parts)
     where = "county_code = ?" if county else "county_code IS NULL OR NOT list_contains(?::VARCHAR[], county_code)"
     params = [day] * len(parts) + [county if county else list(known or [])]
-    return rows(con, f"""SELECT * FROM ({sql}) WHERE {where}
-                         ORDER BY feed, file, "row" NULLS LAST, field, problem, handling""", params)
+    return rows(
+        con,
+        f"""SELECT * FROM ({sql}) WHERE {where}
+                         ORDER BY feed, file, "row" NULLS LAST, field, problem, handling""",
+        params,
+    )
 
 
 # What county users read instead of the feed and issue codes (data_contracts titles; crosscheck/sql/quality.sql kinds).
@@ -153,9 +181,12 @@ def feed_title(feed: str | None) -> str:
     return load_contract(feed).title if feed in FEED_NAMES else (feed or "")
 
 
-
 @cache
 def id_headers(feed: str | None) -> frozenset[str]:
     """The Chinese headers of the feed's ID-number columns: a raw value from one of them is an ID number whatever
     shape it arrived in (full-width, a 20-digit 残疾人证号, a bad date), so it is masked as one, not pattern-matched."""
-    return frozenset(c.header for c in load_contract(feed).columns if c.type == "id") if feed in FEED_NAMES else frozenset()
+    return (
+        frozenset(c.header for c in load_contract(feed).columns if c.type == "id")
+        if feed in FEED_NAMES
+        else frozenset()
+    )

@@ -13,8 +13,15 @@ from pathlib import Path
 from fangfanpin.core.privacy import mask_id, mask_phone, mask_text, private_dir
 from fangfanpin.core.testhooks import kill_point
 
-__all__ = ["FORMULA_PREFIXES", "atomic_write_bytes", "mask_id", "mask_phone", "mask_text", "neutralise_formula",
-           "safe_filename"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "atomic_write_bytes",
+    "mask_id",
+    "mask_phone",
+    "mask_text",
+    "neutralise_formula",
+    "safe_filename",
+]
 
 # OWASP's CSV-injection rule: a cell starting with one of these is read by Excel/WPS as a formula (tab and CR too,
 # because spreadsheets strip them and read what follows).

@@ -20,7 +20,6 @@ import time as _time
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 import duckdb
 
@@ -46,32 +45,51 @@ class Notice:
     village_code: str
     village_name: str
     township: str
-    batches: list[dict]          # batch_id, start_date, end_date, members: [{head_name, size, type, risk_types}]
+    batches: list[dict]  # batch_id, start_date, end_date, members: [{head_name, size, type, risk_types}]
 
 
 def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy) -> list[Notice]:
-    data = rows(con, """
+    data = rows(
+        con,
+        """
         SELECT b.batch_id, b.village_code, b.township, b.start_date, b.end_date, m.household_id,
                hh.village_name, hh.head_name, hh.household_size, hh.household_type, c.risk_types
         FROM publication_batches b JOIN publication_members m USING (batch_id)
         LEFT JOIN dlv_hh hh ON hh.household_id = m.household_id
         LEFT JOIN (SELECT case_id, risk_types FROM cases_asof($d)) c ON c.case_id = m.case_id
         WHERE b.processed_date = $d AND b.county_code = $c AND m.purpose IN ('纳入', '补充公示')
-        ORDER BY b.village_code, b.batch_id, m.household_id""", {"d": day, "c": county})
-    names = {r[0]: r[1] for r in con.execute("""SELECT village_code, min(village_name) FROM dlv_hh
-                                                WHERE county_code = ? GROUP BY 1""", [county]).fetchall()}
+        ORDER BY b.village_code, b.batch_id, m.household_id""",
+        {"d": day, "c": county},
+    )
+    names = {
+        r[0]: r[1]
+        for r in con.execute(
+            """SELECT village_code, min(village_name) FROM dlv_hh
+                                                WHERE county_code = ? GROUP BY 1""",
+            [county],
+        ).fetchall()
+    }
     standard = set(policy.risk_types)
     order = {t: i for i, t in enumerate(policy.risk_types)}
     out: dict[str, Notice] = {}
     for r in data:
-        n = out.setdefault(r["village_code"], Notice(r["village_code"], names.get(r["village_code"]) or r["village_code"],
-                                                      r["township"] or "", []))
+        n = out.setdefault(
+            r["village_code"],
+            Notice(r["village_code"], names.get(r["village_code"]) or r["village_code"], r["township"] or "", []),
+        )
         if not n.batches or n.batches[-1]["batch_id"] != r["batch_id"]:
-            n.batches.append({"batch_id": r["batch_id"], "start_date": r["start_date"], "end_date": r["end_date"],
-                              "members": []})
+            n.batches.append(
+                {"batch_id": r["batch_id"], "start_date": r["start_date"], "end_date": r["end_date"], "members": []}
+            )
         types = sorted({t for t in (r["risk_types"] or "").split(";") if t in standard}, key=order.get)
-        n.batches[-1]["members"].append({"head_name": r["head_name"] or "", "size": r["household_size"],
-                                         "type": r["household_type"] or "", "risk_types": "、".join(types) or "其他"})
+        n.batches[-1]["members"].append(
+            {
+                "head_name": r["head_name"] or "",
+                "size": r["household_size"],
+                "type": r["household_type"] or "",
+                "risk_types": "、".join(types) or "其他",
+            }
+        )
     return list(out.values())
 
 
@@ -94,13 +112,14 @@ def _cn_date(d: date) -> str:
 
 
 def notice_pdf(notice: Notice, day: date) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.lib.utils import TimeStamp
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
     font = _register_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=6 * mm)
@@ -111,34 +130,74 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
     village = escape(notice.village_name)
     title = f"{_place(notice.village_name)}防止返贫监测对象拟纳入名单公示"
 
-    story = [Paragraph(escape(title), title_style),
-             Paragraph("根据防止返贫动态监测和帮扶工作要求，经农户申请、部门筛查预警或干部排查，村级入户核实和县级部门信息比对，"
-                       "现将拟纳入防止返贫监测对象的农户名单予以公示，接受群众监督。", body), Spacer(1, 3 * mm)]
+    story = [
+        Paragraph(escape(title), title_style),
+        Paragraph(
+            "根据防止返贫动态监测和帮扶工作要求，经农户申请、部门筛查预警或干部排查，村级入户核实和县级部门信息比对，"
+            "现将拟纳入防止返贫监测对象的农户名单予以公示，接受群众监督。",
+            body,
+        ),
+        Spacer(1, 3 * mm),
+    ]
     for b in notice.batches:
         days = (b["end_date"] - b["start_date"]).days + 1
-        story += [Paragraph(f"公示批次：{escape(b['batch_id'])}", plain),
-                  Paragraph(f"公示期：{_cn_date(b['start_date'])}至{_cn_date(b['end_date'])}（共{days}天）", plain),
-                  Spacer(1, 2 * mm)]
+        story += [
+            Paragraph(f"公示批次：{escape(b['batch_id'])}", plain),
+            Paragraph(f"公示期：{_cn_date(b['start_date'])}至{_cn_date(b['end_date'])}（共{days}天）", plain),
+            Spacer(1, 2 * mm),
+        ]
         table = [["序号", "户主姓名", "村民小组", "家庭人口", "户类型", "风险类型"]]
         for i, m in enumerate(b["members"], start=1):
-            table.append([str(i), Paragraph(escape(m["head_name"]), cell), "—",
-                          "" if m["size"] is None else f"{int(m['size'])}人", m["type"],
-                          Paragraph(escape(m["risk_types"]), cell)])
+            table.append(
+                [
+                    str(i),
+                    Paragraph(escape(m["head_name"]), cell),
+                    "—",
+                    "" if m["size"] is None else f"{int(m['size'])}人",
+                    m["type"],
+                    Paragraph(escape(m["risk_types"]), cell),
+                ]
+            )
         t = Table(table, colWidths=[12 * mm, 30 * mm, 24 * mm, 22 * mm, 26 * mm, 56 * mm], repeatRows=1)
-        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 10.5),
-                               ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (0, -1), "CENTER")]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("FONTSIZE", (0, 0), (-1, -1), 10.5),
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ALIGN", (0, 0), (0, -1), "CENTER"),
+                ]
+            )
+        )
         story += [t, Spacer(1, 5 * mm)]
     committee = _committee(village)
-    story += [Paragraph(f"公示期间，如对名单有异议，请向{committee}反映，或拨打县乡村振兴部门监督举报电话 {HOTLINE}。"
-                        "反映情况应实事求是，署名或当面反映的，我们将对反映人信息严格保密。", body),
-              Spacer(1, 10 * mm), Paragraph(committee, right), Paragraph(_cn_date(day), right)]
+    story += [
+        Paragraph(
+            f"公示期间，如对名单有异议，请向{committee}反映，或拨打县乡村振兴部门监督举报电话 {HOTLINE}。"
+            "反映情况应实事求是，署名或当面反映的，我们将对反映人信息严格保密。",
+            body,
+        ),
+        Spacer(1, 10 * mm),
+        Paragraph(committee, right),
+        Paragraph(_cn_date(day), right),
+    ]
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=title, author=_committee(notice.village_name),
-                            subject="防止返贫监测对象拟纳入名单公示", creator="fangfanpin", invariant=1)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=_committee(notice.village_name),
+        subject="防止返贫监测对象拟纳入名单公示",
+        creator="fangfanpin",
+        invariant=1,
+    )
 
     stamp = TimeStamp(invariant=1)
     epoch = (day - date(1970, 1, 1)).days * 86400
@@ -146,7 +205,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
     stamp.YMDhms = tuple(stamp.lt)[:6]
 
     def _date_stamp(canvas, _doc):
-        canvas._doc._timeStamp = stamp   # the PDF's CreationDate/ModDate := the delivery date (UTC midnight)
+        canvas._doc._timeStamp = stamp  # the PDF's CreationDate/ModDate := the delivery date (UTC midnight)
 
     doc.build(story, onFirstPage=_date_stamp, onLaterPages=_date_stamp)
     return buf.getvalue()

@@ -17,10 +17,29 @@ import duckdb
 import xlsxwriter
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.deliverables.data import OPEN, QUALITY_KINDS_ZH, feed_freshness, feed_title, id_headers, quality_rows, rows
+from fangfanpin.deliverables.data import (
+    OPEN,
+    QUALITY_KINDS_ZH,
+    feed_freshness,
+    feed_title,
+    id_headers,
+    quality_rows,
+    rows,
+)
 from fangfanpin.deliverables.masking import mask_id, mask_text
 
-SHEETS = ("工作概览", "新增预警", "排查任务", "比对异常", "公示名单", "待确认", "风险消除候选", "逾期提醒", "数据质量问题", "说明")
+SHEETS = (
+    "工作概览",
+    "新增预警",
+    "排查任务",
+    "比对异常",
+    "公示名单",
+    "待确认",
+    "风险消除候选",
+    "逾期提醒",
+    "数据质量问题",
+    "说明",
+)
 LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
 DATE_FORMAT = "yyyy-mm-dd"
 AMOUNT_FORMAT = "#,##0"
@@ -32,7 +51,7 @@ TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at
 class Col:
     header: str
     key: str
-    kind: str = "text"   # text / code (identifier, not masked) / phone / date / int / amount / score / level / auto
+    kind: str = "text"  # text / code (identifier, not masked) / phone / date / int / amount / score / level / auto
     width: float | None = None
 
 
@@ -48,18 +67,31 @@ def _display_width(value) -> int:
 class _Writer:
     def __init__(self, day: date):
         self.buf = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self.buf, {"in_memory": True, "strings_to_formulas": False,
-                                                 "strings_to_numbers": False, "strings_to_urls": False})
+        self.wb = xlsxwriter.Workbook(
+            self.buf,
+            {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+        )
         created = datetime.combine(day, time(0, 0))
-        self.wb.set_properties({"title": "防返贫监测工作清单", "subject": f"交付日期 {day.isoformat()}",
-                                "author": "fangfanpin", "company": "", "created": created,
-                                "comments": "由防返贫监测数据管道生成"})
+        self.wb.set_properties(
+            {
+                "title": "防返贫监测工作清单",
+                "subject": f"交付日期 {day.isoformat()}",
+                "author": "fangfanpin",
+                "company": "",
+                "created": created,
+                "comments": "由防返贫监测数据管道生成",
+            }
+        )
         add = self.wb.add_format
         self.f = {
             "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
-            "text": add(TOP), "wrap": add(TOP | {"text_wrap": True}), "date": add(TOP | {"num_format": DATE_FORMAT}),
-            "int": add(TOP | {"num_format": "0"}), "amount": add(TOP | {"num_format": AMOUNT_FORMAT}),
-            "score": add(TOP | {"num_format": SCORE_FORMAT}), "num": add(TOP),
+            "text": add(TOP),
+            "wrap": add(TOP | {"text_wrap": True}),
+            "date": add(TOP | {"num_format": DATE_FORMAT}),
+            "int": add(TOP | {"num_format": "0"}),
+            "amount": add(TOP | {"num_format": AMOUNT_FORMAT}),
+            "score": add(TOP | {"num_format": SCORE_FORMAT}),
+            "num": add(TOP),
         }
         for level, (bg, fg) in LEVEL_COLOURS.items():
             self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
@@ -71,8 +103,15 @@ class _Writer:
         if kind == "wrap" and not isinstance(v, str):
             kind = "text"
         if kind == "auto":
-            kind = ("date" if isinstance(v, date) else "num" if isinstance(v, float) else
-                    "int" if isinstance(v, int) and not isinstance(v, bool) else "text")
+            kind = (
+                "date"
+                if isinstance(v, date)
+                else "num"
+                if isinstance(v, float)
+                else "int"
+                if isinstance(v, int) and not isinstance(v, bool)
+                else "text"
+            )
         if kind == "date":
             d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
             ws.write_datetime(r, c, d, self.f["date"])
@@ -94,8 +133,10 @@ class _Writer:
         ws = self.wb.add_worksheet(name)
         # long free text (a column of fixed width) wraps instead of being cut by the next column; such a column's
         # values need no measuring
-        plan = [(c, col.key, "wrap" if col.width and col.kind == "text" else col.kind, not col.width)
-                for c, col in enumerate(cols)]
+        plan = [
+            (c, col.key, "wrap" if col.width and col.kind == "text" else col.kind, not col.width)
+            for c, col in enumerate(cols)
+        ]
         widths = [_display_width(c.header) for c in cols]
         for c, col in enumerate(cols):
             ws.write_string(0, c, col.header, self.f["header"])
@@ -127,44 +168,75 @@ def _with_head(r: dict) -> dict:
 
 
 def new_alerts(con, day, county):
-    data = rows(con, f"""
+    data = rows(
+        con,
+        f"""
         SELECT s.township, s.village_code, hh.village_name, s.household_id, hh.head_name, hh.head_id, s.household_type,
                s.risk_level, s.probability, s.risk_types, s.rule_codes, s.explanation_zh, s.top_features_zh,
                cs.case_id, cs.case_status,
                CASE WHEN s.model_warning AND s.rule_codes IN ('', 'MODEL') THEN '模型预警' ELSE '部门预警' END AS source
-        FROM household_scores s {HH.format(t='s')}
+        FROM household_scores s {HH.format(t="s")}
         LEFT JOIN case_status_daily cs ON cs.as_of_date = s.as_of_date AND cs.household_id = s.household_id
              AND list_contains($open::VARCHAR[], cs.case_status)
         WHERE s.as_of_date = $d AND s.county_code = $c AND NOT coalesce(s.monitored, false)
           AND ((s.rule_codes <> '' AND s.rule_codes <> 'MODEL') OR s.model_warning)
           AND (cs.case_id IS NULL OR cs.opened_date = $d)
-        {ORDER.format(t='s')}""", {"d": day, "c": county, "open": OPEN})
-    cols = [Col("乡镇", "township"), Col("行政村", "village_name"), Col("村代码", "village_code", "code"),
-            Col("户编号", "household_id", "code"), Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked"),
-            Col("户类型", "household_type"), Col("风险等级", "risk_level", "level"), Col("风险评分", "probability", "score"),
-            Col("预警来源", "source"), Col("风险类型", "risk_types"), Col("规则代码", "rule_codes"),
-            Col("预警说明（证据）", "explanation_zh", width=80), Col("模型主要因素", "top_features_zh", width=40),
-            Col("案件编号", "case_id", "code"), Col("案件状态", "case_status")]
+        {ORDER.format(t="s")}""",
+        {"d": day, "c": county, "open": OPEN},
+    )
+    cols = [
+        Col("乡镇", "township"),
+        Col("行政村", "village_name"),
+        Col("村代码", "village_code", "code"),
+        Col("户编号", "household_id", "code"),
+        Col("户主姓名", "head_name"),
+        Col("户主证件号码（脱敏）", "head_id_masked"),
+        Col("户类型", "household_type"),
+        Col("风险等级", "risk_level", "level"),
+        Col("风险评分", "probability", "score"),
+        Col("预警来源", "source"),
+        Col("风险类型", "risk_types"),
+        Col("规则代码", "rule_codes"),
+        Col("预警说明（证据）", "explanation_zh", width=80),
+        Col("模型主要因素", "top_features_zh", width=40),
+        Col("案件编号", "case_id", "code"),
+        Col("案件状态", "case_status"),
+    ]
     return cols, [_with_head(r) for r in data]
 
 
 def visit_tasks(con, day, county):
-    data = rows(con, f"""
+    data = rows(
+        con,
+        f"""
         SELECT t.task_id, t.purpose, t.township, t.village_code, hh.village_name, t.household_id, hh.head_name,
                hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date, t.case_id,
                cs.case_status, (t.due_date - $d::DATE) AS days_left
         FROM visit_tasks t
         LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
         LEFT JOIN case_status_daily cs ON cs.as_of_date = $d AND cs.case_id = t.case_id
-        {HH.format(t='t')}
+        {HH.format(t="t")}
         WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL
-        {ORDER.format(t='t')}, t.task_id""", {"d": day, "c": county})
-    cols = [Col("任务编号", "task_id", "code"), Col("任务类型", "purpose"), Col("乡镇", "township"),
-            Col("行政村", "village_name"), Col("村代码", "village_code", "code"), Col("户编号", "household_id", "code"),
-            Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked"), Col("联系电话", "phone", "phone"),
-            Col("核实内容", "what_to_verify_zh", width=60), Col("派发日期", "issued_date", "date"),
-            Col("截止日期", "due_date", "date"), Col("剩余天数", "days_left", "int"), Col("案件编号", "case_id", "code"),
-            Col("案件状态", "case_status")]
+        {ORDER.format(t="t")}, t.task_id""",
+        {"d": day, "c": county},
+    )
+    cols = [
+        Col("任务编号", "task_id", "code"),
+        Col("任务类型", "purpose"),
+        Col("乡镇", "township"),
+        Col("行政村", "village_name"),
+        Col("村代码", "village_code", "code"),
+        Col("户编号", "household_id", "code"),
+        Col("户主姓名", "head_name"),
+        Col("户主证件号码（脱敏）", "head_id_masked"),
+        Col("联系电话", "phone", "phone"),
+        Col("核实内容", "what_to_verify_zh", width=60),
+        Col("派发日期", "issued_date", "date"),
+        Col("截止日期", "due_date", "date"),
+        Col("剩余天数", "days_left", "int"),
+        Col("案件编号", "case_id", "code"),
+        Col("案件状态", "case_status"),
+    ]
     return cols, [_with_head(r) for r in data]
 
 
@@ -187,56 +259,104 @@ def _case_sheet_sql(extra_select: str = "", where: str = "") -> str:
                b.start_date AS pub_start, b.end_date AS pub_end {extra_select}
         FROM cs LEFT JOIN ev USING (case_id) LEFT JOIN ex USING (household_id) LEFT JOIN s USING (household_id)
         LEFT JOIN publication_batches b ON b.batch_id = cs.batch_id
-        {HH.format(t='cs')}
-        WHERE {where or 'true'}
+        {HH.format(t="cs")}
+        WHERE {where or "true"}
         ORDER BY coalesce(cs.township, ''), coalesce(cs.village_code, ''), cs.household_id, cs.case_id"""
 
 
-BASE = [Col("案件编号", "case_id", "code"), Col("乡镇", "township"), Col("行政村", "village_name"), Col("村代码", "village_code", "code"),
-        Col("户编号", "household_id", "code"), Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked")]
+BASE = [
+    Col("案件编号", "case_id", "code"),
+    Col("乡镇", "township"),
+    Col("行政村", "village_name"),
+    Col("村代码", "village_code", "code"),
+    Col("户编号", "household_id", "code"),
+    Col("户主姓名", "head_name"),
+    Col("户主证件号码（脱敏）", "head_id_masked"),
+]
 
 
 def anomalies(con, day, county):
     data = rows(con, _case_sheet_sql(where="cs.case_status = '比对异常'"), {"d": day, "c": county})
-    cols = BASE + [Col("户类型", "household_type"), Col("风险类型", "risk_types"), Col("进入比对异常日期", "state_since", "date"),
-                   Col("复核截止日期", "due_date", "date"), Col("是否逾期", "overdue"),
-                   Col("排除情形代码", "exclusion_codes"), Col("异常说明与证据", "anomaly_zh", width=80),
-                   Col("走访结论", "visit_zh", width=50)]
+    cols = BASE + [
+        Col("户类型", "household_type"),
+        Col("风险类型", "risk_types"),
+        Col("进入比对异常日期", "state_since", "date"),
+        Col("复核截止日期", "due_date", "date"),
+        Col("是否逾期", "overdue"),
+        Col("排除情形代码", "exclusion_codes"),
+        Col("异常说明与证据", "anomaly_zh", width=80),
+        Col("走访结论", "visit_zh", width=50),
+    ]
     return cols, [_with_head(r) for r in data]
 
 
 def publication(con, day, county):
     data = rows(con, _case_sheet_sql(where="cs.case_status IN ('待公示', '公示中')"), {"d": day, "c": county})
-    cols = [Col("公示批次", "batch_id", "code")] + BASE + [
-        Col("户类型", "household_type"), Col("家庭人口", "household_size", "int"), Col("风险类型", "risk_types"),
-        Col("案件状态", "case_status"), Col("进入状态日期", "state_since", "date"), Col("公示开始日期", "pub_start", "date"),
-        Col("公示结束日期", "pub_end", "date")]
+    cols = (
+        [Col("公示批次", "batch_id", "code")]
+        + BASE
+        + [
+            Col("户类型", "household_type"),
+            Col("家庭人口", "household_size", "int"),
+            Col("风险类型", "risk_types"),
+            Col("案件状态", "case_status"),
+            Col("进入状态日期", "state_since", "date"),
+            Col("公示开始日期", "pub_start", "date"),
+            Col("公示结束日期", "pub_end", "date"),
+        ]
+    )
     return cols, [_with_head(r) for r in data]
 
 
 def to_confirm(con, day, county):
     data = rows(con, _case_sheet_sql(where="cs.case_status = '待确认'"), {"d": day, "c": county})
-    cols = BASE + [Col("户类型", "household_type"), Col("家庭人口", "household_size", "int"), Col("来源", "sources"),
-                   Col("风险类型", "risk_types"), Col("规则代码", "rule_codes"), Col("风险等级", "risk_level", "level"),
-                   Col("风险评分", "probability", "score"), Col("绿色通道", "green_channel"),
-                   Col("立案日期", "opened_date", "date"), Col("进入待确认日期", "state_since", "date"),
-                   Col("决定截止日期", "due_date", "date"), Col("是否逾期", "overdue"), Col("公示批次", "batch_id", "code"),
-                   Col("公示开始日期", "pub_start", "date"), Col("公示结束日期", "pub_end", "date"),
-                   Col("预警证据", "explanation_zh", width=60), Col("走访结论", "visit_zh", width=50),
-                   Col("比对结论", "check_zh", width=40), Col("公示结果", "publication_zh", width=30)]
+    cols = BASE + [
+        Col("户类型", "household_type"),
+        Col("家庭人口", "household_size", "int"),
+        Col("来源", "sources"),
+        Col("风险类型", "risk_types"),
+        Col("规则代码", "rule_codes"),
+        Col("风险等级", "risk_level", "level"),
+        Col("风险评分", "probability", "score"),
+        Col("绿色通道", "green_channel"),
+        Col("立案日期", "opened_date", "date"),
+        Col("进入待确认日期", "state_since", "date"),
+        Col("决定截止日期", "due_date", "date"),
+        Col("是否逾期", "overdue"),
+        Col("公示批次", "batch_id", "code"),
+        Col("公示开始日期", "pub_start", "date"),
+        Col("公示结束日期", "pub_end", "date"),
+        Col("预警证据", "explanation_zh", width=60),
+        Col("走访结论", "visit_zh", width=50),
+        Col("比对结论", "check_zh", width=40),
+        Col("公示结果", "publication_zh", width=30),
+    ]
     return cols, [_with_head(r) for r in data]
 
 
 def elimination(con, day, county):
-    data = rows(con, f"""
-        SELECT e.*, hh.village_name, hh.head_name, hh.head_id FROM elimination_candidates e {HH.format(t='e')}
-        WHERE e.as_of_date = $d AND e.county_code = $c {ORDER.format(t='e')}""", {"d": day, "c": county})
-    cols = [Col("乡镇", "township"), Col("行政村", "village_name"), Col("村代码", "village_code", "code"),
-            Col("户编号", "household_id", "code"), Col("户主姓名", "head_name"), Col("户主证件号码（脱敏）", "head_id_masked"),
-            Col("案件编号", "case_id", "code"), Col("纳入监测日期", "monitored_since", "date"),
-            Col("已监测月数", "monitored_months", "int"), Col("人均纯收入（扣除合规自付支出，元）", "income_position", "amount"),
-            Col("监测范围（元）", "monitoring_line", "amount"), Col("最近一次规则预警日期", "last_rule_date", "date"),
-            Col("各项条件的证据", "evidence_zh", width=80)]
+    data = rows(
+        con,
+        f"""
+        SELECT e.*, hh.village_name, hh.head_name, hh.head_id FROM elimination_candidates e {HH.format(t="e")}
+        WHERE e.as_of_date = $d AND e.county_code = $c {ORDER.format(t="e")}""",
+        {"d": day, "c": county},
+    )
+    cols = [
+        Col("乡镇", "township"),
+        Col("行政村", "village_name"),
+        Col("村代码", "village_code", "code"),
+        Col("户编号", "household_id", "code"),
+        Col("户主姓名", "head_name"),
+        Col("户主证件号码（脱敏）", "head_id_masked"),
+        Col("案件编号", "case_id", "code"),
+        Col("纳入监测日期", "monitored_since", "date"),
+        Col("已监测月数", "monitored_months", "int"),
+        Col("人均纯收入（扣除合规自付支出，元）", "income_position", "amount"),
+        Col("监测范围（元）", "monitoring_line", "amount"),
+        Col("最近一次规则预警日期", "last_rule_date", "date"),
+        Col("各项条件的证据", "evidence_zh", width=80),
+    ]
     return cols, [_with_head(r) for r in data]
 
 
@@ -244,16 +364,30 @@ def overdue(con, day, county):
     data = rows(con, _case_sheet_sql(where="cs.overdue"), {"d": day, "c": county})
     for r in data:
         r["responsible"] = "、".join(x for x in (r.get("township"), r.get("village_name")) if x)
-    cols = BASE + [Col("案件状态", "case_status"), Col("进入状态日期", "state_since", "date"),
-                   Col("时限截止日期", "due_date", "date"), Col("逾期天数", "days_overdue", "int"),
-                   Col("待走访任务", "open_task_id", "code"), Col("责任单位（乡镇、村）", "responsible")]
+    cols = BASE + [
+        Col("案件状态", "case_status"),
+        Col("进入状态日期", "state_since", "date"),
+        Col("时限截止日期", "due_date", "date"),
+        Col("逾期天数", "days_overdue", "int"),
+        Col("待走访任务", "open_task_id", "code"),
+        Col("责任单位（乡镇、村）", "responsible"),
+    ]
     return cols, [_with_head(r) for r in data]
 
 
-QUALITY_COLS = [Col("来源数据", "feed"), Col("报送部门", "department"), Col("文件", "file"), Col("行号", "row", "int"),
-                Col("字段/问题类型", "field"), Col("原值（脱敏）", "raw_value"), Col("问题", "problem", width=60),
-                Col("户编号", "household_id", "code"), Col("证件号码（脱敏）", "id_masked"), Col("处理方式", "handling"),
-                Col("应由何部门修正", "fix_by")]
+QUALITY_COLS = [
+    Col("来源数据", "feed"),
+    Col("报送部门", "department"),
+    Col("文件", "file"),
+    Col("行号", "row", "int"),
+    Col("字段/问题类型", "field"),
+    Col("原值（脱敏）", "raw_value"),
+    Col("问题", "problem", width=60),
+    Col("户编号", "household_id", "code"),
+    Col("证件号码（脱敏）", "id_masked"),
+    Col("处理方式", "handling"),
+    Col("应由何部门修正", "fix_by"),
+]
 
 
 def _quality_data(con, day, county, known=None):
@@ -291,13 +425,25 @@ RULE_MEANINGS = {
     "EXC-ASSETS": "比对：家庭金融资产超过监测范围×家庭人口的倍数",
     "MODEL": "模型预警：未触发规则，模型概率达到预警阈值",
 }
-DERIVED_TYPES = {"roster": "花名册“致贫/返贫风险1”", "reason": "按救助原因映射",
-                 "wage_or_business": "工资性收入降幅大于生产经营性收入时为因务工就业不稳，否则为因产业项目失败"}
-THRESHOLD_NAMES = {"window_days": "时间窗口（天）", "drop_share": "下降比例", "line_multiple": "监测范围倍数",
-                   "share_poverty": "占上年农村居民人均可支配收入比例（脱贫户、监测户）",
-                   "share_other": "占上年农村居民人均可支配收入比例（其他农户）", "total_cost": "医疗总费用（元）",
-                   "min_age": "最小年龄", "max_age": "最大年龄", "min_students": "最少在读人数", "grades": "鉴定等级",
-                   "min_count": "最少数量", "fallback": "默认风险类型"}
+DERIVED_TYPES = {
+    "roster": "花名册“致贫/返贫风险1”",
+    "reason": "按救助原因映射",
+    "wage_or_business": "工资性收入降幅大于生产经营性收入时为因务工就业不稳，否则为因产业项目失败",
+}
+THRESHOLD_NAMES = {
+    "window_days": "时间窗口（天）",
+    "drop_share": "下降比例",
+    "line_multiple": "监测范围倍数",
+    "share_poverty": "占上年农村居民人均可支配收入比例（脱贫户、监测户）",
+    "share_other": "占上年农村居民人均可支配收入比例（其他农户）",
+    "total_cost": "医疗总费用（元）",
+    "min_age": "最小年龄",
+    "max_age": "最大年龄",
+    "min_students": "最少在读人数",
+    "grades": "鉴定等级",
+    "min_count": "最少数量",
+    "fallback": "默认风险类型",
+}
 
 
 def _thresholds(mapping) -> str:
@@ -313,19 +459,46 @@ def _thresholds(mapping) -> str:
 def notes(policy: Policy, day: date, model: str | None):
     data = []
     for code, rule in policy.rules.items():
-        data.append({"kind": "部门筛查规则", "code": code, "meaning": RULE_MEANINGS.get(code, ""),
-                     "risk_type": DERIVED_TYPES.get(rule.risk_type, rule.risk_type), "severity": rule.severity,
-                     "thresholds": _thresholds({**rule.thresholds, **({"fallback": rule.fallback} if rule.fallback else {})})})
+        data.append(
+            {
+                "kind": "部门筛查规则",
+                "code": code,
+                "meaning": RULE_MEANINGS.get(code, ""),
+                "risk_type": DERIVED_TYPES.get(rule.risk_type, rule.risk_type),
+                "severity": rule.severity,
+                "thresholds": _thresholds(
+                    {**rule.thresholds, **({"fallback": rule.fallback} if rule.fallback else {})}
+                ),
+            }
+        )
     for code, values in policy.exclusion.items():
-        data.append({"kind": "比对排除情形", "code": code, "meaning": RULE_MEANINGS.get(code, ""), "risk_type": "",
-                     "severity": "", "thresholds": _thresholds(values)})
-    data.append({"kind": "模型预警", "code": "MODEL", "meaning": RULE_MEANINGS["MODEL"], "risk_type": "",
-                  "severity": "", "thresholds": f"模型概率 ≥ {policy.risk_levels.model_warning_probability}"})
+        data.append(
+            {
+                "kind": "比对排除情形",
+                "code": code,
+                "meaning": RULE_MEANINGS.get(code, ""),
+                "risk_type": "",
+                "severity": "",
+                "thresholds": _thresholds(values),
+            }
+        )
+    data.append(
+        {
+            "kind": "模型预警",
+            "code": "MODEL",
+            "meaning": RULE_MEANINGS["MODEL"],
+            "risk_type": "",
+            "severity": "",
+            "thresholds": f"模型概率 ≥ {policy.risk_levels.model_warning_probability}",
+        }
+    )
     lv = policy.risk_levels
     wf = policy.workflow
 
     def param(name, value):
-        data.append({"kind": "参数", "code": "", "meaning": name, "risk_type": "", "severity": "", "thresholds": str(value)})
+        data.append(
+            {"kind": "参数", "code": "", "meaning": name, "risk_type": "", "severity": "", "thresholds": str(value)}
+        )
 
     param(f"{day.year} 年监测范围（元/人/年）", f"{policy.monitoring_line(day.year):,.0f}")
     try:
@@ -346,8 +519,14 @@ def notes(policy: Policy, day: date, model: str | None):
     param("风险消除：无规则预警天数", policy.elimination_no_rule_days)
     param("模型版本", model or "尚未启用模型（风险等级仅按规则，风险评分为空）")
     param("政策文件", policy.path.name)
-    cols = [Col("类别", "kind"), Col("代码", "code"), Col("含义", "meaning", width=50), Col("风险类型", "risk_type"),
-            Col("严重程度", "severity", "level"), Col("阈值/取值", "thresholds", width=60)]
+    cols = [
+        Col("类别", "kind"),
+        Col("代码", "code"),
+        Col("含义", "meaning", width=50),
+        Col("风险类型", "risk_type"),
+        Col("严重程度", "severity", "level"),
+        Col("阈值/取值", "thresholds", width=60),
+    ]
     return cols, data
 
 
@@ -359,44 +538,74 @@ def overview(con, day, county, policy, sheets: dict[str, int], model: str | None
 
     add("基本信息", "交付日期", day)
     add("基本信息", "模型版本", model or "尚未启用模型")
-    for r in rows(con, """SELECT case_status, count(*) AS n, count(*) FILTER (WHERE overdue) AS o FROM case_status_daily
-                          WHERE as_of_date = ? AND county_code = ? GROUP BY 1 ORDER BY 1""", [day, county]):
+    for r in rows(
+        con,
+        """SELECT case_status, count(*) AS n, count(*) FILTER (WHERE overdue) AS o FROM case_status_daily
+                          WHERE as_of_date = ? AND county_code = ? GROUP BY 1 ORDER BY 1""",
+        [day, county],
+    ):
         add("案件状态", r["case_status"], r["n"], f"其中逾期 {r['o']} 件")
-    for r in rows(con, """SELECT coalesce(township, '（未知乡镇）') AS t, case_status, count(*) AS n FROM case_status_daily
-                          WHERE as_of_date = ? AND county_code = ? GROUP BY ALL ORDER BY 1, 2""", [day, county]):
+    for r in rows(
+        con,
+        """SELECT coalesce(township, '（未知乡镇）') AS t, case_status, count(*) AS n FROM case_status_daily
+                          WHERE as_of_date = ? AND county_code = ? GROUP BY ALL ORDER BY 1, 2""",
+        [day, county],
+    ):
         add("乡镇案件", f"{r['t']}：{r['case_status']}", r["n"])
-    opened = rows(con, "SELECT count(*) AS n FROM case_status_daily WHERE as_of_date = ? AND county_code = ? "
-                       "AND opened_date = ?", [day, county, day])[0]["n"]
+    opened = rows(
+        con,
+        "SELECT count(*) AS n FROM case_status_daily WHERE as_of_date = ? AND county_code = ? AND opened_date = ?",
+        [day, county, day],
+    )[0]["n"]
     add("今日", "新增预警（户）", sheets.get("新增预警", 0))
     add("今日", "新立案件", opened)
     add("今日", "待走访任务", sheets.get("排查任务", 0))
     add("今日", "逾期案件", sheets.get("逾期提醒", 0))
     add("今日", "风险消除候选", sheets.get("风险消除候选", 0))
-    for r in rows(con, """SELECT feed, count(*) AS n FROM data_quality_issues WHERE delivery_date = ? AND county_code = ?
-                          GROUP BY 1 ORDER BY 1""", [day, county]):
+    for r in rows(
+        con,
+        """SELECT feed, count(*) AS n FROM data_quality_issues WHERE delivery_date = ? AND county_code = ?
+                          GROUP BY 1 ORDER BY 1""",
+        [day, county],
+    ):
         add("数据质量", f"跨部门比对问题：{feed_title(r['feed'])}", r["n"])
     add("数据质量", "问题行合计", sheets.get("数据质量问题", 0))
     for f in feed_freshness(con, day):
-        add("数据时效", feed_title(f["feed"]), f["last_applied_delivery"] or "无",
-            "" if f["age_days"] is None else f"距今 {f['age_days']} 天")
+        add(
+            "数据时效",
+            feed_title(f["feed"]),
+            f["last_applied_delivery"] or "无",
+            "" if f["age_days"] is None else f"距今 {f['age_days']} 天",
+        )
     add("阈值", f"{day.year} 年监测范围（元/人/年）", policy.monitoring_line(day.year))
     add("阈值", "风险等级“高”模型概率", policy.risk_levels.high_probability)
     add("阈值", "风险等级“中”模型概率", policy.risk_levels.medium_probability)
     add("阈值", "模型预警概率", policy.risk_levels.model_warning_probability)
     add("阈值", "其他规则阈值", "见“说明”工作表")
-    cols = [Col("类别", "kind"), Col("项目", "item", width=40), Col("数值", "value", "auto", width=16),
-            Col("备注", "note", width=30)]
+    cols = [
+        Col("类别", "kind"),
+        Col("项目", "item", width=40),
+        Col("数值", "value", "auto", width=16),
+        Col("备注", "note", width=30),
+    ]
     return cols, data
 
 
-def county_workbook(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy,
-                    model: str | None) -> tuple[bytes, dict[str, int]]:
+def county_workbook(
+    con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy, model: str | None
+) -> tuple[bytes, dict[str, int]]:
     """The workbook's bytes and the row count of each sheet (in sheet order)."""
-    built = {"新增预警": new_alerts(con, day, county), "排查任务": visit_tasks(con, day, county),
-             "比对异常": anomalies(con, day, county), "公示名单": publication(con, day, county),
-             "待确认": to_confirm(con, day, county), "风险消除候选": elimination(con, day, county),
-             "逾期提醒": overdue(con, day, county), "数据质量问题": (QUALITY_COLS, _quality_data(con, day, county)),
-             "说明": notes(policy, day, model)}
+    built = {
+        "新增预警": new_alerts(con, day, county),
+        "排查任务": visit_tasks(con, day, county),
+        "比对异常": anomalies(con, day, county),
+        "公示名单": publication(con, day, county),
+        "待确认": to_confirm(con, day, county),
+        "风险消除候选": elimination(con, day, county),
+        "逾期提醒": overdue(con, day, county),
+        "数据质量问题": (QUALITY_COLS, _quality_data(con, day, county)),
+        "说明": notes(policy, day, model),
+    }
     counts = {k: len(v[1]) for k, v in built.items()}
     built["工作概览"] = overview(con, day, county, policy, counts, model)
     w = _Writer(day)

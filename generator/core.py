@@ -15,7 +15,7 @@ from fangfanpin.data_contracts import load_contract
 
 from . import messy as M
 from .events import civil_records, claims, housing, students, workflow
-from .history import CATEGORIES, NA, History, HTYPES
+from .history import CATEGORIES, HTYPES, NA, History
 from .ids import build_ids, unique_orders, ymd_of_days
 from .messy import MessyRates
 from .population import EDU, HEALTH, LABOUR, ROLES, build_population, load_counties, load_geography
@@ -23,8 +23,16 @@ from .population import EDU, HEALTH, LABOUR, ROLES, build_population, load_count
 SNAPSHOT = ["roster", "household_income", "civil_assistance", "students", "medical_enrollment", "housing_safety"]
 INCREMENT = ["medical_claims", "econ_check", "applications", "visit_results", "publication_results", "county_decisions"]
 FEEDS = SNAPSHOT + INCREMENT
-XLSX_OK = {"applications", "visit_results", "publication_results", "county_decisions", "housing_safety", "econ_check",
-           "civil_assistance", "students"}
+XLSX_OK = {
+    "applications",
+    "visit_results",
+    "publication_results",
+    "county_decisions",
+    "housing_safety",
+    "econ_check",
+    "civil_assistance",
+    "students",
+}
 XLSX_MAX_ROWS = 3000
 STAGES = ["学前教育", "小学", "初中", "普通高中", "中等职业教育", "高等职业教育", "本科"]
 CN_NUM = ["", "一", "二", "三", "四", "五", "六"]
@@ -38,6 +46,7 @@ CHANNELS = ["线下申请", "12317热线", "一键申报"]
 DEC_TYPES = ["确认纳入", "不予纳入", "确认风险消除", "退回重新核实"]
 PSTATUS = ["正常", "死亡", "迁出", "失联"]
 EPOCH = dt.date(1970, 1, 1)
+
 
 def _L(labels, idx) -> pl.Series:
     """labels[idx] as a polars string Series (fast, no numpy unicode arrays)."""
@@ -62,7 +71,6 @@ def _S(*args, dtype=None):
     if isinstance(vals, np.ndarray) and vals.dtype == object:
         vals = vals.tolist()
     return pl.Series(name, vals, dtype=pl.String)
-
 
 
 @dataclass
@@ -122,7 +130,8 @@ def _datecol(a: np.ndarray, name: str) -> pl.Series:
     a = np.asarray(a, np.int64)
     s = pl.Series(name, np.where(a == NA, 0, a).astype(np.int32)).cast(pl.Date)
     return pl.DataFrame({name: s, "m": a == NA}).select(
-        pl.when(pl.col("m")).then(None).otherwise(pl.col(name)).alias(name))[name]
+        pl.when(pl.col("m")).then(None).otherwise(pl.col(name)).alias(name)
+    )[name]
 
 
 class Builder:
@@ -153,32 +162,43 @@ class Builder:
         ss[stage == 2] = jh[np.clip(grade[stage == 2] - 1, 0, 2)]
         for st, pre, mx in ((3, "高中", 3), (4, "中职", 3), (5, "高职高专", 3), (6, "本科", 5)):
             m = stage == st
-            ss[m] = np.char.add(np.char.add(pre, np.array(CN_NUM, dtype=object)[np.clip(grade[m], 1, mx)].astype(str)),
-                                "年级")
+            ss[m] = np.char.add(
+                np.char.add(pre, np.array(CN_NUM, dtype=object)[np.clip(grade[m], 1, mx)].astype(str)), "年级"
+            )
         self.school_status = pl.Series(ss.tolist(), dtype=pl.String)
         ph = h.ph
-        phone = pl.DataFrame({"a": np.array(["13", "15", "18"])[self.rng.integers(0, 3, h.H)],
-                              "b": self.rng.integers(0, 10**9, h.H)}).select(
-            pl.concat_str([pl.col("a"), pl.col("b").cast(pl.String).str.zfill(9)]))[:, 0]
+        phone = pl.DataFrame(
+            {"a": np.array(["13", "15", "18"])[self.rng.integers(0, 3, h.H)], "b": self.rng.integers(0, 10**9, h.H)}
+        ).select(pl.concat_str([pl.col("a"), pl.col("b").cast(pl.String).str.zfill(9)]))[:, 0]
         edu = ps["edu"].to_numpy()
-        self.roster_static = pl.DataFrame({
-            "county_name": hh["county_name"].gather(ph), "township_name": hh["township_name"].gather(ph),
-            "village_name": hh["village_name"].gather(ph), "village_code": hh["village_code"].gather(ph),
-            "household_id": self.hid[ph],
-            "person_id": pl.DataFrame({"h": self.hid[ph], "k": ps["k"].to_numpy() + 1}).select(
-                pl.concat_str([pl.col("h"), pl.col("k").cast(pl.String).str.zfill(2)]))[:, 0],
-            "name": self.names, "id_number": self.ids, "sex": _W(ps["male"].to_numpy(), "男", "女"),
-            "birth_date": _datecol(ps["birth"].to_numpy(), "b"),
-            "relation": _L(ROLES, ps["role"].to_numpy()), "household_size": h.size[ph],
-            "ethnicity": _W(ps["mongol"].to_numpy(), "蒙古族", "汉族"),
-            "education": _N(_L(EDU, np.maximum(edu, 0)), edu < 0),
-            "school_status": self.school_status,
-        })
-        self.roster_static2 = pl.DataFrame({
-            "labour_skill": _L(LABOUR, ps["labour"].to_numpy()),
-            "work_months": ps["work"].to_numpy(),
-            "critical_illness_insured": ~h.uninsured & (self.rng.random(h.P) < 0.99),
-        })
+        self.roster_static = pl.DataFrame(
+            {
+                "county_name": hh["county_name"].gather(ph),
+                "township_name": hh["township_name"].gather(ph),
+                "village_name": hh["village_name"].gather(ph),
+                "village_code": hh["village_code"].gather(ph),
+                "household_id": self.hid[ph],
+                "person_id": pl.DataFrame({"h": self.hid[ph], "k": ps["k"].to_numpy() + 1}).select(
+                    pl.concat_str([pl.col("h"), pl.col("k").cast(pl.String).str.zfill(2)])
+                )[:, 0],
+                "name": self.names,
+                "id_number": self.ids,
+                "sex": _W(ps["male"].to_numpy(), "男", "女"),
+                "birth_date": _datecol(ps["birth"].to_numpy(), "b"),
+                "relation": _L(ROLES, ps["role"].to_numpy()),
+                "household_size": h.size[ph],
+                "ethnicity": _W(ps["mongol"].to_numpy(), "蒙古族", "汉族"),
+                "education": _N(_L(EDU, np.maximum(edu, 0)), edu < 0),
+                "school_status": self.school_status,
+            }
+        )
+        self.roster_static2 = pl.DataFrame(
+            {
+                "labour_skill": _L(LABOUR, ps["labour"].to_numpy()),
+                "work_months": ps["work"].to_numpy(),
+                "critical_illness_insured": ~h.uninsured & (self.rng.random(h.P) < 0.99),
+            }
+        )
         self.safe_water = (self.rng.random(h.H) > 0.004)[ph]
         self.phone = phone.gather(ph)
 
@@ -236,12 +256,25 @@ class Builder:
         parts = []
         for yr in (y - 2, y - 1):
             inc = self.income(yr)
-            parts.append(pl.DataFrame({
-                "household_id": self.hid, "year": np.full(self.h.H, yr), "household_size": self.h.size,
-                "wage_income": inc["wage"], "business_income": inc["business"], "property_income": inc["property"],
-                "transfer_income": inc["transfer"], "business_expense": inc["expense"], "net_income": inc["net"],
-                "net_income_per_capita": inc["pc"], "insurance_income": inc["insurance"],
-                "compliant_out_of_pocket": inc["oop"], "_county": self.h_county}))
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "household_id": self.hid,
+                        "year": np.full(self.h.H, yr),
+                        "household_size": self.h.size,
+                        "wage_income": inc["wage"],
+                        "business_income": inc["business"],
+                        "property_income": inc["property"],
+                        "transfer_income": inc["transfer"],
+                        "business_expense": inc["expense"],
+                        "net_income": inc["net"],
+                        "net_income_per_capita": inc["pc"],
+                        "insurance_income": inc["insurance"],
+                        "compliant_out_of_pocket": inc["oop"],
+                        "_county": self.h_county,
+                    }
+                )
+            )
         return pl.concat(parts)
 
     def civil_assistance(self, d):
@@ -250,22 +283,34 @@ class Builder:
         typ = c["type"].to_numpy()
         e = c["end"].to_numpy()
         ended = (e != NA) & (e <= d)
-        status = _L(["已发放", "停保", "渐退期", "在保"],
-                    np.where(typ == 2, 0, np.where(ended, 1, np.where(c["gradual"].to_numpy(), 2, 3))))
-        return pl.DataFrame({
-            "id_number": self.ids[p], "name": self.names[p],
-            "village_code": self.vcode[self.h.ph[p]],
-            "assistance_type": _L(ASSIST, typ), "assistance_status": status,
-            "start_date": _datecol(c["start"].to_numpy(), "s"),
-            "end_date": _datecol(np.where(ended, e, NA), "e"),
-            "monthly_amount": np.where(typ == 2, np.nan, c["monthly"].to_numpy()),
-            "one_off_amount": c["one_off"].to_numpy(),
-            "covered_persons": pl.Series(np.where(typ == 0, c["covered"].to_numpy(), 0)),
-            "reason": c["reason"].to_numpy(), "_county": self.p_county[p],
-            "_disabled": np.isin(typ, [3, 4]),
-        }).with_columns(
-            pl.col("monthly_amount").fill_nan(None), pl.col("one_off_amount").fill_nan(None),
-            pl.when(pl.col("covered_persons") > 0).then(pl.col("covered_persons")).otherwise(None).alias("covered_persons"))
+        status = _L(
+            ["已发放", "停保", "渐退期", "在保"],
+            np.where(typ == 2, 0, np.where(ended, 1, np.where(c["gradual"].to_numpy(), 2, 3))),
+        )
+        return pl.DataFrame(
+            {
+                "id_number": self.ids[p],
+                "name": self.names[p],
+                "village_code": self.vcode[self.h.ph[p]],
+                "assistance_type": _L(ASSIST, typ),
+                "assistance_status": status,
+                "start_date": _datecol(c["start"].to_numpy(), "s"),
+                "end_date": _datecol(np.where(ended, e, NA), "e"),
+                "monthly_amount": np.where(typ == 2, np.nan, c["monthly"].to_numpy()),
+                "one_off_amount": c["one_off"].to_numpy(),
+                "covered_persons": pl.Series(np.where(typ == 0, c["covered"].to_numpy(), 0)),
+                "reason": c["reason"].to_numpy(),
+                "_county": self.p_county[p],
+                "_disabled": np.isin(typ, [3, 4]),
+            }
+        ).with_columns(
+            pl.col("monthly_amount").fill_nan(None),
+            pl.col("one_off_amount").fill_nan(None),
+            pl.when(pl.col("covered_persons") > 0)
+            .then(pl.col("covered_persons"))
+            .otherwise(None)
+            .alias("covered_persons"),
+        )
 
     def students_feed(self, d):
         if not hasattr(self, "_stu"):
@@ -277,10 +322,20 @@ class Builder:
         m = dd <= d
         status[pos[m]] = 2
         change[pos[m]] = dd[m]
-        return self._stu.with_columns(_L(["在读", "休学", "辍学"], status).alias("enrolment_status"),
-                                      _datecol(change, "status_changed_date")).select(
-            "id_number", "name", "stage", "grade", "school", "enrolment_status", "status_changed_date",
-            "aid_programme", "aid_amount", "_county")
+        return self._stu.with_columns(
+            _L(["在读", "休学", "辍学"], status).alias("enrolment_status"), _datecol(change, "status_changed_date")
+        ).select(
+            "id_number",
+            "name",
+            "stage",
+            "grade",
+            "school",
+            "enrolment_status",
+            "status_changed_date",
+            "aid_programme",
+            "aid_amount",
+            "_county",
+        )
 
     def _students_static(self):
         s = self.students
@@ -291,27 +346,53 @@ class Builder:
         uni = ["内蒙古大学", "内蒙古师范大学", "内蒙古农业大学", "郑州大学", "河南大学", "山西大学"]
         voc = ["鄂尔多斯职业学院", "内蒙古机电职业技术学院", "包头职业技术学院", "河南职业技术学院"]
         poor = (self.h.base_type[ph] == 0) | self.h.mon0[ph]
-        prog = np.select([~poor, np.isin(stage, [1, 2]), stage == 3, np.isin(stage, [4, 5]), stage == 6],
-                         [0, 1, 2, 3, 2], 0)
-        aid_amt = np.select([prog == 0, stage == 1, stage == 2, stage == 3, np.isin(stage, [4, 5])],
-                            [np.nan, 500.0, 625.0, 2000.0, 3000.0], 3300.0)
-        gidx = np.select([stage == 0, stage == 2], [np.clip(self.h.age[p] - 3, 0, 3), 4 + np.clip(grade - 1, 0, 2)],
-                         7 + np.clip(grade, 1, 6) - 1)
+        prog = np.select(
+            [~poor, np.isin(stage, [1, 2]), stage == 3, np.isin(stage, [4, 5]), stage == 6], [0, 1, 2, 3, 2], 0
+        )
+        aid_amt = np.select(
+            [prog == 0, stage == 1, stage == 2, stage == 3, np.isin(stage, [4, 5])],
+            [np.nan, 500.0, 625.0, 2000.0, 3000.0],
+            3300.0,
+        )
+        gidx = np.select(
+            [stage == 0, stage == 2],
+            [np.clip(self.h.age[p] - 3, 0, 3), 4 + np.clip(grade - 1, 0, 2)],
+            7 + np.clip(grade, 1, 6) - 1,
+        )
         glabels = ["小班", "中班", "大班", "学前班", "七年级", "八年级", "九年级"] + [f"{c}年级" for c in CN_NUM[1:]]
-        df = pl.DataFrame({
-            "id_number": self.ids.gather(p), "name": self.names.gather(p), "stage": _L(STAGES, stage),
-            "grade": _L(glabels, gidx), "_town": self.hh["township_name"].gather(ph),
-            "_cn": self.hh["county_name"].gather(ph), "_st": stage,
-            "_uni": _L(uni, p % len(uni)), "_voc": _L(voc, p % len(voc)),
-            "aid_programme": _N(_L(["", "生活补助", "国家助学金", "雨露计划"], prog), prog == 0),
-            "aid_amount": aid_amt, "_county": self.p_county.gather(p),
-        }).with_columns(pl.col("aid_amount").fill_nan(None))
+        df = pl.DataFrame(
+            {
+                "id_number": self.ids.gather(p),
+                "name": self.names.gather(p),
+                "stage": _L(STAGES, stage),
+                "grade": _L(glabels, gidx),
+                "_town": self.hh["township_name"].gather(ph),
+                "_cn": self.hh["county_name"].gather(ph),
+                "_st": stage,
+                "_uni": _L(uni, p % len(uni)),
+                "_voc": _L(voc, p % len(voc)),
+                "aid_programme": _N(_L(["", "生活补助", "国家助学金", "雨露计划"], prog), prog == 0),
+                "aid_amount": aid_amt,
+                "_county": self.p_county.gather(p),
+            }
+        ).with_columns(pl.col("aid_amount").fill_nan(None))
         st = pl.col("_st")
         return df.with_columns(
-            pl.when(st == 0).then(pl.col("_town") + "中心幼儿园").when(st == 1).then(pl.col("_town") + "中心小学")
-            .when(st == 2).then(pl.col("_town") + "中学").when(st == 3).then(pl.col("_cn") + "第一中学")
-            .when(st == 4).then(pl.col("_cn") + "职业技术学校").when(st == 5).then(pl.col("_voc"))
-            .otherwise(pl.col("_uni")).alias("school")).drop("_town", "_cn", "_st", "_uni", "_voc")
+            pl.when(st == 0)
+            .then(pl.col("_town") + "中心幼儿园")
+            .when(st == 1)
+            .then(pl.col("_town") + "中心小学")
+            .when(st == 2)
+            .then(pl.col("_town") + "中学")
+            .when(st == 3)
+            .then(pl.col("_cn") + "第一中学")
+            .when(st == 4)
+            .then(pl.col("_cn") + "职业技术学校")
+            .when(st == 5)
+            .then(pl.col("_voc"))
+            .otherwise(pl.col("_uni"))
+            .alias("school")
+        ).drop("_town", "_cn", "_st", "_uni", "_voc")
 
     def medical_enrollment(self, d):
         h = self.h
@@ -327,10 +408,19 @@ class Builder:
         parts = []
         for yr in (y - 1, y):
             st = _W(h.uninsured[alive] & (yr == y), "未参保", "正常参保")
-            parts.append(pl.DataFrame({
-                "id_number": self.ids[alive], "name": self.names[alive], "insurance_year": np.full(len(alive), yr),
-                "scheme": _W(worker, "职工基本医疗保险", "城乡居民基本医疗保险"), "enrolment_status": st,
-                "subsidy_category": _L(["全额资助", "定额资助", "无"], np.where(worker, 2, sub)), "_county": self.p_county[alive]}))
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "id_number": self.ids[alive],
+                        "name": self.names[alive],
+                        "insurance_year": np.full(len(alive), yr),
+                        "scheme": _W(worker, "职工基本医疗保险", "城乡居民基本医疗保险"),
+                        "enrolment_status": st,
+                        "subsidy_category": _L(["全额资助", "定额资助", "无"], np.where(worker, 2, sub)),
+                        "_county": self.p_county[alive],
+                    }
+                )
+            )
         return pl.concat(parts)
 
     def housing_safety(self, d):
@@ -345,13 +435,19 @@ class Builder:
         comp[fin] = cf[fin]
         comp[st != 3] = NA
         method = hs["method"].to_numpy()
-        return pl.DataFrame({
-            "head_id_number": self.ids[heads], "head_name": self.names[heads],
-            "village_code": self.vcode[hx], "safety_grade": _L(GRADES, hs["grade"].to_numpy()),
-            "assessment_date": _datecol(hs["day"].to_numpy(), "a"),
-            "renovation_method": _N(_L(METHODS, np.maximum(method, 0)), method < 0),
-            "renovation_status": _L(RSTATUS, st), "completion_date": _datecol(comp, "c"),
-            "_county": self.h_county[hx]})
+        return pl.DataFrame(
+            {
+                "head_id_number": self.ids[heads],
+                "head_name": self.names[heads],
+                "village_code": self.vcode[hx],
+                "safety_grade": _L(GRADES, hs["grade"].to_numpy()),
+                "assessment_date": _datecol(hs["day"].to_numpy(), "a"),
+                "renovation_method": _N(_L(METHODS, np.maximum(method, 0)), method < 0),
+                "renovation_status": _L(RSTATUS, st),
+                "completion_date": _datecol(comp, "c"),
+                "_county": self.h_county[hx],
+            }
+        )
 
     # ---------------------------------------------------------------- increments (whole history, with 'day')
     def increments(self) -> dict[str, pl.DataFrame]:
@@ -359,76 +455,142 @@ class Builder:
         p = c["pidx"].to_numpy()
         day = c["day"].to_numpy()
         sid = pl.DataFrame({"d": day, "s": c["seq"].to_numpy()}).select(
-            pl.concat_str([pl.lit("JS"), pl.col("d").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y%m%d"),
-                           pl.col("s").cast(pl.String).str.zfill(9)]))[:, 0]
+            pl.concat_str(
+                [
+                    pl.lit("JS"),
+                    pl.col("d").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y%m%d"),
+                    pl.col("s").cast(pl.String).str.zfill(9),
+                ]
+            )
+        )[:, 0]
         orig = c["orig_seq"].to_numpy()
         rev = c["reversal"].to_numpy() == 1
         sid_np = sid.to_numpy()
         # map original seq -> sid (seq == row position for originals)
         orig_sid = np.full(len(p), None, dtype=object)
         orig_sid[rev] = sid_np[orig[rev].astype(np.int64)]
-        f = lambda a: np.round(a / 100.0, 2)
+
+        def f(a):
+            return np.round(a / 100.0, 2)
+
         out = {}
-        out["medical_claims"] = pl.DataFrame({
-            "settlement_id": sid_np, "original_settlement_id": _S(orig_sid, dtype=pl.String),
-            "settlement_type": _W(rev, "冲销", "正常"), "id_number": self.ids[p], "name": self.names[p],
-            "settlement_date": _datecol(day, "d"), "visit_type": _L(VISIT_TYPES, c["visit_type"].to_numpy()),
-            "facility_level": _L(LEVELS, c["level"].to_numpy()),
-            "total_cost": f(c["total"].to_numpy()), "basic_insurance_paid": f(c["basic"].to_numpy()),
-            "critical_insurance_paid": f(c["crit"].to_numpy()), "medical_aid_paid": f(c["aid"].to_numpy()),
-            "personal_burden": f(c["personal"].to_numpy()), "compliant_self_paid": f(c["compliant"].to_numpy()),
-            "_county": self.p_county[p], "_day": day})
+        out["medical_claims"] = pl.DataFrame(
+            {
+                "settlement_id": sid_np,
+                "original_settlement_id": _S(orig_sid, dtype=pl.String),
+                "settlement_type": _W(rev, "冲销", "正常"),
+                "id_number": self.ids[p],
+                "name": self.names[p],
+                "settlement_date": _datecol(day, "d"),
+                "visit_type": _L(VISIT_TYPES, c["visit_type"].to_numpy()),
+                "facility_level": _L(LEVELS, c["level"].to_numpy()),
+                "total_cost": f(c["total"].to_numpy()),
+                "basic_insurance_paid": f(c["basic"].to_numpy()),
+                "critical_insurance_paid": f(c["crit"].to_numpy()),
+                "medical_aid_paid": f(c["aid"].to_numpy()),
+                "personal_burden": f(c["personal"].to_numpy()),
+                "compliant_self_paid": f(c["compliant"].to_numpy()),
+                "_county": self.p_county[p],
+                "_day": day,
+            }
+        )
         e = self.econ
         p = e["pidx"].to_numpy()
-        out["econ_check"] = pl.DataFrame({
-            "id_number": self.ids[p], "check_date": _datecol(e["day"].to_numpy(), "d"),
-            "vehicles": e["vehicles"].to_numpy(), "commodity_houses": e["houses"].to_numpy(),
-            "businesses": e["business"].to_numpy(), "public_employee": e["public"].to_numpy(),
-            "financial_assets": e["assets"].to_numpy(), "_county": self.p_county[p], "_day": e["day"].to_numpy()})
+        out["econ_check"] = pl.DataFrame(
+            {
+                "id_number": self.ids[p],
+                "check_date": _datecol(e["day"].to_numpy(), "d"),
+                "vehicles": e["vehicles"].to_numpy(),
+                "commodity_houses": e["houses"].to_numpy(),
+                "businesses": e["business"].to_numpy(),
+                "public_employee": e["public"].to_numpy(),
+                "financial_assets": e["assets"].to_numpy(),
+                "_county": self.p_county[p],
+                "_day": e["day"].to_numpy(),
+            }
+        )
         a = self.apps
         hx = a["hidx"].to_numpy()
         p = a["pidx"].to_numpy()
-        out["applications"] = pl.DataFrame({
-            "application_id": pl.DataFrame({"d": a["day"].to_numpy(), "s": a["seq"].to_numpy(), "c": self.h_county[hx]}).select(
-                pl.concat_str([pl.lit("SQ"), pl.col("c"), pl.col("d").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y%m%d"),
-                               pl.col("s").cast(pl.String).str.zfill(6)]))[:, 0],
-            "application_date": _datecol(a["day"].to_numpy(), "d"),
-            "channel": _L(CHANNELS, a["channel"].to_numpy()), "head_id_number": self.ids[p],
-            "applicant_name": self.names[p], "village_code": self.vcode[hx],
-            "reason": a["reason"].to_numpy(), "details": _S(np.where(a["details"].to_numpy() == "", None, a["details"].to_numpy()), dtype=pl.String),
-            "_county": self.h_county[hx], "_day": a["day"].to_numpy()})
+        out["applications"] = pl.DataFrame(
+            {
+                "application_id": pl.DataFrame(
+                    {"d": a["day"].to_numpy(), "s": a["seq"].to_numpy(), "c": self.h_county[hx]}
+                ).select(
+                    pl.concat_str(
+                        [
+                            pl.lit("SQ"),
+                            pl.col("c"),
+                            pl.col("d").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y%m%d"),
+                            pl.col("s").cast(pl.String).str.zfill(6),
+                        ]
+                    )
+                )[:, 0],
+                "application_date": _datecol(a["day"].to_numpy(), "d"),
+                "channel": _L(CHANNELS, a["channel"].to_numpy()),
+                "head_id_number": self.ids[p],
+                "applicant_name": self.names[p],
+                "village_code": self.vcode[hx],
+                "reason": a["reason"].to_numpy(),
+                "details": _S(np.where(a["details"].to_numpy() == "", None, a["details"].to_numpy()), dtype=pl.String),
+                "_county": self.h_county[hx],
+                "_day": a["day"].to_numpy(),
+            }
+        )
         v = self.visits
         hx = v["hidx"].to_numpy()
         kind = v["kind"].to_numpy()
-        out["visit_results"] = pl.DataFrame({
-            "task_id": _S([None] * len(hx), dtype=pl.String), "household_id": self.hid[hx],
-            "visit_date": _datecol(v["day"].to_numpy(), "d"), "visitor": v["visitor"].to_numpy(),
-            "verified_income_per_capita": v["verified_pc"].to_numpy(), "verified_out_of_pocket": v["verified_oop"].to_numpy(),
-            "education_secured": v["edu"].to_numpy(), "medical_secured": v["med"].to_numpy(),
-            "housing_secured": v["house"].to_numpy(), "water_secured": v["water"].to_numpy(),
-            "risk_types": _S(np.where(v["risk"].to_numpy() == "", None, v["risk"].to_numpy()), dtype=pl.String),
-            "conclusion": _W(kind == 0, "建议纳入", "建议风险消除"),
-            "details": _W(kind == 0, "入户核实，情况属实", "收入稳定，风险已消除"),
-            "_county": self.h_county[hx], "_day": v["day"].to_numpy()})
+        out["visit_results"] = pl.DataFrame(
+            {
+                "task_id": _S([None] * len(hx), dtype=pl.String),
+                "household_id": self.hid[hx],
+                "visit_date": _datecol(v["day"].to_numpy(), "d"),
+                "visitor": v["visitor"].to_numpy(),
+                "verified_income_per_capita": v["verified_pc"].to_numpy(),
+                "verified_out_of_pocket": v["verified_oop"].to_numpy(),
+                "education_secured": v["edu"].to_numpy(),
+                "medical_secured": v["med"].to_numpy(),
+                "housing_secured": v["house"].to_numpy(),
+                "water_secured": v["water"].to_numpy(),
+                "risk_types": _S(np.where(v["risk"].to_numpy() == "", None, v["risk"].to_numpy()), dtype=pl.String),
+                "conclusion": _W(kind == 0, "建议纳入", "建议风险消除"),
+                "details": _W(kind == 0, "入户核实，情况属实", "收入稳定，风险已消除"),
+                "_county": self.h_county[hx],
+                "_day": v["day"].to_numpy(),
+            }
+        )
         pb = self.pubs
         hx = pb["hidx"].to_numpy()
         obj = pb["objection"].to_numpy()
-        out["publication_results"] = pl.DataFrame({
-            "batch_id": pb["batch"].to_numpy(), "household_id": self.hid[hx],
-            "review_result": np.full(len(hx), "同意"), "start_date": _datecol(pb["start"].to_numpy(), "s"),
-            "end_date": _datecol(pb["end"].to_numpy(), "e"), "objection": obj,
-            "objection_conclusion": _S(np.where(obj, "异议不成立", None), dtype=pl.String),
-            "_county": self.h_county[hx], "_day": pb["day"].to_numpy()})
+        out["publication_results"] = pl.DataFrame(
+            {
+                "batch_id": pb["batch"].to_numpy(),
+                "household_id": self.hid[hx],
+                "review_result": np.full(len(hx), "同意"),
+                "start_date": _datecol(pb["start"].to_numpy(), "s"),
+                "end_date": _datecol(pb["end"].to_numpy(), "e"),
+                "objection": obj,
+                "objection_conclusion": _S(np.where(obj, "异议不成立", None), dtype=pl.String),
+                "_county": self.h_county[hx],
+                "_day": pb["day"].to_numpy(),
+            }
+        )
         dc = self.decisions
         hx = dc["hidx"].to_numpy()
         cnames = self.hh["county_name"].to_numpy()[hx]
-        out["county_decisions"] = pl.DataFrame({
-            "household_id": self.hid[hx], "decision_type": _L(DEC_TYPES, dc["type"].to_numpy()),
-            "monitoring_category": dc["cat"], "risk_types": dc["risk"],
-            "decision_date": _datecol(dc["day"].to_numpy(), "d"),
-            "decision_unit": np.char.add(cnames.astype(str), "乡村振兴局"),
-            "details": _W(dc["type"].to_numpy() == 0, "经审核，确认纳入监测对象", "经审核，确认风险消除"),
-            "_county": self.h_county[hx], "_day": dc["day"].to_numpy()})
+        out["county_decisions"] = pl.DataFrame(
+            {
+                "household_id": self.hid[hx],
+                "decision_type": _L(DEC_TYPES, dc["type"].to_numpy()),
+                "monitoring_category": dc["cat"],
+                "risk_types": dc["risk"],
+                "decision_date": _datecol(dc["day"].to_numpy(), "d"),
+                "decision_unit": np.char.add(cnames.astype(str), "乡村振兴局"),
+                "details": _W(dc["type"].to_numpy() == 0, "经审核，确认纳入监测对象", "经审核，确认风险消除"),
+                "_county": self.h_county[hx],
+                "_day": dc["day"].to_numpy(),
+            }
+        )
         return out
 
 
@@ -503,7 +665,9 @@ def render(df: pl.DataFrame, feed: str, rng, r: MessyRates, ref_day: int, xlsx: 
         cols[nm] = x.alias(nm)
     out = pl.DataFrame(list(cols.values()))
     if rng.random() < r.extra_column:
-        note = np.where(rng.random(n) < 0.1, np.array(["已核实", "待补充材料", "电话联系不上", "同上"])[rng.integers(0, 4, n)], None)
+        note = np.where(
+            rng.random(n) < 0.1, np.array(["已核实", "待补充材料", "电话联系不上", "同上"])[rng.integers(0, 4, n)], None
+        )
         out = out.with_columns(_S("备注", note, dtype=pl.String))
         raw = raw.with_columns(_S("备注", note, dtype=pl.String))
     ren = {col.name: col.header for col in c.columns}
@@ -526,8 +690,9 @@ def write_xlsx(path: Path, df: pl.DataFrame, raw: pl.DataFrame, sci: dict, contr
 
     types = {col.header: col.type for col in contract.columns}
     date_style = int(rng.integers(0, 3))  # 0 text, 1 date cells, 2 serial numbers
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     wb.set_properties({"created": created, "author": "", "company": ""})
     ws = wb.add_worksheet("Sheet1")
     dfmt = wb.add_format({"num_format": "yyyy-mm-dd"})
@@ -557,9 +722,18 @@ def write_xlsx(path: Path, df: pl.DataFrame, raw: pl.DataFrame, sci: dict, contr
 
 
 # ------------------------------------------------------------------------------------------------ main
-def generate(landing_dir: Path, truth_dir: Path, counties: list[str], households: int, start: dt.date,
-             end: dt.date, seed: int = 0, messy: MessyRates | None = None, daily_days: int = 21,
-             divisions_file: Path | None = None) -> GenerationSummary:
+def generate(
+    landing_dir: Path,
+    truth_dir: Path,
+    counties: list[str],
+    households: int,
+    start: dt.date,
+    end: dt.date,
+    seed: int = 0,
+    messy: MessyRates | None = None,
+    daily_days: int = 21,
+    divisions_file: Path | None = None,
+) -> GenerationSummary:
     t0 = time.perf_counter()
     landing_dir, truth_dir = Path(landing_dir), Path(truth_dir)
     messy = MessyRates() if messy is None else messy
@@ -573,8 +747,10 @@ def generate(landing_dir: Path, truth_dir: Path, counties: list[str], households
     hh, persons = build_population(np.random.default_rng([seed, 2]), geo, counties, households, end_day)
     h = History(np.random.default_rng([seed, 3]), hh, persons, ws, end_day)
     b = Builder(h, geo, np.random.default_rng([seed, 4]))
-    incs = {k: assign_deliveries(v, days, np.random.default_rng([seed, 5, i]))
-            for i, (k, v) in enumerate(b.increments().items())}
+    incs = {
+        k: assign_deliveries(v, days, np.random.default_rng([seed, 5, i]))
+        for i, (k, v) in enumerate(b.increments().items())
+    }
     inc_parts = {k: v.partition_by(["_di", "_county"], as_dict=True) for k, v in incs.items()}
     files: list[Path] = []
     rows = {f: 0 for f in FEEDS}
@@ -616,37 +792,72 @@ def generate(landing_dir: Path, truth_dir: Path, counties: list[str], households
     # truth
     truth_dir.mkdir(parents=True, exist_ok=True)
     mon, ident, cat, risk, elim_d = b.monitored_state(end_day)
-    dd = lambda a: _datecol(a, "x")
-    det_type = np.where(h.det, np.array(["illness", "accident", "disaster", "dropout", "housing", "job_loss",
-                                         "business_failure", "disability"])[np.maximum(h.det_type, 0)], None)
-    truth = pl.DataFrame({
-        "household_id": b.hid, "county_code": h.hh["county_code"], "village_code": h.hh["village_code"],
-        "household_size": h.size, "initial_household_type": _L(HTYPES, np.where(h.mon0, 1, h.base_type)),
-        "latent_risk": np.round(h.hh["risk"].to_numpy(), 4),
-        "monitored_at_start": h.mon0, "monitored_since": dd(h.mon0_date),
-        "eliminated_before_start": h.elim0_date != NA,
-        "deteriorated": h.det, "deterioration_date": dd(h.det_date),
-        "deterioration_type": _S(det_type, dtype=pl.String),
-        "risk_types": _S(np.where(h.det, h.det_risk, np.where(h.mon0, h.mon0_risk, None)), dtype=pl.String),
-        "confirmed": h.incl, "confirmed_date": dd(h.incl_date),
-        "monitoring_category": _N(_L(CATEGORIES, cat), ~mon),
-        "recovered": h.rec, "recovery_date": dd(h.rec_date),
-        "monitored_at_end": mon & (elim_d == NA),
-    })
+
+    def dd(a):
+        return _datecol(a, "x")
+
+    det_type = np.where(
+        h.det,
+        np.array(
+            ["illness", "accident", "disaster", "dropout", "housing", "job_loss", "business_failure", "disability"]
+        )[np.maximum(h.det_type, 0)],
+        None,
+    )
+    truth = pl.DataFrame(
+        {
+            "household_id": b.hid,
+            "county_code": h.hh["county_code"],
+            "village_code": h.hh["village_code"],
+            "household_size": h.size,
+            "initial_household_type": _L(HTYPES, np.where(h.mon0, 1, h.base_type)),
+            "latent_risk": np.round(h.hh["risk"].to_numpy(), 4),
+            "monitored_at_start": h.mon0,
+            "monitored_since": dd(h.mon0_date),
+            "eliminated_before_start": h.elim0_date != NA,
+            "deteriorated": h.det,
+            "deterioration_date": dd(h.det_date),
+            "deterioration_type": _S(det_type, dtype=pl.String),
+            "risk_types": _S(np.where(h.det, h.det_risk, np.where(h.mon0, h.mon0_risk, None)), dtype=pl.String),
+            "confirmed": h.incl,
+            "confirmed_date": dd(h.incl_date),
+            "monitoring_category": _N(_L(CATEGORIES, cat), ~mon),
+            "recovered": h.rec,
+            "recovery_date": dd(h.rec_date),
+            "monitored_at_end": mon & (elim_d == NA),
+        }
+    )
     truth.write_parquet(truth_dir / "households.parquet")
     ev = b.events
     pid = ev["pidx"].to_numpy()
-    ev_out = pl.DataFrame({
-        "household_id": b.hid[ev["hidx"].to_numpy()], "date": dd(ev["day"].to_numpy()), "event": ev["event"],
-        "id_number": _N(b.ids.gather(np.maximum(pid, 0)), pid < 0),
-    }).sort(["date", "household_id", "event"])
+    ev_out = pl.DataFrame(
+        {
+            "household_id": b.hid[ev["hidx"].to_numpy()],
+            "date": dd(ev["day"].to_numpy()),
+            "event": ev["event"],
+            "id_number": _N(b.ids.gather(np.maximum(pid, 0)), pid < 0),
+        }
+    ).sort(["date", "household_id", "event"])
     ev_out.write_parquet(truth_dir / "events.parquet")
     ps = h.persons
-    pl.DataFrame({
-        "id_number": b.ids, "household_id": b.hid[h.ph], "name": b.names, "sex": _W(ps["male"].to_numpy(), "男", "女"),
-        "birth_date": dd(ps["birth"].to_numpy()), "relation": _L(ROLES, ps["role"].to_numpy()),
-        "death_date": dd(h.death), "uninsured": h.uninsured, "missing_from_student_records": h.student_missing,
-    }).write_parquet(truth_dir / "persons.parquet")
-    return GenerationSummary(deliveries=[_d(x) for x in days], files=files, rows_per_feed=rows,
-                             seconds=round(time.perf_counter() - t0, 2), households=h.H, persons=h.P,
-                             counties=counties)
+    pl.DataFrame(
+        {
+            "id_number": b.ids,
+            "household_id": b.hid[h.ph],
+            "name": b.names,
+            "sex": _W(ps["male"].to_numpy(), "男", "女"),
+            "birth_date": dd(ps["birth"].to_numpy()),
+            "relation": _L(ROLES, ps["role"].to_numpy()),
+            "death_date": dd(h.death),
+            "uninsured": h.uninsured,
+            "missing_from_student_records": h.student_missing,
+        }
+    ).write_parquet(truth_dir / "persons.parquet")
+    return GenerationSummary(
+        deliveries=[_d(x) for x in days],
+        files=files,
+        rows_per_feed=rows,
+        seconds=round(time.perf_counter() - t0, 2),
+        households=h.H,
+        persons=h.P,
+        counties=counties,
+    )

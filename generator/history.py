@@ -5,12 +5,19 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-NA = -10**7  # missing day
+NA = -(10**7)  # missing day
 DET_TYPES = ["illness", "accident", "disaster", "dropout", "housing", "job_loss", "business_failure", "disability"]
 DET_WEIGHTS = np.array([0.38, 0.10, 0.08, 0.05, 0.09, 0.16, 0.08, 0.06])
-RISK_OF = {"illness": "因病", "accident": "因意外事故", "disaster": "因自然灾害", "dropout": "义务教育阶段失学辍学",
-           "housing": "住房出现安全问题", "job_loss": "因务工就业不稳", "business_failure": "因产业项目失败",
-           "disability": "因残"}
+RISK_OF = {
+    "illness": "因病",
+    "accident": "因意外事故",
+    "disaster": "因自然灾害",
+    "dropout": "义务教育阶段失学辍学",
+    "housing": "住房出现安全问题",
+    "job_loss": "因务工就业不稳",
+    "business_failure": "因产业项目失败",
+    "disability": "因残",
+}
 BASE_RISKS = ["因病", "因残", "因学", "缺劳动力", "因务工就业不稳", "因产业项目失败", "因自然灾害", "因意外事故"]
 CATEGORIES = ["脱贫不稳定户", "边缘易致贫户", "突发严重困难户"]
 HTYPES = ["脱贫户", "监测户", "一般农户"]
@@ -54,7 +61,9 @@ class History:
         self.mon0_date = np.where(mon0, ws - _u(rng, H, 60, 3 * 365), NA)
         elim0 = mon0 & (rng.random(H) < 0.3)
         self.elim0_date = np.where(elim0, np.minimum(self.mon0_date + _u(rng, H, 90, 500), ws - 10), NA)
-        base_risk = np.asarray(BASE_RISKS)[rng.choice(len(BASE_RISKS), H, p=[.35, .15, .1, .15, .1, .07, .04, .04])]
+        base_risk = np.asarray(BASE_RISKS)[
+            rng.choice(len(BASE_RISKS), H, p=[0.35, 0.15, 0.1, 0.15, 0.1, 0.07, 0.04, 0.04])
+        ]
         self.mon0_risk = np.where(mon0, base_risk, None)
 
         # income (per-capita, base year = year of end - 1)
@@ -161,10 +170,25 @@ class History:
         net_total = wage + gross_bus + prop + transfer - expense
         ins = np.where(r.random(H) < 0.03, r.uniform(500, 20000, H), 0.0)
         oop = np.where(r.random(H) < 0.25, r.uniform(200, 6000, H), 0.0)
-        ill = self.det & (self.det_type == 0) & (self.det_date < np.int64(_days(f"{year + 1}-01-01"))) & (
-            self.det_date >= _days(f"{year}-01-01"))
+        ill = (
+            self.det
+            & (self.det_type == 0)
+            & (self.det_date < np.int64(_days(f"{year + 1}-01-01")))
+            & (self.det_date >= _days(f"{year}-01-01"))
+        )
         oop = np.where(ill, oop + r.uniform(8000, 30000, H), oop)
-        rnd = lambda a: np.round(a, 2)
-        return {"wage": rnd(wage), "business": rnd(gross_bus), "property": rnd(prop), "transfer": rnd(transfer),
-                "expense": rnd(expense), "net": rnd(net_total), "pc": rnd(net_total / self.size),
-                "insurance": rnd(ins), "oop": rnd(oop)}
+
+        def rnd(a):
+            return np.round(a, 2)
+
+        return {
+            "wage": rnd(wage),
+            "business": rnd(gross_bus),
+            "property": rnd(prop),
+            "transfer": rnd(transfer),
+            "expense": rnd(expense),
+            "net": rnd(net_total),
+            "pc": rnd(net_total / self.size),
+            "insurance": rnd(ins),
+            "oop": rnd(oop),
+        }

@@ -33,13 +33,21 @@ def check_char_of(id17: str) -> str:
 def build_ids(addr: np.ndarray, ymd: np.ndarray, order: np.ndarray) -> pl.Series:
     chk = pl.Series(list("10X98765432")).gather(check_index(addr, ymd, order))
     df = pl.DataFrame(
-        {"a": np.asarray(addr, dtype=np.int64), "b": np.asarray(ymd, dtype=np.int64),
-         "o": np.asarray(order, dtype=np.int64), "c": chk}
+        {
+            "a": np.asarray(addr, dtype=np.int64),
+            "b": np.asarray(ymd, dtype=np.int64),
+            "o": np.asarray(order, dtype=np.int64),
+            "c": chk,
+        }
     )
     return df.select(
         pl.concat_str(
-            [pl.col("a").cast(pl.String), pl.col("b").cast(pl.String),
-             pl.col("o").cast(pl.String).str.zfill(3), pl.col("c")]
+            [
+                pl.col("a").cast(pl.String),
+                pl.col("b").cast(pl.String),
+                pl.col("o").cast(pl.String).str.zfill(3),
+                pl.col("c"),
+            ]
         ).alias("id")
     )["id"]
 
@@ -53,8 +61,9 @@ def ymd_of_days(days: np.ndarray) -> np.ndarray:
     return y * 10000 + m * 100 + dd
 
 
-def unique_orders(rng: np.random.Generator, addr: np.ndarray, ymd: np.ndarray, male: np.ndarray,
-                  taken: np.ndarray | None = None) -> np.ndarray:
+def unique_orders(
+    rng: np.random.Generator, addr: np.ndarray, ymd: np.ndarray, male: np.ndarray, taken: np.ndarray | None = None
+) -> np.ndarray:
     """3-digit order codes (odd = male), unique per address code + birth date by construction.
 
     Within each (address, birth date) group the k-th member takes slot (base + 37 k) mod 500, base random per group;
@@ -64,6 +73,7 @@ def unique_orders(rng: np.random.Generator, addr: np.ndarray, ymd: np.ndarray, m
     salt = int(rng.integers(0, 2**31))
     df = pl.DataFrame({"key": key}).with_columns(
         pl.int_range(pl.len()).over("key").alias("rank"),
-        (pl.col("key").hash(seed=salt) % 500).cast(pl.Int64).alias("base"))
+        (pl.col("key").hash(seed=salt) % 500).cast(pl.Int64).alias("base"),
+    )
     slot = (df["base"].to_numpy() + 37 * df["rank"].to_numpy()) % 500
     return slot * 2 + np.asarray(male, np.int64)

@@ -47,21 +47,40 @@ class MessyRates:
     xlsx: float = 0.08
 
     @classmethod
-    def none(cls) -> "MessyRates":
+    def none(cls) -> MessyRates:
         keep = {"enc_utf8", "enc_bom", "enc_gb18030", "xlsx"}
         return cls(**{f.name: 0.0 for f in fields(cls) if f.name not in keep})
 
     @classmethod
-    def heavy(cls) -> "MessyRates":
+    def heavy(cls) -> MessyRates:
         return cls(
-            id_space=0.04, id_fullwidth=0.03, id_lower_x=0.6, id_quote=0.04, id_15=0.03, id_20=0.6,
-            id_scientific=0.02, id_bad_check=0.02, unmatched_ids=0.03, date_cell=0.1, date_file=0.3,
-            amount_thousands=0.08, amount_yuan=0.05, amount_blank=0.03, cat_space=0.05, cat_fullwidth=0.6,
-            yesno_file=0.5, yesno_cell=0.05, duplicate_rows=0.03, extra_column=0.5,
-            enc_utf8=0.34, enc_bom=0.33, enc_gb18030=0.33, xlsx=0.35,
+            id_space=0.04,
+            id_fullwidth=0.03,
+            id_lower_x=0.6,
+            id_quote=0.04,
+            id_15=0.03,
+            id_20=0.6,
+            id_scientific=0.02,
+            id_bad_check=0.02,
+            unmatched_ids=0.03,
+            date_cell=0.1,
+            date_file=0.3,
+            amount_thousands=0.08,
+            amount_yuan=0.05,
+            amount_blank=0.03,
+            cat_space=0.05,
+            cat_fullwidth=0.6,
+            yesno_file=0.5,
+            yesno_cell=0.05,
+            duplicate_rows=0.03,
+            extra_column=0.5,
+            enc_utf8=0.34,
+            enc_bom=0.33,
+            enc_gb18030=0.33,
+            xlsx=0.35,
         )
 
-    def with_(self, **kw) -> "MessyRates":
+    def with_(self, **kw) -> MessyRates:
         return replace(self, **kw)
 
 
@@ -106,16 +125,36 @@ def mess_ids(s: pl.Series, rng, r: MessyRates, disabled: np.ndarray | None = Non
         if len(to20):
             extra = pl.Series(cat[to20].astype(str)) + pl.Series(grade[to20].astype(str))
             s = s.scatter(to20, s.gather(to20) + extra)
-    s = _sub(s, np.flatnonzero(kind == 0), lambda c: pl.concat_str(
-        [c.str.slice(0, 6), pl.lit(" "), c.str.slice(6, 8), pl.lit(" "), c.str.slice(14, 4)]))
+    s = _sub(
+        s,
+        np.flatnonzero(kind == 0),
+        lambda c: pl.concat_str([c.str.slice(0, 6), pl.lit(" "), c.str.slice(6, 8), pl.lit(" "), c.str.slice(14, 4)]),
+    )
     s = _sub(s, np.flatnonzero(kind == 1), lambda c: c.str.replace_many(DIGITS, FULLWIDTH))
     s = _sub(s, np.flatnonzero(kind == 2), lambda c: pl.concat_str([pl.lit("'"), c]))
     s = _sub(s, np.flatnonzero(kind == 3), lambda c: pl.concat_str([c.str.slice(0, 6), c.str.slice(8, 9)]))
-    s = _sub(s, np.flatnonzero(kind == 4), lambda c: pl.concat_str([
-        pl.concat_str([c.str.slice(0, 1), pl.lit("."), c.str.slice(1, 5).str.strip_chars_end("0")]).str.strip_chars_end("."),
-        pl.lit("E+17")]))
-    s = _sub(s, np.flatnonzero(kind == 5), lambda c: pl.concat_str([c.str.slice(0, 17), c.str.slice(17, 1).replace_strict(
-        list(_CHK), [_CHK[(k + 1) % 11] for k in range(11)], default="0")]))
+    s = _sub(
+        s,
+        np.flatnonzero(kind == 4),
+        lambda c: pl.concat_str(
+            [
+                pl.concat_str(
+                    [c.str.slice(0, 1), pl.lit("."), c.str.slice(1, 5).str.strip_chars_end("0")]
+                ).str.strip_chars_end("."),
+                pl.lit("E+17"),
+            ]
+        ),
+    )
+    s = _sub(
+        s,
+        np.flatnonzero(kind == 5),
+        lambda c: pl.concat_str(
+            [
+                c.str.slice(0, 17),
+                c.str.slice(17, 1).replace_strict(list(_CHK), [_CHK[(k + 1) % 11] for k in range(11)], default="0"),
+            ]
+        ),
+    )
     return s, sci
 
 
@@ -143,8 +182,10 @@ def _thousands(c: pl.Expr) -> pl.Expr:
     g2z = (ip // 1000 % 1000).cast(pl.String).str.zfill(3)
     g3 = (ip // 1_000_000).cast(pl.String)
     body = (
-        pl.when(ip >= 1_000_000).then(pl.concat_str([g3, pl.lit(","), g2z, pl.lit(","), g1]))
-        .when(ip >= 1000).then(pl.concat_str([g2, pl.lit(","), g1]))
+        pl.when(ip >= 1_000_000)
+        .then(pl.concat_str([g3, pl.lit(","), g2z, pl.lit(","), g1]))
+        .when(ip >= 1000)
+        .then(pl.concat_str([g2, pl.lit(","), g1]))
         .otherwise(ip.cast(pl.String))
     )
     return pl.concat_str([sign, body, pl.lit("."), frac.cast(pl.String).str.zfill(2)])
@@ -187,17 +228,25 @@ def fmt_yesno(s: pl.Series, rng, r: MessyRates, style: int) -> pl.Series:
     n = len(s)
     raw = s.cast(pl.Boolean)
     y, nn = _YN[style]
-    out = pl.DataFrame({"c": raw}).select(pl.when(pl.col("c")).then(pl.lit(y)).when(~pl.col("c")).then(pl.lit(nn))
-                                          .otherwise(pl.lit(None, pl.String)))[:, 0]
+    out = pl.DataFrame({"c": raw}).select(
+        pl.when(pl.col("c")).then(pl.lit(y)).when(~pl.col("c")).then(pl.lit(nn)).otherwise(pl.lit(None, pl.String))
+    )[:, 0]
     if r.yesno_cell > 0:
         m = rng.random(n) < r.yesno_cell
         alt = rng.integers(0, 3, n)
         for i, (yy, nn2) in enumerate(_YN):
             idx = np.flatnonzero(m & (alt == i))
             if len(idx):
-                out = out.scatter(idx, pl.DataFrame({"c": raw.gather(idx)}).select(
-                    pl.when(pl.col("c")).then(pl.lit(yy)).when(~pl.col("c")).then(pl.lit(nn2))
-                    .otherwise(pl.lit(None, pl.String)))[:, 0])
+                out = out.scatter(
+                    idx,
+                    pl.DataFrame({"c": raw.gather(idx)}).select(
+                        pl.when(pl.col("c"))
+                        .then(pl.lit(yy))
+                        .when(~pl.col("c"))
+                        .then(pl.lit(nn2))
+                        .otherwise(pl.lit(None, pl.String))
+                    )[:, 0],
+                )
     return out
 
 

@@ -13,9 +13,15 @@ from .ids import build_ids, unique_orders, ymd_of_days
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "divisions"
 RETIRED_CODES = [152726, 152701, 152722, 152723, 152101, 152601, 412301]
 
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-GIVEN_M = list("伟刚勇毅俊峰强军平保东文辉力明永健世广志义兴良海山仁波宁贵福生龙元全国胜学祥才发武新利清飞彬富顺信子杰涛昌成康星光天达安岩中茂进林有坚和彪博诚先敬震振壮会思群豪心邦承乐绍功松善厚庆磊民友裕河哲江超浩亮政谦亨奇固之轮翰朗伯宏言若鸣朋斌梁栋维启克伦翔旭鹏泽晨辰士以建家致树炎德行时泰盛雄琛钧冠策腾楠榕风航弘")
-GIVEN_F = list("秀娟英华慧巧美娜静淑惠珠翠雅芝玉萍红娥玲芬芳燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽")
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN_M = list(
+    "伟刚勇毅俊峰强军平保东文辉力明永健世广志义兴良海山仁波宁贵福生龙元全国胜学祥才发武新利清飞彬富顺信子杰涛昌成康星光天达安岩中茂进林有坚和彪博诚先敬震振壮会思群豪心邦承乐绍功松善厚庆磊民友裕河哲江超浩亮政谦亨奇固之轮翰朗伯宏言若鸣朋斌梁栋维启克伦翔旭鹏泽晨辰士以建家致树炎德行时泰盛雄琛钧冠策腾楠榕风航弘"
+)
+GIVEN_F = list(
+    "秀娟英华慧巧美娜静淑惠珠翠雅芝玉萍红娥玲芬芳燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
+)
 
 ROLES = ["户主", "配偶", "之子", "之女", "之儿媳", "之女婿", "之孙子", "之孙女", "之父", "之母", "之兄弟姐妹", "其他"]
 HEALTH = ["健康", "长期慢性病", "患有大病", "残疾", "长期慢性病,残疾"]
@@ -28,8 +34,10 @@ def _choice(rng, n, items, p=None):
 
 
 def load_counties() -> pl.DataFrame:
-    return pl.read_csv(CONFIG / "counties.csv", schema_overrides={"county_code": pl.String, "city_code": pl.String,
-                                                                    "province_code": pl.String})
+    return pl.read_csv(
+        CONFIG / "counties.csv",
+        schema_overrides={"county_code": pl.String, "city_code": pl.String, "province_code": pl.String},
+    )
 
 
 def load_geography(counties: list[str], divisions_file: Path | None, rng) -> pl.DataFrame:
@@ -49,9 +57,13 @@ def load_geography(counties: list[str], divisions_file: Path | None, rng) -> pl.
             f = full.filter(pl.col("areaCode") == cc)
             if f.height:
                 tcodes = f["streetCode"].unique().sort().to_list()
-                tn = {t: f"{SURNAMES[(int(t[-3:]) * 7) % len(SURNAMES)]}家{'镇' if int(t[-3:]) < 200 else '乡'}" for t in tcodes}
+                tn = {
+                    t: f"{SURNAMES[(int(t[-3:]) * 7) % len(SURNAMES)]}家{'镇' if int(t[-3:]) < 200 else '乡'}"
+                    for t in tcodes
+                }
                 v = f.select(
-                    pl.col("code").alias("village_code"), pl.col("name").alias("village_name"),
+                    pl.col("code").alias("village_code"),
+                    pl.col("name").alias("village_name"),
                     pl.col("streetCode").alias("township_code"),
                     pl.col("streetCode").replace_strict(tn).alias("township_name"),
                 ).with_columns(pl.lit(cc).alias("county_code"), pl.lit(cname).alias("county_name"))
@@ -60,17 +72,30 @@ def load_geography(counties: list[str], divisions_file: Path | None, rng) -> pl.
             t = np.repeat(np.arange(1, nt + 1), 15)
             vv = np.tile(np.arange(1, 16), nt)
             tc = [f"{cc}{i:03d}" for i in (100 + t)]
-            v = pl.DataFrame({
-                "village_code": [f"{a}{b:03d}" for a, b in zip(tc, 200 + vv)],
-                "village_name": [f"{SURNAMES[(i * 5 + j) % len(SURNAMES)]}家{'沟屯营庄湾'[j % 5]}村" for i, j in zip(t, vv)],
-                "township_code": tc,
-                "township_name": [f"{SURNAMES[(i * 11) % len(SURNAMES)]}{'镇乡'[i % 2]}" for i in t],
-                "county_code": cc, "county_name": cname,
-            })
-        v = v.select("village_code", "village_name", "township_code", "township_name", "county_code",
-                     pl.lit(cname).alias("county_name"))
-        rural = v.filter(pl.col("village_name").str.contains("(村|嘎查)")
-                         & ~pl.col("village_name").str.contains("(社区|居委会|居民委员会)"))
+            v = pl.DataFrame(
+                {
+                    "village_code": [f"{a}{b:03d}" for a, b in zip(tc, 200 + vv)],
+                    "village_name": [
+                        f"{SURNAMES[(i * 5 + j) % len(SURNAMES)]}家{'沟屯营庄湾'[j % 5]}村" for i, j in zip(t, vv)
+                    ],
+                    "township_code": tc,
+                    "township_name": [f"{SURNAMES[(i * 11) % len(SURNAMES)]}{'镇乡'[i % 2]}" for i in t],
+                    "county_code": cc,
+                    "county_name": cname,
+                }
+            )
+        v = v.select(
+            "village_code",
+            "village_name",
+            "township_code",
+            "township_name",
+            "county_code",
+            pl.lit(cname).alias("county_name"),
+        )
+        rural = v.filter(
+            pl.col("village_name").str.contains("(村|嘎查)")
+            & ~pl.col("village_name").str.contains("(社区|居委会|居民委员会)")
+        )
         out.append(rural if rural.height else v)
     return pl.concat(out)
 
@@ -90,9 +115,11 @@ def build_population(rng, geo: pl.DataFrame, counties: list[str], households: in
     per = split_households(households, vcount)
     geo_idx = np.arange(geo.height)
     gcounty = geo["county_code"].to_numpy()
-    hh_village = np.concatenate([
-        rng.choice(geo_idx[gcounty == c], n) for c, n in zip(counties, per)
-    ]) if households else np.zeros(0, np.int64)
+    hh_village = (
+        np.concatenate([rng.choice(geo_idx[gcounty == c], n) for c, n in zip(counties, per)])
+        if households
+        else np.zeros(0, np.int64)
+    )
     H = len(hh_village)
     county_of = np.concatenate([np.full(n, i) for i, n in enumerate(per)]) if H else np.zeros(0, int)
     seq = np.concatenate([np.arange(1, n + 1) for n in per]) if H else np.zeros(0, int)
@@ -142,7 +169,9 @@ def build_population(rng, geo: pl.DataFrame, counties: list[str], households: in
     age = np.where(role == 11, rng.integers(5, 80, n), age)
     male = np.select(
         [role == 0, role == 1, np.isin(role, [2, 5, 6, 8]), np.isin(role, [3, 4, 7, 9])],
-        [head_male[ph], ~head_male[ph], True, False], rng.random(n) < 0.5).astype(bool)
+        [head_male[ph], ~head_male[ph], True, False],
+        rng.random(n) < 0.5,
+    ).astype(bool)
     birth = ref_day - (age * 365.25).astype(np.int64) - rng.integers(0, 365, n)
     age = ((ref_day - birth) / 365.25).astype(np.int64)
     ymd = ymd_of_days(birth)
@@ -173,7 +202,8 @@ def build_population(rng, geo: pl.DataFrame, counties: list[str], households: in
     c2 = allg.gather(i2)
     c2 = c2.scatter(np.flatnonzero(~two), "")
     names = pl.DataFrame({"s": pl.Series(SURNAMES).gather(sur), "a": allg.gather(i1), "b": c2}).select(
-        pl.concat_str(["s", "a", "b"]).alias("n"))["n"]
+        pl.concat_str(["s", "a", "b"]).alias("n")
+    )["n"]
 
     # health and labour
     hu = rng.random(n)
@@ -186,9 +216,14 @@ def build_population(rng, geo: pl.DataFrame, counties: list[str], households: in
     lu = rng.random(n)
     labour = np.select(
         [age < 16, (age < 60) & np.isin(health, [0, 1]), (age < 60), age < 70],
-        [4, np.where(lu < 0.22, 0, np.where(lu < 0.9, 1, 2)), np.where(lu < 0.5, 2, 3),
-         np.where(lu < 0.35, 1, np.where(lu < 0.85, 2, 3))],
-        np.where(lu < 0.2, 2, np.where(lu < 0.7, 3, 4)))
+        [
+            4,
+            np.where(lu < 0.22, 0, np.where(lu < 0.9, 1, 2)),
+            np.where(lu < 0.5, 2, 3),
+            np.where(lu < 0.35, 1, np.where(lu < 0.85, 2, 3)),
+        ],
+        np.where(lu < 0.2, 2, np.where(lu < 0.7, 3, 4)),
+    )
     # schooling at the reference date
     stage = np.full(n, -1)  # index in STAGES
     su = rng.random(n)
@@ -202,34 +237,80 @@ def build_population(rng, geo: pl.DataFrame, counties: list[str], households: in
     stage[m & (su < 0.22)] = 5
     stage[m & (su >= 0.22) & (su < 0.48)] = 6
     labour = np.where((stage >= 3) & (age < 23), 4, labour)
-    grade = np.select([stage == 1, stage == 2, np.isin(stage, [3, 4]), stage == 5, stage == 6],
-                      [age - 6, age - 12, age - 15, np.minimum(age - 18, 3), np.minimum(age - 18, 4)], 0)
+    grade = np.select(
+        [stage == 1, stage == 2, np.isin(stage, [3, 4]), stage == 5, stage == 6],
+        [age - 6, age - 12, age - 15, np.minimum(age - 18, 3), np.minimum(age - 18, 4)],
+        0,
+    )
     eu = rng.random(n)
     edu = np.select(
-        [stage == 0, stage == 1, stage == 2, np.isin(stage, [3, 4]), np.isin(stage, [5, 6]), age < 7,
-         age > 65, age > 40],
-        [-1, 1, 1, 2, 3, -1, np.where(eu < 0.35, 0, np.where(eu < 0.8, 1, 2)),
-         np.where(eu < 0.3, 1, np.where(eu < 0.8, 2, np.where(eu < 0.92, 3, np.where(eu < 0.97, 4, 5))))],
-        np.where(eu < 0.05, 1, np.where(eu < 0.5, 2, np.where(eu < 0.7, 3, np.where(eu < 0.82, 4, 5)))))
+        [
+            stage == 0,
+            stage == 1,
+            stage == 2,
+            np.isin(stage, [3, 4]),
+            np.isin(stage, [5, 6]),
+            age < 7,
+            age > 65,
+            age > 40,
+        ],
+        [
+            -1,
+            1,
+            1,
+            2,
+            3,
+            -1,
+            np.where(eu < 0.35, 0, np.where(eu < 0.8, 1, 2)),
+            np.where(eu < 0.3, 1, np.where(eu < 0.8, 2, np.where(eu < 0.92, 3, np.where(eu < 0.97, 4, 5)))),
+        ],
+        np.where(eu < 0.05, 1, np.where(eu < 0.5, 2, np.where(eu < 0.7, 3, np.where(eu < 0.82, 4, 5)))),
+    )
     work = np.where(np.isin(labour, [0, 1]) & (rng.random(n) < 0.55), rng.integers(3, 13, n), 0)
 
-    ethnic_mn = np.isin(county_of[ph], [i for i, c in enumerate(counties) if c.startswith("15")]) & (rng.random(n) < 0.18)
+    ethnic_mn = np.isin(county_of[ph], [i for i, c in enumerate(counties) if c.startswith("15")]) & (
+        rng.random(n) < 0.18
+    )
 
-    hh = pl.DataFrame({
-        "hidx": np.arange(H), "county_code": cc_arr, "county_idx": county_of,
-        "household_id": pl.DataFrame({"c": cc_arr, "s": seq}).select(pl.concat_str([pl.col("c"), pl.col("s").cast(pl.String).str.zfill(9)]))
-        .to_series(),
-        "village_idx": hh_village, "size": size, "risk": risk, "head_age": head_age,
-    })
+    hh = pl.DataFrame(
+        {
+            "hidx": np.arange(H),
+            "county_code": cc_arr,
+            "county_idx": county_of,
+            "household_id": pl.DataFrame({"c": cc_arr, "s": seq})
+            .select(pl.concat_str([pl.col("c"), pl.col("s").cast(pl.String).str.zfill(9)]))
+            .to_series(),
+            "village_idx": hh_village,
+            "size": size,
+            "risk": risk,
+            "head_age": head_age,
+        }
+    )
     hh = hh.with_columns(
         geo["village_code"].gather(hh_village.astype(np.int64)).alias("village_code"),
         geo["village_name"].gather(hh_village.astype(np.int64)).alias("village_name"),
         geo["township_name"].gather(hh_village.astype(np.int64)).alias("township_name"),
         geo["county_name"].gather(hh_village.astype(np.int64)).alias("county_name"),
     )
-    persons = pl.DataFrame({
-        "pidx": np.arange(n), "hidx": ph, "k": k, "role": role, "age": age, "male": male, "birth": birth,
-        "id_number": ids, "name": names, "health": health, "labour": labour, "stage": stage, "grade": grade,
-        "edu": edu, "work": work, "mongol": ethnic_mn, "addr": addr,
-    })
+    persons = pl.DataFrame(
+        {
+            "pidx": np.arange(n),
+            "hidx": ph,
+            "k": k,
+            "role": role,
+            "age": age,
+            "male": male,
+            "birth": birth,
+            "id_number": ids,
+            "name": names,
+            "health": health,
+            "labour": labour,
+            "stage": stage,
+            "grade": grade,
+            "edu": edu,
+            "work": work,
+            "mongol": ethnic_mn,
+            "addr": addr,
+        }
+    )
     return hh, persons

@@ -19,10 +19,10 @@ import duckdb
 from fangfanpin.config import DIVISIONS_DIR
 from fangfanpin.config.policy import FileLimits
 from fangfanpin.data_contracts import Contract
+from fangfanpin.data_contracts.gx_suites import profile
 from fangfanpin.ingest.prepare import PreparedDelivery, prepare_delivery
 from fangfanpin.ingest.read import DEFAULT_LIMITS, find_feed_files
 from fangfanpin.ingest.warehouse import ApplyResult, apply_delivery, ensure_schema
-from fangfanpin.data_contracts.gx_suites import profile
 
 
 @cache
@@ -37,16 +37,24 @@ class IngestOutcome:
     applied: ApplyResult
 
 
-def ingest_feed(con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path, day: date, *,
-                shrink_ratio: float = 0.5, region_counties: frozenset[str] | None = None,
-                limits: FileLimits = DEFAULT_LIMITS) -> IngestOutcome:
+def ingest_feed(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landing_dir: Path,
+    day: date,
+    *,
+    shrink_ratio: float = 0.5,
+    region_counties: frozenset[str] | None = None,
+    limits: FileLimits = DEFAULT_LIMITS,
+) -> IngestOutcome:
     """Read, check and load one feed's delivery for ``day``; ``region_counties`` restricts placement to a region."""
     ensure_schema(con)
     files = find_feed_files(landing_dir, day, contract.feed)
     prepared = prepare_delivery(contract, files, day, known_counties(), limits)
     delivery_profile = profile(prepared.rows.select(contract.names)).to_dict() if files else None
-    applied = apply_delivery(con, prepared, shrink_ratio=shrink_ratio, profile=delivery_profile,
-                             region_counties=region_counties)
+    applied = apply_delivery(
+        con, prepared, shrink_ratio=shrink_ratio, profile=delivery_profile, region_counties=region_counties
+    )
     return IngestOutcome(prepared=prepared, applied=applied)
 
 

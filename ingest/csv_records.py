@@ -44,12 +44,14 @@ MAX_RECORD_CHARS = 10_000  # the longest legitimate field (ingest.damage.MAX_CEL
 RAW_CHARS = 200  # how much of a quarantined line the quarantine keeps
 _SPARE_SEPARATORS = (0x1F, 0x1E, 0x1D, 0x1C, 0x01, 0x02, 0x03, 0x04)
 
-P_FIELDS = ("字段数与表头不符（该行有 {fields} 个字段，表头有 {header} 列；常见原因是姓名或金额中有未加引号的逗号，"
-            "如 1,234.50），该行未载入")
+P_FIELDS = (
+    "字段数与表头不符（该行有 {fields} 个字段，表头有 {header} 列；常见原因是姓名或金额中有未加引号的逗号，"
+    "如 1,234.50），该行未载入"
+)
 P_QUOTE = "引号不配对（该行的引号没有闭合，或闭合引号后还有其他字符），该行未载入，其后的行照常读取"
 P_CUT = "文件在第 {row} 行中途截断（该行只有 {fields} 个字段，表头有 {header} 列），该行未载入"
 P_HEADER_AGAIN = "该行与表头相同（疑似多个文件首尾拼接），未作为数据载入"
-N_LITERAL_QUOTE = "该行有字段中间带引号（如 张\"三），已按原样读取"
+N_LITERAL_QUOTE = '该行有字段中间带引号（如 张"三），已按原样读取'
 
 
 class RecordError(Exception):
@@ -121,11 +123,21 @@ def physical_lines(data: bytes) -> pl.Series:
     spare = next((bytes([b]) for b in _SPARE_SEPARATORS if bytes([b]) not in data), None)
     if spare is None:  # only a file full of control bytes lacks them all: split it in Python
         split = data.decode("utf-8").split("\n")
-        return pl.Series("line", [line.removesuffix("\r") or None for line in split[:-1 if split[-1] == "" else None]],
-                         dtype=pl.Utf8)
+        return pl.Series(
+            "line",
+            [line.removesuffix("\r") or None for line in split[: -1 if split[-1] == "" else None]],
+            dtype=pl.Utf8,
+        )
     try:
-        frame = pl.read_csv(io.BytesIO(data), has_header=False, separator=spare.decode(), quote_char=None,
-                            infer_schema=False, raise_if_empty=False, new_columns=["line"])
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            separator=spare.decode(),
+            quote_char=None,
+            infer_schema=False,
+            raise_if_empty=False,
+            new_columns=["line"],
+        )
     except pl.exceptions.PolarsError as error:
         if "utf-8" in str(error).lower() or "utf8" in str(error).lower():
             raise UnicodeDecodeError("utf-8", b"", 0, 1, "not UTF-8") from None
@@ -198,8 +210,12 @@ class _Assembler:
                     self.spans.append((start, end))
                 return fields, end, literal
             following = end + 1
-            if (status == "bad" or following >= len(self.text) or following - start >= MAX_RECORD_LINES
-                    or len(record) > MAX_RECORD_CHARS):
+            if (
+                status == "bad"
+                or following >= len(self.text)
+                or following - start >= MAX_RECORD_LINES
+                or len(record) > MAX_RECORD_CHARS
+            ):
                 return None, start, False
             record, end = record + "\n" + (self.text[following] or ""), following
 
@@ -234,8 +250,9 @@ class _Assembler:
                 self.issues.append(_issue(self.name, row, raw, P_FIELDS.format(fields=len(fields), header=width)))
             else:
                 if literal:
-                    self.notes.append({"file": self.name, "row": row, "column": None, "raw_value": None,
-                                       "problem": N_LITERAL_QUOTE})
+                    self.notes.append(
+                        {"file": self.name, "row": row, "column": None, "raw_value": None, "problem": N_LITERAL_QUOTE}
+                    )
                 placed.append((row, (fields + [None] * width)[:width]))
         return placed
 
@@ -253,7 +270,7 @@ def _tokenize(record: str) -> tuple[list[str | None], str, bool]:
                 if k < 0:
                     return fields, "open", literal
                 if record.startswith('""', k):
-                    parts.append(record[j:k + 1])
+                    parts.append(record[j : k + 1])
                     j = k + 2
                     continue
                 parts.append(record[j:k])
@@ -279,8 +296,14 @@ def _tokenize(record: str) -> tuple[list[str | None], str, bool]:
 
 def _parse_whole(data: bytes, record: pl.Series, rows: pl.Series, width: int) -> pl.DataFrame:
     """A clean file in one polars pass: one parsed row per physical line, of which the records are kept."""
-    parsed = pl.read_csv(io.BytesIO(data), has_header=False, schema={f"c{i}": pl.Utf8 for i in range(width)},
-                         quote_char='"', raise_if_empty=False, missing_columns="insert")
+    parsed = pl.read_csv(
+        io.BytesIO(data),
+        has_header=False,
+        schema={f"c{i}": pl.Utf8 for i in range(width)},
+        quote_char='"',
+        raise_if_empty=False,
+        missing_columns="insert",
+    )
     return parsed.filter(record).with_columns(rows.filter(record))
 
 
@@ -289,9 +312,14 @@ def _parse_lines(singles: pl.DataFrame, width: int, least: int) -> tuple[pl.Data
     header, [(row, text, fields)] of those that do not)."""
     fit = pl.col("fields").is_between(least, width)
     fitting = singles.filter(fit)
-    parsed = pl.read_csv(io.BytesIO(_joined(fitting.get_column("text"))), has_header=False, quote_char='"',
-                         schema={f"c{i}": pl.Utf8 for i in range(width)}, raise_if_empty=False,
-                         missing_columns="insert").with_columns(fitting.get_column(ROW))
+    parsed = pl.read_csv(
+        io.BytesIO(_joined(fitting.get_column("text"))),
+        has_header=False,
+        quote_char='"',
+        schema={f"c{i}": pl.Utf8 for i in range(width)},
+        raise_if_empty=False,
+        missing_columns="insert",
+    ).with_columns(fitting.get_column(ROW))
     return parsed, list(singles.filter(~fit).select(ROW, "text", "fields").iter_rows())
 
 

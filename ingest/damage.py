@@ -28,8 +28,9 @@ def _cell_problem(check: str, value: pl.Expr) -> pl.Expr:
         return pl.when(value.str.contains("\ufffd", literal=True)).then(pl.lit(P_UNDECODABLE))
     if check == "long":
         chars = value.str.len_chars()
-        return pl.when(chars > MAX_CELL_CHARS).then(pl.format("长度 {} 个字符，超过上限 {}，疑似文件损坏，该行未载入",
-                                                              chars, pl.lit(f"{MAX_CELL_CHARS:,}")))
+        return pl.when(chars > MAX_CELL_CHARS).then(
+            pl.format("长度 {} 个字符，超过上限 {}，疑似文件损坏，该行未载入", chars, pl.lit(f"{MAX_CELL_CHARS:,}"))
+        )
     raise ValueError(f"unknown damage check {check!r}")
 
 
@@ -47,11 +48,18 @@ def split_damaged_rows(raw: RawFile) -> tuple[RawFile, list[dict]]:
                 continue
             value = pl.col(name)
             problem = pl.coalesce([_cell_problem(check, value) for check in wanted])
-            found = raw.frame.select(pl.col(ROW), value.alias("v"), problem.alias("p")).filter(pl.col("p").is_not_null())
+            found = raw.frame.select(pl.col(ROW), value.alias("v"), problem.alias("p")).filter(
+                pl.col("p").is_not_null()
+            )
             header = raw.headers[i] if i < len(raw.headers) and raw.headers[i] else f"第{i + 1}列"
             issues += [
-                {"file": raw.path.name, "row": r, "column": header, "problem": f"「{header}」{p}",
-                 "raw_value": _shorten(v)}
+                {
+                    "file": raw.path.name,
+                    "row": r,
+                    "column": header,
+                    "problem": f"「{header}」{p}",
+                    "raw_value": _shorten(v),
+                }
                 for r, v, p in found.iter_rows()
             ]
     if not issues:

@@ -27,9 +27,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from fangfanpin.data_contracts import FEED_NAMES
 from fangfanpin.core.arrow import registered
 from fangfanpin.core.sql import transaction
+from fangfanpin.data_contracts import FEED_NAMES
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -124,18 +124,28 @@ LANDING_DDL = """CREATE TABLE IF NOT EXISTS landing_files (
     county_code VARCHAR, PRIMARY KEY (delivery_date, name))"""
 
 
-def record_landing(con: duckdb.DuckDBPyConnection, day: date, entries: list[LandingEntry],
-                   known_counties: frozenset[str]) -> None:
+def record_landing(
+    con: duckdb.DuckDBPyConnection, day: date, entries: list[LandingEntry], known_counties: frozenset[str]
+) -> None:
     """Replace the date's list of delivered entries (one transaction; re-running the date gives the same list)."""
-    frame = pl.DataFrame({
-        "delivery_date": [day] * len(entries),
-        "name": [e.name for e in entries],
-        "feed": [e.feed for e in entries],
-        "bytes": [e.size for e in entries],
-        "problem": [e.problem for e in entries],
-        "county_code": [county_in_name(e.name, known_counties) for e in entries],
-    }, schema={"delivery_date": pl.Date, "name": pl.Utf8, "feed": pl.Utf8, "bytes": pl.Int64, "problem": pl.Utf8,
-               "county_code": pl.Utf8})
+    frame = pl.DataFrame(
+        {
+            "delivery_date": [day] * len(entries),
+            "name": [e.name for e in entries],
+            "feed": [e.feed for e in entries],
+            "bytes": [e.size for e in entries],
+            "problem": [e.problem for e in entries],
+            "county_code": [county_in_name(e.name, known_counties) for e in entries],
+        },
+        schema={
+            "delivery_date": pl.Date,
+            "name": pl.Utf8,
+            "feed": pl.Utf8,
+            "bytes": pl.Int64,
+            "problem": pl.Utf8,
+            "county_code": pl.Utf8,
+        },
+    )
     with transaction(con):
         con.execute("DELETE FROM landing_files WHERE delivery_date = ?", [day])
         with registered(con, "landing_rows", frame):

@@ -123,8 +123,10 @@ def normalize_id(raw: pl.Series, data_date: date, known_counties: frozenset[str]
     if not tidy.any():
         return _normalize_any_ids(raw, data_date, known_counties)
     tidy_at, other_at = tidy.arg_true(), tidy.not_().arg_true()
-    parts = [_normalize_tidy_ids(raw.gather(tidy_at), data_date, known_counties).with_columns(tidy_at.alias("__at")),
-             _normalize_any_ids(raw.gather(other_at), data_date, known_counties).with_columns(other_at.alias("__at"))]
+    parts = [
+        _normalize_tidy_ids(raw.gather(tidy_at), data_date, known_counties).with_columns(tidy_at.alias("__at")),
+        _normalize_any_ids(raw.gather(other_at), data_date, known_counties).with_columns(other_at.alias("__at")),
+    ]
     return pl.concat(parts).sort("__at").drop("__at")
 
 
@@ -133,7 +135,8 @@ def _county_note(i: pl.Expr, known_counties: frozenset[str] | None) -> pl.Expr:
         return pl.lit(None, dtype=pl.Utf8)
     county = i.str.slice(0, 6)
     return pl.when(~county.is_in(sorted(known_counties))).then(
-        pl.concat_str(pl.lit("县级代码"), county, pl.lit("未知或已撤销（仍视为有效）")))
+        pl.concat_str(pl.lit("县级代码"), county, pl.lit("未知或已撤销（仍视为有效）"))
+    )
 
 
 def _check_character(i: pl.Expr) -> pl.Expr:
@@ -186,9 +189,7 @@ def _normalize_any_ids(raw: pl.Series, data_date: date, known_counties: frozense
         _check_character(i).alias("__check"),
         i.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("__born"),
     )
-    df = df.with_columns(
-        pl.when(is15).then(pl.concat_str(i, pl.col("__check"))).otherwise(i).alias("__id")
-    )
+    df = df.with_columns(pl.when(is15).then(pl.concat_str(i, pl.col("__check"))).otherwise(i).alias("__id"))
     born = pl.col("__born")
     problem = (
         pl.when(s.is_null())
@@ -210,7 +211,9 @@ def _normalize_any_ids(raw: pl.Series, data_date: date, known_counties: frozense
         .when(~i.str.slice(0, 2).is_in(sorted(idn.PROVINCE_CODES)))
         .then(pl.lit(idn.P_PROVINCE))
     )
-    note = _null_if_empty(pl.concat_str(pl.col("__n1"), _county_note(i, known_counties), separator="；", ignore_nulls=True))
+    note = _null_if_empty(
+        pl.concat_str(pl.col("__n1"), _county_note(i, known_counties), separator="；", ignore_nulls=True)
+    )
     return _result(df, i, problem, note)
 
 
@@ -307,10 +310,16 @@ def parse_amount(raw: pl.Series, *, signed: bool) -> pl.DataFrame:
     out = pl.DataFrame({"value": value, "problem": problem, "note": note})
     if not signed:
         out = out.with_columns(
-            pl.when(pl.col("value") < 0).then(pl.lit(P_AMOUNT_NEGATIVE)).otherwise(pl.col("problem")).alias("problem"))
+            pl.when(pl.col("value") < 0).then(pl.lit(P_AMOUNT_NEGATIVE)).otherwise(pl.col("problem")).alias("problem")
+        )
     return out.with_columns(
-        pl.when(pl.col("problem").is_not_null()).then(None)
-        .when(pl.col("value") == 0).then(pl.lit(0.0)).otherwise(pl.col("value")).alias("value"))
+        pl.when(pl.col("problem").is_not_null())
+        .then(None)
+        .when(pl.col("value") == 0)
+        .then(pl.lit(0.0))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
 
 
 def _parse_amount_messy(raw: pl.Series, *, signed: bool) -> pl.DataFrame:
@@ -421,9 +430,7 @@ def parse_code(raw: pl.Series, allowed: tuple[str, ...], *, multi: bool = False)
     df = df.with_columns(parts.alias("__parts"))
     p = pl.col("__parts")
     df = df.with_columns(
-        p.list.eval(
-            pl.element().str.to_lowercase().replace_strict(mapping, default=None, return_dtype=pl.Utf8)
-        )
+        p.list.eval(pl.element().str.to_lowercase().replace_strict(mapping, default=None, return_dtype=pl.Utf8))
         .list.drop_nulls()
         .list.unique(maintain_order=True)
         .list.join(",")
@@ -443,9 +450,7 @@ def parse_division(raw: pl.Series) -> pl.DataFrame:
     """12-digit village code (NBS 统计用区划代码): spaces, full-width digits, a leading ' and a float's '.0' go."""
     df = _frame(raw)
     s = pl.col(_S).str.replace(r"^'+", "")
-    df = df.with_columns(
-        pl.when(s.str.contains(r"^[0-9]{12}\.0*$")).then(s.str.slice(0, 12)).otherwise(s).alias("__v")
-    )
+    df = df.with_columns(pl.when(s.str.contains(r"^[0-9]{12}\.0*$")).then(s.str.slice(0, 12)).otherwise(s).alias("__v"))
     v = pl.col("__v")
     problem = (
         pl.when(pl.col(_S).is_null())

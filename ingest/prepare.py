@@ -16,11 +16,11 @@ from pathlib import Path
 import polars as pl
 
 from fangfanpin.config.policy import FileLimits
+from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.damage import split_damaged_rows
 from fangfanpin.ingest.landing import county_in_name
 from fangfanpin.ingest.normalize import normalize_column
-from fangfanpin.core.privacy import mask_text
 from fangfanpin.ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
 
 FILE, FILE_SEQ, EXTRA, IDX = "_file", "_file_seq", "_extra", "_idx"
@@ -92,7 +92,10 @@ def _masked(issues: pl.DataFrame) -> pl.DataFrame:
 
 
 def _empty_rows(contract: Contract) -> pl.DataFrame:
-    return pl.DataFrame(schema={c.name: pl.Utf8 for c in contract.columns} | {FILE: pl.Utf8, FILE_SEQ: pl.Int64, ROW: pl.Int64, EXTRA: pl.Utf8})
+    return pl.DataFrame(
+        schema={c.name: pl.Utf8 for c in contract.columns}
+        | {FILE: pl.Utf8, FILE_SEQ: pl.Int64, ROW: pl.Int64, EXTRA: pl.Utf8}
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -115,39 +118,73 @@ def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame 
         if column is not None and column.name not in seen:
             seen[column.name] = i
         elif column is not None:
-            reports.append({"file": name, "row": 1, "column": header, "raw_value": None,
-                            "problem": f"表头「{header}」重复出现，只使用第一列"})
+            reports.append(
+                {
+                    "file": name,
+                    "row": 1,
+                    "column": header,
+                    "raw_value": None,
+                    "problem": f"表头「{header}」重复出现，只使用第一列",
+                }
+            )
             reports += _duplicate_column_differences(raw, header, seen[column.name], i)
         elif key:
             extras[_unique(header, extras)] = f"c{i}"
-            reports.append({"file": name, "row": 1, "column": header, "raw_value": None,
-                            "problem": f"未知列「{header}」，已另存并报告，不影响载入"})
+            reports.append(
+                {
+                    "file": name,
+                    "row": 1,
+                    "column": header,
+                    "raw_value": None,
+                    "problem": f"未知列「{header}」，已另存并报告，不影响载入",
+                }
+            )
         elif raw.frame.get_column(f"c{i}").is_not_null().any():  # e.g. the second half of a merged header cell
             extras[_unique(f"第{i + 1}列", extras)] = f"c{i}"
-            reports.append({"file": name, "row": 1, "column": f"第{i + 1}列", "raw_value": None,
-                            "problem": f"第 {i + 1} 列没有表头但有数据，已另存并报告，不影响载入"})
+            reports.append(
+                {
+                    "file": name,
+                    "row": 1,
+                    "column": f"第{i + 1}列",
+                    "raw_value": None,
+                    "problem": f"第 {i + 1} 列没有表头但有数据，已另存并报告，不影响载入",
+                }
+            )
     missing_required = [c for c in contract.required if c.name not in seen]
     if missing_required:
         headers = "、".join(f"「{c.header}」" for c in missing_required)
         problem = f"文件缺少必填列{headers}，整个文件未载入"
         quarantine = raw.frame.select(
-            pl.lit(name).alias("file"), pl.col(ROW).alias("row"), pl.lit(missing_required[0].header).alias("column"),
-            pl.lit(None, pl.Utf8).alias("raw_value"), pl.lit(problem).alias("problem"),
+            pl.lit(name).alias("file"),
+            pl.col(ROW).alias("row"),
+            pl.lit(missing_required[0].header).alias("column"),
+            pl.lit(None, pl.Utf8).alias("raw_value"),
+            pl.lit(problem).alias("problem"),
         ).to_dicts()
         if not quarantine:
-            quarantine = [{"file": name, "row": None, "column": missing_required[0].header, "raw_value": None,
-                           "problem": problem}]
+            quarantine = [
+                {"file": name, "row": None, "column": missing_required[0].header, "raw_value": None, "problem": problem}
+            ]
         return None, quarantine, reports
     for c in contract.columns:
         if c.name not in seen:
-            reports.append({"file": name, "row": 1, "column": c.header, "raw_value": None,
-                            "problem": f"文件没有「{c.header}」列（非必填），按空值处理"})
+            reports.append(
+                {
+                    "file": name,
+                    "row": 1,
+                    "column": c.header,
+                    "raw_value": None,
+                    "problem": f"文件没有「{c.header}」列（非必填），按空值处理",
+                }
+            )
     columns = [
-        (pl.col(f"c{seen[c.name]}") if c.name in seen else pl.lit(None, pl.Utf8)).alias(c.name) for c in contract.columns
+        (pl.col(f"c{seen[c.name]}") if c.name in seen else pl.lit(None, pl.Utf8)).alias(c.name)
+        for c in contract.columns
     ]
     extra = (
         pl.struct([pl.col(src).alias(h) for h, src in extras.items()]).struct.json_encode()
-        if extras else pl.lit(None, pl.Utf8)
+        if extras
+        else pl.lit(None, pl.Utf8)
     ).alias(EXTRA)
     frame = raw.frame.select(
         *columns, pl.lit(name).alias(FILE), pl.lit(seq, pl.Int64).alias(FILE_SEQ), pl.col(ROW), extra
@@ -169,9 +206,16 @@ def _duplicate_column_differences(raw: RawFile, header: str, first: int, again: 
     value left out, so that nothing is dropped without a word."""
     a, b = pl.col(f"c{first}"), pl.col(f"c{again}")
     differ = raw.frame.filter(b.is_not_null() & (a.is_null() | (a != b)))
-    return [{"file": raw.path.name, "row": row, "column": header, "raw_value": value,
-             "problem": f"表头「{header}」重复出现，第 {again + 1} 列的取值与所用的第 {first + 1} 列不同，未采用"}
-            for row, value in differ.select(ROW, b).iter_rows()]
+    return [
+        {
+            "file": raw.path.name,
+            "row": row,
+            "column": header,
+            "raw_value": value,
+            "problem": f"表头「{header}」重复出现，第 {again + 1} 列的取值与所用的第 {first + 1} 列不同，未采用",
+        }
+        for row, value in differ.select(ROW, b).iter_rows()
+    ]
 
 
 def _read_or_error(path: Path, limits: FileLimits) -> RawFile | UnreadableFile:
@@ -196,7 +240,10 @@ def _read_ahead(files: list[Path], limits: FileLimits):
 
 
 def prepare_delivery(
-    contract: Contract, files: list[Path], delivery_date: date, known_counties: frozenset[str] | None = None,
+    contract: Contract,
+    files: list[Path],
+    delivery_date: date,
+    known_counties: frozenset[str] | None = None,
     limits: FileLimits = DEFAULT_LIMITS,
 ) -> PreparedDelivery:
     file_issues: list[dict] = []
@@ -218,8 +265,15 @@ def prepare_delivery(
         file_issues += q
         reports += r + raw.row_notes
         if read_here == 0:
-            reports.append({"file": path.name, "row": None, "column": None, "raw_value": None,
-                            "problem": f"文件 {path.name} 只有表头，没有数据行"})
+            reports.append(
+                {
+                    "file": path.name,
+                    "row": None,
+                    "column": None,
+                    "raw_value": None,
+                    "problem": f"文件 {path.name} 只有表头，没有数据行",
+                }
+            )
         summaries.append(FileSummary(path.name, raw.encoding, read_here, rejected=frame is None))
         if frame is None:
             quarantined_rows += raw.frame.height
@@ -232,15 +286,20 @@ def prepare_delivery(
         quarantined_rows += bad.len()
         good_parts.append((typed.filter(~pl.col(IDX).is_in(bad.implode())) if bad.len() else typed).drop(IDX))
         if bad.len():
-            key_parts.append(typed.filter(pl.col(IDX).is_in(bad.implode())).select(
-                pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *contract.placement_columns))
+            key_parts.append(
+                typed.filter(pl.col(IDX).is_in(bad.implode())).select(
+                    pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *contract.placement_columns
+                )
+            )
         quarantine_parts.append(row_quarantine.drop(IDX))
         report_parts.append(row_reports.drop(IDX))
     if not good_parts:
         good_parts = [_empty_typed(contract)]
     good, duplicates, superseded, conflict_reports, losers = _resolve_keys(contract, good_parts)
     if losers.height:
-        key_parts.append(losers.select(pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *contract.placement_columns))
+        key_parts.append(
+            losers.select(pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), *contract.placement_columns)
+        )
     checked = [ROW_REPORTS[name](good) for name in contract.row_checks if name in ROW_REPORTS]
     return PreparedDelivery(
         contract=contract,
@@ -277,14 +336,20 @@ def _normalise(
                 pl.when(blank).then(pl.lit(f"必填项「{column.header}」为空")).otherwise(problem)
             ).to_series()
         blocking = column.required or column.name in contract.key
-        for messages, parts, suffix in ((problem, quarantine_parts if blocking else report_parts, "" if blocking else "（已置空）"),
-                                        (note, report_parts, "")):
+        for messages, parts, suffix in (
+            (problem, quarantine_parts if blocking else report_parts, "" if blocking else "（已置空）"),
+            (note, report_parts, ""),
+        ):
             found = messages.is_not_null()
             if not found.any():
                 continue
-            parts.append(lineage.filter(found).with_columns(
-                pl.lit(column.header).alias("column"), raw.filter(found).alias("raw_value"),
-                (messages.filter(found) + suffix).alias("problem")))
+            parts.append(
+                lineage.filter(found).with_columns(
+                    pl.lit(column.header).alias("column"),
+                    raw.filter(found).alias("raw_value"),
+                    (messages.filter(found) + suffix).alias("problem"),
+                )
+            )
     typed = pl.DataFrame(typed_columns).with_columns(raw_rows.select(IDX, FILE, FILE_SEQ, ROW, EXTRA))
     if typed.height == 0:
         typed = typed.with_columns(raw_rows.select(IDX, FILE, FILE_SEQ, ROW, EXTRA))
@@ -303,30 +368,50 @@ def _row_checks(contract: Contract):
 
 def _claim_signs(typed: pl.DataFrame, lineage: pl.DataFrame) -> pl.DataFrame:
     """冲销 rows carry amounts ≤ 0 and point at the original; 正常 rows carry amounts ≥ 0."""
-    amounts = ["total_cost", "basic_insurance_paid", "critical_insurance_paid", "medical_aid_paid", "personal_burden",
-               "compliant_self_paid"]
+    amounts = [
+        "total_cost",
+        "basic_insurance_paid",
+        "critical_insurance_paid",
+        "medical_aid_paid",
+        "personal_burden",
+        "compliant_self_paid",
+    ]
     reversal = pl.col("settlement_type") == "冲销"
-    wrong_sign = pl.any_horizontal([
-        pl.when(reversal).then(pl.col(a) > 0).otherwise(pl.col(a) < 0).fill_null(False) for a in amounts
-    ])
+    wrong_sign = pl.any_horizontal(
+        [pl.when(reversal).then(pl.col(a) > 0).otherwise(pl.col(a) < 0).fill_null(False) for a in amounts]
+    )
     no_original = reversal & pl.col("original_settlement_id").is_null()
-    return typed.select(
-        IDX,
-        pl.when(wrong_sign).then(pl.lit("金额正负号与结算类型不符（冲销金额应≤0，正常结算应≥0）"))
-        .when(no_original).then(pl.lit("冲销结算缺少原结算流水号"))
-        .alias("problem"),
-    ).join(lineage, on=IDX).filter(pl.col("problem").is_not_null()).with_columns(
-        pl.lit("结算类型").alias("column"), pl.lit(None, pl.Utf8).alias("raw_value")
+    return (
+        typed.select(
+            IDX,
+            pl.when(wrong_sign)
+            .then(pl.lit("金额正负号与结算类型不符（冲销金额应≤0，正常结算应≥0）"))
+            .when(no_original)
+            .then(pl.lit("冲销结算缺少原结算流水号"))
+            .alias("problem"),
+        )
+        .join(lineage, on=IDX)
+        .filter(pl.col("problem").is_not_null())
+        .with_columns(pl.lit("结算类型").alias("column"), pl.lit(None, pl.Utf8).alias("raw_value"))
     )
 
 
 def _claim_personal_burden(rows: pl.DataFrame) -> pl.DataFrame:
     """个人负担 must equal total minus the three payments; a mismatch is reported to 医保 but the row is kept."""
-    expected = pl.col("total_cost") - pl.col("basic_insurance_paid") - pl.col("critical_insurance_paid").fill_null(0) - pl.col("medical_aid_paid").fill_null(0)
+    expected = (
+        pl.col("total_cost")
+        - pl.col("basic_insurance_paid")
+        - pl.col("critical_insurance_paid").fill_null(0)
+        - pl.col("medical_aid_paid").fill_null(0)
+    )
     return rows.filter((pl.col("personal_burden") - expected).abs() > 1.0).select(
-        pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), pl.lit("个人负担(元)").alias("column"),
+        pl.col(FILE).alias("file"),
+        pl.col(ROW).alias("row"),
+        pl.lit("个人负担(元)").alias("column"),
         pl.col("personal_burden").cast(pl.Utf8).alias("raw_value"),
-        pl.format("个人负担与「医疗总费用−基本医保−大病保险−医疗救助」（{} 元）不一致，请医保部门核对", expected.round(2)).alias("problem"),
+        pl.format(
+            "个人负担与「医疗总费用−基本医保−大病保险−医疗救助」（{} 元）不一致，请医保部门核对", expected.round(2)
+        ).alias("problem"),
     )
 
 
@@ -335,8 +420,9 @@ ROW_CHECKS = {"claim_signs": _claim_signs}
 ROW_REPORTS = {"claim_personal_burden": _claim_personal_burden}
 
 
-def _resolve_keys(contract: Contract, parts: list[pl.DataFrame]
-                  ) -> tuple[pl.DataFrame, int, int, pl.DataFrame, pl.DataFrame]:
+def _resolve_keys(
+    contract: Contract, parts: list[pl.DataFrame]
+) -> tuple[pl.DataFrame, int, int, pl.DataFrame, pl.DataFrame]:
     """Identical rows count once; rows sharing a key but differing: the later file wins, then the later row.
     Returns (rows kept, duplicates, superseded, reports of the superseded rows, the superseded rows).
 
@@ -374,8 +460,15 @@ def _resolve_keys(contract: Contract, parts: list[pl.DataFrame]
     key_text = "、".join(contract.column(k).header for k in key)
     win_at = winners.select(key + [pl.col(FILE).alias("_win_file"), pl.col(ROW).alias("_win_row")])
     conflict_reports = losers.join(win_at, on=key, how="left", nulls_equal=True).select(
-        pl.col(FILE).alias("file"), pl.col(ROW).alias("row"), pl.lit(key_text).alias("column"),
+        pl.col(FILE).alias("file"),
+        pl.col(ROW).alias("row"),
+        pl.lit(key_text).alias("column"),
         pl.lit(None, pl.Utf8).alias("raw_value"),
-        pl.format("与 {} 第 {} 行键值（{}）相同但内容不同，以后者为准", pl.col("_win_file"), pl.col("_win_row"), pl.lit(key_text)).alias("problem"),
+        pl.format(
+            "与 {} 第 {} 行键值（{}）相同但内容不同，以后者为准",
+            pl.col("_win_file"),
+            pl.col("_win_row"),
+            pl.lit(key_text),
+        ).alias("problem"),
     )
     return pl.concat([clean, winners], how="vertical"), duplicates, losers.height, conflict_reports, losers

@@ -62,8 +62,9 @@ def read_file(path: Path, limits: FileLimits = DEFAULT_LIMITS) -> RawFile:
     try:
         size = path.stat().st_size
         if size > limits.max_file_mb * 2**20:
-            raise UnreadableFile(f"文件 {path.name} 有 {size / 2**20:,.0f} MB，超过上限 {limits.max_file_mb:,.0f} MB，"
-                                 "整个文件未载入")
+            raise UnreadableFile(
+                f"文件 {path.name} 有 {size / 2**20:,.0f} MB，超过上限 {limits.max_file_mb:,.0f} MB，整个文件未载入"
+            )
         if path.suffix.lower() == ".xlsx":
             return read_xlsx(path, limits, deadline)
         return _read_csv(path, limits, deadline)
@@ -72,8 +73,13 @@ def read_file(path: Path, limits: FileLimits = DEFAULT_LIMITS) -> RawFile:
 
 
 def _os_reason(error: OSError) -> str:
-    reasons = {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.ENOENT: "读取时文件已不存在",
-               errno.EISDIR: "是文件夹而不是文件", errno.EIO: "磁盘读取错误"}
+    reasons = {
+        errno.EACCES: "没有读取权限",
+        errno.EPERM: "没有读取权限",
+        errno.ENOENT: "读取时文件已不存在",
+        errno.EISDIR: "是文件夹而不是文件",
+        errno.EIO: "磁盘读取错误",
+    }
     return reasons.get(error.errno, f"系统错误 {errno.errorcode.get(error.errno, error.errno)}")
 
 
@@ -83,7 +89,7 @@ def _read_csv(path: Path, limits: FileLimits, deadline: float) -> RawFile:
         raise UnreadableFile(f"文件 {path.name} 是空文件")
     _refuse_binary(path.name, raw)
     has_bom = raw.startswith(UTF8_BOM)
-    data = raw[len(UTF8_BOM):] if has_bom else raw
+    data = raw[len(UTF8_BOM) :] if has_bom else raw
     del raw
     data, problems = _normalise_line_breaks(path.name, data)
     encoding = "utf-8-sig" if has_bom else "utf-8"
@@ -99,15 +105,21 @@ def _read_csv(path: Path, limits: FileLimits, deadline: float) -> RawFile:
                 problems.append(problem)
             if encoding == "utf-8":
                 checks.add("undecodable")
-            records = split_records(path.name, text.encode("utf-8"), max_columns=limits.max_columns,
-                                    deadline=deadline)
+            records = split_records(path.name, text.encode("utf-8"), max_columns=limits.max_columns, deadline=deadline)
     except RecordError as error:
         raise UnreadableFile(str(error)) from None
     except pl.exceptions.PolarsError:  # the lines were checked before parsing: this is not a CSV file at all
         raise UnreadableFile(f"文件 {path.name} 不是可解析的 CSV 文件，整个文件未载入") from None
-    return RawFile(path=path, encoding=encoding, headers=records.headers, frame=records.frame,
-                   problems=problems + records.remarks,
-                   checks=frozenset(checks), dropped=records.issues, row_notes=records.notes)
+    return RawFile(
+        path=path,
+        encoding=encoding,
+        headers=records.headers,
+        frame=records.frame,
+        problems=problems + records.remarks,
+        checks=frozenset(checks),
+        dropped=records.issues,
+        row_notes=records.notes,
+    )
 
 
 def _normalise_line_breaks(name: str, data: bytes) -> tuple[bytes, list[str]]:
@@ -133,7 +145,9 @@ def _refuse_binary(name: str, raw: bytes) -> None:
         raise UnreadableFile(f"文件 {name} 实际是 ZIP/XLSX 文件，扩展名却是 .csv")
     control = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
     if control > max(8, len(head) // 100):
-        raise UnreadableFile(f"文件 {name} 不是文本文件（前 {len(head):,} 字节中有 {control:,} 个控制字符），疑似二进制文件，整个文件未载入")
+        raise UnreadableFile(
+            f"文件 {name} 不是文本文件（前 {len(head):,} 字节中有 {control:,} 个控制字符），疑似二进制文件，整个文件未载入"
+        )
 
 
 def _decode_not_utf8(name: str, data: bytes, has_bom: bool) -> tuple[str, str, str | None]:
@@ -142,15 +156,18 @@ def _decode_not_utf8(name: str, data: bytes, has_bom: bool) -> tuple[str, str, s
     Mostly UTF-8 with a few bad bytes (a pasted GBK row, a damaged sector): UTF-8, the bad bytes become U+FFFD and
     their rows are quarantined. Otherwise GB18030 (a superset of GBK), even behind a UTF-8 BOM, which some tools
     write in front of whatever they export."""
-    lenient = (f"文件 {name} 按 UTF-8 读取，但个别字节无法解码（与文件其余部分的编码不一致），这些行已隔离")
+    lenient = f"文件 {name} 按 UTF-8 读取，但个别字节无法解码（与文件其余部分的编码不一致），这些行已隔离"
     if _mostly_utf8(data):
         return "utf-8", data.decode("utf-8", errors="replace"), lenient
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:  # neither: keep what UTF-8 can read, quarantine the rest
         return "utf-8", data.decode("utf-8", errors="replace"), lenient
-    return "gb18030", text, (f"文件 {name} 带有 UTF-8 的 BOM 标记，内容却是 GB18030/GBK 编码，已按 GB18030 读取"
-                             if has_bom else None)
+    return (
+        "gb18030",
+        text,
+        (f"文件 {name} 带有 UTF-8 的 BOM 标记，内容却是 GB18030/GBK 编码，已按 GB18030 读取" if has_bom else None),
+    )
 
 
 def _mostly_utf8(data: bytes, sample: int = 65536) -> bool:

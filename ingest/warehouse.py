@@ -21,16 +21,24 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.core.arrow import registered
+from fangfanpin.core.sql import transaction
+from fangfanpin.core.testhooks import kill_point
+from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.ingest.landing import LANDING_DDL
 from fangfanpin.ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
 from fangfanpin.ingest.read import ROW
-from fangfanpin.core.sql import transaction
-from fangfanpin.core.testhooks import kill_point
 
-SQL_TYPES = {"text": "VARCHAR", "code": "VARCHAR", "id": "VARCHAR", "division": "VARCHAR", "date": "DATE",
-             "amount": "DOUBLE", "int": "BIGINT", "yesno": "BOOLEAN"}
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "id": "VARCHAR",
+    "division": "VARCHAR",
+    "date": "DATE",
+    "amount": "DOUBLE",
+    "int": "BIGINT",
+    "yesno": "BOOLEAN",
+}
 LINEAGE = ["_delivery_date", FILE, FILE_SEQ, ROW, EXTRA, "county_code"]
 APPLIED = ("applied", "accepted")
 UNPLACED = ""  # the county bucket of rows that could not be placed
@@ -55,8 +63,9 @@ def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, statements: lis
     """
     digest = hashlib.sha256("\n;\n".join(statements).encode("utf-8")).hexdigest()
     con.execute("CREATE TABLE IF NOT EXISTS ffp_schema (component VARCHAR PRIMARY KEY, digest VARCHAR)")
-    if con.execute("SELECT count(*) FROM ffp_schema WHERE component = ? AND digest = ?",
-                   [component, digest]).fetchall()[0][0]:
+    if con.execute(
+        "SELECT count(*) FROM ffp_schema WHERE component = ? AND digest = ?", [component, digest]
+    ).fetchall()[0][0]:
         return False
     for statement in statements:
         con.execute(statement).fetchall()
@@ -99,7 +108,7 @@ def asof_macro_sql(contract: Contract) -> str:
     feed = contract.feed
     if contract.kind == "snapshot":
         return f"""
-            CREATE OR REPLACE MACRO {q(feed + '_asof')}(d) AS TABLE
+            CREATE OR REPLACE MACRO {q(feed + "_asof")}(d) AS TABLE
             SELECT t.* FROM {q(feed)} t
             JOIN (SELECT county_code, max(delivery_date) AS version FROM snapshot_versions
                   WHERE feed = '{feed}' AND status IN ('applied', 'accepted') AND delivery_date <= d
@@ -107,7 +116,7 @@ def asof_macro_sql(contract: Contract) -> str:
               ON coalesce(t.county_code, '') = v.county_code AND t._delivery_date = v.version"""
     key = ", ".join(q(k) for k in contract.key)
     return f"""
-        CREATE OR REPLACE MACRO {q(feed + '_asof')}(d) AS TABLE
+        CREATE OR REPLACE MACRO {q(feed + "_asof")}(d) AS TABLE
         SELECT * FROM {q(feed)} WHERE _delivery_date <= d
         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _delivery_date DESC, {FILE_SEQ} DESC, {ROW} DESC) = 1"""
 
@@ -137,15 +146,23 @@ class ApplyResult:
     replaced: int = 0  # rows that replace a version of the same key delivered earlier (reported with old → new)
 
 
-def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *, shrink_ratio: float,
-                   profile: dict | None = None, region_counties: frozenset[str] | None = None) -> ApplyResult:
+def apply_delivery(
+    con: duckdb.DuckDBPyConnection,
+    prepared: PreparedDelivery,
+    *,
+    shrink_ratio: float,
+    profile: dict | None = None,
+    region_counties: frozenset[str] | None = None,
+) -> ApplyResult:
     """Replace ``prepared``'s date in the warehouse, in one transaction. With ``region_counties`` (a region's run),
     a row placed in any other county is kept unplaced and reported (config/regions.yaml)."""
     contract, day = prepared.contract, prepared.delivery_date
     with transaction(con):
         for table in (q(contract.feed), "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
             where = "_delivery_date = ?" if table == q(contract.feed) else "feed = ? AND delivery_date = ?"
-            con.execute(f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day])
+            con.execute(
+                f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day]
+            )
         stored, resent, replaced = _store_rows(con, prepared)
         _report_unplaced(con, contract, day)
         if region_counties is not None:
@@ -159,14 +176,34 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, *
         else:
             status, message = ("applied", f"新增 {stored} 行") if prepared.files else ("no_delivery", "本日无交付")
         if prepared.files and all(f.rejected for f in prepared.files):
-            status, message = "rejected", "本日交付的文件全部被拒收：" + "；".join(
-                prepared.quarantine.filter(pl.col("row").is_null() | (pl.col("row") <= 2))
-                .get_column("problem").unique(maintain_order=True).head(3).to_list())
+            status, message = (
+                "rejected",
+                "本日交付的文件全部被拒收："
+                + "；".join(
+                    prepared.quarantine.filter(pl.col("row").is_null() | (pl.col("row") <= 2))
+                    .get_column("problem")
+                    .unique(maintain_order=True)
+                    .head(3)
+                    .to_list()
+                ),
+            )
         con.execute(
             "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [contract.feed, day, contract.kind, json.dumps([f.__dict__ for f in prepared.files], ensure_ascii=False),
-             prepared.rows_read, stored, prepared.duplicates, resent, prepared.superseded, prepared.quarantined_rows,
-             status, message, json.dumps(profile, ensure_ascii=False) if profile else None],
+            [
+                contract.feed,
+                day,
+                contract.kind,
+                json.dumps([f.__dict__ for f in prepared.files], ensure_ascii=False),
+                prepared.rows_read,
+                stored,
+                prepared.duplicates,
+                resent,
+                prepared.superseded,
+                prepared.quarantined_rows,
+                status,
+                message,
+                json.dumps(profile, ensure_ascii=False) if profile else None,
+            ],
         )
         con.execute("DROP TABLE placed")
         kill_point("ingest")
@@ -180,8 +217,10 @@ def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> t
     join, county = _placement_sql(contract)
     columns = ", ".join(f"s.{q(n)}" for n in contract.names)
     params = [day] + ([day] if join else [])
-    select = (f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
-              f"{county} AS county_code FROM staged_rows s {join}")
+    select = (
+        f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
+        f"{county} AS county_code FROM staged_rows s {join}"
+    )
     resent = replaced = 0
     with registered(con, "staged_rows", prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)):
         if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, report replaced ones, insert
@@ -191,8 +230,11 @@ def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> t
             con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
         else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
             con.execute(f"INSERT INTO {feed} {select}", params)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
-                        "WHERE _delivery_date = ?", [day])
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
+                "WHERE _delivery_date = ?",
+                [day],
+            )
     return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], resent, replaced
 
 
@@ -221,11 +263,20 @@ def _report_replaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: da
     changed = [f"e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)}" for c in others]
     if not changed:
         return 0
-    columns = "concat_ws('、', " + ", ".join(
-        f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)} THEN ? END" for c in others) + ")"
-    values = "concat_ws('；', " + ", ".join(
-        f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)} THEN ? || '：' || coalesce(e.{q(c.name)}::VARCHAR, '空')"
-        f" || ' → ' || coalesce(p.{q(c.name)}::VARCHAR, '空') END" for c in others) + ")"
+    columns = (
+        "concat_ws('、', "
+        + ", ".join(f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)} THEN ? END" for c in others)
+        + ")"
+    )
+    values = (
+        "concat_ws('；', "
+        + ", ".join(
+            f"CASE WHEN e.{q(c.name)} IS DISTINCT FROM p.{q(c.name)} THEN ? || '：' || coalesce(e.{q(c.name)}::VARCHAR, '空')"
+            f" || ' → ' || coalesce(p.{q(c.name)}::VARCHAR, '空') END"
+            for c in others
+        )
+        + ")"
+    )
     headers = [c.header for c in others]
     return con.execute(
         f"""INSERT INTO ingest_reports
@@ -238,16 +289,33 @@ def _report_replaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: da
                                            ORDER BY _delivery_date DESC, {FILE_SEQ} DESC, {ROW} DESC) = 1) e
               ON {same_key}
             WHERE {" OR ".join(changed)}""",
-        [day, contract.feed, contract.department, *headers, *headers,
-         "、".join(contract.column(k).header for k in contract.key), day]).fetchall()[0][0]
+        [
+            day,
+            contract.feed,
+            contract.department,
+            *headers,
+            *headers,
+            "、".join(contract.column(k).header for k in contract.key),
+            day,
+        ],
+    ).fetchall()[0][0]
 
 
 def _report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
-    how = {"village_code": "行政区划代码无效", "household_id": "户编号在花名册中找不到",
-           "id": "证件号码在花名册中找不到", "village_code_or_id": "行政区划代码为空且证件号码在花名册中找不到"}
+    how = {
+        "village_code": "行政区划代码无效",
+        "household_id": "户编号在花名册中找不到",
+        "id": "证件号码在花名册中找不到",
+        "village_code_or_id": "行政区划代码为空且证件号码在花名册中找不到",
+    }
     con.execute(
         "INSERT INTO ingest_reports SELECT ?, ?, ?, _file, _row, NULL, NULL, ?, NULL FROM placed WHERE county_code IS NULL",
-        [day, contract.feed, contract.department, f"无法归属到任何县（{how[contract.placement]}），列入未归属数据质量清单"],
+        [
+            day,
+            contract.feed,
+            contract.department,
+            f"无法归属到任何县（{how[contract.placement]}），列入未归属数据质量清单",
+        ],
     )
 
 
@@ -257,19 +325,25 @@ def _place_reports(con: duckdb.DuckDBPyConnection, contract: Contract, day: date
     con.execute(
         """UPDATE ingest_reports r SET county_code = p.county_code FROM placed p
            WHERE r.feed = ? AND r.delivery_date = ? AND r.county_code IS NULL AND p.county_code IS NOT NULL
-             AND r.file = p._file AND r."row" = p._row""", [contract.feed, day])
+             AND r.file = p._file AND r."row" = p._row""",
+        [contract.feed, day],
+    )
 
 
-def _place_issues(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
-                  region_counties: frozenset[str] | None) -> None:
+def _place_issues(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, region_counties: frozenset[str] | None
+) -> None:
     """Issues about rows that were not loaded are placed like loaded rows: a row quarantined for one bad value (an ID
     that Excel mangled, say) or superseded by a later row usually still names its village, household or person, so
     its county's workbook lists it. An issue about a whole file, or about a line that could not even be split into
     fields, goes to the county the file's name gives. One that cannot be placed, or belongs outside the run's region,
     stays on the 未归属 list."""
     contract, day = prepared.contract, prepared.delivery_date
-    keys = prepared.issue_keys if prepared.issue_keys is not None else pl.DataFrame(
-        schema={"file": pl.Utf8, "row": pl.Int64} | {c: pl.Utf8 for c in contract.placement_columns})
+    keys = (
+        prepared.issue_keys
+        if prepared.issue_keys is not None
+        else pl.DataFrame(schema={"file": pl.Utf8, "row": pl.Int64} | {c: pl.Utf8 for c in contract.placement_columns})
+    )
     join, county = _placement_sql(contract)
     region = [] if region_counties is None else [sorted(region_counties)]
     inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
@@ -280,7 +354,8 @@ def _place_issues(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
                     FROM (SELECT s.file, s."row", {county} AS county_code FROM issue_keys s {join}) x
                     WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
                       AND qu.file = x.file AND qu."row" = x."row" {inside}""",
-                ([day] if join else []) + [contract.feed, day] + region)
+                ([day] if join else []) + [contract.feed, day] + region,
+            )
             for file, named in prepared.file_counties.items():
                 if region_counties is not None and named not in region_counties:
                     continue
@@ -289,7 +364,8 @@ def _place_issues(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery,
                           AND county_code IS NULL
                           AND NOT EXISTS (SELECT 1 FROM issue_keys k WHERE k.file = qu.file AND k."row" = qu."row")
                           AND NOT EXISTS (SELECT 1 FROM placed p WHERE p._file = qu.file AND p._row = qu."row")""",
-                    [named, contract.feed, day, file])
+                    [named, contract.feed, day, file],
+                )
 
 
 def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date, counties: list[str]) -> None:
@@ -302,7 +378,9 @@ def _unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, d
         f"NULL FROM placed WHERE {outside}",
         [day, contract.feed, contract.department, counties],
     )
-    con.execute(f"UPDATE {q(contract.feed)} SET county_code = NULL WHERE _delivery_date = ? AND {outside}", [day, counties])
+    con.execute(
+        f"UPDATE {q(contract.feed)} SET county_code = NULL WHERE _delivery_date = ? AND {outside}", [day, counties]
+    )
     con.execute(f"UPDATE placed SET county_code = NULL WHERE {outside}", [counties])
 
 
@@ -310,27 +388,39 @@ def _insert_issues(con, table: str, issues: pl.DataFrame, contract: Contract, da
     if issues.height == 0:
         return
     frame = issues.select(
-        pl.lit(day).alias("delivery_date"), pl.lit(contract.feed).alias("feed"),
-        pl.lit(contract.department).alias("department"), "file", "row", "column", "raw_value", "problem",
+        pl.lit(day).alias("delivery_date"),
+        pl.lit(contract.feed).alias("feed"),
+        pl.lit(contract.department).alias("department"),
+        "file",
+        "row",
+        "column",
+        "raw_value",
+        "problem",
         pl.lit(None, pl.Utf8).alias("county_code"),
     )
     with registered(con, "issue_rows", frame):
         con.execute(f"INSERT INTO {table} SELECT * FROM issue_rows")
 
 
-def _version_snapshot(con, contract: Contract, day: date, shrink_ratio: float, stored: int,
-                      prepared: PreparedDelivery) -> tuple[str, str]:
+def _version_snapshot(
+    con, contract: Contract, day: date, shrink_ratio: float, stored: int, prepared: PreparedDelivery
+) -> tuple[str, str]:
     if not prepared.files:
         last = con.execute(
             "SELECT max(delivery_date) FROM snapshot_versions WHERE feed = ? AND delivery_date < ? AND status IN ('applied','accepted')",
-            [contract.feed, day]).fetchall()[0][0]
+            [contract.feed, day],
+        ).fetchall()[0][0]
         if last is None:
             return "no_delivery", "本日无交付，尚无可用快照"
         return "no_delivery", f"本日无交付，沿用 {last.isoformat()} 的快照（已 {(day - last).days} 天）"
     if stored == 0:
         return "held", "快照为空（0 行可用），未替换上一期数据"
-    accepted = con.execute("SELECT count(*) FROM operator_acceptances WHERE feed = ? AND delivery_date = ?",
-                           [contract.feed, day]).fetchall()[0][0] > 0
+    accepted = (
+        con.execute(
+            "SELECT count(*) FROM operator_acceptances WHERE feed = ? AND delivery_date = ?", [contract.feed, day]
+        ).fetchall()[0][0]
+        > 0
+    )
     con.execute(
         """
         INSERT INTO snapshot_versions
@@ -350,12 +440,14 @@ def _version_snapshot(con, contract: Contract, day: date, shrink_ratio: float, s
     )
     held = con.execute(
         "SELECT county_code, reason FROM snapshot_versions WHERE feed = ? AND delivery_date = ? AND status = 'held' ORDER BY 1",
-        [contract.feed, day]).fetchall()
+        [contract.feed, day],
+    ).fetchall()
     if not held:
         return "applied", f"快照 {stored} 行已替换上一期" + ("（操作员已确认接受）" if accepted else "")
     reasons = "；".join(f"{county}：{reason}" for county, reason in held)
-    total = con.execute("SELECT count(*) FROM snapshot_versions WHERE feed = ? AND delivery_date = ?",
-                        [contract.feed, day]).fetchall()[0][0]
+    total = con.execute(
+        "SELECT count(*) FROM snapshot_versions WHERE feed = ? AND delivery_date = ?", [contract.feed, day]
+    ).fetchall()[0][0]
     status = "held" if len(held) == total else "partial"
     return status, f"快照骤减，暂不采用，上一期数据继续有效，待操作员确认（fangfanpin accept）：{reasons}"
 
@@ -365,10 +457,13 @@ def accept_delivery(con: duckdb.DuckDBPyConnection, feed: str, day: date) -> int
     con.execute("INSERT OR IGNORE INTO operator_acceptances VALUES (?, ?)", [feed, day])
     released = con.execute(
         "UPDATE snapshot_versions SET status = 'accepted' WHERE feed = ? AND delivery_date = ? AND status = 'held'",
-        [feed, day]).fetchall()[0][0]
+        [feed, day],
+    ).fetchall()[0][0]
     con.execute(
         "UPDATE deliveries SET status = 'applied', message = message || '（操作员已确认接受）' "
-        "WHERE feed = ? AND delivery_date = ? AND status IN ('held', 'partial')", [feed, day])
+        "WHERE feed = ? AND delivery_date = ? AND status IN ('held', 'partial')",
+        [feed, day],
+    )
     return released
 
 
@@ -376,7 +471,9 @@ def held_or_rejected(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[st
     """(feed, status, message) of the date's deliveries that were held or rejected."""
     return con.execute(
         "SELECT feed, status, message FROM deliveries WHERE delivery_date = ? AND status IN ('held', 'partial', 'rejected') "
-        "ORDER BY feed", [day]).fetchall()
+        "ORDER BY feed",
+        [day],
+    ).fetchall()
 
 
 def delivery_problems(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str, str]]:
@@ -390,13 +487,25 @@ def delivery_problems(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[s
                   '；' ORDER BY f.name)
            FROM deliveries d, unnest(from_json(d.files, '[{"name": "VARCHAR", "rejected": "BOOLEAN"}]')) AS u(f)
            WHERE d.delivery_date = ? AND d.status NOT IN ('held', 'partial', 'rejected') AND f.rejected
-           GROUP BY d.feed""", [day]).fetchall()
+           GROUP BY d.feed""",
+        [day],
+    ).fetchall()
     not_read = con.execute(
         """SELECT '交付文件夹', 'file_not_read', string_agg(format('「{}」{}', name, problem), '；' ORDER BY name)
-           FROM landing_files WHERE delivery_date = ? AND problem IS NOT NULL HAVING count(*) > 0""", [day]).fetchall()
+           FROM landing_files WHERE delivery_date = ? AND problem IS NOT NULL HAVING count(*) > 0""",
+        [day],
+    ).fetchall()
     problems = sorted(held_or_rejected(con, day) + refused) + not_read
-    if not con.execute("SELECT count(*) FROM deliveries WHERE delivery_date = ? AND files <> '[]'", [day]).fetchall()[0][0]:
-        problems.append(("全部数据集", "no_delivery", "本日没有任何数据集交付：落地文件夹不存在或其中没有可识别的数据文件（文件名以数据集名开头，"
-                         "如 roster_150625.csv） / no feed delivered at all: the landing folder is missing or holds no "
-                         "file named after a feed (e.g. roster_150625.csv)"))
+    if not con.execute("SELECT count(*) FROM deliveries WHERE delivery_date = ? AND files <> '[]'", [day]).fetchall()[
+        0
+    ][0]:
+        problems.append(
+            (
+                "全部数据集",
+                "no_delivery",
+                "本日没有任何数据集交付：落地文件夹不存在或其中没有可识别的数据文件（文件名以数据集名开头，"
+                "如 roster_150625.csv） / no feed delivered at all: the landing folder is missing or holds no "
+                "file named after a feed (e.g. roster_150625.csv)",
+            )
+        )
     return problems

@@ -52,27 +52,37 @@ def read_xlsx(path: Path, limits: FileLimits, deadline: float) -> RawFile:
     formulas = _formulas_without_result(path, sheet.title, rows, header_index) if _has_formulas(path) else []
     width = max(len(r) for r in rows[header_index:])  # a data cell right of the header's last cell counts too
     headers = [_text(v) or "" for v in rows[header_index]] + [""] * (width - len(rows[header_index]))
-    while headers and headers[-1] == "" and not _column_has_data(rows[header_index + 1:], len(headers) - 1):
+    while headers and headers[-1] == "" and not _column_has_data(rows[header_index + 1 :], len(headers) - 1):
         headers.pop()  # a column without header and without data; one with data is kept (and reported)
     id_like = [_looks_like_id_header(h) for h in headers]
     records = {f"c{i}": [] for i in range(len(headers))}
     numbers = []
-    for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+    for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if not any(v not in (None, "") for v in row):
             continue
         numbers.append(offset)
         for i in range(len(headers)):
             records[f"c{i}"].append(_cell_text(row[i] if i < len(row) else None, id_like[i]))
     frame = pl.DataFrame(records, schema={k: pl.Utf8 for k in records}).with_columns(
-        pl.Series(ROW, numbers, dtype=pl.Int64))
+        pl.Series(ROW, numbers, dtype=pl.Int64)
+    )
     if header_index > 0:
         problems.append(f"工作簿 {name} 的表头在第 {header_index + 1} 行（其上的标题行已跳过）")
     wanted = set(numbers)
-    formula_cells = [{"file": name, "row": r, "column": _header_name(headers, c), "raw_value": f,
-                      "problem": f"「{_header_name(headers, c)}」{P_FORMULA}"}
-                     for r, c, f in formulas if r in wanted]
-    return RawFile(path=path, encoding="xlsx", headers=headers, frame=frame, problems=problems,
-                   formula_cells=formula_cells)
+    formula_cells = [
+        {
+            "file": name,
+            "row": r,
+            "column": _header_name(headers, c),
+            "raw_value": f,
+            "problem": f"「{_header_name(headers, c)}」{P_FORMULA}",
+        }
+        for r, c, f in formulas
+        if r in wanted
+    ]
+    return RawFile(
+        path=path, encoding="xlsx", headers=headers, frame=frame, problems=problems, formula_cells=formula_cells
+    )
 
 
 def _refuse_not_a_workbook(path: Path) -> None:
@@ -83,8 +93,12 @@ def _refuse_not_a_workbook(path: Path) -> None:
     if head == OLE_MAGIC:
         data = path.read_bytes()
         if "EncryptedPackage".encode("utf-16-le") in data:
-            raise UnreadableFile(f"文件 {path.name} 已加密（设置了打开密码），无法读取；请取消密码后重新保存为 XLSX 再发送")
-        raise UnreadableFile(f"文件 {path.name} 是旧版 Excel 97-2003 格式（.xls），扩展名却是 .xlsx；请另存为 XLSX 再发送")
+            raise UnreadableFile(
+                f"文件 {path.name} 已加密（设置了打开密码），无法读取；请取消密码后重新保存为 XLSX 再发送"
+            )
+        raise UnreadableFile(
+            f"文件 {path.name} 是旧版 Excel 97-2003 格式（.xls），扩展名却是 .xlsx；请另存为 XLSX 再发送"
+        )
     if not zipfile.is_zipfile(path):
         raise UnreadableFile(f"文件 {path.name} 不是有效的 XLSX 工作簿（不是 ZIP 格式），整个文件未载入")
 
@@ -94,14 +108,20 @@ def _check_unzipped_size(path: Path, limits: FileLimits) -> None:
         with zipfile.ZipFile(path) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnreadableFile(f"文件 {path.name} 不是有效的 XLSX 工作簿（{type(exc).__name__}），整个文件未载入") from None
+        raise UnreadableFile(
+            f"文件 {path.name} 不是有效的 XLSX 工作簿（{type(exc).__name__}），整个文件未载入"
+        ) from None
     if unzipped > limits.max_unzipped_mb * 2**20:
-        raise UnreadableFile(f"文件 {path.name} 解压后有 {unzipped / 2**20:,.0f} MB，超过上限 "
-                             f"{limits.max_unzipped_mb:,.0f} MB，整个文件未载入")
+        raise UnreadableFile(
+            f"文件 {path.name} 解压后有 {unzipped / 2**20:,.0f} MB，超过上限 "
+            f"{limits.max_unzipped_mb:,.0f} MB，整个文件未载入"
+        )
     ratio = unzipped / max(path.stat().st_size, 1)
     if ratio > limits.max_zip_ratio:
-        raise UnreadableFile(f"文件 {path.name} 解压后是原文件的 {ratio:,.0f} 倍，超过上限 {limits.max_zip_ratio:,.0f} 倍"
-                             "（疑似压缩炸弹），整个文件未载入")
+        raise UnreadableFile(
+            f"文件 {path.name} 解压后是原文件的 {ratio:,.0f} 倍，超过上限 {limits.max_zip_ratio:,.0f} 倍"
+            "（疑似压缩炸弹），整个文件未载入"
+        )
 
 
 def _rows_within_limits(name: str, sheet, limits: FileLimits, deadline: float) -> list[tuple]:
@@ -109,8 +129,10 @@ def _rows_within_limits(name: str, sheet, limits: FileLimits, deadline: float) -
     for row in sheet.iter_rows(values_only=True):
         cells += len(row)
         if len(row) > limits.max_columns:
-            raise UnreadableFile(f"工作簿 {name} 第 {len(rows) + 1} 行有 {len(row):,} 列，超过上限 "
-                                 f"{limits.max_columns:,} 列，整个文件未载入")
+            raise UnreadableFile(
+                f"工作簿 {name} 第 {len(rows) + 1} 行有 {len(row):,} 列，超过上限 "
+                f"{limits.max_columns:,} 列，整个文件未载入"
+            )
         if cells > limits.max_cells:
             raise UnreadableFile(f"工作簿 {name} 的单元格超过上限 {limits.max_cells:,} 个，整个文件未载入")
         if len(rows) % CHECK_EVERY == 0 and time.monotonic() > deadline:
@@ -129,7 +151,11 @@ def _cell_text(value, id_column: bool) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if (value.hour or value.minute or value.second) else value.strftime("%Y-%m-%d")
+        return (
+            value.strftime("%Y-%m-%d %H:%M:%S")
+            if (value.hour or value.minute or value.second)
+            else value.strftime("%Y-%m-%d")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -160,8 +186,10 @@ def _first_visible_sheet(name: str, workbook) -> tuple:
         return sheet, None
     hidden = [s.title for s in workbook.worksheets if getattr(s, "sheet_state", "visible") != "visible"]
     hidden_text = f"（其中隐藏的：{'、'.join(hidden)}）" if hidden else ""
-    return sheet, (f"工作簿 {name} 有 {len(workbook.worksheets)} 个工作表，只读取第一个可见的「{sheet.title}」，"
-                   f"未读取：{'、'.join(others)}{hidden_text}")
+    return sheet, (
+        f"工作簿 {name} 有 {len(workbook.worksheets)} 个工作表，只读取第一个可见的「{sheet.title}」，"
+        f"未读取：{'、'.join(others)}{hidden_text}"
+    )
 
 
 def _header_row(rows: list[tuple]) -> int | None:
@@ -196,7 +224,11 @@ def _formulas_without_result(path: Path, title: str, values: list[tuple], header
     found = []
     for i in range(header_index + 1, min(len(rows), len(values))):
         for c, formula in enumerate(rows[i]):
-            if isinstance(formula, str) and formula.startswith("=") and (c >= len(values[i]) or values[i][c] in (None, "")):
+            if (
+                isinstance(formula, str)
+                and formula.startswith("=")
+                and (c >= len(values[i]) or values[i][c] in (None, ""))
+            ):
                 found.append((i + 1, c, formula))
     return found
 

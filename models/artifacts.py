@@ -27,19 +27,31 @@ from fangfanpin.models.features import FEATURE_NAMES
 
 MODEL_FILE, CARD_JSON, CARD_MD, POINTER = "model.skops", "card.json", "card.md", "promoted"
 
-TRUSTED_TYPES = frozenset({
-    "sklearn.pipeline.Pipeline", "sklearn.impute._base.SimpleImputer", "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn._loss.loss.HalfBinomialLoss", "sklearn._loss.link.LogitLink", "sklearn._loss.link.Interval",
-    "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration", "sklearn.isotonic.IsotonicRegression",
-    "sklearn.frozen._frozen.FrozenEstimator",
-    "sklearn.utils._bunch.Bunch", "numpy.dtype", "builtins.slice", "scipy.sparse._csr.csr_matrix",
-    "sklearn.model_selection._split.StratifiedKFold", "sklearn.metrics._scorer._PassthroughScorer",
-})
+TRUSTED_TYPES = frozenset(
+    {
+        "sklearn.pipeline.Pipeline",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.Interval",
+        "sklearn.calibration.CalibratedClassifierCV",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.isotonic.IsotonicRegression",
+        "sklearn.frozen._frozen.FrozenEstimator",
+        "sklearn.utils._bunch.Bunch",
+        "numpy.dtype",
+        "builtins.slice",
+        "scipy.sparse._csr.csr_matrix",
+        "sklearn.model_selection._split.StratifiedKFold",
+        "sklearn.metrics._scorer._PassthroughScorer",
+    }
+)
 
 
 class ArtifactError(RuntimeError):
@@ -68,15 +80,18 @@ def sha256(path: Path) -> str:
 def code_version() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "models"], capture_output=True,
-                               text=True, timeout=5).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "models"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
         if head:
             return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         pass
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         return "fangfanpin-" + version("fangfanpin")
     except PackageNotFoundError:
@@ -87,14 +102,22 @@ def version_folder(model_dir: Path, version: object) -> Path:
     """``<model_dir>/<version>``, refused unless ``version`` is a plain folder name that resolves directly inside
     the model folder: a pointer must not lead scoring to a model somewhere else."""
     model_dir = Path(model_dir)
-    if (not isinstance(version, str) or version in ("", ".", "..") or "\0" in version
-            or any(sep and sep in version for sep in ("/", "\\", os.sep, os.altsep))):
-        raise ArtifactError(f"model version {version!r:.60} is not a folder name inside {model_dir}",
-                            zh=f"启用指针中的版本 {version!r:.60} 不是模型目录中的文件夹名")
+    if (
+        not isinstance(version, str)
+        or version in ("", ".", "..")
+        or "\0" in version
+        or any(sep and sep in version for sep in ("/", "\\", os.sep, os.altsep))
+    ):
+        raise ArtifactError(
+            f"model version {version!r:.60} is not a folder name inside {model_dir}",
+            zh=f"启用指针中的版本 {version!r:.60} 不是模型目录中的文件夹名",
+        )
     folder = model_dir / version
     if folder.resolve().parent != model_dir.resolve():
-        raise ArtifactError(f"model version {version}: the folder leads outside {model_dir}",
-                            zh=f"模型 {version} 的文件夹指向模型目录之外")
+        raise ArtifactError(
+            f"model version {version}: the folder leads outside {model_dir}",
+            zh=f"模型 {version} 的文件夹指向模型目录之外",
+        )
     return folder
 
 
@@ -152,8 +175,9 @@ def load_card(model_dir: Path, version: str) -> dict:
     try:
         card = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"model {version}: {CARD_JSON} unreadable ({exc})",
-                            zh=f"模型 {version} 的模型卡 {CARD_JSON} 无法读取") from None
+        raise ArtifactError(
+            f"model {version}: {CARD_JSON} unreadable ({exc})", zh=f"模型 {version} 的模型卡 {CARD_JSON} 无法读取"
+        ) from None
     if not isinstance(card, dict):
         raise ArtifactError(f"model {version}: {CARD_JSON} is not an object", zh=f"模型 {version} 的模型卡格式错误")
     return card
@@ -171,41 +195,56 @@ def load(model_dir: Path, version: str, expected_sha256: str | None = None) -> L
     folder = version_folder(model_dir, version)
     path = folder / MODEL_FILE
     if not path.is_file() or not (folder / CARD_JSON).is_file():
-        raise ArtifactError(f"model {version}: {MODEL_FILE} or {CARD_JSON} missing in {folder}",
-                            zh=f"模型 {version} 缺少 {MODEL_FILE} 或 {CARD_JSON}（或不是普通文件）")
+        raise ArtifactError(
+            f"model {version}: {MODEL_FILE} or {CARD_JSON} missing in {folder}",
+            zh=f"模型 {version} 缺少 {MODEL_FILE} 或 {CARD_JSON}（或不是普通文件）",
+        )
     if path.resolve().parent != folder.resolve():
-        raise ArtifactError(f"model {version}: {MODEL_FILE} leads outside {folder}",
-                            zh=f"模型 {version} 的 {MODEL_FILE} 指向模型目录之外")
+        raise ArtifactError(
+            f"model {version}: {MODEL_FILE} leads outside {folder}",
+            zh=f"模型 {version} 的 {MODEL_FILE} 指向模型目录之外",
+        )
     card = load_card(model_dir, version)
     try:
         actual = sha256(path)
     except OSError as exc:
-        raise ArtifactError(f"model {version}: {MODEL_FILE} unreadable ({exc})",
-                            zh=f"模型 {version} 的 {MODEL_FILE} 无法读取") from None
-    for source, zh, wanted in (("card", "模型卡", card.get("model_sha256")),
-                               ("promoted pointer", "启用指针", expected_sha256)):
+        raise ArtifactError(
+            f"model {version}: {MODEL_FILE} unreadable ({exc})", zh=f"模型 {version} 的 {MODEL_FILE} 无法读取"
+        ) from None
+    for source, zh, wanted in (
+        ("card", "模型卡", card.get("model_sha256")),
+        ("promoted pointer", "启用指针", expected_sha256),
+    ):
         if wanted is not None and wanted != actual:
-            raise ArtifactError(f"model {version}: file hash {actual[:12]} differs from the {source}'s "
-                                f"{str(wanted)[:12]}; refusing a changed artifact",
-                                zh=f"模型 {version} 的文件哈希与{zh}记录的不符，拒绝使用被改动的模型")
+            raise ArtifactError(
+                f"model {version}: file hash {actual[:12]} differs from the {source}'s "
+                f"{str(wanted)[:12]}; refusing a changed artifact",
+                zh=f"模型 {version} 的文件哈希与{zh}记录的不符，拒绝使用被改动的模型",
+            )
     if card.get("features") != list(FEATURE_NAMES):  # the card is read anew each time: checked each time
-        raise ArtifactError(f"model {version}: trained on a different feature list than models/features.py; retrain",
-                            zh=f"模型 {version} 的特征与当前代码不一致，需要重新训练")
+        raise ArtifactError(
+            f"model {version}: trained on a different feature list than models/features.py; retrain",
+            zh=f"模型 {version} 的特征与当前代码不一致，需要重新训练",
+        )
     model = _LOADED.get((str(path), actual))  # the same bytes as a file already audited and loaded by this process
     if model is None:
         try:
             untrusted = set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES
         except Exception as exc:  # noqa: BLE001 - any unreadable file is refused
-            raise ArtifactError(f"model {version}: unreadable skops file ({exc})",
-                                zh=f"模型 {version} 的 {MODEL_FILE} 无法读取") from None
+            raise ArtifactError(
+                f"model {version}: unreadable skops file ({exc})", zh=f"模型 {version} 的 {MODEL_FILE} 无法读取"
+            ) from None
         if untrusted:
-            raise ArtifactError(f"model {version}: types outside the allow-list {sorted(untrusted)}",
-                                zh=f"模型 {version} 含有白名单以外的类型")
+            raise ArtifactError(
+                f"model {version}: types outside the allow-list {sorted(untrusted)}",
+                zh=f"模型 {version} 含有白名单以外的类型",
+            )
         try:
             model = sio.load(path, trusted=sorted(TRUSTED_TYPES))
         except Exception as exc:  # noqa: BLE001 - a file skops cannot rebuild is refused like an unreadable one
-            raise ArtifactError(f"model {version}: skops cannot load it ({exc})",
-                                zh=f"模型 {version} 的 {MODEL_FILE} 无法读取") from None
+            raise ArtifactError(
+                f"model {version}: skops cannot load it ({exc})", zh=f"模型 {version} 的 {MODEL_FILE} 无法读取"
+            ) from None
         _LOADED[(str(path), actual)] = model
     _check_shapes(version, model, card, len(FEATURE_NAMES))
     return LoadedModel(version, model, card)
@@ -214,11 +253,14 @@ def load(model_dir: Path, version: str, expected_sha256: str | None = None) -> L
 def _check_shapes(version: str, model: object, card: dict, k: int) -> None:
     """Scoring and the drift check index the model's inputs and the card's reference by feature: all must have k."""
     reference = card.get("reference") if isinstance(card.get("reference"), dict) else {}
-    sizes = [getattr(model, "n_features_in_", k)] + [len(v) if isinstance(v, list) else None
-                                                     for v in (reference.get("median"), reference.get("bins"))]
+    sizes = [getattr(model, "n_features_in_", k)] + [
+        len(v) if isinstance(v, list) else None for v in (reference.get("median"), reference.get("bins"))
+    ]
     if sizes != [k, k, k]:
-        raise ArtifactError(f"model {version}: inputs, reference medians and drift bins {sizes} do not match the "
-                            f"{k} features", zh=f"模型 {version} 的输入或模型卡参考数据与特征数不符")
+        raise ArtifactError(
+            f"model {version}: inputs, reference medians and drift bins {sizes} do not match the {k} features",
+            zh=f"模型 {version} 的输入或模型卡参考数据与特征数不符",
+        )
 
 
 def load_promoted(model_dir: Path) -> LoadedModel | None:

@@ -19,13 +19,14 @@ import numpy as np
 import polars as pl
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.models.features import FEATURE_NAMES, check_no_future, feature_select, matrix
 from fangfanpin.crosscheck import ensure_schema, run_crosscheck
+from fangfanpin.models.features import FEATURE_NAMES, check_no_future, feature_select, matrix
 
 
 def newest_delivery(con: duckdb.DuckDBPyConnection) -> date | None:
-    rows = con.execute("SELECT max(delivery_date) FROM deliveries WHERE status IN ('applied', 'accepted', 'partial')"
-                       ).fetchall()
+    rows = con.execute(
+        "SELECT max(delivery_date) FROM deliveries WHERE status IN ('applied', 'accepted', 'partial')"
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -60,12 +61,15 @@ def backfill_indicators(con: duckdb.DuckDBPyConnection, dates: list[date], polic
 
 def _confirmations(con: duckdb.DuckDBPyConnection, newest: date) -> None:
     """Temp table md_confirmations(household_id, day): every known confirmation (decisions and the newest roster)."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE md_confirmations AS
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE md_confirmations AS
         SELECT DISTINCT household_id, decision_date AS day FROM county_decisions_asof(?::DATE)
         WHERE decision_type = '确认纳入' AND decision_date IS NOT NULL
         UNION
         SELECT DISTINCT household_id, risk_identified_date FROM roster_asof(?::DATE)
-        WHERE risk_identified_date IS NOT NULL""", [newest, newest]).fetchall()
+        WHERE risk_identified_date IS NOT NULL""",
+        [newest, newest],
+    ).fetchall()
 
 
 @dataclass
@@ -83,15 +87,18 @@ class TrainingSet:
 
 def feature_frame(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, unmonitored_only: bool) -> pl.DataFrame:
     where = "AND NOT coalesce(h.monitored, false)" if unmonitored_only else ""
-    return con.sql(f"""SELECT h.as_of_date, h.county_code, h.township, h.village_code, h.household_id,
+    return con.sql(
+        f"""SELECT h.as_of_date, h.county_code, h.township, h.village_code, h.household_id,
                               h.household_type, coalesce(h.monitored, false) AS monitored, {feature_select()}
                        FROM household_indicators h WHERE h.as_of_date = $d {where}
                        ORDER BY h.household_id""",
-                   params={"d": day, "line": policy.monitoring_line(day.year)}).pl()
+        params={"d": day, "line": policy.monitoring_line(day.year)},
+    ).pl()
 
 
-def build_training_set(con: duckdb.DuckDBPyConnection, policy: Policy, dates: list[date] | None = None, *,
-                       backfill: bool = True) -> TrainingSet:
+def build_training_set(
+    con: duckdb.DuckDBPyConnection, policy: Policy, dates: list[date] | None = None, *, backfill: bool = True
+) -> TrainingSet:
     settings = policy.model
     dates = dates if dates is not None else labelled_dates(con, settings.horizon_days, settings.training_months)
     if backfill:
@@ -102,11 +109,14 @@ def build_training_set(con: duckdb.DuckDBPyConnection, policy: Policy, dates: li
     frames = []
     for day in dates:
         features = feature_frame(con, day, policy, unmonitored_only=True)
-        labels = con.sql("""SELECT DISTINCT household_id, true AS label FROM md_confirmations
+        labels = con.sql(
+            """SELECT DISTINCT household_id, true AS label FROM md_confirmations
                             WHERE day > $d AND day <= $d + $h::INT""",
-                         params={"d": day, "h": settings.horizon_days}).pl()
-        frames.append(features.join(labels, on="household_id", how="left")
-                      .with_columns(pl.col("label").fill_null(False)))
+            params={"d": day, "h": settings.horizon_days},
+        ).pl()
+        frames.append(
+            features.join(labels, on="household_id", how="left").with_columns(pl.col("label").fill_null(False))
+        )
     frame = pl.concat(frames) if frames else pl.DataFrame()
     if frame.is_empty():
         return TrainingSet(dates, frame, np.empty((0, len(FEATURE_NAMES))), np.empty(0, dtype=np.int8), "")
@@ -118,6 +128,8 @@ def fingerprint(frame: pl.DataFrame, X: np.ndarray, y: np.ndarray) -> str:
     digest = hashlib.sha256()
     digest.update(frame["as_of_date"].cast(pl.Int32).to_numpy().tobytes())
     digest.update(frame["household_id"].hash(seed=0).to_numpy().tobytes())
-    digest.update(np.ascontiguousarray(np.round(np.nan_to_num(X, nan=-9e9), 6) + 0.0).tobytes())  # parallel sums vary in the last bits
+    digest.update(
+        np.ascontiguousarray(np.round(np.nan_to_num(X, nan=-9e9), 6) + 0.0).tobytes()
+    )  # parallel sums vary in the last bits
     digest.update(y.tobytes())
     return digest.hexdigest()

@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 
 from fangfanpin.data_contracts import all_contracts
+from fangfanpin.generator import MessyRates, generate
 from fangfanpin.ingest import ingest_feed
 from fangfanpin.ingest.read import delivery_dates
-from fangfanpin.generator import generate, MessyRates
 
 DEMO_COUNTY = "150625"  # 杭锦旗
 DEMO_START = date(2025, 11, 1)
@@ -32,8 +32,16 @@ def ingest_all(con: duckdb.DuckDBPyConnection, landing: Path, until: date | None
     return days
 
 
-def build_demo_warehouse(root: Path, households: int = 4000, *, seed: int = 11, messy=None,
-                         start: date = DEMO_START, end: date = DEMO_END, daily_days: int = 2) -> tuple[Path, Path, Path]:
+def build_demo_warehouse(
+    root: Path,
+    households: int = 4000,
+    *,
+    seed: int = 11,
+    messy=None,
+    start: date = DEMO_START,
+    end: date = DEMO_END,
+    daily_days: int = 2,
+) -> tuple[Path, Path, Path]:
     """(landing, truth, warehouse path); reuses an existing build in ``root``."""
     root = Path(root)
     landing, truth, db = root / "landing", root / "truth", root / "warehouse.duckdb"
@@ -41,8 +49,17 @@ def build_demo_warehouse(root: Path, households: int = 4000, *, seed: int = 11, 
     if done.exists():
         return landing, truth, db
     root.mkdir(parents=True, exist_ok=True)
-    generate(landing, truth, [DEMO_COUNTY], households, start, end, seed=seed,
-             messy=MessyRates() if messy is None else messy, daily_days=daily_days)
+    generate(
+        landing,
+        truth,
+        [DEMO_COUNTY],
+        households,
+        start,
+        end,
+        seed=seed,
+        messy=MessyRates() if messy is None else messy,
+        daily_days=daily_days,
+    )
     con = duckdb.connect(str(db))
     try:
         ingest_all(con, landing)

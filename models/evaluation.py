@@ -20,9 +20,11 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 def rule_flags(con: duckdb.DuckDBPyConnection, dates: list[date]) -> pl.DataFrame:
     """as_of_date, household_id, rule_high (0/1), rule_count for every household with a rule hit on the dates."""
-    return con.sql("""SELECT as_of_date, household_id, max((severity = '高')::INT) AS rule_high, count(*) AS rule_count
+    return con.sql(
+        """SELECT as_of_date, household_id, max((severity = '高')::INT) AS rule_high, count(*) AS rule_count
                       FROM rule_hits WHERE as_of_date IN (SELECT unnest($dates::DATE[])) GROUP BY ALL""",
-                   params={"dates": list(dates)}).pl()
+        params={"dates": list(dates)},
+    ).pl()
 
 
 def truth_labels(truth_dir, frame: pl.DataFrame, horizon_days: int) -> np.ndarray:
@@ -30,20 +32,28 @@ def truth_labels(truth_dir, frame: pl.DataFrame, horizon_days: int) -> np.ndarra
     deteriorated by the end of the horizon and was not yet confirmed on the feature date. Evaluation only."""
     from pathlib import Path
 
-    truth = pl.read_parquet(Path(truth_dir) / "households.parquet",
-                            columns=["household_id", "deteriorated", "deterioration_date", "confirmed_date"])
+    truth = pl.read_parquet(
+        Path(truth_dir) / "households.parquet",
+        columns=["household_id", "deteriorated", "deterioration_date", "confirmed_date"],
+    )
     joined = frame.select("as_of_date", "household_id").join(truth, on="household_id", how="left")
     end = pl.col("as_of_date") + pl.duration(days=horizon_days)
-    positive = (pl.col("deteriorated").fill_null(False) & (pl.col("deterioration_date") <= end)
-                & (pl.col("deterioration_date") > pl.col("as_of_date") - pl.duration(days=365))
-                & (pl.col("confirmed_date").is_null() | (pl.col("confirmed_date") > pl.col("as_of_date"))))
+    positive = (
+        pl.col("deteriorated").fill_null(False)
+        & (pl.col("deterioration_date") <= end)
+        & (pl.col("deterioration_date") > pl.col("as_of_date") - pl.duration(days=365))
+        & (pl.col("confirmed_date").is_null() | (pl.col("confirmed_date") > pl.col("as_of_date")))
+    )
     return joined.select(positive.fill_null(False)).to_series().to_numpy().astype(np.int8)
 
 
 def _top_per_village(frame: pl.DataFrame, order: list[str], limit: pl.Expr) -> np.ndarray:
     """Boolean selection: per (as_of_date, village_code), the first ``limit`` rows by ``order`` (descending)."""
-    ranked = frame.with_row_index("_i").sort(order, descending=True).with_columns(
-        pl.int_range(pl.len()).over(["as_of_date", "village_code"]).alias("_rank"))
+    ranked = (
+        frame.with_row_index("_i")
+        .sort(order, descending=True)
+        .with_columns(pl.int_range(pl.len()).over(["as_of_date", "village_code"]).alias("_rank"))
+    )
     chosen = ranked.filter(pl.col("_rank") < limit)["_i"].to_numpy()
     out = np.zeros(frame.height, dtype=bool)
     out[chosen] = True
@@ -53,38 +63,66 @@ def _top_per_village(frame: pl.DataFrame, order: list[str], limit: pl.Expr) -> n
 def _pr(selected: np.ndarray, y: np.ndarray) -> dict:
     hits = int((selected & (y == 1)).sum())
     n = int(selected.sum())
-    return {"workload": n, "true_positives": hits, "precision": round(hits / n, 4) if n else 0.0,
-            "recall": round(hits / int(y.sum()), 4) if y.sum() else 0.0}
+    return {
+        "workload": n,
+        "true_positives": hits,
+        "precision": round(hits / n, 4) if n else 0.0,
+        "recall": round(hits / int(y.sum()), 4) if y.sum() else 0.0,
+    }
 
 
-def workload_metrics(frame: pl.DataFrame, probability: np.ndarray, y: np.ndarray, flags: pl.DataFrame,
-                     capacity: int, warn_probability: float) -> dict:
+def workload_metrics(
+    frame: pl.DataFrame,
+    probability: np.ndarray,
+    y: np.ndarray,
+    flags: pl.DataFrame,
+    capacity: int,
+    warn_probability: float,
+) -> dict:
     """Precision and recall of the rules and the model at equal workload and at the weekly capacity."""
-    f = frame.select("as_of_date", "village_code", "household_id").with_columns(
-        pl.Series("p", probability)).join(flags, on=["as_of_date", "household_id"], how="left").with_columns(
-        pl.col("rule_high").fill_null(-1), pl.col("rule_count").fill_null(0))
+    f = (
+        frame.select("as_of_date", "village_code", "household_id")
+        .with_columns(pl.Series("p", probability))
+        .join(flags, on=["as_of_date", "household_id"], how="left")
+        .with_columns(pl.col("rule_high").fill_null(-1), pl.col("rule_count").fill_null(0))
+    )
     ruled = (f["rule_count"] > 0).to_numpy()
     n_rules = f.group_by("as_of_date", "village_code").agg(pl.col("rule_count").gt(0).sum().alias("_n"))
     f2 = f.join(n_rules, on=["as_of_date", "village_code"], how="left")
     model_equal = _top_per_village(f2, ["p"], pl.col("_n"))
-    rules_cap = _top_per_village(f.with_columns(pl.col("p").alias("_tie")), ["rule_high", "rule_count", "_tie"],
-                                 pl.lit(capacity)) & ruled
+    rules_cap = (
+        _top_per_village(
+            f.with_columns(pl.col("p").alias("_tie")), ["rule_high", "rule_count", "_tie"], pl.lit(capacity)
+        )
+        & ruled
+    )
     model_cap = _top_per_village(f, ["p"], pl.lit(capacity))
-    warn = _top_per_village(f.with_columns(pl.when(pl.Series(ruled | (probability < warn_probability))).then(-1.0)
-                                           .otherwise(pl.col("p")).alias("_w")), ["_w"], pl.lit(capacity))
+    warn = _top_per_village(
+        f.with_columns(
+            pl.when(pl.Series(ruled | (probability < warn_probability))).then(-1.0).otherwise(pl.col("p")).alias("_w")
+        ),
+        ["_w"],
+        pl.lit(capacity),
+    )
     warn &= ~ruled & (probability >= warn_probability)
-    return {"rules_alone": _pr(ruled, y), "model_equal_workload": _pr(model_equal, y),
-            "rules_at_capacity": _pr(rules_cap, y), "model_at_capacity": _pr(model_cap, y),
-            "rules_plus_model_warnings": _pr(ruled | warn, y)}
+    return {
+        "rules_alone": _pr(ruled, y),
+        "model_equal_workload": _pr(model_equal, y),
+        "rules_at_capacity": _pr(rules_cap, y),
+        "model_at_capacity": _pr(model_cap, y),
+        "rules_plus_model_warnings": _pr(ruled | warn, y),
+    }
 
 
 def ranking_metrics(score: np.ndarray, y: np.ndarray, *, probability: bool = True) -> dict:
     if y.size == 0 or y.min() == y.max():
         return {"roc_auc": None, "pr_auc": None, "brier": None, "base_rate": float(y.mean()) if y.size else None}
-    return {"roc_auc": round(float(roc_auc_score(y, score)), 4),
-            "pr_auc": round(float(average_precision_score(y, score)), 4),
-            "brier": round(float(brier_score_loss(y, score)), 5) if probability else None,
-            "base_rate": round(float(y.mean()), 5)}
+    return {
+        "roc_auc": round(float(roc_auc_score(y, score)), 4),
+        "pr_auc": round(float(average_precision_score(y, score)), 4),
+        "brier": round(float(brier_score_loss(y, score)), 5) if probability else None,
+        "base_rate": round(float(y.mean()), 5),
+    }
 
 
 def rules_ranking(frame: pl.DataFrame, flags: pl.DataFrame) -> np.ndarray:
@@ -102,12 +140,18 @@ def calibration_bins(probability: np.ndarray, y: np.ndarray, bins: int = 10) -> 
     out = []
     for chunk in np.array_split(order, bins):
         if chunk.size:
-            out.append({"n": int(chunk.size), "predicted": round(float(probability[chunk].mean()), 4),
-                        "observed": round(float(y[chunk].mean()), 4)})
+            out.append(
+                {
+                    "n": int(chunk.size),
+                    "predicted": round(float(probability[chunk].mean()), 4),
+                    "observed": round(float(y[chunk].mean()), 4),
+                }
+            )
     return out
 
 
 # --- drift -----------------------------------------------------------------------------------------------------
+
 
 def reference_bins(X: np.ndarray, bins: int = 10) -> list[dict]:
     """Per feature: quantile edges and the share of training rows per bin (NaN is a bin of its own)."""
@@ -116,8 +160,9 @@ def reference_bins(X: np.ndarray, bins: int = 10) -> list[dict]:
         col = X[:, j]
         finite = col[~np.isnan(col)]
         edges = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])) if finite.size else np.array([])
-        out.append({"edges": [float(f"{e:.6g}") for e in edges],
-                    "shares": [round(float(s), 6) for s in _shares(col, edges)]})
+        out.append(
+            {"edges": [float(f"{e:.6g}") for e in edges], "shares": [round(float(s), 6) for s in _shares(col, edges)]}
+        )
     return out
 
 

@@ -22,13 +22,13 @@ import polars as pl
 
 from fangfanpin.config.policy import Policy, load_policy
 from fangfanpin.core.arrow import registered
+from fangfanpin.core.settings import settings
 from fangfanpin.core.sql import transaction
 from fangfanpin.ingest.warehouse import run_ddl_once
 from fangfanpin.models.artifacts import LoadedModel, load_promoted
+from fangfanpin.models.dataset import feature_frame
 from fangfanpin.models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
 from fangfanpin.models.training import predict
-from fangfanpin.core.settings import settings
-from fangfanpin.models.dataset import feature_frame
 
 SCORES_DDL = """CREATE TABLE IF NOT EXISTS household_scores (
     as_of_date DATE NOT NULL, county_code VARCHAR, township VARCHAR, village_code VARCHAR,
@@ -36,9 +36,24 @@ SCORES_DDL = """CREATE TABLE IF NOT EXISTS household_scores (
     risk_level VARCHAR NOT NULL, rule_codes VARCHAR NOT NULL, risk_types VARCHAR NOT NULL, severity_max VARCHAR,
     model_warning BOOLEAN NOT NULL, explanation_zh VARCHAR NOT NULL, top_features_zh VARCHAR NOT NULL,
     model_version VARCHAR)"""
-COLUMNS = ("as_of_date", "county_code", "township", "village_code", "household_id", "household_type", "monitored",
-           "probability", "risk_level", "rule_codes", "risk_types", "severity_max", "model_warning", "explanation_zh",
-           "top_features_zh", "model_version")
+COLUMNS = (
+    "as_of_date",
+    "county_code",
+    "township",
+    "village_code",
+    "household_id",
+    "household_type",
+    "monitored",
+    "probability",
+    "risk_level",
+    "rule_codes",
+    "risk_types",
+    "severity_max",
+    "model_warning",
+    "explanation_zh",
+    "top_features_zh",
+    "model_version",
+)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -46,7 +61,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.DataFrame:
-    return con.sql(f"""
+    return con.sql(
+        f"""
         WITH r AS (
             SELECT household_id, string_agg(rule_code, ';' ORDER BY rule_code) AS rule_codes,
                    string_agg(DISTINCT risk_type, ';' ORDER BY risk_type) AS risk_types,
@@ -60,11 +76,13 @@ def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.Dat
                coalesce(r.explanation_zh, '') AS explanation_zh
         FROM household_indicators h LEFT JOIN r USING (household_id) WHERE h.as_of_date = $d
         ORDER BY h.household_id""",
-                   params={"d": day, "line": policy.monitoring_line(day.year)}).pl()
+        params={"d": day, "line": policy.monitoring_line(day.year)},
+    ).pl()
 
 
-def contributions(model, X: np.ndarray, reference: np.ndarray, base: np.ndarray | None = None,
-                  negative_weight: float = 1.0) -> np.ndarray:
+def contributions(
+    model, X: np.ndarray, reference: np.ndarray, base: np.ndarray | None = None, negative_weight: float = 1.0
+) -> np.ndarray:
     """(rows × features): p(x) − p(x with feature j set to the training median); positive raises the risk."""
     n, k = X.shape
     if n == 0:
@@ -73,12 +91,12 @@ def contributions(model, X: np.ndarray, reference: np.ndarray, base: np.ndarray 
     out = np.empty((n, k))
     chunk = max(1, 400_000 // k)
     for start in range(0, n, chunk):
-        part = X[start:start + chunk]
+        part = X[start : start + chunk]
         stacked = np.repeat(part[None, :, :], k, axis=0)  # k × m × k
         for j in range(k):
             stacked[j, :, j] = reference[j]
         p = predict(model, stacked.reshape(-1, k), negative_weight).reshape(k, -1).T
-        out[start:start + chunk] = base[start:start + chunk, None] - p
+        out[start : start + chunk] = base[start : start + chunk, None] - p
     return out
 
 
@@ -102,21 +120,31 @@ def describe(X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int
 
 def _model_warnings(con, frame: pl.DataFrame, p: np.ndarray, day: date, policy: Policy) -> np.ndarray:
     levels = policy.risk_levels
-    eligible = (~frame["monitored"].to_numpy()) & (frame["rule_codes"].to_numpy() == "") & (p >= levels.model_warning_probability)
+    eligible = (
+        (~frame["monitored"].to_numpy())
+        & (frame["rule_codes"].to_numpy() == "")
+        & (p >= levels.model_warning_probability)
+    )
     if not eligible.any():
         return eligible
     week_start = day - timedelta(days=day.weekday())
-    prior = con.sql("""SELECT DISTINCT village_code, household_id FROM household_scores
+    prior = con.sql(
+        """SELECT DISTINCT village_code, household_id FROM household_scores
                        WHERE as_of_date >= $w AND as_of_date < $d AND model_warning""",
-                    params={"w": week_start, "d": day}).pl()
+        params={"w": week_start, "d": day},
+    ).pl()
     used = prior.group_by("village_code").agg(pl.len().alias("used"))
-    f = (frame.select("village_code", "household_id").with_row_index("_i").with_columns(pl.Series("p", p))
-         .filter(pl.Series(eligible))
-         .join(prior.with_columns(pl.lit(True).alias("prior")), on=["village_code", "household_id"], how="left")
-         .join(used, on="village_code", how="left")
-         .with_columns(pl.col("prior").fill_null(False), pl.col("used").fill_null(0))
-         .sort(["prior", "p"], descending=True)
-         .with_columns(pl.int_range(pl.len()).over(["village_code", "prior"]).alias("_rank")))
+    f = (
+        frame.select("village_code", "household_id")
+        .with_row_index("_i")
+        .with_columns(pl.Series("p", p))
+        .filter(pl.Series(eligible))
+        .join(prior.with_columns(pl.lit(True).alias("prior")), on=["village_code", "household_id"], how="left")
+        .join(used, on="village_code", how="left")
+        .with_columns(pl.col("prior").fill_null(False), pl.col("used").fill_null(0))
+        .sort(["prior", "p"], descending=True)
+        .with_columns(pl.int_range(pl.len()).over(["village_code", "prior"]).alias("_rank"))
+    )
     keep = f.filter(pl.col("prior") | (pl.col("_rank") < (levels.model_capacity_per_village_per_week - pl.col("used"))))
     out = np.zeros(frame.height, dtype=bool)
     out[keep["_i"].to_numpy()] = True
@@ -141,8 +169,12 @@ def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: Loa
         p = predict(loaded.model, X, weight)
         reference = np.asarray(loaded.card["reference"]["median"], float)
         explain = np.flatnonzero(p >= settings.explain_min_probability)
-        phrases, names = describe(X[explain], contributions(loaded.model, X[explain], reference, p[explain], weight),
-                                  reference, settings.top_features)
+        phrases, names = describe(
+            X[explain],
+            contributions(loaded.model, X[explain], reference, p[explain], weight),
+            reference,
+            settings.top_features,
+        )
         top_zh[explain] = phrases
         warn = _model_warnings(con, frame, p, day, policy)
         where = {int(i): k for k, i in enumerate(explain)}
@@ -154,21 +186,35 @@ def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: Loa
             types = [] if k is None else sorted({FEATURE_RISK_TYPES.get(f, "其他") for f in names[k]})
             risk_types[i] = ";".join(types) or "其他"
     pv = np.nan_to_num(p, nan=-1.0)
-    level = np.where((severity == "高") | (pv >= levels.high_probability), "高",
-                     np.where(ruled | (pv >= levels.medium_probability), "中", "低"))
-    return frame.select("as_of_date", "county_code", "township", "village_code", "household_id", "household_type",
-                        "monitored").with_columns(
-        pl.Series("probability", p, dtype=pl.Float64).fill_nan(None), pl.Series("risk_level", level, dtype=pl.String),
+    level = np.where(
+        (severity == "高") | (pv >= levels.high_probability),
+        "高",
+        np.where(ruled | (pv >= levels.medium_probability), "中", "低"),
+    )
+    return frame.select(
+        "as_of_date", "county_code", "township", "village_code", "household_id", "household_type", "monitored"
+    ).with_columns(
+        pl.Series("probability", p, dtype=pl.Float64).fill_nan(None),
+        pl.Series("risk_level", level, dtype=pl.String),
         pl.Series("rule_codes", rule_codes.tolist(), dtype=pl.String),
-        pl.Series("risk_types", risk_types.tolist(), dtype=pl.String), frame["severity_max"],
-        pl.Series("model_warning", warn), pl.Series("explanation_zh", explanation.tolist(), dtype=pl.String),
+        pl.Series("risk_types", risk_types.tolist(), dtype=pl.String),
+        frame["severity_max"],
+        pl.Series("model_warning", warn),
+        pl.Series("explanation_zh", explanation.tolist(), dtype=pl.String),
         pl.Series("top_features_zh", top_zh.tolist(), dtype=pl.String),
-        pl.lit(loaded.version if loaded else None, dtype=pl.String).alias("model_version"))
+        pl.lit(loaded.version if loaded else None, dtype=pl.String).alias("model_version"),
+    )
 
 
-def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None,
-                     model_dir: Path | str | None = None, *, loaded: LoadedModel | None = None,
-                     rules_only: bool = False) -> int:
+def score_households(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    policy: Policy | None = None,
+    model_dir: Path | str | None = None,
+    *,
+    loaded: LoadedModel | None = None,
+    rules_only: bool = False,
+) -> int:
     """Rewrite household_scores for ``day``; returns the rows written. A tampered promoted model raises ArtifactError
     (the daily asset asks artifacts.usable_promoted first and scores ``rules_only`` without a usable model)."""
     policy = policy or load_policy()
@@ -183,7 +229,9 @@ def score_households(con: duckdb.DuckDBPyConnection, day: date, policy: Policy |
     return scores.height
 
 
-def feature_matrix(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, unmonitored_only: bool = True) -> np.ndarray:
+def feature_matrix(
+    con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, unmonitored_only: bool = True
+) -> np.ndarray:
     """Today's features (for the drift check), households not monitored by default (as in training)."""
     return matrix(feature_frame(con, day, policy, unmonitored_only=unmonitored_only))
 

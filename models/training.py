@@ -49,13 +49,26 @@ def candidates(calibration: str, seed: int = 0) -> dict:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    logistic = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler()),
-                         ("model", LogisticRegression(class_weight="balanced", C=0.5, max_iter=1000))])
-    boosting = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.08, max_leaf_nodes=15, min_samples_leaf=40,
-                                              l2_regularization=1.0, early_stopping=False,
-                                              random_state=seed)
-    return {name: CalibratedClassifierCV(est, method=calibration, cv=3, ensemble=False)
-            for name, est in (("logistic_regression", logistic), ("hist_gradient_boosting", boosting))}
+    logistic = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(class_weight="balanced", C=0.5, max_iter=1000)),
+        ]
+    )
+    boosting = HistGradientBoostingClassifier(
+        max_iter=80,
+        learning_rate=0.08,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+    )
+    return {
+        name: CalibratedClassifierCV(est, method=calibration, cv=3, ensemble=False)
+        for name, est in (("logistic_regression", logistic), ("hist_gradient_boosting", boosting))
+    }
 
 
 def _sample(X: np.ndarray, y: np.ndarray, limit: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -107,33 +120,47 @@ def _evaluate(con, ts: TrainingSet, mask: np.ndarray, probability: np.ndarray, p
     frame = ts.frame.filter(mask)
     flags = evaluation.rule_flags(con, sorted(set(frame["as_of_date"].to_list())))
     levels = policy.risk_levels
-    return {"model": evaluation.ranking_metrics(probability, y),
-            "rules": evaluation.ranking_metrics(evaluation.rules_ranking(frame, flags), y,
-                                                     probability=False),
-            "workload": evaluation.workload_metrics(frame, probability, y, flags,
-                                                    levels.model_capacity_per_village_per_week,
-                                                    levels.model_warning_probability),
-            "calibration": evaluation.calibration_bins(probability, y), "rows": int(mask.sum()),
-            "positives": int(y.sum())}
+    return {
+        "model": evaluation.ranking_metrics(probability, y),
+        "rules": evaluation.ranking_metrics(evaluation.rules_ranking(frame, flags), y, probability=False),
+        "workload": evaluation.workload_metrics(
+            frame, probability, y, flags, levels.model_capacity_per_village_per_week, levels.model_warning_probability
+        ),
+        "calibration": evaluation.calibration_bins(probability, y),
+        "rows": int(mask.sum()),
+        "positives": int(y.sum()),
+    }
 
 
-def train(con: duckdb.DuckDBPyConnection, policy: Policy, model_dir: Path | str, *, truth: Path | str | None = None,
-          promote: bool = True) -> TrainingResult:
+def train(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    model_dir: Path | str,
+    *,
+    truth: Path | str | None = None,
+    promote: bool = True,
+) -> TrainingResult:
     started = time.perf_counter()
     settings = policy.model
     model_dir = Path(model_dir)
     ts = build_training_set(con, policy)
     if len(ts.dates) < 2:
-        return TrainingResult("skipped", f"需要至少 2 个已过观察期的月末日期，现有 {len(ts.dates)} 个",
-                              seconds=time.perf_counter() - started)
+        return TrainingResult(
+            "skipped",
+            f"需要至少 2 个已过观察期的月末日期，现有 {len(ts.dates)} 个",
+            seconds=time.perf_counter() - started,
+        )
     n_val = min(settings.validation_months, len(ts.dates) - 1)
     val_dates = ts.dates[-n_val:]
     val = ts.frame["as_of_date"].is_in(val_dates).to_numpy()
     train_mask = ~val
     if ts.y[train_mask].sum() < settings.min_positive_labels or ts.y[val].sum() == 0:
-        return TrainingResult("skipped", f"训练窗口正样本 {int(ts.y[train_mask].sum())} 个，少于 "
-                              f"{settings.min_positive_labels}（或验证窗口无正样本），不训练",
-                              seconds=time.perf_counter() - started)
+        return TrainingResult(
+            "skipped",
+            f"训练窗口正样本 {int(ts.y[train_mask].sum())} 个，少于 "
+            f"{settings.min_positive_labels}（或验证窗口无正样本），不训练",
+            seconds=time.perf_counter() - started,
+        )
     X_tr, y_tr, w = _sample(ts.X[train_mask], ts.y[train_mask], settings.max_training_rows)
     scores = {}
     for name, model in candidates(settings.calibration).items():
@@ -154,21 +181,43 @@ def train(con: duckdb.DuckDBPyConnection, policy: Policy, model_dir: Path | str,
     promoted = promote and beats_rules and auc_ok
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + ts.fingerprint[:8]
     card = {
-        "version": version, "model_type": chosen, "calibration": settings.calibration, "negative_weight": w_all, "created_utc": datetime.now(UTC).isoformat(),
-        "code_version": artifacts.code_version(), "data_fingerprint": ts.fingerprint,
-        "training_dates": [str(d) for d in ts.dates[:-n_val]], "validation_dates": [str(d) for d in val_dates],
-        "refit_dates": [str(d) for d in ts.dates], "horizon_days": settings.horizon_days,
-        "rows": {"train": int(train_mask.sum()), "validation": int(val.sum()), "refit_sampled": int(len(y_all)),
-                 "train_positives": int(ts.y[train_mask].sum()), "validation_positives": int(ts.y[val].sum())},
-        "features": list(FEATURE_NAMES), "feature_labels_zh": FEATURE_LABELS_ZH,
-        "reference": {"median": [float(f"{m:.6g}") for m in np.nan_to_num(np.nanmedian(ts.X, axis=0), nan=0.0)],
-                      "bins": evaluation.reference_bins(ts.X)},
+        "version": version,
+        "model_type": chosen,
+        "calibration": settings.calibration,
+        "negative_weight": w_all,
+        "created_utc": datetime.now(UTC).isoformat(),
+        "code_version": artifacts.code_version(),
+        "data_fingerprint": ts.fingerprint,
+        "training_dates": [str(d) for d in ts.dates[:-n_val]],
+        "validation_dates": [str(d) for d in val_dates],
+        "refit_dates": [str(d) for d in ts.dates],
+        "horizon_days": settings.horizon_days,
+        "rows": {
+            "train": int(train_mask.sum()),
+            "validation": int(val.sum()),
+            "refit_sampled": int(len(y_all)),
+            "train_positives": int(ts.y[train_mask].sum()),
+            "validation_positives": int(ts.y[val].sum()),
+        },
+        "features": list(FEATURE_NAMES),
+        "feature_labels_zh": FEATURE_LABELS_ZH,
+        "reference": {
+            "median": [float(f"{m:.6g}") for m in np.nan_to_num(np.nanmedian(ts.X, axis=0), nan=0.0)],
+            "bins": evaluation.reference_bins(ts.X),
+        },
         "candidates": {n: s[0]["model"] for n, s in scores.items()},
-        "validation": metrics, "truth_validation": honest,
-        "gate": {"beats_rules_at_equal_workload": bool(beats_rules), "auc_ok": bool(auc_ok),
-                 "min_auc": settings.promote_min_auc, "promoted": bool(promoted)},
-        "policy": {"capacity_per_village_per_week": policy.risk_levels.model_capacity_per_village_per_week,
-                   "model_warning_probability": policy.risk_levels.model_warning_probability},
+        "validation": metrics,
+        "truth_validation": honest,
+        "gate": {
+            "beats_rules_at_equal_workload": bool(beats_rules),
+            "auc_ok": bool(auc_ok),
+            "min_auc": settings.promote_min_auc,
+            "promoted": bool(promoted),
+        },
+        "policy": {
+            "capacity_per_village_per_week": policy.risk_levels.model_capacity_per_village_per_week,
+            "model_warning_probability": policy.risk_levels.model_warning_probability,
+        },
     }
     files = {"card.md": render_card(card), "calibration.png": calibration_png(metrics["calibration"])}
     artifacts.save(model_dir, version, final, card, files)
@@ -177,7 +226,12 @@ def train(con: duckdb.DuckDBPyConnection, policy: Policy, model_dir: Path | str,
         status, message = "promoted", f"模型 {version}（{chosen}）已启用"
     else:
         status = "not_promoted"
-        message = (f"模型 {version}（{chosen}）未启用：" + ("验证窗口上在同等走访量下召回率不如规则；" if not beats_rules else "")
-                   + (f"ROC-AUC 低于 {settings.promote_min_auc}；" if not auc_ok else "") + ("" if promote else "按要求不启用"))
-    return TrainingResult(status, message, version, chosen, artifacts.load_card(model_dir, version),
-                          time.perf_counter() - started)
+        message = (
+            f"模型 {version}（{chosen}）未启用："
+            + ("验证窗口上在同等走访量下召回率不如规则；" if not beats_rules else "")
+            + (f"ROC-AUC 低于 {settings.promote_min_auc}；" if not auc_ok else "")
+            + ("" if promote else "按要求不启用")
+        )
+    return TrainingResult(
+        status, message, version, chosen, artifacts.load_card(model_dir, version), time.perf_counter() - started
+    )

@@ -9,10 +9,10 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from fangfanpin.assets.delivery_runs import RunPlanError, UsageError
 from fangfanpin.config import DEMO_COUNTY
 from fangfanpin.config.regions import RegionsError
 from fangfanpin.core.privacy import mask_text, private_dir, restrict_umask
-from fangfanpin.assets.delivery_runs import RunPlanError, UsageError
 from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
@@ -31,8 +31,13 @@ def _prepare_environment() -> None:
     from fangfanpin.core.settings import settings
 
     s = settings()
-    for variable, path in (("FFP_LANDING_DIR", s.landing_dir), ("FFP_OUTBOX_DIR", s.outbox_dir),
-                           ("FFP_WAREHOUSE", s.warehouse), ("FFP_MODEL_DIR", s.model_dir), ("DAGSTER_HOME", s.dagster_home)):
+    for variable, path in (
+        ("FFP_LANDING_DIR", s.landing_dir),
+        ("FFP_OUTBOX_DIR", s.outbox_dir),
+        ("FFP_WAREHOUSE", s.warehouse),
+        ("FFP_MODEL_DIR", s.model_dir),
+        ("DAGSTER_HOME", s.dagster_home),
+    ):
         os.environ[variable] = str(path.resolve())
     home = private_dir(s.dagster_home.resolve())
     config = home / "dagster.yaml"
@@ -45,11 +50,13 @@ def _prepare_environment() -> None:
 def instance_config(home: Path) -> str:
     """The local instance's dagster.yaml: runs queue one at a time; the event log keeps its SQLite files open
     (pipeline/event_log.py)."""
-    return (f"{INSTANCE_CONFIG_MARK}\n"
-            "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
-            "telemetry:\n  enabled: false\n"
-            "event_log_storage:\n  module: fangfanpin.pipeline.event_log\n  class: PooledSqliteEventLogStorage\n"
-            f"  config:\n    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n")
+    return (
+        f"{INSTANCE_CONFIG_MARK}\n"
+        "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+        "telemetry:\n  enabled: false\n"
+        "event_log_storage:\n  module: fangfanpin.pipeline.event_log\n  class: PooledSqliteEventLogStorage\n"
+        f"  config:\n    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n"
+    )
 
 
 # The terminal shows warnings and errors only (FFP_LOG_LEVEL to change); every step's events are in the instance (UI).
@@ -58,20 +65,27 @@ CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_L
 
 def _run_day(instance, day: date, reason: str | None = None) -> int:
     """Run the daily job for one delivery date through Dagster; return the exit status of operations.md."""
+    from fangfanpin.core.settings import settings
     from fangfanpin.ingest.warehouse import delivery_problems
     from fangfanpin.pipeline.definitions import defs
     from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
     from fangfanpin.pipeline.run_state import launcher_tags
-    from fangfanpin.core.settings import settings
 
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     if reason:
         print(mask_text(f"{day}: {reason}"))
     result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-        partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=CONSOLE,
-        tags=settings().run_tags | launcher_tags())
+        partition_key=day.isoformat(),
+        instance=instance,
+        raise_on_error=False,
+        run_config=CONSOLE,
+        tags=settings().run_tags | launcher_tags(),
+    )
     if not result.success:
-        print(f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed", file=sys.stderr)
+        print(
+            f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     with connect(settings().warehouse, read_only=True) as con:
         problems = delivery_problems(con, day)
@@ -92,28 +106,32 @@ def train_model() -> int:
 
     _prepare_environment()
     with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(instance=instance, raise_on_error=False,
-                                                                            run_config=CONSOLE, tags=launcher_tags())
+        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=CONSOLE, tags=launcher_tags()
+        )
     print(f"training run {result.run_id} {'finished' if result.success else 'failed'}")
     return EXIT_OK if result.success else EXIT_FAILED
 
 
 def _begin(instance) -> None:
     """Before any run: no other process may hold the warehouse, and runs left STARTED by a killed command are failed."""
-    from fangfanpin.pipeline.run_state import mark_abandoned_runs
     from fangfanpin.core.settings import settings
+    from fangfanpin.pipeline.run_state import mark_abandoned_runs
 
     ensure_not_busy(settings().warehouse)
     for run in mark_abandoned_runs(instance):
-        print(f"run {run.run_id} ({run.tags.get('dagster/partition', run.job_name)}) was left unfinished by a killed "
-              "process: marked failed", file=sys.stderr)
+        print(
+            f"run {run.run_id} ({run.tags.get('dagster/partition', run.job_name)}) was left unfinished by a killed "
+            "process: marked failed",
+            file=sys.stderr,
+        )
 
 
 def _landing_and_records(instance):
     """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded)."""
     from fangfanpin.assets.delivery_runs import DONE, read_records, scan_landing
-    from fangfanpin.pipeline.run_state import run_succeeded
     from fangfanpin.core.settings import settings
+    from fangfanpin.pipeline.run_state import run_succeeded
 
     s = settings()
     landing, notices = scan_landing(s.landing_dir)
@@ -135,8 +153,10 @@ def pending_plan(instance):
 
 def run_plan(instance, plan) -> int:
     if any(d in plan.reasons for d in plan.days[1:]):
-        print(f"{plan.days[0]} 起按日期顺序重新计算 {len(plan.days)} 个交付日期（{plan.days[0]} … {plan.days[-1]}） / "
-              f"recomputing forward from {plan.days[0]}: {len(plan.days)} delivery dates, in order")
+        print(
+            f"{plan.days[0]} 起按日期顺序重新计算 {len(plan.days)} 个交付日期（{plan.days[0]} … {plan.days[-1]}） / "
+            f"recomputing forward from {plan.days[0]}: {len(plan.days)} delivery dates, in order"
+        )
     worst = EXIT_OK
     for day in plan.days:
         status = _run_day(instance, day, plan.reasons.get(day))
@@ -151,9 +171,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     truth = Path(args.truth) if args.truth else out.parent / f"{out.name}_truth"
-    summary = generate(out, truth, counties=args.counties.split(","), households=args.households,
-                       start=date.fromisoformat(args.start), end=date.fromisoformat(args.end), seed=args.seed,
-                       daily_days=args.daily_days)
+    summary = generate(
+        out,
+        truth,
+        counties=args.counties.split(","),
+        households=args.households,
+        start=date.fromisoformat(args.start),
+        end=date.fromisoformat(args.end),
+        seed=args.seed,
+        daily_days=args.daily_days,
+    )
     print(f"wrote {len(summary.deliveries)} deliveries to {out} (ground truth in {truth}) in {summary.seconds:.1f} s")
     return EXIT_OK
 
@@ -185,8 +212,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     simulated field team answers each day's visit tasks, publications and decisions (a closed loop)."""
     from dagster import DagsterInstance
 
-    from fangfanpin.generator import generate
     from fangfanpin.core.settings import settings
+    from fangfanpin.generator import generate
     from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_after_run
 
     _prepare_environment()
@@ -195,9 +222,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     loop_start = DEMO_END - timedelta(days=DEMO_LOOP_DAYS - 1)
     if not s.landing_dir.exists() or not any(s.landing_dir.iterdir()):
         start = DEMO_END - timedelta(days=round(DEMO_MONTHS * 30.44))
-        print(f"generating the demo county {DEMO_COUNTY} ({args.households:,} households, {start} .. {DEMO_END}) into {s.landing_dir}")
-        summary = generate(s.landing_dir, truth, counties=[DEMO_COUNTY], households=args.households, start=start,
-                           end=DEMO_END, seed=DEMO_SEED, daily_days=DEMO_LOOP_DAYS)
+        print(
+            f"generating the demo county {DEMO_COUNTY} ({args.households:,} households, {start} .. {DEMO_END}) into {s.landing_dir}"
+        )
+        summary = generate(
+            s.landing_dir,
+            truth,
+            counties=[DEMO_COUNTY],
+            households=args.households,
+            start=start,
+            end=DEMO_END,
+            seed=DEMO_SEED,
+            daily_days=DEMO_LOOP_DAYS,
+        )
         prepare_closed_loop(s.landing_dir, [d for d in summary.deliveries if d >= loop_start])
     worst = EXIT_OK
     trained = any(s.model_dir.glob("*/card.json"))
@@ -229,30 +266,34 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
-    from fangfanpin.data_contracts import FEED_NAMES
-    from fangfanpin.ingest.warehouse import accept_delivery, ensure_schema
     from fangfanpin.assets.delivery_runs import invalidate_from, parse_day
     from fangfanpin.core.settings import settings
+    from fangfanpin.data_contracts import FEED_NAMES
+    from fangfanpin.ingest.warehouse import accept_delivery, ensure_schema
 
     day = parse_day(args.date)
     if args.feed not in FEED_NAMES:
-        raise UsageError(f"没有名为 {args.feed!r} 的数据集，可用：{', '.join(FEED_NAMES)} / unknown feed {args.feed!r}; "
-                         f"the feeds are: {', '.join(FEED_NAMES)}")
+        raise UsageError(
+            f"没有名为 {args.feed!r} 的数据集，可用：{', '.join(FEED_NAMES)} / unknown feed {args.feed!r}; "
+            f"the feeds are: {', '.join(FEED_NAMES)}"
+        )
     _prepare_environment()
     with connect(settings().warehouse) as con:
         ensure_schema(con)
         released = accept_delivery(con, args.feed, day)
         invalidate_from(con, day)  # the accepted snapshot changes this date and every later one
-    print(f"{args.feed} {day}: {released} county snapshot(s) accepted; run `fangfanpin run --pending` to recompute "
-          f"from {day}")
+    print(
+        f"{args.feed} {day}: {released} county snapshot(s) accepted; run `fangfanpin run --pending` to recompute "
+        f"from {day}"
+    )
     return EXIT_OK
 
 
 def cmd_verify_ledger(args: argparse.Namespace) -> int:
     """Recompute the case ledger's hash chain, then compare its chain head per date with the manifests (the outbox's,
     or ``--manifests DIR``: the copies the counties hold); exit 0 if both agree, 1 naming the first problem."""
-    from fangfanpin.deliverables.manifest import verify_manifests
     from fangfanpin.core.settings import settings
+    from fangfanpin.deliverables.manifest import verify_manifests
     from fangfanpin.workflow.chain import verify_chain
 
     path = settings().warehouse
@@ -264,10 +305,15 @@ def cmd_verify_ledger(args: argparse.Namespace) -> int:
         print(f"交付清单目录不存在：{manifests} / The manifests folder does not exist: {manifests}", file=sys.stderr)
         return EXIT_FAILED
     with connect(path, read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'case_events' "
-                           "AND column_name = 'event_hash'").fetchall()[0][0]:
-            print("案件台账尚未建立或尚未加上哈希链（运行一次 fangfanpin run 即可）。 / The case ledger has no hash chain "
-                  "yet (run fangfanpin run once).", file=sys.stderr)
+        if not con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'case_events' "
+            "AND column_name = 'event_hash'"
+        ).fetchall()[0][0]:
+            print(
+                "案件台账尚未建立或尚未加上哈希链（运行一次 fangfanpin run 即可）。 / The case ledger has no hash chain "
+                "yet (run fangfanpin run once).",
+                file=sys.stderr,
+            )
             return EXIT_FAILED
         report = verify_chain(con)
         against = verify_manifests(con, manifests) if report.intact and manifests.is_dir() else None
@@ -275,8 +321,11 @@ def cmd_verify_ledger(args: argparse.Namespace) -> int:
     if not report.intact:
         return EXIT_FAILED
     if against is None or not against.found:
-        print(f"{manifests} 下没有 manifest.json，未与交付清单核对。 / No manifest.json under {manifests}: not checked "
-              f"against the manifests.", file=sys.stderr if args.manifests else sys.stdout)
+        print(
+            f"{manifests} 下没有 manifest.json，未与交付清单核对。 / No manifest.json under {manifests}: not checked "
+            f"against the manifests.",
+            file=sys.stderr if args.manifests else sys.stdout,
+        )
         return EXIT_FAILED if args.manifests else EXIT_OK  # a folder named on purpose must hold manifests
     print(against.message(), file=sys.stdout if against.ok else sys.stderr)
     return EXIT_OK if against.ok else EXIT_FAILED
@@ -297,14 +346,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
     r = sub.add_parser("run", help="run the daily job through Dagster")
     which = r.add_mutually_exclusive_group(required=True)
-    which.add_argument("--date", metavar="YYYY-MM-DD",
-                       help="the delivery date to run (a real date, not after today); if later dates were already "
-                            "processed, they are recomputed after it, in order")
-    which.add_argument("--pending", action="store_true",
-                       help="every delivery date not done yet (new, failed, or with files that arrived late), and "
-                            "every date after the first of them, oldest first")
-    r.add_argument("--region", help="a region of config/regions.yaml: its own landing, warehouse, outbox and instance "
-                                    "under var/regions/<region>/ (FFP_REGION does the same)")
+    which.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="the delivery date to run (a real date, not after today); if later dates were already "
+        "processed, they are recomputed after it, in order",
+    )
+    which.add_argument(
+        "--pending",
+        action="store_true",
+        help="every delivery date not done yet (new, failed, or with files that arrived late), and "
+        "every date after the first of them, oldest first",
+    )
+    r.add_argument(
+        "--region",
+        help="a region of config/regions.yaml: its own landing, warehouse, outbox and instance "
+        "under var/regions/<region>/ (FFP_REGION does the same)",
+    )
     r.set_defaults(func=cmd_run)
     d = sub.add_parser("demo", help="generate the demo county if absent and run every delivery date")
     d.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
@@ -315,10 +373,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     a.add_argument("--feed", required=True, help="the feed's name, as in data_contracts/feeds/<feed>.yaml")
     a.set_defaults(func=cmd_accept)
-    v = sub.add_parser("verify-ledger", help="recompute the case ledger's hash chain and report the first altered event; "
-                                             "check its chain head per date against the manifests")
-    v.add_argument("--manifests", help="a folder of manifest.json files to check against, e.g. the copies a county "
-                                       "holds (default: the outbox, FFP_OUTBOX_DIR)")
+    v = sub.add_parser(
+        "verify-ledger",
+        help="recompute the case ledger's hash chain and report the first altered event; "
+        "check its chain head per date against the manifests",
+    )
+    v.add_argument(
+        "--manifests",
+        help="a folder of manifest.json files to check against, e.g. the copies a county "
+        "holds (default: the outbox, FFP_OUTBOX_DIR)",
+    )
     v.set_defaults(func=cmd_verify_ledger)
     return parser
 

@@ -44,8 +44,11 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         connection (StaticPool) between the webserver's threads."""
         engine = self._engines.pop(shard, None)
         if engine is None:
-            engine = db.create_engine(self.conn_string_for_shard(shard), poolclass=StaticPool,
-                                      connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
+            engine = db.create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=StaticPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
             with engine.connect() as conn:  # StaticPool: this is the engine's one connection, kept open
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
         self._engines[shard] = engine  # most recently used last

@@ -38,13 +38,20 @@ def _alive(run: DagsterRun) -> bool:
 
 def mark_abandoned_runs(instance: DagsterInstance) -> list[DagsterRun]:
     """Report as failed every unfinished run launched by a command whose process no longer exists."""
-    abandoned = [r.dagster_run for r in instance.get_run_records(RunsFilter(statuses=UNFINISHED))
-                 if PID_TAG in r.dagster_run.tags and not _alive(r.dagster_run)]
+    abandoned = [
+        r.dagster_run
+        for r in instance.get_run_records(RunsFilter(statuses=UNFINISHED))
+        if PID_TAG in r.dagster_run.tags and not _alive(r.dagster_run)
+    ]
     for run in abandoned:
         pid = run.tags[PID_TAG]
-        instance.report_run_failed(run, message=(
-            f"启动此运行的进程（进程号 {pid}）已不存在（被终止或崩溃），运行标记为失败。 / The process that ran this run "
-            f"(PID {pid}) is gone (killed or crashed); the run is marked failed."))
+        instance.report_run_failed(
+            run,
+            message=(
+                f"启动此运行的进程（进程号 {pid}）已不存在（被终止或崩溃），运行标记为失败。 / The process that ran this run "
+                f"(PID {pid}) is gone (killed or crashed); the run is marked failed."
+            ),
+        )
     return abandoned
 
 

@@ -4,12 +4,16 @@ reported, not run."""
 from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
 from fangfanpin.assets.delivery_runs import scan_landing
-from fangfanpin.pipeline.jobs import daily_job
 from fangfanpin.core.settings import settings
+from fangfanpin.pipeline.jobs import daily_job
 
 
-@schedule(job=daily_job, cron_schedule="30 5 * * *", execution_timezone="Asia/Shanghai",
-          description="每天清晨处理最新一期交付。")
+@schedule(
+    job=daily_job,
+    cron_schedule="30 5 * * *",
+    execution_timezone="Asia/Shanghai",
+    description="每天清晨处理最新一期交付。",
+)
 def daily_schedule(context: ScheduleEvaluationContext):
     landing, notices = scan_landing(settings().landing_dir)
     for line in notices:
@@ -17,5 +21,8 @@ def daily_schedule(context: ScheduleEvaluationContext):
     if not landing:
         return SkipReason("\n".join([f"no delivery folder in {settings().landing_dir}", *notices]))
     newest = max(landing).isoformat()
-    return RunRequest(run_key=f"scheduled-{newest}-{context.scheduled_execution_time:%Y%m%d}", partition_key=newest,
-                      tags=settings().run_tags)
+    return RunRequest(
+        run_key=f"scheduled-{newest}-{context.scheduled_execution_time:%Y%m%d}",
+        partition_key=newest,
+        tags=settings().run_tags,
+    )

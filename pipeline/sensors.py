@@ -12,8 +12,8 @@ import json
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from fangfanpin.assets.delivery_runs import scan_landing
-from fangfanpin.pipeline.jobs import daily_job
 from fangfanpin.core.settings import settings
+from fangfanpin.pipeline.jobs import daily_job
 
 
 def _digest(files: list) -> str:
@@ -28,8 +28,12 @@ def _seen(cursor: str | None, current: dict[str, str]) -> dict[str, str]:
     return {d: digest for d, digest in current.items() if d <= cursor}  # an older cursor: the newest date seen
 
 
-@sensor(job=daily_job, minimum_interval_seconds=60, description="落地目录出现新的交付日期文件夹、或已处理的文件夹中又有文件到达时，"
-        "按日期顺序启动该日期及其后各日期的运行。")
+@sensor(
+    job=daily_job,
+    minimum_interval_seconds=60,
+    description="落地目录出现新的交付日期文件夹、或已处理的文件夹中又有文件到达时，"
+    "按日期顺序启动该日期及其后各日期的运行。",
+)
 def new_delivery_sensor(context: SensorEvaluationContext):
     landing, notices = scan_landing(settings().landing_dir)
     for line in notices:
@@ -40,8 +44,14 @@ def new_delivery_sensor(context: SensorEvaluationContext):
     if not changed:
         return SkipReason("\n".join(["no new or changed delivery folder", *notices]))
     first = changed[0]
-    requests = [RunRequest(run_key=f"delivery-{d}-{current[d]}-from-{first}-{current[first]}", partition_key=d,
-                           tags=settings().run_tags) for d in sorted(current) if d >= first]
+    requests = [
+        RunRequest(
+            run_key=f"delivery-{d}-{current[d]}-from-{first}-{current[first]}",
+            partition_key=d,
+            tags=settings().run_tags,
+        )
+        for d in sorted(current)
+        if d >= first
+    ]
     context.update_cursor(json.dumps(current, sort_keys=True))
     return requests
-

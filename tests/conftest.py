@@ -18,16 +18,29 @@ def small_landing(tmp_path_factory) -> Path:
     from fangfanpin.generator import MessyRates, generate
 
     root = tmp_path_factory.mktemp("small")
-    generate(root / "landing", root / "truth", counties=["150625"], households=300, start=SMALL_START,
-             end=SMALL_END, seed=7, messy=MessyRates.heavy(), daily_days=6)
+    generate(
+        root / "landing",
+        root / "truth",
+        counties=["150625"],
+        households=300,
+        start=SMALL_START,
+        end=SMALL_END,
+        seed=7,
+        messy=MessyRates.heavy(),
+        daily_days=6,
+    )
     return root / "landing"
 
 
 @pytest.fixture
 def ffp_env(tmp_path, monkeypatch) -> Path:
     """Point every setting at a fresh folder."""
-    for variable, sub in (("FFP_LANDING_DIR", "landing"), ("FFP_OUTBOX_DIR", "outbox"), ("FFP_MODEL_DIR", "models"),
-                          ("DAGSTER_HOME", "dagster")):
+    for variable, sub in (
+        ("FFP_LANDING_DIR", "landing"),
+        ("FFP_OUTBOX_DIR", "outbox"),
+        ("FFP_MODEL_DIR", "models"),
+        ("DAGSTER_HOME", "dagster"),
+    ):
         monkeypatch.setenv(variable, str(tmp_path / sub))
     monkeypatch.setenv("FFP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     (tmp_path / "landing").mkdir()

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
+from functools import cache
 from pathlib import Path
+
+from landing_helpers import copy_delivery, read_text_rows, write_csv
 
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.ingest.prepare import header_key, prepare_delivery
 from fangfanpin.ingest.read import delivery_dates, find_feed_files, read_file
-from landing_helpers import copy_delivery, read_text_rows, write_csv
 
 CLAIMS = "medical_claims"
 Rows = list[list[str]]
@@ -61,8 +62,9 @@ def _claims(source: Path, day: date, case: str, n: int = 12) -> Rows:
     return [list(header)] + picked
 
 
-def _bad_cell(folder: Path, source: Path, day: date, case: str, suffix: str, column: str, row: int,
-              change) -> tuple[Path, Rows]:
+def _bad_cell(
+    folder: Path, source: Path, day: date, case: str, suffix: str, column: str, row: int, change
+) -> tuple[Path, Rows]:
     """Clean claims with the cell of ``column`` in file row ``row`` (the header is row 1) replaced by change(cell)."""
     rows = _claims(source, day, case)
     i = _col(rows[0], column)
@@ -110,8 +112,9 @@ def truncated_mid_row(folder: Path, source: Path, day: date) -> HostileCase:
     last = data.rstrip(b"\n").rfind(b"\n") + 1
     path = folder / f"{CLAIMS}_hostile_truncated.csv"
     path.write_bytes(data[: last + (len(data) - last) // 2])  # cut inside the last row
-    return HostileCase("CSV truncated mid-row", CLAIMS, path.name, "quarantine", "中途截断", len(rows) - 2,
-                       row=len(rows))
+    return HostileCase(
+        "CSV truncated mid-row", CLAIMS, path.name, "quarantine", "中途截断", len(rows) - 2, row=len(rows)
+    )
 
 
 def gbk_behind_utf8_bom(folder: Path, source: Path, day: date) -> HostileCase:
@@ -129,8 +132,16 @@ def utf8_with_a_gbk_row(folder: Path, source: Path, day: date) -> HostileCase:
     lines[3] = lines[3].decode("utf-8").encode("gbk")
     path = folder / f"{CLAIMS}_hostile_mixed.csv"
     path.write_bytes(b"\n".join(lines))
-    return HostileCase("UTF-8 file with one GBK row", CLAIMS, path.name, "quarantine", "无法按文件编码解码",
-                       len(rows) - 2, row=4, column="姓名")
+    return HostileCase(
+        "UTF-8 file with one GBK row",
+        CLAIMS,
+        path.name,
+        "quarantine",
+        "无法按文件编码解码",
+        len(rows) - 2,
+        row=4,
+        column="姓名",
+    )
 
 
 def utf8_that_looks_gbk(folder: Path, source: Path, day: date) -> HostileCase:
@@ -155,41 +166,67 @@ def duplicate_headers(folder: Path, source: Path, day: date) -> HostileCase:
         out.append(r + [r[name] if i else "另一个名字", f"备注一{i}", f"备注二{i}"])
     path = folder / f"{CLAIMS}_hostile_dupheader.csv"
     path.write_bytes(_csv_bytes(out))
-    return HostileCase("duplicate headers", CLAIMS, path.name, "reports", "取值与所用的第", len(rows) - 1, row=2,
-                       column="姓名")
+    return HostileCase(
+        "duplicate headers", CLAIMS, path.name, "reports", "取值与所用的第", len(rows) - 1, row=2, column="姓名"
+    )
 
 
 def nul_bytes(folder: Path, source: Path, day: date) -> HostileCase:
     path, rows = _bad_cell(folder, source, day, "N", "nul", "姓名", 3, lambda v: v[:1] + "\x00\x00" + v[1:])
-    return HostileCase("NUL bytes inside a field", CLAIMS, path.name, "quarantine", "NUL", len(rows) - 2, row=3,
-                       column="姓名")
+    return HostileCase(
+        "NUL bytes inside a field", CLAIMS, path.name, "quarantine", "NUL", len(rows) - 2, row=3, column="姓名"
+    )
 
 
 def one_megabyte_field(folder: Path, source: Path, day: date) -> HostileCase:
-    path, rows = _bad_cell(folder, source, day, "B", "hugefield", "姓名", 5,
-                           lambda v: v * ((1 << 20) // max(1, len(v.encode()))))
-    return HostileCase("a 1 MB field", CLAIMS, path.name, "quarantine", "超过上限", len(rows) - 2, row=5,
-                       column="姓名")
+    path, rows = _bad_cell(
+        folder, source, day, "B", "hugefield", "姓名", 5, lambda v: v * ((1 << 20) // max(1, len(v.encode())))
+    )
+    return HostileCase("a 1 MB field", CLAIMS, path.name, "quarantine", "超过上限", len(rows) - 2, row=5, column="姓名")
 
 
 def impossible_date(folder: Path, source: Path, day: date) -> HostileCase:
     path, rows = _bad_cell(folder, source, day, "X", "baddate", "结算日期", 2, lambda v: "2023-02-30")
-    return HostileCase("impossible date 2023-02-30", CLAIMS, path.name, "quarantine", "日期不存在", len(rows) - 2,
-                       row=2, column="结算日期")
+    return HostileCase(
+        "impossible date 2023-02-30",
+        CLAIMS,
+        path.name,
+        "quarantine",
+        "日期不存在",
+        len(rows) - 2,
+        row=2,
+        column="结算日期",
+    )
 
 
 def future_date(folder: Path, source: Path, day: date) -> HostileCase:
     """A settlement dated after the delivery date: loaded and reported (the windows ignore it until its date)."""
     path, rows = _bad_cell(folder, source, day, "F", "future", "结算日期", 2, lambda v: "2099-01-01")
-    return HostileCase("future date 2099-01-01", CLAIMS, path.name, "reports", "日期晚于数据日期", len(rows) - 1,
-                       row=2, column="结算日期")
+    return HostileCase(
+        "future date 2099-01-01",
+        CLAIMS,
+        path.name,
+        "reports",
+        "日期晚于数据日期",
+        len(rows) - 1,
+        row=2,
+        column="结算日期",
+    )
 
 
 def negative_claim_amount(folder: Path, source: Path, day: date) -> HostileCase:
     """A 正常 settlement with a negative total: the amount's sign contradicts the settlement type."""
     path, rows = _bad_cell(folder, source, day, "S", "negative", "医疗总费用(元)", 2, lambda v: "-" + v)
-    return HostileCase("negative amount on a 正常 settlement", CLAIMS, path.name, "quarantine", "正负号", len(rows) - 2,
-                       row=2, column="结算类型")
+    return HostileCase(
+        "negative amount on a 正常 settlement",
+        CLAIMS,
+        path.name,
+        "quarantine",
+        "正负号",
+        len(rows) - 2,
+        row=2,
+        column="结算类型",
+    )
 
 
 def negative_income(folder: Path, source: Path, day: date) -> HostileCase:
@@ -201,8 +238,16 @@ def negative_income(folder: Path, source: Path, day: date) -> HostileCase:
     rows[1][_col(rows[0], "工资性收入(元)")] = "-1,200.00"
     path = folder / "household_income_150625.csv"
     path.write_bytes(_csv_bytes(rows))
-    return HostileCase("negative amount where not allowed (optional column)", "household_income", path.name,
-                       "reports", "金额不应为负数", loads, row=2, column="工资性收入(元)")
+    return HostileCase(
+        "negative amount where not allowed (optional column)",
+        "household_income",
+        path.name,
+        "reports",
+        "金额不应为负数",
+        loads,
+        row=2,
+        column="工资性收入(元)",
+    )
 
 
 def messy_workbook(folder: Path, source: Path, day: date) -> HostileCase:
@@ -233,13 +278,35 @@ def messy_workbook(folder: Path, source: Path, day: date) -> HostileCase:
     sheet.cell(6, width, "备注：已核对")  # data under the second half of the merged header
     path = folder / f"{CLAIMS}_hostile_workbook.xlsx"
     workbook.save(path)
-    return HostileCase("XLSX: hidden sheet, merged title and header cells, formula, header on row 3", CLAIMS,
-                       path.name, "quarantine", "没有计算结果", len(rows) - 2, row=5, column="个人负担(元)")
+    return HostileCase(
+        "XLSX: hidden sheet, merged title and header cells, formula, header on row 3",
+        CLAIMS,
+        path.name,
+        "quarantine",
+        "没有计算结果",
+        len(rows) - 2,
+        row=5,
+        column="个人负担(元)",
+    )
 
 
-DAY1_CASES = [empty_file, header_only, truncated_mid_row, gbk_behind_utf8_bom, utf8_with_a_gbk_row,
-              utf8_that_looks_gbk, binary_named_csv, duplicate_headers, nul_bytes, one_megabyte_field,
-              impossible_date, future_date, negative_claim_amount, negative_income, messy_workbook]
+DAY1_CASES = [
+    empty_file,
+    header_only,
+    truncated_mid_row,
+    gbk_behind_utf8_bom,
+    utf8_with_a_gbk_row,
+    utf8_that_looks_gbk,
+    binary_named_csv,
+    duplicate_headers,
+    nul_bytes,
+    one_megabyte_field,
+    impossible_date,
+    future_date,
+    negative_claim_amount,
+    negative_income,
+    messy_workbook,
+]
 
 
 # ---------------------------------------------------------------- the second delivery
@@ -251,7 +318,7 @@ def volume_spike(folder: Path, source: Path, day: date) -> HostileCase:
     rows = read_text_rows(path)
     path.unlink()
     sid = _col(rows[0], "结算流水号")
-    spiked = [rows[0]] + [r[:sid] + [f"{r[sid]}-{k}"] + r[sid + 1:] for k in range(10) for r in rows[1:]]
+    spiked = [rows[0]] + [r[:sid] + [f"{r[sid]}-{k}"] + r[sid + 1 :] for k in range(10) for r in rows[1:]]
     path = folder / f"{CLAIMS}_150625.csv"
     write_csv(spiked, path, "utf-8")
     return HostileCase("ten-fold volume spike", CLAIMS, path.name, "none", "", len(spiked) - 1)

@@ -45,5 +45,3 @@ def write_csv(rows: list[list[str]], path: Path, encoding: str) -> None:
     frame = pl.DataFrame(rows[1:], schema={h: pl.Utf8 for h in rows[0]}, orient="row")
     text = frame.write_csv()
     path.write_bytes(text.encode(encoding))
-
-

@@ -46,8 +46,9 @@ def inject_id_damage(folder, ids: list[str], phones: list[str]) -> list[str]:
     shifted = [ids[3], phones[0], f"1,{ids[4]}", *[ids[5]] * (len(students) - 2)]  # one field too many
     quote = ['"' + ids[6], phones[1], *[ids[7]] * (len(students) - 2)]  # a quote opened and never closed
     spaced = [ids[8][:6] + " " + ids[8][6:14] + " " + ids[8][14:], *[ids[9]] * (len(students) - 1)]
-    (folder / "students_damaged.csv").write_bytes(csv_bytes([students, *every_column, shifted, spaced])
-                                                  + ",".join(quote).encode() + b"\r\n")
+    (folder / "students_damaged.csv").write_bytes(
+        csv_bytes([students, *every_column, shifted, spaced]) + ",".join(quote).encode() + b"\r\n"
+    )
     names.append("students_damaged.csv")
     (folder / "medical_claims_noheader.csv").write_bytes(csv_bytes([[ids[10], phones[2], *ids[11:16]], [ids[12]] * 7]))
     names.append("medical_claims_noheader.csv")

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from system_helpers import require_installed
 
 from fangfanpin import charts
 from fangfanpin.core.fonts import FONT_CANDIDATES
-from system_helpers import require_installed
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DAYS = [date(2026, 11, 1) + timedelta(days=i) for i in range(20)]
@@ -24,14 +24,23 @@ def _size(png: bytes) -> tuple[int, int]:
 
 CASES = {
     "risk_levels": lambda: charts.risk_levels_by_township(
-        [("锡尼镇", "高", 12), ("锡尼镇", "中", 30), ("锡尼镇", "低", 900), ("伊和乌素苏木", "中", 5),
-         ("伊和乌素苏木", "低", 300), (None, "高", 1)]),
+        [
+            ("锡尼镇", "高", 12),
+            ("锡尼镇", "中", 30),
+            ("锡尼镇", "低", 900),
+            ("伊和乌素苏木", "中", 5),
+            ("伊和乌素苏木", "低", 300),
+            (None, "高", 1),
+        ]
+    ),
     "rule_hits": lambda: charts.rule_hits_by_rule([("MED-BURDEN", 14, 40), ("INC-LOW", 3, 120), ("EDU-DROPOUT", 2, 0)]),
     "cases": lambda: charts.cases_by_state_over_time(
         [(d, s, i + k) for i, d in enumerate(DAYS) for k, s in enumerate(("待排查", "待公示", "已纳入"))],
-        ("待排查", "待比对", "待公示")),
+        ("待排查", "待比对", "待公示"),
+    ),
     "calibration": lambda: charts.calibration(
-        [{"predicted": p, "observed": p * 0.9, "n": 100} for p in (0.01, 0.05, 0.1, 0.2, 0.4)]),
+        [{"predicted": p, "observed": p * 0.9, "n": 100} for p in (0.01, 0.05, 0.1, 0.2, 0.4)]
+    ),
 }
 
 
@@ -45,11 +54,16 @@ def test_chart_is_a_deterministic_png_of_sane_size(name):
     assert b"Software" not in png and b"matplotlib" not in png.lower()
 
 
-@pytest.mark.parametrize("draw,args", [
-    (charts.risk_levels_by_township, ([],)), (charts.rule_hits_by_rule, ([],)),
-    (charts.cases_by_state_over_time, ([], ("待排查",))), (charts.calibration, ([],)),
-    (charts.cases_by_state_over_time, ([(DAYS[0], "待排查", 3)], ("待排查",))),  # one day: bars, not an area
-])
+@pytest.mark.parametrize(
+    "draw,args",
+    [
+        (charts.risk_levels_by_township, ([],)),
+        (charts.rule_hits_by_rule, ([],)),
+        (charts.cases_by_state_over_time, ([], ("待排查",))),
+        (charts.calibration, ([],)),
+        (charts.cases_by_state_over_time, ([(DAYS[0], "待排查", 3)], ("待排查",))),  # one day: bars, not an area
+    ],
+)
 def test_empty_or_single_day_inputs_still_draw(draw, args):
     _size(draw(*args))
 

@@ -39,7 +39,7 @@ class WH:
     def add(self, feed: str, day: date = D0, **values) -> None:
         self.rows.setdefault((feed, day), []).append(values)
 
-    def load(self) -> "WH":
+    def load(self) -> WH:
         for (feed, day), rows in self.rows.items():
             contract = load_contract(feed)
             names = contract.names
@@ -48,10 +48,13 @@ class WH:
                 assert not unknown, unknown
                 self.con.execute(
                     f"INSERT INTO {feed} VALUES ({', '.join('?' * (len(names) + 6))})",
-                    [row.get(n) for n in names] + [day, f"{feed}.csv", 0, i + 2, None, "150625"]).fetchall()
+                    [row.get(n) for n in names] + [day, f"{feed}.csv", 0, i + 2, None, "150625"],
+                ).fetchall()
             if contract.kind == "snapshot":
-                self.con.execute("INSERT OR REPLACE INTO snapshot_versions VALUES (?, ?, '150625', ?, NULL, 'applied', NULL)",
-                                 [feed, day, len(rows)]).fetchall()
+                self.con.execute(
+                    "INSERT OR REPLACE INTO snapshot_versions VALUES (?, ?, '150625', ?, NULL, 'applied', NULL)",
+                    [feed, day, len(rows)],
+                ).fetchall()
         self.rows = {}
         return self
 
@@ -68,7 +71,9 @@ class WH:
         return out
 
     def indicators(self, household: str = "H1", day: date = D) -> dict:
-        cur = self.con.execute("SELECT * FROM household_indicators WHERE as_of_date = ? AND household_id = ?", [day, household])
+        cur = self.con.execute(
+            "SELECT * FROM household_indicators WHERE as_of_date = ? AND household_id = ?", [day, household]
+        )
         cols = [c[0] for c in cur.description]
         return dict(zip(cols, cur.fetchall()[0]))
 
@@ -79,24 +84,82 @@ class WH:
 ADULT1, ADULT2 = pid(date(1980, 3, 5), 11), pid(date(1982, 6, 7), 22)
 
 
-def base(wh: WH, *, household_type="一般农户", labour="普通劳动力", safe_water=True, size=2, hh="H1", ids=(ADULT1, ADULT2),
-         **extra) -> WH:
+def base(
+    wh: WH,
+    *,
+    household_type="一般农户",
+    labour="普通劳动力",
+    safe_water=True,
+    size=2,
+    hh="H1",
+    ids=(ADULT1, ADULT2),
+    **extra,
+) -> WH:
     """A two-adult household, fully enrolled, income comfortably above every line, safe housing."""
-    common = dict(county_name="杭锦旗", township_name="巴拉贡镇", village_name="查干白村委会", village_code=VILLAGE,
-                  household_id=hh, household_type=household_type, health="健康", labour_skill=labour, safe_water=safe_water,
-                  household_size=size, person_status="正常") | extra
+    common = (
+        dict(
+            county_name="杭锦旗",
+            township_name="巴拉贡镇",
+            village_name="查干白村委会",
+            village_code=VILLAGE,
+            household_id=hh,
+            household_type=household_type,
+            health="健康",
+            labour_skill=labour,
+            safe_water=safe_water,
+            household_size=size,
+            person_status="正常",
+        )
+        | extra
+    )
     for i, person in enumerate(ids):
         birth = date(int(person[6:10]), int(person[10:12]), int(person[12:14]))
-        wh.add("roster", id_number=person, name=f"张{hh}{i}", sex="男" if int(person[16]) % 2 else "女", birth_date=birth,
-               relation="户主" if i == 0 else "配偶", **common)
-        wh.add("medical_enrollment", id_number=person, name=f"张{hh}{i}", insurance_year=D.year, scheme="城乡居民基本医疗保险",
-               enrolment_status="正常参保")
-    wh.add("household_income", household_id=hh, year=2025, household_size=size, net_income=60000.0,
-           net_income_per_capita=30000.0, wage_income=40000.0, business_income=20000.0)
-    wh.add("household_income", household_id=hh, year=2024, household_size=size, net_income=60000.0,
-           net_income_per_capita=30000.0, wage_income=40000.0, business_income=20000.0)
-    wh.add("housing_safety", head_id_number=ids[0], head_name=f"张{hh}0", village_code=VILLAGE, safety_grade="A",
-           assessment_date=date(2026, 5, 1), renovation_status="无需改造")
+        wh.add(
+            "roster",
+            id_number=person,
+            name=f"张{hh}{i}",
+            sex="男" if int(person[16]) % 2 else "女",
+            birth_date=birth,
+            relation="户主" if i == 0 else "配偶",
+            **common,
+        )
+        wh.add(
+            "medical_enrollment",
+            id_number=person,
+            name=f"张{hh}{i}",
+            insurance_year=D.year,
+            scheme="城乡居民基本医疗保险",
+            enrolment_status="正常参保",
+        )
+    wh.add(
+        "household_income",
+        household_id=hh,
+        year=2025,
+        household_size=size,
+        net_income=60000.0,
+        net_income_per_capita=30000.0,
+        wage_income=40000.0,
+        business_income=20000.0,
+    )
+    wh.add(
+        "household_income",
+        household_id=hh,
+        year=2024,
+        household_size=size,
+        net_income=60000.0,
+        net_income_per_capita=30000.0,
+        wage_income=40000.0,
+        business_income=20000.0,
+    )
+    wh.add(
+        "housing_safety",
+        head_id_number=ids[0],
+        head_name=f"张{hh}0",
+        village_code=VILLAGE,
+        safety_grade="A",
+        assessment_date=date(2026, 5, 1),
+        renovation_status="无需改造",
+    )
     return wh
 
 
@@ -115,9 +178,17 @@ def test_base_household_fires_nothing():
 
 def _income(wh: WH, year: int, per_capita: float, *, size=2, net=None, oop=0.0, wage=None, business=None):
     wh.rows[("household_income", D0)] = [r for r in wh.rows[("household_income", D0)] if r["year"] != year]
-    wh.add("household_income", household_id="H1", year=year, household_size=size,
-           net_income=net if net is not None else per_capita * size, net_income_per_capita=per_capita,
-           compliant_out_of_pocket=oop, wage_income=wage, business_income=business)
+    wh.add(
+        "household_income",
+        household_id="H1",
+        year=year,
+        household_size=size,
+        net_income=net if net is not None else per_capita * size,
+        net_income_per_capita=per_capita,
+        compliant_out_of_pocket=oop,
+        wage_income=wage,
+        business_income=business,
+    )
 
 
 @pytest.mark.parametrize("net, fires", [(17999.0, True), (18000.0, False)])
@@ -137,9 +208,20 @@ def test_inc_low_uses_compliant_out_of_pocket_and_newer_visit():
     _income(wh, 2025, 10000.0, net=20000.0, oop=3000.0)  # (20000 − 3000) / 2 = 8500 < 9000
     wh.load().run()
     assert "INC-LOW" in wh.hits()
-    wh.add("visit_results", D, household_id="H1", visit_date=D - timedelta(days=3), visitor="王", conclusion="建议纳入",
-           verified_income_per_capita=9500.0, verified_out_of_pocket=0.0, education_secured=True, medical_secured=True,
-           housing_secured=True, water_secured=True)
+    wh.add(
+        "visit_results",
+        D,
+        household_id="H1",
+        visit_date=D - timedelta(days=3),
+        visitor="王",
+        conclusion="建议纳入",
+        verified_income_per_capita=9500.0,
+        verified_out_of_pocket=0.0,
+        education_secured=True,
+        medical_secured=True,
+        housing_secured=True,
+        water_secured=True,
+    )
     wh.load().run()
     assert "INC-LOW" not in wh.hits()
     assert wh.indicators()["income_source"] == "visit_results"
@@ -157,16 +239,40 @@ def test_inc_drop(latest, fires):
         assert hits[0]["risk_type"] == "因务工就业不稳" and "下降 30%" in hits[0]["explanation_zh"]
 
 
-def _claim(wh: WH, sid: str, *, burden: float, total: float | None = None, when: date = D - timedelta(days=10),
-           delivered: date = D0, kind="正常", original=None, visit="普通门诊", person=ADULT1):
+def _claim(
+    wh: WH,
+    sid: str,
+    *,
+    burden: float,
+    total: float | None = None,
+    when: date = D - timedelta(days=10),
+    delivered: date = D0,
+    kind="正常",
+    original=None,
+    visit="普通门诊",
+    person=ADULT1,
+):
     total = total if total is not None else burden
-    wh.add("medical_claims", delivered, settlement_id=sid, original_settlement_id=original, settlement_type=kind,
-           id_number=person, name="张H10", settlement_date=when, visit_type=visit, total_cost=total,
-           basic_insurance_paid=total - burden, personal_burden=burden)
+    wh.add(
+        "medical_claims",
+        delivered,
+        settlement_id=sid,
+        original_settlement_id=original,
+        settlement_type=kind,
+        id_number=person,
+        name="张H10",
+        settlement_date=when,
+        visit_type=visit,
+        total_cost=total,
+        basic_insurance_paid=total - burden,
+        personal_burden=burden,
+    )
 
 
-@pytest.mark.parametrize("household_type, burden, fires", [
-    ("一般农户", 24401.0, True), ("一般农户", 24400.0, False), ("脱贫户", 12201.0, True), ("脱贫户", 12200.0, False)])
+@pytest.mark.parametrize(
+    "household_type, burden, fires",
+    [("一般农户", 24401.0, True), ("一般农户", 24400.0, False), ("脱贫户", 12201.0, True), ("脱贫户", 12200.0, False)],
+)
 def test_med_burden(household_type, burden, fires):
     wh = fresh(household_type=household_type)
     _claim(wh, "S1", burden=burden / 2)
@@ -182,7 +288,9 @@ def test_med_burden(household_type, burden, fires):
 def test_reversals_cancel_settlements():
     wh = fresh()
     _claim(wh, "S1", burden=30000.0, total=60000.0, visit="住院", when=D0 - timedelta(days=5))
-    _claim(wh, "R1", burden=-30000.0, total=-60000.0, kind="冲销", original="S1", when=D - timedelta(days=5), delivered=D)
+    _claim(
+        wh, "R1", burden=-30000.0, total=-60000.0, kind="冲销", original="S1", when=D - timedelta(days=5), delivered=D
+    )
     wh.load()
     wh.run(D0)
     assert {"MED-BURDEN", "MED-CATASTROPHIC"} <= set(wh.hits(D0))  # before the reversal was delivered
@@ -224,11 +332,33 @@ def test_med_uninsured(status, fires):
 def _child(wh: WH, age_years: int, extra_days: int = 0, seq: int = 33, student: dict | None = None) -> str:
     birth = years_ago(age_years, extra_days)
     person = pid(birth, seq)
-    wh.add("roster", id_number=person, name=f"张子{seq}", sex="男", birth_date=birth, relation="之子", county_name="杭锦旗",
-           township_name="巴拉贡镇", village_name="查干白村委会", village_code=VILLAGE, household_id="H1",
-           household_type="一般农户", health="健康", labour_skill="无劳动力", household_size=3, person_status="正常", safe_water=True)
-    wh.add("medical_enrollment", id_number=person, name=f"张子{seq}", insurance_year=D.year, scheme="城乡居民基本医疗保险",
-           enrolment_status="正常参保")
+    wh.add(
+        "roster",
+        id_number=person,
+        name=f"张子{seq}",
+        sex="男",
+        birth_date=birth,
+        relation="之子",
+        county_name="杭锦旗",
+        township_name="巴拉贡镇",
+        village_name="查干白村委会",
+        village_code=VILLAGE,
+        household_id="H1",
+        household_type="一般农户",
+        health="健康",
+        labour_skill="无劳动力",
+        household_size=3,
+        person_status="正常",
+        safe_water=True,
+    )
+    wh.add(
+        "medical_enrollment",
+        id_number=person,
+        name=f"张子{seq}",
+        insurance_year=D.year,
+        scheme="城乡居民基本医疗保险",
+        enrolment_status="正常参保",
+    )
     if student:
         wh.add("students", id_number=person, name=f"张子{seq}", **student)
     return person
@@ -267,19 +397,40 @@ def test_edu_burden(students, fires):
     assert bool(wh.hits().get("EDU-BURDEN")) is fires
 
 
-@pytest.mark.parametrize("grade, status, fires", [("C", "未改造", True), ("D", "改造中", True), ("B", "未改造", False),
-                                                  ("C", "已竣工", False)])
+@pytest.mark.parametrize(
+    "grade, status, fires",
+    [("C", "未改造", True), ("D", "改造中", True), ("B", "未改造", False), ("C", "已竣工", False)],
+)
 def test_hou_unsafe(grade, status, fires):
     wh = fresh()
-    wh.add("housing_safety", head_id_number=ADULT1, head_name="张H10", village_code=VILLAGE, safety_grade=grade,
-           assessment_date=date(2026, 10, 1), renovation_status=status)  # newer than the base A assessment
+    wh.add(
+        "housing_safety",
+        head_id_number=ADULT1,
+        head_name="张H10",
+        village_code=VILLAGE,
+        safety_grade=grade,
+        assessment_date=date(2026, 10, 1),
+        renovation_status=status,
+    )  # newer than the base A assessment
     wh.load().run()
     assert bool(wh.hits().get("HOU-UNSAFE")) is fires
 
 
-def _assist(wh: WH, kind: str, status: str, start: date, end: date | None = None, reason: str | None = None, amount=None):
-    wh.add("civil_assistance", id_number=ADULT1, name="张H10", village_code=VILLAGE, assistance_type=kind,
-           assistance_status=status, start_date=start, end_date=end, reason=reason, one_off_amount=amount)
+def _assist(
+    wh: WH, kind: str, status: str, start: date, end: date | None = None, reason: str | None = None, amount=None
+):
+    wh.add(
+        "civil_assistance",
+        id_number=ADULT1,
+        name="张H10",
+        village_code=VILLAGE,
+        assistance_type=kind,
+        assistance_status=status,
+        start_date=start,
+        end_date=end,
+        reason=reason,
+        one_off_amount=amount,
+    )
 
 
 @pytest.mark.parametrize("days_ago, fires", [(89, True), (90, False)])
@@ -319,7 +470,9 @@ def test_civ_disability(days_ago, fires):
     assert bool(wh.hits().get("CIV-DISABILITY")) is fires
 
 
-@pytest.mark.parametrize("days_ago, per_capita, fires", [(179, 13499.0, True), (180, 13499.0, False), (10, 13500.0, False)])
+@pytest.mark.parametrize(
+    "days_ago, per_capita, fires", [(179, 13499.0, True), (180, 13499.0, False), (10, 13500.0, False)]
+)
 def test_civ_dibao_exit(days_ago, per_capita, fires):
     wh = fresh()
     _income(wh, 2025, per_capita)
@@ -328,8 +481,10 @@ def test_civ_dibao_exit(days_ago, per_capita, fires):
     assert bool(wh.hits().get("CIV-DIBAO-EXIT")) is fires
 
 
-@pytest.mark.parametrize("labour, dibao, fires", [("丧失劳动力", None, True), ("弱劳动力或半劳动力", None, False),
-                                                  ("丧失劳动力", "渐退期", False)])
+@pytest.mark.parametrize(
+    "labour, dibao, fires",
+    [("丧失劳动力", None, True), ("弱劳动力或半劳动力", None, False), ("丧失劳动力", "渐退期", False)],
+)
 def test_lab_none(labour, dibao, fires):
     wh = fresh(labour=labour)
     if dibao:
@@ -338,22 +493,45 @@ def test_lab_none(labour, dibao, fires):
     assert bool(wh.hits().get("LAB-NONE")) is fires
 
 
-@pytest.mark.parametrize("roster_water, visit_water, fires", [(False, None, True), (True, False, True), (True, True, False)])
+@pytest.mark.parametrize(
+    "roster_water, visit_water, fires", [(False, None, True), (True, False, True), (True, True, False)]
+)
 def test_wat_unsafe(roster_water, visit_water, fires):
     wh = fresh(safe_water=roster_water)
     if visit_water is not None:
-        wh.add("visit_results", D, household_id="H1", visit_date=D - timedelta(days=1), visitor="王", conclusion="需进一步核实",
-               education_secured=True, medical_secured=True, housing_secured=True, water_secured=visit_water)
+        wh.add(
+            "visit_results",
+            D,
+            household_id="H1",
+            visit_date=D - timedelta(days=1),
+            visitor="王",
+            conclusion="需进一步核实",
+            education_secured=True,
+            medical_secured=True,
+            housing_secured=True,
+            water_secured=visit_water,
+        )
     wh.load().run()
     assert bool(wh.hits().get("WAT-UNSAFE")) is fires
 
 
 def test_monitored_households_kept_apart():
-    wh = fresh(safe_water=False, household_type="监测户", risk_identified_date=date(2026, 3, 1), risk_eliminated=False,
-               risk_type_1="因病")
+    wh = fresh(
+        safe_water=False,
+        household_type="监测户",
+        risk_identified_date=date(2026, 3, 1),
+        risk_eliminated=False,
+        risk_type_1="因病",
+    )
     base(wh, safe_water=False, hh="H2", ids=(pid(date(1970, 1, 1), 51), pid(date(1971, 1, 1), 62)))
-    base(wh, safe_water=False, hh="H3", ids=(pid(date(1960, 1, 1), 71), pid(date(1961, 1, 1), 82)),
-         risk_identified_date=date(2025, 3, 1), risk_eliminated=True)
+    base(
+        wh,
+        safe_water=False,
+        hh="H3",
+        ids=(pid(date(1960, 1, 1), 71), pid(date(1961, 1, 1), 82)),
+        risk_identified_date=date(2025, 3, 1),
+        risk_eliminated=True,
+    )
     wh.load().run()
     monitored = {r["household_id"]: r["monitored"] for r in wh.hits()["WAT-UNSAFE"]}
     assert monitored == {"H1": True, "H2": False, "H3": False}
@@ -374,8 +552,16 @@ def test_record_delivered_after_date_does_not_change_its_indicators():
     wh.run(D0)
     before = wh.indicators(day=D0)
     _claim(wh, "S2", burden=40000.0, when=D0 - timedelta(days=3), delivered=D0 + timedelta(days=1))  # late event
-    wh.add("housing_safety", D0 + timedelta(days=1), head_id_number=ADULT1, head_name="张H10", village_code=VILLAGE,
-           safety_grade="D", assessment_date=D0 - timedelta(days=2), renovation_status="未改造")
+    wh.add(
+        "housing_safety",
+        D0 + timedelta(days=1),
+        head_id_number=ADULT1,
+        head_name="张H10",
+        village_code=VILLAGE,
+        safety_grade="D",
+        assessment_date=D0 - timedelta(days=2),
+        renovation_status="未改造",
+    )
     wh.load()
     wh.run(D0)
     assert wh.indicators(day=D0) == before
@@ -387,24 +573,64 @@ def test_record_delivered_after_date_does_not_change_its_indicators():
 def test_links_by_name_birth_village_only_when_unambiguous():
     wh = fresh()
     twin_birth = date(1990, 2, 2)
-    base(wh, hh="H2", ids=(pid(twin_birth, 91), pid(date(1991, 1, 1), 92)))   # 张H20, born 1990-02-02
-    base(wh, hh="H3", ids=(pid(date(1950, 1, 1), 93), pid(twin_birth, 94)))   # 张H31, born 1990-02-02
+    base(wh, hh="H2", ids=(pid(twin_birth, 91), pid(date(1991, 1, 1), 92)))  # 张H20, born 1990-02-02
+    base(wh, hh="H3", ids=(pid(date(1950, 1, 1), 93), pid(twin_birth, 94)))  # 张H31, born 1990-02-02
     # Records whose ID is not in the roster (a wrong order code), named like a roster person.
     unique_id, ambiguous_id = pid(twin_birth, 555), pid(twin_birth, 557)
-    wh.add("civil_assistance", id_number=unique_id, name="张H20", village_code=VILLAGE, assistance_type="农村低保",
-           assistance_status="在保", start_date=date(2026, 1, 1))
-    for name in ("张H31", "张H31"):
+    wh.add(
+        "civil_assistance",
+        id_number=unique_id,
+        name="张H20",
+        village_code=VILLAGE,
+        assistance_type="农村低保",
+        assistance_status="在保",
+        start_date=date(2026, 1, 1),
+    )
+    for _name in ("张H31", "张H31"):
         pass
-    wh.add("roster", id_number=pid(twin_birth, 95), name="张H31", birth_date=twin_birth, sex="男", relation="之子",
-           county_name="杭锦旗", township_name="巴拉贡镇", village_name="查干白村委会", village_code=VILLAGE, household_id="H1",
-           household_type="一般农户", health="健康", labour_skill="普通劳动力", household_size=2, person_status="正常")
-    wh.add("civil_assistance", id_number=ambiguous_id, name="张H31", village_code=VILLAGE, assistance_type="临时救助",
-           assistance_status="已发放", start_date=date(2026, 11, 1))
-    wh.add("civil_assistance", id_number=pid(twin_birth, 559), name="张H20", village_code="150625101201",
-           assistance_type="临时救助", assistance_status="已发放", start_date=date(2026, 11, 2))  # another village
+    wh.add(
+        "roster",
+        id_number=pid(twin_birth, 95),
+        name="张H31",
+        birth_date=twin_birth,
+        sex="男",
+        relation="之子",
+        county_name="杭锦旗",
+        township_name="巴拉贡镇",
+        village_name="查干白村委会",
+        village_code=VILLAGE,
+        household_id="H1",
+        household_type="一般农户",
+        health="健康",
+        labour_skill="普通劳动力",
+        household_size=2,
+        person_status="正常",
+    )
+    wh.add(
+        "civil_assistance",
+        id_number=ambiguous_id,
+        name="张H31",
+        village_code=VILLAGE,
+        assistance_type="临时救助",
+        assistance_status="已发放",
+        start_date=date(2026, 11, 1),
+    )
+    wh.add(
+        "civil_assistance",
+        id_number=pid(twin_birth, 559),
+        name="张H20",
+        village_code="150625101201",
+        assistance_type="临时救助",
+        assistance_status="已发放",
+        start_date=date(2026, 11, 2),
+    )  # another village
     wh.load().run()
-    links = {r[0]: r[1:] for r in wh.query(
-        "SELECT record_id_number, match_method, household_id, candidates FROM person_links WHERE feed = 'civil_assistance'")}
+    links = {
+        r[0]: r[1:]
+        for r in wh.query(
+            "SELECT record_id_number, match_method, household_id, candidates FROM person_links WHERE feed = 'civil_assistance'"
+        )
+    }
     assert links[unique_id] == ("name_birth_village", "H2", 1)
     assert links[ambiguous_id] == ("unmatched", None, 2)
     assert links[pid(twin_birth, 559)][0] == "unmatched"
@@ -415,19 +641,45 @@ def test_links_by_name_birth_village_only_when_unambiguous():
 def test_data_quality_checks():
     wh = fresh(size=3)
     dead = pid(date(1940, 1, 1), 97)
-    wh.add("roster", id_number=dead, name="张老", sex="女", birth_date=date(1940, 1, 1), relation="之母", county_name="杭锦旗",
-           township_name="巴拉贡镇", village_name="查干白村委会", village_code=VILLAGE, household_id="H1",
-           household_type="一般农户", health="健康", labour_skill="无劳动力", household_size=3, person_status="死亡")
-    wh.add("civil_assistance", id_number=dead, name="张老", village_code=VILLAGE, assistance_type="农村低保",
-           assistance_status="在保", start_date=date(2020, 1, 1))
+    wh.add(
+        "roster",
+        id_number=dead,
+        name="张老",
+        sex="女",
+        birth_date=date(1940, 1, 1),
+        relation="之母",
+        county_name="杭锦旗",
+        township_name="巴拉贡镇",
+        village_name="查干白村委会",
+        village_code=VILLAGE,
+        household_id="H1",
+        household_type="一般农户",
+        health="健康",
+        labour_skill="无劳动力",
+        household_size=3,
+        person_status="死亡",
+    )
+    wh.add(
+        "civil_assistance",
+        id_number=dead,
+        name="张老",
+        village_code=VILLAGE,
+        assistance_type="农村低保",
+        assistance_status="在保",
+        start_date=date(2020, 1, 1),
+    )
     wh.rows[("roster", D0)][0]["sex"] = "女"  # ADULT1 is male by the ID number
     wh.rows[("roster", D0)][1]["birth_date"] = date(1982, 6, 8)
     old = _child(wh, 20, seq=35, student={"stage": "初中", "enrolment_status": "在读"})
     stranger = pid(date(1977, 7, 7), 99)
     _claim(wh, "S9", burden=10.0, person=stranger, delivered=D)
     wh.load().run()
-    issues = {r[0]: r[1:] for r in wh.query(
-        "SELECT kind, fix_by, description_zh, id_number_masked FROM data_quality_issues ORDER BY kind")}
+    issues = {
+        r[0]: r[1:]
+        for r in wh.query(
+            "SELECT kind, fix_by, description_zh, id_number_masked FROM data_quality_issues ORDER BY kind"
+        )
+    }
     assert issues["inactive_person_receiving"][0] == "民政局" and "死亡" in issues["inactive_person_receiving"][1]
     assert issues["id_sex_mismatch"][0] == "乡村振兴局"
     assert "1982-06-08" in issues["id_birth_mismatch"][1]

@@ -26,11 +26,19 @@ def test_generated_delivery_end_to_end(small_landing, tmp_path):
         ingest_feed(con, contract, small_landing, DAY)
     first = run_crosscheck(con, DAY)
     assert first.households > 250 and first.links > 1000 and first.rule_hits > 0
-    rates = dict(con.execute("""SELECT feed, sum(records) FILTER (WHERE match_method <> 'unmatched') / sum(records)
-                                FROM link_rates WHERE delivery_date = ? GROUP BY 1""", [DAY]).fetchall())
+    rates = dict(
+        con.execute(
+            """SELECT feed, sum(records) FILTER (WHERE match_method <> 'unmatched') / sum(records)
+                                FROM link_rates WHERE delivery_date = ? GROUP BY 1""",
+            [DAY],
+        ).fetchall()
+    )
     assert rates["students"] > 0.8 and rates["medical_enrollment"] > 0.8
-    listed = con.execute("""SELECT count(*), count(file), count(*) FILTER (WHERE "row" >= 2) FROM person_links
-                            WHERE delivery_date = ?""", [DAY]).fetchall()[0]
+    listed = con.execute(
+        """SELECT count(*), count(file), count(*) FILTER (WHERE "row" >= 2) FROM person_links
+                            WHERE delivery_date = ?""",
+        [DAY],
+    ).fetchall()[0]
     assert listed[0] > 0 and listed[0] == listed[1] == listed[2]  # every listed record names its file and row
     codes = {r[0] for r in con.execute("SELECT DISTINCT rule_code FROM rule_hits").fetchall()}
     assert {"INC-LOW", "MED-UNINSURED"} <= codes
@@ -39,8 +47,9 @@ def test_generated_delivery_end_to_end(small_landing, tmp_path):
     assert run_crosscheck(con, DAY) == first  # idempotent
     con.close()
 
-    result = materialize(crosscheck_assets, partition_key=DAY.isoformat(),
-                         resources={"warehouse": WarehouseResource(database=str(db))})
+    result = materialize(
+        crosscheck_assets, partition_key=DAY.isoformat(), resources={"warehouse": WarehouseResource(database=str(db))}
+    )
     assert result.success
     text = ""
     for event in result.get_asset_materialization_events():

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import duckdb
 from dagster import DagsterInstance, materialize
-
-from fangfanpin.assets.ingest import ingest_assets, ingest_checks
-from fangfanpin.ingest.read import delivery_dates
-from fangfanpin.pipeline.event_log import PooledSqliteEventLogStorage
-from fangfanpin.assets.resources import WarehouseResource
 from landing_helpers import copy_delivery
 from privacy_helpers import full_id_numbers
+
+from fangfanpin.assets.ingest import ingest_assets, ingest_checks
+from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.ingest.read import delivery_dates
+from fangfanpin.pipeline.event_log import PooledSqliteEventLogStorage
 
 
 def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):
     day = delivery_dates(small_landing)[0]
     copy_delivery(small_landing, day, ffp_env / "landing")
     result = materialize(
-        [*ingest_assets, *ingest_checks], partition_key=day.isoformat(),
+        [*ingest_assets, *ingest_checks],
+        partition_key=day.isoformat(),
         resources={"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))},
     )
     assert result.success

@@ -10,13 +10,13 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 import yaml
+from landing_helpers import copy_delivery
+from test_crosscheck import ADULT1, VILLAGE, D, _assist, _child, _claim, base, fresh, pid
 
 from fangfanpin.crosscheck import run_crosscheck
 from fangfanpin.data_contracts import FEEDS_DIR, ContractError, _parse, all_contracts, load_contract
 from fangfanpin.data_contracts.gx_suites import structure_suite, validate
 from fangfanpin.ingest import ingest_feed
-from landing_helpers import copy_delivery
-from test_crosscheck import ADULT1, VILLAGE, D, _assist, _child, _claim, base, fresh, pid
 
 AFTER = {
     ("applications", "application_date"): "refuse",
@@ -42,10 +42,13 @@ def test_every_date_column_says_what_a_date_after_delivery_means():
     assert found == AFTER
 
 
-@pytest.mark.parametrize("column, value, message", [
-    ("settlement_date", "ignore", "after_delivery must be one of"),
-    ("name", "allow", "sets after_delivery but is not a date column"),
-])
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("settlement_date", "ignore", "after_delivery must be one of"),
+        ("name", "allow", "sets after_delivery but is not a date column"),
+    ],
+)
 def test_a_contract_with_a_wrong_after_delivery_is_refused(tmp_path, column, value, message):
     raw = yaml.safe_load((FEEDS_DIR / "medical_claims.yaml").read_text(encoding="utf-8"))
     for c in raw["columns"]:
@@ -64,12 +67,23 @@ LATER = D + timedelta(days=5)
 
 def test_roster_risk_dates_count_from_their_date():
     wh = fresh(household_type="监测户", risk_identified_date=LATER, risk_eliminated=False, risk_type_1="因病")
-    base(wh, hh="H2", ids=(pid(date(1970, 1, 1), 51), pid(date(1971, 1, 1), 62)), household_type="监测户",
-         risk_identified_date=date(2025, 3, 1), risk_eliminated=True, risk_eliminated_date=LATER, risk_type_1="因病")
+    base(
+        wh,
+        hh="H2",
+        ids=(pid(date(1970, 1, 1), 51), pid(date(1971, 1, 1), 62)),
+        household_type="监测户",
+        risk_identified_date=date(2025, 3, 1),
+        risk_eliminated=True,
+        risk_eliminated_date=LATER,
+        risk_type_1="因病",
+    )
     wh.load().run(D)
     wh.run(LATER)
     assert (wh.indicators("H1", D)["monitored"], wh.indicators("H1", D)["risk_identified_date"]) == (False, None)
-    assert (wh.indicators("H1", LATER)["monitored"], wh.indicators("H1", LATER)["risk_identified_date"]) == (True, LATER)
+    assert (wh.indicators("H1", LATER)["monitored"], wh.indicators("H1", LATER)["risk_identified_date"]) == (
+        True,
+        LATER,
+    )
     assert wh.indicators("H2", D)["monitored"] is True  # not eliminated yet
     assert wh.indicators("H2", LATER)["monitored"] is False
 
@@ -98,20 +112,37 @@ def test_windows_and_latest_picks_wait_for_the_date():
     _claim(wh, "S1", burden=30000.0, total=60000.0, visit="住院", when=D - timedelta(days=20))
     _claim(wh, "R1", burden=-30000.0, total=-60000.0, kind="冲销", original="S1", when=soon)
     _claim(wh, "S2", burden=500.0, when=soon)
-    wh.add("housing_safety", head_id_number=ADULT1, head_name="张H10", village_code=VILLAGE, safety_grade="D",
-           assessment_date=soon, renovation_status="未改造")
+    wh.add(
+        "housing_safety",
+        head_id_number=ADULT1,
+        head_name="张H10",
+        village_code=VILLAGE,
+        safety_grade="D",
+        assessment_date=soon,
+        renovation_status="未改造",
+    )
     wh.add("econ_check", id_number=ADULT1, check_date=D - timedelta(days=30), vehicles=0)
     wh.add("econ_check", id_number=ADULT1, check_date=soon, vehicles=2)
     _assist(wh, "临时救助", "已发放", soon, amount=3000.0, reason="家中火灾")
     wh.load().run(D)
     on_d = wh.indicators(day=D)
-    assert (on_d["oop_12m"], on_d["catastrophic_stays"], on_d["housing_grade"], on_d["vehicles"], on_d["temp_aid_start"]) \
-        == (30000.0, 1, "A", 0, None)
+    assert (
+        on_d["oop_12m"],
+        on_d["catastrophic_stays"],
+        on_d["housing_grade"],
+        on_d["vehicles"],
+        on_d["temp_aid_start"],
+    ) == (30000.0, 1, "A", 0, None)
     assert {"MED-BURDEN", "MED-CATASTROPHIC"} == set(wh.hits(D))
     wh.run(LATER)
     later = wh.indicators(day=LATER)
-    assert (later["oop_12m"], later["catastrophic_stays"], later["housing_grade"], later["vehicles"],
-            later["temp_aid_start"]) == (500.0, 0, "D", 2, soon)
+    assert (
+        later["oop_12m"],
+        later["catastrophic_stays"],
+        later["housing_grade"],
+        later["vehicles"],
+        later["temp_aid_start"],
+    ) == (500.0, 0, "D", 2, soon)
     assert {"HOU-UNSAFE", "CIV-TEMP-AID"} == set(wh.hits(LATER))
 
 
@@ -141,12 +172,31 @@ def _indicators(con, day) -> dict[str, dict]:
 def _claims_file(path, person: str, name: str) -> None:
     """Delivered on DAY: a settlement dated before DAY, and a settlement and the first one's 冲销 dated SOON."""
     rows = [
-        dict(settlement_id="LATE-S1", settlement_type="正常", settlement_date=DAY - timedelta(days=10), total_cost="1500.00",
-             basic_insurance_paid="500.00", personal_burden="1000.00"),
-        dict(settlement_id="LATE-S2", settlement_type="正常", settlement_date=SOON, total_cost="8000.00",
-             basic_insurance_paid="3000.00", personal_burden="5000.00"),
-        dict(settlement_id="LATE-R1", settlement_type="冲销", original_settlement_id="LATE-S1", settlement_date=SOON,
-             total_cost="-1500.00", basic_insurance_paid="-500.00", personal_burden="-1000.00"),
+        dict(
+            settlement_id="LATE-S1",
+            settlement_type="正常",
+            settlement_date=DAY - timedelta(days=10),
+            total_cost="1500.00",
+            basic_insurance_paid="500.00",
+            personal_burden="1000.00",
+        ),
+        dict(
+            settlement_id="LATE-S2",
+            settlement_type="正常",
+            settlement_date=SOON,
+            total_cost="8000.00",
+            basic_insurance_paid="3000.00",
+            personal_burden="5000.00",
+        ),
+        dict(
+            settlement_id="LATE-R1",
+            settlement_type="冲销",
+            original_settlement_id="LATE-S1",
+            settlement_date=SOON,
+            total_cost="-1500.00",
+            basic_insurance_paid="-500.00",
+            personal_burden="-1000.00",
+        ),
     ]
     contract = load_contract("medical_claims")
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -159,11 +209,14 @@ def _claims_file(path, person: str, name: str) -> None:
 
 def test_a_settlement_and_a_reversal_dated_after_delivery_count_from_their_date(small_landing, tmp_path):
     control = _run(tmp_path / "control.duckdb", small_landing)
-    person, name, household = control.execute("""
+    person, name, household = control.execute(
+        """
         SELECT r.id_number, r.name, r.household_id FROM roster_asof(?::DATE) r
         JOIN roster_asof(?::DATE) n USING (id_number, household_id)
         WHERE coalesce(r.person_status, '正常') = '正常' AND coalesce(n.person_status, '正常') = '正常'
-        ORDER BY r.id_number LIMIT 1""", [DAY, NEXT]).fetchall()[0]
+        ORDER BY r.id_number LIMIT 1""",
+        [DAY, NEXT],
+    ).fetchall()[0]
     expected = {day: _indicators(control, day) for day in (DAY, NEXT)}
     control.close()
 
@@ -176,8 +229,11 @@ def test_a_settlement_and_a_reversal_dated_after_delivery_count_from_their_date(
     # Loaded, reported by file, row and column; nothing quarantined; the structure suite passes on the rows.
     assert con.execute("SELECT count(*) FROM medical_claims WHERE _file = ?", [EXTRA_FILE]).fetchall()[0][0] == 3
     assert con.execute("SELECT count(*) FROM quarantine WHERE file = ?", [EXTRA_FILE]).fetchall()[0][0] == 0
-    reports = con.execute("""SELECT "row", "column", problem FROM ingest_reports WHERE delivery_date = ? AND file = ?
-                             ORDER BY "row" """, [DAY, EXTRA_FILE]).fetchall()
+    reports = con.execute(
+        """SELECT "row", "column", problem FROM ingest_reports WHERE delivery_date = ? AND file = ?
+                             ORDER BY "row" """,
+        [DAY, EXTRA_FILE],
+    ).fetchall()
     note = "日期晚于数据日期（2026-11-15），已载入，在该日期之前不参与计算"
     assert reports == [(3, "结算日期", note), (4, "结算日期", note)]
     rows = con.sql("SELECT * FROM medical_claims WHERE _delivery_date = ?", params=[DAY]).pl()
@@ -187,12 +243,15 @@ def test_a_settlement_and_a_reversal_dated_after_delivery_count_from_their_date(
     for day, burden, settlements, last in ((DAY, 1000.0, 1, DAY - timedelta(days=10)), (NEXT, 5000.0, 1, SOON)):
         got = _indicators(con, day)
         assert got.keys() == expected[day].keys()
-        assert {h: r for h, r in got.items() if h != household} == \
-            {h: r for h, r in expected[day].items() if h != household}
+        assert {h: r for h, r in got.items() if h != household} == {
+            h: r for h, r in expected[day].items() if h != household
+        }
         mine, before = got[household], expected[day][household]
         assert mine["oop_12m"] == pytest.approx(before["oop_12m"] + burden, abs=0.005), day
         assert mine["oop_settlements"] == before["oop_settlements"] + settlements, day
         assert mine["oop_last_date"] == max(d for d in (before["oop_last_date"], last) if d is not None), day
         changed = {"oop_12m", "oop_settlements", "oop_last_date"}
-        assert {k: v for k, v in mine.items() if k not in changed} == {k: v for k, v in before.items() if k not in changed}
+        assert {k: v for k, v in mine.items() if k not in changed} == {
+            k: v for k, v in before.items() if k not in changed
+        }
     con.close()

@@ -22,7 +22,7 @@ END = date(2026, 11, 20)
 LOOP = [END - timedelta(days=4 - i) for i in range(5)]
 COUNTIES = ["150625", "150626"]
 FORMULA_VILLAGE = '=HYPERLINK("http://x","点我")村'
-FORMULA_EXPLANATION = '@SUM(1+1) 测试说明'
+FORMULA_EXPLANATION = "@SUM(1+1) 测试说明"
 ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
 PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 
@@ -30,13 +30,23 @@ PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory) -> Path:
     """A closed loop of two counties; then one village renamed and one explanation rewritten to look like formulas."""
-    from fangfanpin.generator import MessyRates, generate
-    from fangfanpin.ingest.read import delivery_dates
     from workflow_helpers import closed_loop
 
+    from fangfanpin.generator import MessyRates, generate
+    from fangfanpin.ingest.read import delivery_dates
+
     root = tmp_path_factory.mktemp("deliverables")
-    generate(root / "landing", root / "truth", counties=COUNTIES, households=150, start=date(2026, 8, 1), end=END,
-             seed=11, messy=MessyRates(), daily_days=6)
+    generate(
+        root / "landing",
+        root / "truth",
+        counties=COUNTIES,
+        households=150,
+        start=date(2026, 8, 1),
+        end=END,
+        seed=11,
+        messy=MessyRates(),
+        daily_days=6,
+    )
     warmup = [d for d in delivery_dates(root / "landing") if d < LOOP[0]][-1:]
     closed_loop(root / "wh.duckdb", root / "landing", root / "truth", LOOP, warmup=warmup)
     con = duckdb.connect(str(root / "wh.duckdb"))
@@ -47,11 +57,15 @@ def warehouse(tmp_path_factory) -> Path:
                              ORDER BY b.processed_date DESC, b.village_code LIMIT 1""").fetchall()
         assert row, "the loop issued no publication batch"
         con.execute("UPDATE roster SET village_name = ? WHERE village_code = ?", [FORMULA_VILLAGE, row[0][0]])
-        con.execute("UPDATE household_indicators SET village_name = ? WHERE village_code = ?",
-                    [FORMULA_VILLAGE, row[0][0]])
-        con.execute("""UPDATE household_scores SET explanation_zh = ? WHERE as_of_date = ? AND household_id = (
+        con.execute(
+            "UPDATE household_indicators SET village_name = ? WHERE village_code = ?", [FORMULA_VILLAGE, row[0][0]]
+        )
+        con.execute(
+            """UPDATE household_scores SET explanation_zh = ? WHERE as_of_date = ? AND household_id = (
                            SELECT min(household_id) FROM household_scores WHERE as_of_date = ? AND rule_codes <> ''
-                           AND NOT monitored)""", [FORMULA_EXPLANATION, END, END])
+                           AND NOT monitored)""",
+            [FORMULA_EXPLANATION, END, END],
+        )
         (root / "notice_day").write_text(row[0][1].isoformat())
     finally:
         con.close()
@@ -77,9 +91,12 @@ def _county_households(warehouse: Path, day: date) -> dict[str, set[str]]:
     con = duckdb.connect(str(warehouse / "wh.duckdb"), read_only=True)
     try:
         got: dict[str, set[str]] = {}
-        for county, hh in con.execute("""SELECT county_code, household_id FROM household_indicators
+        for county, hh in con.execute(
+            """SELECT county_code, household_id FROM household_indicators
                                          WHERE as_of_date = ? UNION SELECT county_code, household_id FROM case_openings
-                                         WHERE processed_date <= ?""", [day, day]).fetchall():
+                                         WHERE processed_date <= ?""",
+            [day, day],
+        ).fetchall():
             got.setdefault(county, set()).add(hh)
         return got
     finally:
@@ -98,7 +115,7 @@ def test_masking_helpers():
     text = mask_text("证件 15062519800101123X 电话 13812345678，户编号 150625000000001")
     assert "15062519800101123X" not in text and "150625********123X" in text
     assert "13812345678" not in text and "138****5678" in text
-    assert "150625000000001" in text   # 户编号 stays
+    assert "150625000000001" in text  # 户编号 stays
     # as feeds deliver them: full-width digits, a 20-digit 残疾人证号 built on an ID ending in X
     assert mask_text("证件 １５０６２５１９８００１０１１２３Ｘ") == "证件 １５０６２５********１２３Ｘ"
     assert mask_text("残疾人证号 15062519800101123X42，") == "残疾人证号 150625********3X42，"
@@ -113,8 +130,10 @@ def test_a_raw_value_from_an_id_column_is_masked_whatever_its_shape(tmp_path):
     raw = ["150625 19800101 1234", "150625800101123", "１５０６２５１９８０１３３２１２３４", "张三"]
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         ensure_schema(con)
-        con.executemany("INSERT INTO quarantine VALUES (?, 'roster', '乡村振兴局', 'roster.csv', ?, ?, ?, '无效', '150625')",
-                        [[END, i + 2, "证件号码", v] for i, v in enumerate(raw[:3])] + [[END, 9, "姓名", raw[3]]])
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, 'roster', '乡村振兴局', 'roster.csv', ?, ?, ?, '无效', '150625')",
+            [[END, i + 2, "证件号码", v] for i, v in enumerate(raw[:3])] + [[END, 9, "姓名", raw[3]]],
+        )
         shown = {r["row"]: r["raw_value"] for r in _quality_data(con, END, "150625")}
     assert shown == {2: "150625********1234", 3: "150625********1123", 4: "１５０６２５********１２３４", 9: "张三"}
 
@@ -159,13 +178,17 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
     policy = load_policy()
     assert set(policy.rules) <= codes and set(policy.exclusion) <= codes
     assert any(r[2] == "模型版本" and r[5] for r in notes)
-    assert any(r[2].endswith("监测范围（元/人/年）") and r[5] == f"{policy.monitoring_line(notice_day.year):,.0f}"
-               for r in notes)
+    assert any(
+        r[2].endswith("监测范围（元/人/年）") and r[5] == f"{policy.monitoring_line(notice_day.year):,.0f}"
+        for r in notes
+    )
     # risk level is coloured
     alerts = wb["新增预警"]
     col = [c.value for c in alerts[1]].index("风险等级") + 1
-    fills = {alerts.cell(row=r, column=col).value: alerts.cell(row=r, column=col).fill.fgColor.rgb
-             for r in range(2, alerts.max_row + 1)}
+    fills = {
+        alerts.cell(row=r, column=col).value: alerts.cell(row=r, column=col).fill.fgColor.rgb
+        for r in range(2, alerts.max_row + 1)
+    }
     assert fills and all(v and v != "00000000" for v in fills.values())
     if "高" in fills:
         assert fills["高"].endswith("FFC7CE")
@@ -228,14 +251,32 @@ def test_candidates_csv_header_bom_and_rows(outputs, warehouse):
             assert r["case_status"]
     con = duckdb.connect(str(warehouse / "wh.duckdb"), read_only=True)
     try:
-        open_cases = {r[0] for r in con.execute("""SELECT household_id FROM case_status_daily WHERE as_of_date = ?
-            AND case_status IN ('待排查', '待比对', '比对异常', '待公示', '公示中', '待确认')""", [END]).fetchall()}
-        fired = {r[0] for r in con.execute("""SELECT household_id FROM household_scores WHERE as_of_date = ?
-            AND ((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)""", [END]).fetchall()}
-        order = {r[0]: (r[1] or "", r[2] or "") for r in con.execute("""
+        open_cases = {
+            r[0]
+            for r in con.execute(
+                """SELECT household_id FROM case_status_daily WHERE as_of_date = ?
+            AND case_status IN ('待排查', '待比对', '比对异常', '待公示', '公示中', '待确认')""",
+                [END],
+            ).fetchall()
+        }
+        fired = {
+            r[0]
+            for r in con.execute(
+                """SELECT household_id FROM household_scores WHERE as_of_date = ?
+            AND ((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)""",
+                [END],
+            ).fetchall()
+        }
+        order = {
+            r[0]: (r[1] or "", r[2] or "")
+            for r in con.execute(
+                """
             SELECT household_id, township, village_code FROM case_status_daily WHERE as_of_date = $d
             UNION ALL BY NAME SELECT household_id, township, village_code FROM household_scores WHERE as_of_date = $d
-            """, {"d": END}).fetchall()}
+            """,
+                {"d": END},
+            ).fetchall()
+        }
     finally:
         con.close()
     listed = []
@@ -263,14 +304,20 @@ def test_publication_pdf_text(outputs, warehouse):
             reader = PdfReader(pdf)
             text = "".join(p.extract_text() for p in reader.pages)
             compact = re.sub(r"\s+", "", text)
-            names = con.execute("""SELECT DISTINCT r.name FROM publication_batches b JOIN publication_members m USING (batch_id)
+            names = con.execute(
+                """SELECT DISTINCT r.name FROM publication_batches b JOIN publication_members m USING (batch_id)
                                    JOIN roster_asof(?::DATE) r ON r.household_id = m.household_id AND r.relation = '户主'
                                    WHERE b.processed_date = ? AND b.village_code = ?""",
-                                [notice_day, notice_day, village_code]).fetchall()
-            village = con.execute("SELECT min(village_name) FROM household_indicators WHERE as_of_date = ? "
-                                  "AND village_code = ?", [notice_day, village_code]).fetchall()[0][0]
+                [notice_day, notice_day, village_code],
+            ).fetchall()
+            village = con.execute(
+                "SELECT min(village_name) FROM household_indicators WHERE as_of_date = ? AND village_code = ?",
+                [notice_day, village_code],
+            ).fetchall()[0][0]
             place = re.sub(r"(居民委员会|居委会)$", "", re.sub(r"(村民委员会|村委会)$", "村", village))
-            assert re.sub(r"\s+", "", f"{place}防止返贫监测对象拟纳入名单公示") in compact  # the village, not its committee
+            assert (
+                re.sub(r"\s+", "", f"{place}防止返贫监测对象拟纳入名单公示") in compact
+            )  # the village, not its committee
             assert "委会防止返贫" not in compact and _committee_of(village) in compact  # the committee signs
             assert names and all(n[0] in compact for n in names)
             assert "12317" in compact and "公示期" in compact and "GS-" in compact
@@ -313,8 +360,9 @@ def test_each_county_folder_holds_only_its_households(outputs, warehouse):
             # no 户编号 (15 digits) or 村代码 (12 digits) of another county in any cell, file name or notice
             other = next(c for c in COUNTIES if c != county)
             foreign = re.compile(rf"(?<!\d){other}(\d{{9}}|\d{{6}})(?!\d)")
-            cells = " ".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
-                             if v is not None)
+            cells = " ".join(
+                str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+            )
             assert not foreign.search(cells)
             with (out / day.isoformat() / county / "candidates.csv").open(encoding="utf-8-sig") as fh:
                 assert all(r["village_code"].startswith(county) for r in csv.DictReader(fh))
@@ -376,13 +424,16 @@ def test_county_outbox_asset_materializes(warehouse, ffp_env):
     from dagster import AssetKey, materialize
 
     from fangfanpin.assets.deliverables import county_outbox
+    from fangfanpin.assets.resources import WarehouseResource
     from fangfanpin.pipeline.definitions import defs
     from fangfanpin.pipeline.jobs import daily_job
-    from fangfanpin.assets.resources import WarehouseResource
 
     shutil.copy(warehouse / "wh.duckdb", ffp_env / "warehouse.duckdb")
-    result = materialize([county_outbox], partition_key=END.isoformat(),
-                         resources={"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))})
+    result = materialize(
+        [county_outbox],
+        partition_key=END.isoformat(),
+        resources={"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))},
+    )
     assert result.success
     (event,) = result.get_asset_materialization_events()
     metadata = event.step_materialization_data.materialization.metadata
@@ -404,7 +455,7 @@ def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path)
 
     from fangfanpin.deliverables.workbook import Col, _Writer
 
-    values = ['=1+1', '+86 1', '-2+3', '@SUM(A1)', '=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0"]
+    values = ["=1+1", "+86 1", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0"]
     cols = [Col("说明", "text", width=30), Col("代码", "code", "code"), Col("备注", "note")]
     data = [{"text": v, "code": v, "note": v} for v in values]
     writer = _Writer(date(2026, 11, 20))
@@ -427,4 +478,8 @@ def test_the_notice_title_names_the_village_not_its_committee():
     from fangfanpin.deliverables.notices import _place
 
     assert _place("五苗树村委会") == "五苗树村" and _place("官渠巷社区居委会") == "官渠巷社区"
-    assert _place("新建村民委员会") == "新建村" and _place("芒哈图嘎查村") == "芒哈图嘎查村" and _place("村委会") == "村委会"
+    assert (
+        _place("新建村民委员会") == "新建村"
+        and _place("芒哈图嘎查村") == "芒哈图嘎查村"
+        and _place("村委会") == "村委会"
+    )

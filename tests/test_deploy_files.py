@@ -40,8 +40,9 @@ def test_helm_values_one_code_location_per_region():
     values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text(encoding="utf-8"))
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     queue = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
-    assert {"key": "dagster/code_location", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} \
-        in queue["tagConcurrencyLimits"]
+    assert {"key": "dagster/code_location", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in queue[
+        "tagConcurrencyLimits"
+    ]
     resources = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["containerConfig"]["resources"]
     assert resources["requests"]["cpu"] == "2"
     deployments = values["dagster-user-deployments"]["deployments"]

@@ -22,10 +22,20 @@ START = date(2026, 8, 1)
 COUNTIES = ["150625", "152201"]
 
 
-def _run(root: Path, messy: MessyRates, seed: int = 3, households: int = 400, daily_days: int = 6,
-         counties=COUNTIES) -> GenerationSummary:
-    return generate(root / "landing", root / "truth", counties=counties, households=households, start=START,
-                    end=END, seed=seed, messy=messy, daily_days=daily_days)
+def _run(
+    root: Path, messy: MessyRates, seed: int = 3, households: int = 400, daily_days: int = 6, counties=COUNTIES
+) -> GenerationSummary:
+    return generate(
+        root / "landing",
+        root / "truth",
+        counties=counties,
+        households=households,
+        start=START,
+        end=END,
+        seed=seed,
+        messy=messy,
+        daily_days=daily_days,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +57,10 @@ def read_any(path: Path) -> pl.DataFrame:
         rows = list(ws.iter_rows(values_only=True))
         header = [str(h) for h in rows[0]]
         cols = list(zip(*rows[1:])) if len(rows) > 1 else [()] * len(header)
-        return pl.DataFrame({h: [None if v is None else str(v) for v in c] for h, c in zip(header, cols)},
-                            schema={h: pl.String for h in header})
+        return pl.DataFrame(
+            {h: [None if v is None else str(v) for v in c] for h, c in zip(header, cols)},
+            schema={h: pl.String for h in header},
+        )
     raw = path.read_bytes()
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -130,6 +142,7 @@ def test_determinism(tmp_path):
     for t in ("households.parquet", "events.parquet"):
         assert pl.read_parquet(tmp_path / "a/truth" / t).equals(pl.read_parquet(tmp_path / "b/truth" / t))
     c = _run(tmp_path / "c", MessyRates.heavy(), seed=12, households=150, daily_days=3)
+
     def roster(s):
         return next(p for p in s.files if p.name.startswith("roster_150625"))
 
@@ -147,8 +160,38 @@ def _valid_id(s: str, data_date: date) -> bool:
     except ValueError:
         return False
     return date(1900, 1, 1) <= b <= data_date and s[:2] in {
-        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
-        "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+    }
 
 
 def test_clean_ids_valid_and_consistent(clean):
@@ -169,14 +212,19 @@ def test_clean_ids_valid_and_consistent(clean):
         known.append(s)
     assert known and all(ric.is_valid(s) for s in known)
     from fangfanpin.generator.ids import build_ids
-    probe = build_ids(np.array([110101, 140431, 120101]), np.array([19800101, 20011231, 19991231]), np.array([1, 2, 999]))
+
+    probe = build_ids(
+        np.array([110101, 140431, 120101]), np.array([19800101, 20011231, 19991231]), np.array([1, 2, 999])
+    )
     assert all(ric.is_valid(s) for s in probe.to_list())
     # sex and birth date agree with the number
     sex_ok = roster.select(
-        ((pl.col("证件号码").str.slice(16, 1).cast(pl.Int32) % 2 == 1) == (pl.col("性别") == "男")).all())[0, 0]
+        ((pl.col("证件号码").str.slice(16, 1).cast(pl.Int32) % 2 == 1) == (pl.col("性别") == "男")).all()
+    )[0, 0]
     assert sex_ok
-    birth_ok = roster.select(
-        (pl.col("证件号码").str.slice(6, 8) == pl.col("出生日期").str.replace_all("-", "")).all())[0, 0]
+    birth_ok = roster.select((pl.col("证件号码").str.slice(6, 8) == pl.col("出生日期").str.replace_all("-", "")).all())[
+        0, 0
+    ]
     assert birth_ok
     # mostly the county's own address code, some from elsewhere
     own = np.mean([s[:6] in COUNTIES for s in ids])
@@ -215,9 +263,21 @@ def test_population_realism(clean):
 def test_medical_claims_arithmetic_and_reversals(clean):
     root, _ = clean
     claims = pl.concat(feed_frames(root / "landing", "medical_claims"))
-    amt = lambda h: pl.col(h).cast(pl.Float64).fill_null(0)
-    diff = claims.select((amt("医疗总费用(元)") - amt("基本医保支付(元)") - amt("大病保险支付(元)")
-                          - amt("医疗救助支付(元)") - amt("个人负担(元)")).abs().max())[0, 0]
+
+    def amt(h):
+        return pl.col(h).cast(pl.Float64).fill_null(0)
+
+    diff = claims.select(
+        (
+            amt("医疗总费用(元)")
+            - amt("基本医保支付(元)")
+            - amt("大病保险支付(元)")
+            - amt("医疗救助支付(元)")
+            - amt("个人负担(元)")
+        )
+        .abs()
+        .max()
+    )[0, 0]
     assert diff < 0.011
     rev = claims.filter(pl.col("结算类型") == "冲销")
     assert rev.height > 0
@@ -231,8 +291,19 @@ def test_truth_and_workflow(clean):
     root, summary = clean
     truth = pl.read_parquet(root / "truth" / "households.parquet")
     events = pl.read_parquet(root / "truth" / "events.parquet")
-    for col in ("household_id", "county_code", "village_code", "latent_risk", "deteriorated", "deterioration_date",
-                "risk_types", "confirmed", "confirmed_date", "recovered", "recovery_date"):
+    for col in (
+        "household_id",
+        "county_code",
+        "village_code",
+        "latent_risk",
+        "deteriorated",
+        "deterioration_date",
+        "risk_types",
+        "confirmed",
+        "confirmed_date",
+        "recovered",
+        "recovery_date",
+    ):
         assert col in truth.columns
     assert set(events.columns) >= {"household_id", "date", "event"}
     assert truth["deteriorated"].sum() > 0
@@ -336,15 +407,33 @@ def test_xlsx_cells(heavy):
 
 
 def test_delivery_schedule_single_day(tmp_path):
-    s = generate(tmp_path / "l", tmp_path / "t", counties=["150625"], households=120, start=END, end=END, seed=1,
-                 messy=MessyRates.none(), daily_days=0)
+    s = generate(
+        tmp_path / "l",
+        tmp_path / "t",
+        counties=["150625"],
+        households=120,
+        start=END,
+        end=END,
+        seed=1,
+        messy=MessyRates.none(),
+        daily_days=0,
+    )
     assert s.deliveries == [END]
     assert {feed_of(p) for p in s.files} == set(FEED_NAMES)
 
 
 def test_unknown_county_synthetic_geography(tmp_path):
-    s = generate(tmp_path / "l", tmp_path / "t", counties=["150626"], households=80, start=END, end=END, seed=1,
-                 messy=MessyRates.none(), daily_days=0)
+    s = generate(
+        tmp_path / "l",
+        tmp_path / "t",
+        counties=["150626"],
+        households=80,
+        start=END,
+        end=END,
+        seed=1,
+        messy=MessyRates.none(),
+        daily_days=0,
+    )
     roster = read_any(next(p for p in s.files if p.name.startswith("roster_")))
     assert roster["行政区划代码"].str.starts_with("150626").all()
     assert (roster["县(市、区、旗)"] == "乌审旗").all()

@@ -207,7 +207,9 @@ def test_each_missing_column_is_named(suites):
 
 def test_malformed_ids_are_masked(suites):
     df = clean_frame("roster")
-    for row, bad in enumerate(["１５０６２５１９９００１０１１２３４", "150625 19900101 1234", "150625199001011234x", "1.50625E+17"]):
+    for row, bad in enumerate(
+        ["１５０６２５１９９００１０１１２３４", "150625 19900101 1234", "150625199001011234x", "1.50625E+17"]
+    ):
         df = _set(df, "id_number", row, bad)
     result = validate(df, suites["roster"])
     [f] = [f for f in result.failures if f.expectation.endswith("match_regex") and f.column == "id_number"]
@@ -286,8 +288,10 @@ def test_drift_skips_mostly_empty_and_required_columns():
     previous = DeliveryProfile(row_count=1000, null_rates={"phone": 0.95, "name": 0.0, "birth_date": 0.0})
     suite = drift_suite(contract, previous)
     kinds = [(e.expectation_type, getattr(e, "column", None)) for e in suite.expectations]
-    assert kinds == [("expect_table_row_count_to_be_between", None),
-                     ("expect_column_values_to_not_be_null", "birth_date")]
+    assert kinds == [
+        ("expect_table_row_count_to_be_between", None),
+        ("expect_column_values_to_not_be_null", "birth_date"),
+    ]
     row_count = suite.expectations[0]
     assert (row_count.min_value, row_count.max_value) == (500, 2000)
     assert suite.expectations[1].mostly == pytest.approx(0.9)

@@ -3,14 +3,13 @@ file gets a message naming feed, file, row and column; no crash; every good row 
 
 from __future__ import annotations
 
-
 import duckdb
 import polars as pl
 import pytest
 from dagster import AssetCheckSeverity, materialize
+from hostile_corpus import CLAIMS, build_hostile_landing
 
 from fangfanpin.data_contracts import FEED_NAMES, all_contracts, load_contract
-from hostile_corpus import CLAIMS, build_hostile_landing
 from fangfanpin.ingest import ingest_feed
 from fangfanpin.ingest.prepare import prepare_delivery
 from fangfanpin.ingest.read import UnreadableFile, find_feed_files, read_file
@@ -24,7 +23,9 @@ def hostile(small_landing, tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     days, cases = build_hostile_landing(small_landing, root / "landing")
     con = duckdb.connect(str(root / "w.duckdb"))
-    outcomes = {(day, feed): ingest_feed(con, load_contract(feed), root / "landing", day) for day in days for feed in FEEDS}
+    outcomes = {
+        (day, feed): ingest_feed(con, load_contract(feed), root / "landing", day) for day in days for feed in FEEDS
+    }
     yield root / "landing", days, cases, con, outcomes
     con.close()
 
@@ -38,8 +39,10 @@ def test_every_delivery_reconciles_and_nothing_crashed(hostile):
     for (day, feed), outcome in outcomes.items():
         p = outcome.prepared
         assert p.reconciles, (day, feed)
-    stored = con.execute("SELECT feed, delivery_date, rows_read, rows_loaded, duplicates, resent, superseded, quarantined "
-                         "FROM deliveries").fetchall()
+    stored = con.execute(
+        "SELECT feed, delivery_date, rows_read, rows_loaded, duplicates, resent, superseded, quarantined "
+        "FROM deliveries"
+    ).fetchall()
     assert len(stored) == len(days) * len(FEEDS)
     for feed, day, read, loaded, duplicates, resent, superseded, quarantined in stored:
         assert read == loaded + duplicates + resent + superseded + quarantined, (feed, day)
@@ -47,7 +50,7 @@ def test_every_delivery_reconciles_and_nothing_crashed(hostile):
 
 def test_each_hostile_input_has_a_message_naming_file_row_and_column(hostile):
     _, _, cases, con, _ = hostile
-    for day, case in cases:
+    for _day, case in cases:
         if case.where == "none":
             continue
         table = "ingest_reports" if case.where == "reports" else "quarantine"
@@ -64,11 +67,14 @@ def test_each_hostile_input_has_a_message_naming_file_row_and_column(hostile):
 def test_every_good_row_of_a_hostile_file_still_loads(hostile):
     _, _, cases, con, _ = hostile
     for day, case in cases:
-        loaded = con.execute(f'SELECT count(*) FROM "{case.feed}" WHERE _delivery_date = ? AND _file = ?',
-                             [day, case.file]).fetchall()[0][0]
+        loaded = con.execute(
+            f'SELECT count(*) FROM "{case.feed}" WHERE _delivery_date = ? AND _file = ?', [day, case.file]
+        ).fetchall()[0][0]
         if case.name == "ten-fold volume spike":
-            quarantined = con.execute("SELECT quarantined + duplicates + superseded FROM deliveries "
-                                      "WHERE feed = ? AND delivery_date = ?", [CLAIMS, day]).fetchall()[0][0]
+            quarantined = con.execute(
+                "SELECT quarantined + duplicates + superseded FROM deliveries WHERE feed = ? AND delivery_date = ?",
+                [CLAIMS, day],
+            ).fetchall()[0][0]
             assert loaded + quarantined == case.loads, case.name  # the generator's own messy rows, ten times over
         else:
             assert loaded == case.loads, case.name
@@ -79,8 +85,9 @@ def test_the_real_files_of_the_delivery_load_as_if_nothing_hostile_came_with_the
     for feed in ("roster", CLAIMS, "students", "medical_enrollment"):
         real = find_feed_files(small_landing, days[0], feed)
         alone = prepare_delivery(load_contract(feed), real, days[0])
-        loaded = con.execute(f'SELECT count(*) FROM "{feed}" WHERE _delivery_date = ? AND _file = ?',
-                             [days[0], real[0].name]).fetchall()[0][0]
+        loaded = con.execute(
+            f'SELECT count(*) FROM "{feed}" WHERE _delivery_date = ? AND _file = ?', [days[0], real[0].name]
+        ).fetchall()[0][0]
         assert loaded == alone.rows_loaded, feed
 
 
@@ -109,9 +116,12 @@ def test_utf8_that_would_also_decode_as_gbk_is_read_as_utf8(hostile, small_landi
 
 def test_gbk_behind_a_bom_loads_the_same_rows_as_plain_utf8(hostile):
     _, days, _, con, _ = hostile
+
     def settled(file: str) -> list:
-        return con.execute("SELECT substr(settlement_id, 3), name, total_cost FROM medical_claims WHERE _file = ? "
-                           "ORDER BY 1", [file]).fetchall()
+        return con.execute(
+            "SELECT substr(settlement_id, 3), name, total_cost FROM medical_claims WHERE _file = ? ORDER BY 1", [file]
+        ).fetchall()
+
     assert settled("medical_claims_hostile_bom_gbk.csv") == settled("medical_claims_hostile_utf8.csv")
 
 
@@ -119,8 +129,9 @@ def test_the_workbook_is_read_from_its_visible_sheet_below_the_title(hostile):
     landing, days, _, con, _ = hostile
     raw = read_file(landing / days[0].isoformat() / "medical_claims_hostile_workbook.xlsx")
     assert raw.frame.get_column("_row").min() == 4
-    extra = con.execute("SELECT _extra FROM medical_claims WHERE _file = ? AND _row = 6",
-                        ["medical_claims_hostile_workbook.xlsx"]).fetchall()
+    extra = con.execute(
+        "SELECT _extra FROM medical_claims WHERE _file = ? AND _row = 6", ["medical_claims_hostile_workbook.xlsx"]
+    ).fetchall()
     assert "已核对" in extra[0][0]  # data under the second half of a merged header cell is kept, not dropped
 
 

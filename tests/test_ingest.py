@@ -7,12 +7,12 @@ from datetime import date
 
 import duckdb
 import polars as pl
+from landing_helpers import copy_delivery, first_date, read_text_rows, write_csv, write_xlsx
 
 from fangfanpin.data_contracts import FEED_NAMES, load_contract
 from fangfanpin.ingest import ingest_feed
 from fangfanpin.ingest.prepare import FILE, prepare_delivery
 from fangfanpin.ingest.read import delivery_dates, find_feed_files
-from landing_helpers import copy_delivery, first_date, read_text_rows, write_csv, write_xlsx
 
 
 def test_every_feed_of_a_delivery_loads_and_reconciles(small_landing, tmp_path):
@@ -33,7 +33,7 @@ def test_heavy_messy_values_are_normalised_or_quarantined(small_landing, tmp_pat
     day = first_date(small_landing)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest_feed(con, load_contract("roster"), small_landing, day)
-    quarantine = con.sql("SELECT feed, file, \"row\", \"column\", problem FROM quarantine").pl()
+    quarantine = con.sql('SELECT feed, file, "row", "column", problem FROM quarantine').pl()
     reports = con.sql("SELECT problem FROM ingest_reports").pl()
     problems = set(quarantine.get_column("problem"))
     assert any("科学计数法" in p for p in problems), problems
@@ -50,8 +50,10 @@ def test_heavy_messy_values_are_normalised_or_quarantined(small_landing, tmp_pat
     assert unplaced.fetchall()[0][0] == 0
     # a row quarantined for its ID (Excel's scientific notation) still names its village: the county sees it; a row
     # whose village code itself is unusable cannot be placed and stays on the 未归属 list
-    by_column = dict(con.sql("""SELECT "column", count(*) FILTER (WHERE county_code IS NOT NULL) / count(*)
-                                FROM quarantine GROUP BY 1""").fetchall())
+    by_column = dict(
+        con.sql("""SELECT "column", count(*) FILTER (WHERE county_code IS NOT NULL) / count(*)
+                                FROM quarantine GROUP BY 1""").fetchall()
+    )
     assert by_column["证件号码"] > 0.9, by_column
     placed = con.sql("SELECT DISTINCT county_code FROM quarantine WHERE county_code IS NOT NULL").fetchall()
     assert {c for (c,) in placed} <= {c for (c,) in con.sql("SELECT DISTINCT county_code FROM roster").fetchall()}
@@ -120,7 +122,10 @@ def test_rerunning_a_date_changes_nothing(small_landing, tmp_path):
     feeds = ["roster", "medical_claims", "civil_assistance"]
     for feed in feeds:
         ingest_feed(con, load_contract(feed), small_landing, day)
-    before = {t: _table_fingerprint(con, t) for t in feeds + ["quarantine", "ingest_reports", "deliveries", "snapshot_versions"]}
+    before = {
+        t: _table_fingerprint(con, t)
+        for t in feeds + ["quarantine", "ingest_reports", "deliveries", "snapshot_versions"]
+    }
     for feed in feeds:
         ingest_feed(con, load_contract(feed), small_landing, day)
     after = {t: _table_fingerprint(con, t) for t in before}
@@ -148,10 +153,14 @@ def test_resent_and_late_increments_are_deduplicated(small_landing, tmp_path):
         outcome = ingest_feed(con, load_contract("medical_claims"), landing, day)
     first_rows = con.execute("SELECT count(*) FROM medical_claims WHERE _delivery_date = ?", [first]).fetchall()[0][0]
     assert outcome.applied.resent == first_rows  # the re-sent copies, not the late row
-    keys = con.execute("SELECT count(*), count(DISTINCT settlement_id) FROM medical_claims_asof(?::DATE)", [later]).fetchall()[0]
+    keys = con.execute(
+        "SELECT count(*), count(DISTINCT settlement_id) FROM medical_claims_asof(?::DATE)", [later]
+    ).fetchall()[0]
     assert keys[0] == keys[1]
-    late = con.execute("SELECT _delivery_date, settlement_date FROM medical_claims_asof(?::DATE) "
-                       "WHERE settlement_id = 'LATE-0001'", [later]).fetchall()
+    late = con.execute(
+        "SELECT _delivery_date, settlement_date FROM medical_claims_asof(?::DATE) WHERE settlement_id = 'LATE-0001'",
+        [later],
+    ).fetchall()
     assert len(late) == 1 and late[0][0] == later and late[0][1] <= first  # loaded, dated before its delivery
 
 
@@ -197,8 +206,8 @@ def test_a_quarantined_row_is_placed_in_its_county_when_its_village_says_which(s
     rows = read_text_rows(find_feed_files(small_landing, day, "roster")[0])
     header = rows[0]
     id_col, village_col = header.index("证件号码"), header.index("行政区划代码")
-    rows[1][id_col] = "1.50625E+17"         # Excel mangled the ID: quarantined, but the village is known
-    rows[2][village_col] = "15062510"       # a village code cut short: quarantined, and no county to give it to
+    rows[1][id_col] = "1.50625E+17"  # Excel mangled the ID: quarantined, but the village is known
+    rows[2][village_col] = "15062510"  # a village code cut short: quarantined, and no county to give it to
     county = rows[1][village_col][:6]
     (tmp_path / "landing" / day.isoformat()).mkdir(parents=True)
     write_csv(rows, tmp_path / "landing" / day.isoformat() / "roster_mixed.csv", "utf-8")

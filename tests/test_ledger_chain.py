@@ -44,16 +44,23 @@ def copy(ledger_db, tmp_path, monkeypatch):
 
 
 def _events(con) -> list[tuple]:
-    return con.execute("SELECT case_id, event_seq, event_date, processed_date FROM case_events "
-                       "ORDER BY processed_date, case_id, event_seq").fetchall()
+    return con.execute(
+        "SELECT case_id, event_seq, event_date, processed_date FROM case_events "
+        "ORDER BY processed_date, case_id, event_seq"
+    ).fetchall()
 
 
 def test_chain_is_complete_and_intact(copy):
     con, _, days = copy
     events = _events(con)
     assert len(events) > 50
-    assert con.execute("SELECT count(*) FROM case_events WHERE event_hash IS NULL OR prev_hash IS NULL").fetchall()[0][0] == 0
-    first = con.execute("SELECT prev_hash FROM case_events ORDER BY processed_date, case_id, event_seq LIMIT 1").fetchall()
+    assert (
+        con.execute("SELECT count(*) FROM case_events WHERE event_hash IS NULL OR prev_hash IS NULL").fetchall()[0][0]
+        == 0
+    )
+    first = con.execute(
+        "SELECT prev_hash FROM case_events ORDER BY processed_date, case_id, event_seq LIMIT 1"
+    ).fetchall()
     assert first[0][0] == GENESIS
     assert [r[0] for r in con.execute("SELECT processed_date FROM ledger_chain ORDER BY 1").fetchall()] == days
     report = verify_chain(con)
@@ -77,8 +84,10 @@ def test_an_altered_field_is_found(copy, monkeypatch, capsys):
     con, path, _ = copy
     events = _events(con)
     case_id, seq, event_date, processed = events[len(events) // 2]
-    con.execute("UPDATE case_events SET new_state = '已纳入', evidence_zh = '改过' WHERE case_id = ? AND event_seq = ?",
-                [case_id, seq])
+    con.execute(
+        "UPDATE case_events SET new_state = '已纳入', evidence_zh = '改过' WHERE case_id = ? AND event_seq = ?",
+        [case_id, seq],
+    )
     report = verify_chain(con)
     assert report.first.kind == "altered"
     assert (report.first.case_id, report.first.event_seq, report.first.event_date) == (case_id, seq, event_date)
@@ -150,8 +159,8 @@ def test_blocking_asset_check_stops_the_deliverables(copy, ffp_env):
     from dagster import materialize
 
     from fangfanpin.assets.deliverables import county_outbox
-    from fangfanpin.assets.workflow import ledger_hash_chain, workflow_assets
     from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.workflow import ledger_hash_chain, workflow_assets
 
     con, path, days = copy
     resources = {"warehouse": WarehouseResource(database=str(path))}
@@ -159,11 +168,16 @@ def test_blocking_asset_check_stops_the_deliverables(copy, ffp_env):
     ok = materialize([*workflow_assets, ledger_hash_chain], partition_key=days[-1].isoformat(), resources=resources)
     assert ok.success and all(e.passed for e in ok.get_asset_check_evaluations())
     with duckdb.connect(str(path)) as con:  # tamper with the first day: a run of the newest day does not rewrite it
-        case_id, seq = con.execute("SELECT case_id, event_seq FROM case_events WHERE processed_date = ? "
-                                   "ORDER BY case_id LIMIT 1", [days[0]]).fetchall()[0]
+        case_id, seq = con.execute(
+            "SELECT case_id, event_seq FROM case_events WHERE processed_date = ? ORDER BY case_id LIMIT 1", [days[0]]
+        ).fetchall()[0]
         con.execute("UPDATE case_events SET unit = '某人' WHERE case_id = ? AND event_seq = ?", [case_id, seq])
-    bad = materialize([*workflow_assets, ledger_hash_chain, county_outbox], partition_key=days[-1].isoformat(),
-                      resources=resources, raise_on_error=False)
+    bad = materialize(
+        [*workflow_assets, ledger_hash_chain, county_outbox],
+        partition_key=days[-1].isoformat(),
+        resources=resources,
+        raise_on_error=False,
+    )
     (evaluation,) = bad.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.metadata["case_id"].value == case_id
     assert "被改动" in evaluation.metadata["result"].value

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from model_helpers import LAST_DAY, copy_db, model_county, model_policy, trained_model  # noqa: F401
 
 from fangfanpin.config.policy import PolicyError
 from fangfanpin.models import artifacts
@@ -16,13 +17,13 @@ from fangfanpin.models.artifacts import ArtifactError
 from fangfanpin.models.dataset import build_training_set
 from fangfanpin.models.features import FEATURE_NAMES, FEATURES, LABEL_COLUMNS, LeakageError
 from fangfanpin.models.scoring import COLUMNS, score_households
-from model_helpers import LAST_DAY, copy_db, model_county, model_policy, trained_model  # noqa: F401
 
 HOUSEHOLD_ID = re.compile(r"150625\d{9}")
 ID_NUMBER = re.compile(r"(?<![\d.])\d{17}[\dXx](?![\d])")
 
 
 # --- training set -------------------------------------------------------------------------------------------------
+
 
 def test_training_set_point_in_time_and_labels(model_county, tmp_path):
     con = copy_db(model_county["db"], tmp_path)
@@ -32,13 +33,16 @@ def test_training_set_point_in_time_and_labels(model_county, tmp_path):
     assert all(d + timedelta(days=90) <= LAST_DAY for d in ts.dates)  # every label window has closed
     assert ts.X.shape == (ts.frame.height, len(FEATURE_NAMES)) and 10 < ts.positives < ts.frame.height * 0.1
     # households monitored on the feature date are left out
-    monitored = con.execute("SELECT count(*) FROM household_indicators WHERE as_of_date = ? AND monitored",
-                            [ts.dates[0]]).fetchall()[0][0]
+    monitored = con.execute(
+        "SELECT count(*) FROM household_indicators WHERE as_of_date = ? AND monitored", [ts.dates[0]]
+    ).fetchall()[0][0]
     assert monitored > 0 and not ts.frame["monitored"].any()
     # every positive was confirmed within the horizon after its feature date, by a decision or the roster
     row = ts.frame.filter(ts.frame["label"]).row(0, named=True)
-    found = con.execute("""SELECT count(*) FROM md_confirmations WHERE household_id = ? AND day > ? AND day <= ?""",
-                        [row["household_id"], row["as_of_date"], row["as_of_date"] + timedelta(days=90)]).fetchall()
+    found = con.execute(
+        """SELECT count(*) FROM md_confirmations WHERE household_id = ? AND day > ? AND day <= ?""",
+        [row["household_id"], row["as_of_date"], row["as_of_date"] + timedelta(days=90)],
+    ).fetchall()
     assert found[0][0] >= 1
     assert not any(LABEL_COLUMNS & set(f.columns) for f in FEATURES)
     assert build_training_set(con, policy).fingerprint == ts.fingerprint  # deterministic
@@ -53,26 +57,36 @@ def test_fact_delivered_after_the_feature_date_cannot_enter_training(model_count
     policy = model_policy()
     day = model_county["dates"][2]
     before = build_training_set(con, policy, [day])
-    household = con.execute("""SELECT household_id FROM household_indicators WHERE as_of_date = ? AND NOT monitored
-                               AND oop_12m = 0 ORDER BY household_id LIMIT 1""", [day]).fetchall()[0][0]
+    household = con.execute(
+        """SELECT household_id FROM household_indicators WHERE as_of_date = ? AND NOT monitored
+                               AND oop_12m = 0 ORDER BY household_id LIMIT 1""",
+        [day],
+    ).fetchall()[0][0]
     late = day + timedelta(days=40)
-    con.execute("""INSERT INTO medical_claims
+    con.execute(
+        """INSERT INTO medical_claims
         SELECT * REPLACE ('LATE-' || settlement_id AS settlement_id, ?::DATE - 10 AS settlement_date,
                           90000.0 AS personal_burden, 120000.0 AS total_cost, '住院' AS visit_type,
                           ?::DATE AS _delivery_date)
         FROM medical_claims WHERE id_number IN (SELECT id_number FROM roster WHERE household_id = ?)
           AND settlement_type = '正常' AND _delivery_date <= ?
-        LIMIT 1""", [day, late, household, day]).fetchall()
+        LIMIT 1""",
+        [day, late, household, day],
+    ).fetchall()
     if con.execute("SELECT count(*) FROM medical_claims WHERE settlement_id LIKE 'LATE-%'").fetchall()[0][0] == 0:
-        con.execute("""INSERT INTO medical_claims SELECT * REPLACE ('LATE-X' AS settlement_id, ?::DATE - 10 AS settlement_date,
+        con.execute(
+            """INSERT INTO medical_claims SELECT * REPLACE ('LATE-X' AS settlement_id, ?::DATE - 10 AS settlement_date,
                        90000.0 AS personal_burden, 120000.0 AS total_cost, '住院' AS visit_type, ?::DATE AS _delivery_date,
                        r.id_number AS id_number)
                        FROM medical_claims, (SELECT id_number FROM roster WHERE household_id = ? LIMIT 1) r
-                       WHERE settlement_type = '正常' LIMIT 1""", [day, late, household]).fetchall()
+                       WHERE settlement_type = '正常' LIMIT 1""",
+            [day, late, household],
+        ).fetchall()
     later = min(d for d in model_county["dates"] if d >= late)
     run_crosscheck(con, later, policy)  # the late claim is seen from its delivery on
-    seen = con.execute("SELECT oop_12m FROM household_indicators WHERE as_of_date = ? AND household_id = ?",
-                       [later, household]).fetchall()[0][0]
+    seen = con.execute(
+        "SELECT oop_12m FROM household_indicators WHERE as_of_date = ? AND household_id = ?", [later, household]
+    ).fetchall()[0][0]
     assert seen >= 90000
     con.execute("DELETE FROM household_indicators WHERE as_of_date = ?", [day])
     after = build_training_set(con, policy, [day])  # backfills `day` from the point-in-time views
@@ -84,14 +98,18 @@ def test_fact_delivered_after_the_feature_date_cannot_enter_training(model_count
 def test_indicator_dated_after_its_feature_date_is_refused(model_county, tmp_path):
     con = copy_db(model_county["db"], tmp_path)
     day = model_county["dates"][1]
-    con.execute("""UPDATE household_indicators SET new_dibao_start = as_of_date + 5
+    con.execute(
+        """UPDATE household_indicators SET new_dibao_start = as_of_date + 5
                    WHERE as_of_date = ? AND household_id = (SELECT min(household_id) FROM household_indicators
-                                                            WHERE as_of_date = ?)""", [day, day])
+                                                            WHERE as_of_date = ?)""",
+        [day, day],
+    )
     with pytest.raises(LeakageError, match=str(day)):
         build_training_set(con, model_policy())
 
 
 # --- training, card, artifacts ------------------------------------------------------------------------------------
+
 
 def test_training_writes_a_versioned_card_without_personal_data(trained_model):
     result = trained_model["result"]
@@ -123,15 +141,19 @@ def test_model_worse_than_rules_is_not_promoted(trained_model):
     from fangfanpin.models.training import promotion_gate
 
     def metrics(model_recall, rules_recall, auc):
-        return {"model": {"roc_auc": auc}, "workload": {"model_equal_workload": {"recall": model_recall},
-                                                        "rules_alone": {"recall": rules_recall}}}
+        return {
+            "model": {"roc_auc": auc},
+            "workload": {"model_equal_workload": {"recall": model_recall}, "rules_alone": {"recall": rules_recall}},
+        }
 
     assert promotion_gate(metrics(0.4, 0.5, 0.9), 0.6) == (False, True)
     assert promotion_gate(metrics(0.6, 0.5, 0.55), 0.6) == (True, False)
     assert promotion_gate(metrics(0.6, 0.5, 0.8), 0.6) == (True, True)
     result = trained_model["result"]
     gate = result.card["gate"]
-    assert gate["promoted"] == (gate["beats_rules_at_equal_workload"] and gate["auc_ok"]) == (result.status == "promoted")
+    assert (
+        gate["promoted"] == (gate["beats_rules_at_equal_workload"] and gate["auc_ok"]) == (result.status == "promoted")
+    )
     if result.status == "not_promoted":
         assert "未启用" in result.message
 
@@ -208,17 +230,23 @@ def _rehashed_garbage(model_dir, version) -> None:
     path = model_dir / version / "model.skops"
     path.write_bytes(b"PK\x03\x04 not a model")
     card = artifacts.load_card(model_dir, version)
-    (model_dir / version / "card.json").write_text(json.dumps(dict(card, model_sha256=artifacts.sha256(path))),
-                                                   encoding="utf-8")
+    (model_dir / version / "card.json").write_text(
+        json.dumps(dict(card, model_sha256=artifacts.sha256(path))), encoding="utf-8"
+    )
     _pointer(model_dir, version, artifacts.sha256(path))
 
 
 # each: (model folder, promoted version) → damage as found on disk
 DAMAGE = {
-    "parent_dir": lambda d, v: (_elsewhere(d, v), _pointer(d, f"../elsewhere/{v}", artifacts.sha256(d / v / "model.skops"))),
+    "parent_dir": lambda d, v: (
+        _elsewhere(d, v),
+        _pointer(d, f"../elsewhere/{v}", artifacts.sha256(d / v / "model.skops")),
+    ),
     "absolute_path": lambda d, v: _pointer(d, str(_elsewhere(d, v)), artifacts.sha256(d / v / "model.skops")),
-    "symlink_out": lambda d, v: ((d / "linked").symlink_to(_elsewhere(d, v), target_is_directory=True),
-                                 _pointer(d, "linked")),
+    "symlink_out": lambda d, v: (
+        (d / "linked").symlink_to(_elsewhere(d, v), target_is_directory=True),
+        _pointer(d, "linked"),
+    ),
     "dot": lambda d, v: _pointer(d, "."),
     "garbage_pointer": lambda d, v: (d / "promoted").write_bytes(b"\x00\xff{version"),
     "pointer_not_an_object": lambda d, v: (d / "promoted").write_text(json.dumps([v]), encoding="utf-8"),
@@ -228,10 +256,12 @@ DAMAGE = {
     "model_unreadable": lambda d, v: ((d / v / "model.skops").unlink(), (d / v / "model.skops").mkdir()),
     "model_garbage_rehashed": lambda d, v: _rehashed_garbage(d, v),
     "card_not_json": lambda d, v: (d / v / "card.json").write_text("{", encoding="utf-8"),
-    "card_other_features": lambda d, v: (d / v / "card.json").write_text(json.dumps(
-        dict(artifacts.load_card(d, v), features=list(FEATURE_NAMES)[:-1])), encoding="utf-8"),
-    "card_without_reference": lambda d, v: (d / v / "card.json").write_text(json.dumps(
-        {k: x for k, x in artifacts.load_card(d, v).items() if k != "reference"}), encoding="utf-8"),
+    "card_other_features": lambda d, v: (d / v / "card.json").write_text(
+        json.dumps(dict(artifacts.load_card(d, v), features=list(FEATURE_NAMES)[:-1])), encoding="utf-8"
+    ),
+    "card_without_reference": lambda d, v: (d / v / "card.json").write_text(
+        json.dumps({k: x for k, x in artifacts.load_card(d, v).items() if k != "reference"}), encoding="utf-8"
+    ),
 }
 
 
@@ -258,19 +288,25 @@ def test_no_model_promoted_is_not_a_problem(tmp_path):
 
 # --- scoring ------------------------------------------------------------------------------------------------------
 
+
 def test_scoring_without_a_model_uses_rules_alone(model_county, tmp_path):
     con = copy_db(model_county["db"], tmp_path)
     rows = score_households(con, LAST_DAY, model_policy(), tmp_path / "no_models")
-    households = con.execute("SELECT count(*) FROM household_indicators WHERE as_of_date = ?", [LAST_DAY]).fetchall()[0][0]
+    households = con.execute("SELECT count(*) FROM household_indicators WHERE as_of_date = ?", [LAST_DAY]).fetchall()[
+        0
+    ][0]
     assert rows == households
     assert [r[0] for r in con.execute("DESCRIBE household_scores").fetchall()] == list(COLUMNS)
-    got = con.execute("""SELECT count(probability), count(*) FILTER (WHERE model_warning),
+    got = con.execute(
+        """SELECT count(probability), count(*) FILTER (WHERE model_warning),
                                 count(*) FILTER (WHERE risk_level = '高' AND severity_max IS DISTINCT FROM '高'),
                                 count(*) FILTER (WHERE risk_level = '中' AND rule_codes = ''),
                                 count(*) FILTER (WHERE risk_level = '低' AND rule_codes <> ''),
                                 count(*) FILTER (WHERE rule_codes <> '' AND explanation_zh = ''),
                                 count(*) FILTER (WHERE model_version IS NOT NULL)
-                         FROM household_scores WHERE as_of_date = ?""", [LAST_DAY]).fetchall()[0]
+                         FROM household_scores WHERE as_of_date = ?""",
+        [LAST_DAY],
+    ).fetchall()[0]
     assert got == (0, 0, 0, 0, 0, 0, 0)
     hits = con.execute("SELECT count(DISTINCT household_id) FROM rule_hits WHERE as_of_date = ?", [LAST_DAY]).fetchall()
     assert con.execute("SELECT count(*) FROM household_scores WHERE rule_codes <> ''").fetchall() == hits
@@ -280,9 +316,15 @@ def test_scoring_without_a_model_uses_rules_alone(model_county, tmp_path):
 
 def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_path):
     con = copy_db(trained_model["db"], tmp_path)
-    policy = model_policy(risk_levels={"model_warning_probability": 0.02, "medium_probability": 0.05,
-                                       "high_probability": 0.2, "model_capacity_per_village_per_week": 2},
-                          model={"explain_min_probability": 0.01})
+    policy = model_policy(
+        risk_levels={
+            "model_warning_probability": 0.02,
+            "medium_probability": 0.05,
+            "high_probability": 0.2,
+            "model_capacity_per_village_per_week": 2,
+        },
+        model={"explain_min_probability": 0.01},
+    )
     thursday = LAST_DAY - timedelta(days=1)
     assert thursday.isocalendar().week == LAST_DAY.isocalendar().week
     for day in (thursday, LAST_DAY):
@@ -309,11 +351,13 @@ def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_pa
     # that week the households already warned keep their places
     first = con.sql("SELECT * FROM household_scores WHERE as_of_date = ?", params=[thursday]).pl()
     village = first.filter(first["model_warning"])["village_code"][0]
-    cands = first.filter((first["village_code"] == village) & (first["rule_codes"].is_in(["", "MODEL"]))
-                         & ~first["monitored"]).sort("probability", descending=True)
+    cands = first.filter(
+        (first["village_code"] == village) & (first["rule_codes"].is_in(["", "MODEL"])) & ~first["monitored"]
+    ).sort("probability", descending=True)
     assert cands["model_warning"][0]
     kept = set(first.filter(first["model_warning"])["household_id"]) & set(
-        rows.filter(rows["rule_codes"].is_in(["", "MODEL"]) & (rows["probability"] >= 0.02))["household_id"])
+        rows.filter(rows["rule_codes"].is_in(["", "MODEL"]) & (rows["probability"] >= 0.02))["household_id"]
+    )
     assert kept <= set(warned["household_id"])
 
 
@@ -322,6 +366,7 @@ def test_drift_check_names_the_features_that_moved(trained_model, tmp_path):
 
     con = copy_db(trained_model["db"], tmp_path)
     policy = model_policy()
+
     def oop_psi(report):
         return next(v for label, v in report["table"] if "log_oop_12m" in label)
 

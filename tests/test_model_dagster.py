@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from dagster import materialize
-
 from model_helpers import LAST_DAY, model_county, trained_model  # noqa: F401
 
 ID_LIKE = re.compile(r"(?<![\d.])(\d{17}[\dXx]|150625\d{9})(?![\d])")
@@ -24,8 +23,8 @@ def _text(result) -> str:
 
 
 def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
-    from fangfanpin.assets.scoring import feature_drift, household_scores, risk_model, model_promoted
     from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.scoring import feature_drift, household_scores, model_promoted, risk_model
 
     db = ffp_env / "warehouse.duckdb"
     shutil.copy(model_county["db"], db)
@@ -64,7 +63,11 @@ def test_definitions_have_the_training_job_and_weekly_schedule():
     schedule = defs.resolve_schedule_def("weekly_training_schedule")
     assert schedule.cron_schedule == "0 3 * * 1" and schedule.job_name == "training_job"
     daily = defs.resolve_job_def("daily_job")
-    keys = {k.to_user_string() for k in daily.asset_layer.executable_asset_keys} if hasattr(daily, "asset_layer") else set()
+    keys = (
+        {k.to_user_string() for k in daily.asset_layer.executable_asset_keys}
+        if hasattr(daily, "asset_layer")
+        else set()
+    )
     assert not keys or ("scoring/household_scores" in keys and "scoring/risk_model" not in keys)
 
 
@@ -80,8 +83,9 @@ def _point_outside(model_dir, version) -> None:
     from fangfanpin.models.artifacts import sha256
 
     shutil.copytree(model_dir / version, model_dir.parent / "elsewhere")
-    (model_dir / "promoted").write_text(json.dumps({"version": "../elsewhere", "sha256": sha256(
-        model_dir / version / "model.skops")}), encoding="utf-8")
+    (model_dir / "promoted").write_text(
+        json.dumps({"version": "../elsewhere", "sha256": sha256(model_dir / version / "model.skops")}), encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize("damage", [_tamper_model_file, _point_outside])
@@ -90,9 +94,9 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
     import duckdb
     from dagster import DagsterInstance
 
+    from fangfanpin.assets.resources import WarehouseResource
     from fangfanpin.assets.scoring import feature_drift, household_scores
     from fangfanpin.models.artifacts import promoted_version
-    from fangfanpin.assets.resources import WarehouseResource
 
     db = ffp_env / "warehouse.duckdb"
     shutil.copy(model_county["db"], db)
@@ -100,8 +104,13 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
     shutil.copytree(trained_model["model_dir"], ffp_env / "models")
     damage(ffp_env / "models", promoted_version(ffp_env / "models")["version"])
     with DagsterInstance.ephemeral() as instance:
-        result = materialize([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), instance=instance,
-                             resources={"warehouse": WarehouseResource(database=str(db))}, raise_on_error=False)
+        result = materialize(
+            [household_scores, feature_drift],
+            partition_key=LAST_DAY.isoformat(),
+            instance=instance,
+            resources={"warehouse": WarehouseResource(database=str(db))},
+            raise_on_error=False,
+        )
         logs = [e.user_message for e in instance.all_logs(result.run_id)]
     assert result.success
     meta = result.get_asset_materialization_events()[0].materialization.metadata
@@ -114,5 +123,7 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
     with duckdb.connect(str(db), read_only=True) as con:
         scored, probabilities, warned = con.execute(
             "SELECT count(*), count(probability), count(*) FILTER (WHERE model_warning) FROM household_scores "
-            "WHERE as_of_date = ?", [LAST_DAY]).fetchall()[0]
+            "WHERE as_of_date = ?",
+            [LAST_DAY],
+        ).fetchall()[0]
     assert scored > 1000 and probabilities == 0 and warned == 0

@@ -8,30 +8,53 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
+from landing_helpers import copy_delivery, read_text_rows, write_csv
 from stdnum.cn.ric import calc_check_digit
+from test_crosscheck import VILLAGE, base, fresh, pid
 
 from fangfanpin.crosscheck import run_crosscheck
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.ingest import ingest_feed
 from fangfanpin.ingest.prepare import header_key, prepare_delivery
 from fangfanpin.ingest.read import find_feed_files, read_file
-from landing_helpers import copy_delivery, read_text_rows, write_csv
-from test_crosscheck import VILLAGE, base, fresh, pid
 
 ROSTER_NAME = "阿拉坦·其其格"  # U+00B7, as the national system writes it
-FORMS = ["阿拉坦•其其格", "阿拉坦・其其格", "阿拉坦･其其格", "阿拉坦‧其其格", "阿拉坦⋅其其格", "阿拉坦∙其其格", "阿拉坦.其其格",
-         "阿拉坦．其其格", "阿拉坦 其其格", "阿拉坦\u3000其其格", "阿拉坦其其格", "阿拉坦·其其格"]
+FORMS = [
+    "阿拉坦•其其格",
+    "阿拉坦・其其格",
+    "阿拉坦･其其格",
+    "阿拉坦‧其其格",
+    "阿拉坦⋅其其格",
+    "阿拉坦∙其其格",
+    "阿拉坦.其其格",
+    "阿拉坦．其其格",
+    "阿拉坦 其其格",
+    "阿拉坦\u3000其其格",
+    "阿拉坦其其格",
+    "阿拉坦·其其格",
+]
 BIRTH = date(1990, 2, 2)
 
 
 def _links(wh) -> dict[str, tuple]:
-    return {r[0]: r[1:] for r in wh.query(
-        "SELECT record_id_number, match_method, household_id, candidates FROM person_links WHERE feed = 'civil_assistance'")}
+    return {
+        r[0]: r[1:]
+        for r in wh.query(
+            "SELECT record_id_number, match_method, household_id, candidates FROM person_links WHERE feed = 'civil_assistance'"
+        )
+    }
 
 
 def _assistance(wh, person: str, name: str, village: str = VILLAGE) -> None:
-    wh.add("civil_assistance", id_number=person, name=name, village_code=village, assistance_type="临时救助",
-           assistance_status="已发放", start_date=date(2026, 10, 1))
+    wh.add(
+        "civil_assistance",
+        id_number=person,
+        name=name,
+        village_code=village,
+        assistance_type="临时救助",
+        assistance_status="已发放",
+        start_date=date(2026, 10, 1),
+    )
 
 
 @pytest.mark.parametrize("written", FORMS)
@@ -73,10 +96,16 @@ DAY = date(2026, 10, 31)
 def _pick_person(path) -> dict:
     """A living roster person whose roster birth date agrees with the ID number, in a village of their own name."""
     rows = prepare_delivery(load_contract("roster"), [path], DAY).rows
-    rows = rows.filter(rows["id_number"].is_unique() & rows["village_code"].is_not_null()
-                       & (rows["person_status"].is_null() | (rows["person_status"] == "正常")))
+    rows = rows.filter(
+        rows["id_number"].is_unique()
+        & rows["village_code"].is_not_null()
+        & (rows["person_status"].is_null() | (rows["person_status"] == "正常"))
+    )
     for r in rows.sort("id_number").iter_rows(named=True):
-        if r["birth_date"] in (None, date(int(r["id_number"][6:10]), int(r["id_number"][10:12]), int(r["id_number"][12:14]))):
+        if r["birth_date"] in (
+            None,
+            date(int(r["id_number"][6:10]), int(r["id_number"][10:12]), int(r["id_number"][12:14])),
+        ):
             return r
     raise AssertionError("no roster person to use")
 
@@ -96,8 +125,15 @@ def test_a_minority_name_written_another_way_links_in_a_generated_county(small_l
     body = person["id_number"][:14] + f"{(int(person['id_number'][14:17]) + 2) % 1000:03d}"
     mistyped = body + calc_check_digit(body + "?")  # stdnum takes the number with its check character
     assistance = load_contract("civil_assistance")
-    record = dict(id_number=mistyped, name="阿拉坦•其其格", village_code=person["village_code"], assistance_type="临时救助",
-                  assistance_status="已发放", start_date=(DAY - timedelta(days=20)).isoformat(), one_off_amount="1000")
+    record = dict(
+        id_number=mistyped,
+        name="阿拉坦•其其格",
+        village_code=person["village_code"],
+        assistance_type="临时救助",
+        assistance_status="已发放",
+        start_date=(DAY - timedelta(days=20)).isoformat(),
+        one_off_amount="1000",
+    )
     with open(folder / "civil_assistance_150625_extra.csv", "w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
         out.writerow([c.header for c in assistance.columns])
@@ -108,11 +144,14 @@ def test_a_minority_name_written_another_way_links_in_a_generated_county(small_l
         ingest_feed(con, load_contract(feed), landing, DAY)
     assert con.execute("SELECT count(*) FROM roster WHERE id_number = ?", [mistyped]).fetchall()[0][0] == 0
     run_crosscheck(con, DAY)
-    linked = con.execute("""SELECT match_method, linked_id_number, household_id, candidates FROM person_links
+    linked = con.execute(
+        """SELECT match_method, linked_id_number, household_id, candidates FROM person_links
                             WHERE delivery_date = ? AND feed = 'civil_assistance' AND record_id_number = ?""",
-                         [DAY, mistyped]).fetchall()
+        [DAY, mistyped],
+    ).fetchall()
     assert linked == [("name_birth_village", person["id_number"], person["household_id"], 1)]
-    issues = con.execute("SELECT count(*) FROM data_quality_issues WHERE delivery_date = ? AND id_number = ?",
-                         [DAY, mistyped]).fetchall()[0][0]
+    issues = con.execute(
+        "SELECT count(*) FROM data_quality_issues WHERE delivery_date = ? AND id_number = ?", [DAY, mistyped]
+    ).fetchall()[0][0]
     assert issues == 0
     con.close()

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from normalize_helpers import DATA_DATE, assert_agree, check_shape, one, rows
 
 from fangfanpin.data_contracts import Column, all_contracts
 from fangfanpin.ingest import idnumber as idn
@@ -25,7 +26,6 @@ from fangfanpin.ingest.normalize import (
     parse_int,
     parse_yesno,
 )
-from normalize_helpers import DATA_DATE, assert_agree, check_shape, one, rows
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared/data/id_vectors/cn_id_test_vectors.csv"
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -178,11 +178,14 @@ def test_parse_date_forms(raw, value, problem):
 FUTURE_NOTE = "日期晚于数据日期（2026-11-23），已载入，在该日期之前不参与计算"
 
 
-@pytest.mark.parametrize(("after_delivery", "expected"), [
-    ("refuse", (None, "日期晚于数据日期", None)),
-    ("report", (date(2026, 11, 26), None, FUTURE_NOTE)),
-    ("allow", (date(2026, 11, 26), None, None)),
-])
+@pytest.mark.parametrize(
+    ("after_delivery", "expected"),
+    [
+        ("refuse", (None, "日期晚于数据日期", None)),
+        ("report", (date(2026, 11, 26), None, FUTURE_NOTE)),
+        ("allow", (date(2026, 11, 26), None, None)),
+    ],
+)
 def test_parse_date_after_the_delivery_date(after_delivery, expected):
     assert one(parse_date, "2026/11/26", DATA_DATE, after_delivery=after_delivery) == expected
     # the delivery date itself is never after it
@@ -294,9 +297,24 @@ def test_parse_int_unbounded_and_one_sided():
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("是", True), ("否", False), (" 是 ", True), ("\u3000否\u3000", False), ("Y", True), ("N", False),
-     ("y", True), ("n", False), ("1", True), ("0", False), ("有", True), ("无", False), ("TRUE", True),
-     ("false", False), ("ｙｅｓ", True), ("1.0", True)],
+    [
+        ("是", True),
+        ("否", False),
+        (" 是 ", True),
+        ("\u3000否\u3000", False),
+        ("Y", True),
+        ("N", False),
+        ("y", True),
+        ("n", False),
+        ("1", True),
+        ("0", False),
+        ("有", True),
+        ("无", False),
+        ("TRUE", True),
+        ("false", False),
+        ("ｙｅｓ", True),
+        ("1.0", True),
+    ],
 )
 def test_parse_yesno(raw, value):
     assert one(parse_yesno, raw) == (value, None, None)
@@ -304,7 +322,9 @@ def test_parse_yesno(raw, value):
 
 def test_parse_yesno_problems():
     assert rows(parse_yesno(pl.Series(["不知道", None, " "]))) == [
-        (None, "是/否取值无法识别", None), (None, None, None), (None, None, None)
+        (None, "是/否取值无法识别", None),
+        (None, None, None),
+        (None, None, None),
     ]
 
 
@@ -334,13 +354,25 @@ def test_parse_code_allowed_values_cleaned_the_same_way():
 
 
 def test_parse_code_multi():
-    raw = pl.Series(["长期慢性病,残疾", "长期慢性病，残疾", "长期慢性病、残疾", "长期慢性病; 残疾", "长期慢性病 残疾",
-                     "残疾；残疾", "健康,感冒,头疼", " 健康 "])
+    raw = pl.Series(
+        [
+            "长期慢性病,残疾",
+            "长期慢性病，残疾",
+            "长期慢性病、残疾",
+            "长期慢性病; 残疾",
+            "长期慢性病 残疾",
+            "残疾；残疾",
+            "健康,感冒,头疼",
+            " 健康 ",
+        ]
+    )
     out = parse_code(raw, HEALTH, multi=True)
     assert out["value"].to_list() == ["长期慢性病,残疾"] * 5 + ["残疾", None, "健康"]
     # the message lists what is allowed; the value itself stays in the raw value (it may be anything, an ID even)
     assert out["problem"].to_list() == [None] * 6 + [
-        f"有取值不在允许范围内（允许的取值：{'、'.join(HEALTH)}；多个取值用逗号或顿号分隔）", None]
+        f"有取值不在允许范围内（允许的取值：{'、'.join(HEALTH)}；多个取值用逗号或顿号分隔）",
+        None,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -378,8 +410,14 @@ def test_clean_text():
 
 def test_normalize_column_dispatches_every_contract_column():
     samples = {
-        "text": " x ", "code": None, "date": "2026/3/5", "amount": "1,000元", "int": "3",
-        "yesno": "是", "id": "150102880730303", "division": "150625100001",
+        "text": " x ",
+        "code": None,
+        "date": "2026/3/5",
+        "amount": "1,000元",
+        "int": "3",
+        "yesno": "是",
+        "id": "150102880730303",
+        "division": "150625100001",
     }
     for contract in all_contracts():
         for column in contract.columns:
@@ -402,8 +440,10 @@ def test_normalize_column_types():
     assert out["problem"].to_list() == ["超出允许范围（0–30）"]
 
 
-@pytest.mark.parametrize(("after_delivery", "problem", "note"), [
-    ("refuse", "日期晚于数据日期", None), ("report", None, FUTURE_NOTE), ("allow", None, None)])
+@pytest.mark.parametrize(
+    ("after_delivery", "problem", "note"),
+    [("refuse", "日期晚于数据日期", None), ("report", None, FUTURE_NOTE), ("allow", None, None)],
+)
 def test_normalize_column_date_after_delivery_by_contract(after_delivery, problem, note):
     """Both paths of normalize_column (distinct values joined back from 1,000 rows up) follow the column's choice."""
     column = Column("结算日期", "settlement_date", "date", after_delivery=after_delivery)
@@ -414,8 +454,16 @@ def test_normalize_column_date_after_delivery_by_contract(after_delivery, proble
 
 
 def test_empty_and_all_null_series():
-    for fn in (lambda s: normalize_id(s, DATA_DATE), lambda s: parse_date(s, DATA_DATE),
-               lambda s: parse_amount(s, signed=False), parse_int, parse_yesno, parse_division, clean_text,
-               lambda s: parse_code(s, HEALTH), lambda s: parse_code(s, HEALTH, multi=True)):
+    for fn in (
+        lambda s: normalize_id(s, DATA_DATE),
+        lambda s: parse_date(s, DATA_DATE),
+        lambda s: parse_amount(s, signed=False),
+        parse_int,
+        parse_yesno,
+        parse_division,
+        clean_text,
+        lambda s: parse_code(s, HEALTH),
+        lambda s: parse_code(s, HEALTH, multi=True),
+    ):
         assert fn(pl.Series([], dtype=pl.Utf8)).height == 0
         assert fn(pl.Series([None, None])).height == 2

@@ -18,6 +18,7 @@ from decimal import Decimal
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from normalize_helpers import DATA_DATE, assert_agree, check_shape
 
 from fangfanpin.data_contracts import Column
 from fangfanpin.ingest import idnumber as idn
@@ -32,10 +33,10 @@ from fangfanpin.ingest.normalize import (
     parse_int,
     parse_yesno,
 )
-from normalize_helpers import DATA_DATE, assert_agree, check_shape
 
-PROPERTY = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 HEALTH = ("健康", "长期慢性病", "患有大病", "残疾")
 RELATION = ("户主", "配偶", "之子", "之女", "其他")
 FULL_WIDTH = str.maketrans("0123456789.,-+EeX", "０１２３４５６７８９．，－＋ＥｅＸ")
@@ -89,8 +90,13 @@ def _agrees(fn, raws: list) -> None:
 
 
 def _multi_separators_only(raw: str | None) -> bool:
-    return raw is not None and pl.select(pl.lit(unicodedata.normalize("NFKC", raw))
-                                         .str.replace_all(rf"(?:[,，、;；/]|{idn.WHITESPACE_CLASS})+", "")).item() == ""
+    return (
+        raw is not None
+        and pl.select(
+            pl.lit(unicodedata.normalize("NFKC", raw)).str.replace_all(rf"(?:[,，、;；/]|{idn.WHITESPACE_CLASS})+", "")
+        ).item()
+        == ""
+    )
 
 
 NORMALISERS = {
@@ -132,8 +138,13 @@ def test_vectorised_id_agrees_with_the_scalar_idnumber(raws):
     assert_agree(raws, frozenset({"150625"}))
 
 
-COLUMNS = [Column("日期", "d", "date"), Column("整数", "i", "int", min=0, max=30), Column("是否", "y", "yesno"),
-           Column("类别", "c", "code", values=HEALTH, multi=True), Column("代码", "v", "division")]
+COLUMNS = [
+    Column("日期", "d", "date"),
+    Column("整数", "i", "int", min=0, max=30),
+    Column("是否", "y", "yesno"),
+    Column("类别", "c", "code", values=HEALTH, multi=True),
+    Column("代码", "v", "division"),
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -152,8 +163,12 @@ def test_the_distinct_value_path_agrees_with_the_direct_one(raws, column):
 def valid_ids(draw) -> str:
     province = draw(st.sampled_from(sorted(idn.PROVINCE_CODES)))
     born = draw(st.dates(date(1900, 1, 1), DATA_DATE))
-    body = province + draw(st.from_regex(r"[0-9]{4}", fullmatch=True)) + born.strftime("%Y%m%d") + \
-        draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
+    body = (
+        province
+        + draw(st.from_regex(r"[0-9]{4}", fullmatch=True))
+        + born.strftime("%Y%m%d")
+        + draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
+    )
     return body + idn._check_char(body)
 
 
@@ -182,16 +197,23 @@ def test_valid_id_numbers_round_trip(number, data):
 
 
 @PROPERTY
-@given(st.dates(date(1900, 3, 1), DATA_DATE), st.sampled_from(["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日",
-                                                               "%Y-%m-%d 00:00:00", "serial"]), st.data())
+@given(
+    st.dates(date(1900, 3, 1), DATA_DATE),
+    st.sampled_from(["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d 00:00:00", "serial"]),
+    st.data(),
+)
 def test_valid_dates_round_trip(day, form, data):
     raw = str((day - date(1899, 12, 30)).days) if form == "serial" else day.strftime(form)
     assert parse_date(pl.Series([_decorate(data.draw, raw)]), DATA_DATE).row(0) == (day, None, None)
 
 
 @PROPERTY
-@given(st.decimals(min_value=0, max_value=Decimal("9999999999.99"), places=2), st.booleans(),
-       st.sampled_from(["{:.2f}", "{:,.2f}", "{:.2f}元", "¥{:,.2f}"]), st.data())
+@given(
+    st.decimals(min_value=0, max_value=Decimal("9999999999.99"), places=2),
+    st.booleans(),
+    st.sampled_from(["{:.2f}", "{:,.2f}", "{:.2f}元", "¥{:,.2f}"]),
+    st.data(),
+)
 def test_valid_amounts_round_trip(amount, negative, form, data):
     raw = form.format(amount)
     if negative:
@@ -201,7 +223,7 @@ def test_valid_amounts_round_trip(amount, negative, form, data):
 
 
 @PROPERTY
-@given(st.integers(-10**12, 10**12), st.data())
+@given(st.integers(-(10**12), 10**12), st.data())
 def test_valid_integers_round_trip(n, data):
     assert parse_int(pl.Series([_decorate(data.draw, str(n))])).row(0) == (n, None, None)
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from landing_helpers import read_text_rows, write_csv
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import write_county_outputs
 from fangfanpin.deliverables.masking import FORMULA_PREFIXES
 from fangfanpin.ingest.read import delivery_dates
-from landing_helpers import read_text_rows, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -128,8 +128,10 @@ def _manifest(county: dict, day) -> Path:
 
 def test_each_manifest_holds_the_ledger_chain_head_of_its_date(county):
     with duckdb.connect(str(county["db"]), read_only=True) as con:
-        heads = {d: {"events": n, "head_hash": h}
-                 for d, n, h in con.execute("SELECT processed_date, events, head_hash FROM ledger_chain").fetchall()}
+        heads = {
+            d: {"events": n, "head_hash": h}
+            for d, n, h in con.execute("SELECT processed_date, events, head_hash FROM ledger_chain").fetchall()
+        }
     assert sorted(heads) == county["days"] and len({h["head_hash"] for h in heads.values()}) >= 2
     for day in county["days"]:
         assert json.loads(_manifest(county, day).read_text(encoding="utf-8"))["ledger_chain_head"] == heads[day]
@@ -143,8 +145,9 @@ def test_an_intact_ledger_agrees_with_the_manifests(county, warehouse_copy, caps
     assert "完整" in out and f"{len(county['days'])} 份 manifest.json" in out and "agree" in out
 
 
-def test_a_deleted_case_rehashed_from_the_start_fails_against_the_manifests(county, warehouse_copy, tmp_path,
-                                                                              monkeypatch, capsys):
+def test_a_deleted_case_rehashed_from_the_start_fails_against_the_manifests(
+    county, warehouse_copy, tmp_path, monkeypatch, capsys
+):
     """A tamperer deletes a case's events and re-hashes the whole chain: the chain alone verifies, the heads the
     counties were given in their manifests do not."""
     from fangfanpin.pipeline.cli import main

@@ -27,14 +27,25 @@ def test_missing_year_is_a_clear_error():
         load_policy(DEFAULT_POLICY).monitoring_line(2031)
 
 
-@pytest.mark.parametrize("path, value, message", [
-    (("rules", "MED-BURDEN", "share_other"), "abc", "rules.MED-BURDEN.share_other: must be a number > 0, got 'abc'"),
-    (("rules", "INC-DROP", "drop_share"), 1.5, "rules.INC-DROP.drop_share: must be a number between 0 and 1, got 1.5"),
-    (("rules", "HOU-UNSAFE", "severity"), "低", "rules.HOU-UNSAFE.severity: must be 高 or 中, got '低'"),
-    (("monitoring_line", 2026), -1, "monitoring_line.2026: must be a number > 0, got -1"),
-    (("risk_levels", "high_probability"), "x", "risk_levels.high_probability"),
-    (("workflow", "holidays"), ["2026-13-01"], "workflow.holidays[0]"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (
+            ("rules", "MED-BURDEN", "share_other"),
+            "abc",
+            "rules.MED-BURDEN.share_other: must be a number > 0, got 'abc'",
+        ),
+        (
+            ("rules", "INC-DROP", "drop_share"),
+            1.5,
+            "rules.INC-DROP.drop_share: must be a number between 0 and 1, got 1.5",
+        ),
+        (("rules", "HOU-UNSAFE", "severity"), "低", "rules.HOU-UNSAFE.severity: must be 高 or 中, got '低'"),
+        (("monitoring_line", 2026), -1, "monitoring_line.2026: must be a number > 0, got -1"),
+        (("risk_levels", "high_probability"), "x", "risk_levels.high_probability"),
+        (("workflow", "holidays"), ["2026-13-01"], "workflow.holidays[0]"),
+    ],
+)
 def test_bad_values_name_the_key(path, value, message):
     data = copy.deepcopy(raw())
     target = data

@@ -18,6 +18,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from landing_helpers import copy_delivery, first_date, read_text_rows
 
 from fangfanpin.config.policy import FileLimits
 from fangfanpin.data_contracts import load_contract
@@ -26,7 +27,6 @@ from fangfanpin.ingest.landing import record_landing, scan_delivery
 from fangfanpin.ingest.prepare import prepare_delivery
 from fangfanpin.ingest.read import UnreadableFile, find_feed_files, read_file
 from fangfanpin.ingest.warehouse import ensure_schema
-from landing_helpers import copy_delivery, first_date, read_text_rows
 
 CLAIMS = "medical_claims"
 
@@ -115,10 +115,14 @@ def test_an_unquoted_thousands_comma_quarantines_the_row_instead_of_loading_1_yu
     found = prepared.quarantine.filter(pl.col("row") == row + 1)
     assert "字段数与表头不符（该行有" in found.get_column("problem")[0]
     assert "1,234.50" in found.get_column("raw_value")[0]
-    placed = con.execute('SELECT county_code FROM quarantine WHERE feed = ? AND "row" = ?', [CLAIMS, row + 1]).fetchall()
+    placed = con.execute(
+        'SELECT county_code FROM quarantine WHERE feed = ? AND "row" = ?', [CLAIMS, row + 1]
+    ).fetchall()
     assert placed == [("150625",)]  # a line that has no fields to place it by goes to the county its file names
     settlement = cells[header.index("结算流水号")]
-    assert con.execute("SELECT count(*) FROM medical_claims WHERE settlement_id = ?", [settlement]).fetchall()[0][0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM medical_claims WHERE settlement_id = ?", [settlement]).fetchall()[0][0] == 0
+    )
 
 
 # --------------------------------------------------------------------------------------------------- quotes
@@ -152,7 +156,9 @@ def _workbook(rows: list[list], path, numbers: dict[tuple[int, int], float] | No
 
 
 def _econ_rows(small_landing) -> tuple[date, list[list[str]]]:
-    day = next(d for d in sorted(p.name for p in small_landing.iterdir()) if list((small_landing / d).glob("econ_check*")))
+    day = next(
+        d for d in sorted(p.name for p in small_landing.iterdir()) if list((small_landing / d).glob("econ_check*"))
+    )
     path = next((small_landing / day).glob("econ_check*"))
     return date.fromisoformat(day), read_text_rows(path)
 
@@ -161,8 +167,11 @@ def test_a_workbook_whose_declared_range_is_out_of_date_loses_no_row(small_landi
     _, rows = _econ_rows(small_landing)
     path = tmp_path / "econ_check_1.xlsx"
     _workbook(rows, path)
-    _rewrite_part(path, "xl/worksheets/sheet1.xml", lambda xml: re.sub(rb'<dimension ref="[^"]*" ?/>',
-                                                                        b'<dimension ref="A1:C3"/>', xml))
+    _rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:C3"/>', xml),
+    )
     assert b'ref="A1:C3"' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     raw = read_file(path)
     assert raw.frame.height == len(rows) - 1
@@ -215,7 +224,9 @@ def test_a_byte_order_mark_mid_file_is_no_part_of_a_key(small_landing, tmp_path)
     day, path = _roster(small_landing, tmp_path)
     lines, encoding = _csv_lines(path)
     half = len(lines) // 2
-    body = "\n".join(lines[:half]) + "\n\ufeff" + "\n".join(lines[half:]) + "\n"  # two exports joined, the second's BOM kept
+    body = (
+        "\n".join(lines[:half]) + "\n\ufeff" + "\n".join(lines[half:]) + "\n"
+    )  # two exports joined, the second's BOM kept
     path.write_bytes(body.encode(encoding.replace("-sig", "")))
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     outcome = ingest_feed(con, load_contract("roster"), tmp_path / "landing", day)
@@ -231,16 +242,21 @@ def test_an_xlsx_that_unzips_to_a_bomb_is_refused_and_the_rest_of_the_delivery_l
     folder = copy_delivery(small_landing, day, tmp_path / "landing", feeds=["roster", "econ_check"])
     bomb = folder / "econ_check_bomb.xlsx"
     _workbook(rows[:3], bomb)
-    _rewrite_part(bomb, "xl/worksheets/sheet1.xml",
-                  lambda xml: xml.replace(b"</worksheet>", b"<!--" + b" " * 60_000_000 + b"--></worksheet>"))
+    _rewrite_part(
+        bomb,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</worksheet>", b"<!--" + b" " * 60_000_000 + b"--></worksheet>"),
+    )
     assert bomb.stat().st_size < 200_000
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest_feed(con, load_contract("roster"), tmp_path / "landing", day)
     prepared = ingest_feed(con, load_contract("econ_check"), tmp_path / "landing", day).prepared
     refused = prepared.quarantine.filter(pl.col("file") == bomb.name).get_column("problem").to_list()
     assert refused and "疑似压缩炸弹" in refused[0]
-    assert prepared.rows_loaded == len(rows) - 1 - prepared.quarantine.filter(
-        pl.col("file") != bomb.name).get_column("row").n_unique()
+    assert (
+        prepared.rows_loaded
+        == len(rows) - 1 - prepared.quarantine.filter(pl.col("file") != bomb.name).get_column("row").n_unique()
+    )
 
 
 def test_a_cell_declared_at_column_xfd_is_refused_quickly_by_the_column_limit(tmp_path):
@@ -293,13 +309,21 @@ def test_what_is_in_the_landing_folder_is_listed_and_nothing_outside_it_is_read(
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ensure_schema(con)
     record_landing(con, day, list(entries.values()), frozenset({"150625"}))
-    not_read = con.execute("SELECT name, county_code FROM landing_files WHERE problem IS NOT NULL ORDER BY 1").fetchall()
-    assert not_read == [("county_decisions_150625.xls", "150625"), ("household_income_150625.csv", "150625"),
-                        ("students_150625.csv", "150625"), ("visit_resuls_150625.xlsx", "150625")]
+    not_read = con.execute(
+        "SELECT name, county_code FROM landing_files WHERE problem IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    assert not_read == [
+        ("county_decisions_150625.xls", "150625"),
+        ("household_income_150625.csv", "150625"),
+        ("students_150625.csv", "150625"),
+        ("visit_resuls_150625.xlsx", "150625"),
+    ]
     for feed in ("roster", "students"):
         ingest_feed(con, load_contract(feed), landing, day)
     assert con.execute("SELECT count(*) FROM students").fetchall()[0][0] == 0
-    assert "不应被读取" not in str(con.execute("SELECT * FROM quarantine UNION ALL SELECT * FROM ingest_reports").fetchall())
+    assert "不应被读取" not in str(
+        con.execute("SELECT * FROM quarantine UNION ALL SELECT * FROM ingest_reports").fetchall()
+    )
 
 
 def test_an_unreadable_file_is_refused_with_a_message_not_a_traceback(small_landing, tmp_path):
@@ -331,8 +355,14 @@ def test_a_resent_increment_row_with_other_values_is_reported_with_old_and_new(s
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     for feed in ("roster", CLAIMS):
         ingest_feed(con, load_contract(feed), landing, first)
-    earlier = con.sql("SELECT * FROM medical_claims WHERE county_code IS NOT NULL AND total_cost > 100 "
-                      "AND settlement_type = '正常' LIMIT 1").pl().row(0, named=True)
+    earlier = (
+        con.sql(
+            "SELECT * FROM medical_claims WHERE county_code IS NOT NULL AND total_cost > 100 "
+            "AND settlement_type = '正常' LIMIT 1"
+        )
+        .pl()
+        .row(0, named=True)
+    )
     rows = read_text_rows(next((landing / first.isoformat()).glob(f"{CLAIMS}*")))
     header = rows[0]
     resent = next(r for r in rows[1:] if r[header.index("结算流水号")] == earlier["settlement_id"])
@@ -343,8 +373,11 @@ def test_a_resent_increment_row_with_other_values_is_reported_with_old_and_new(s
     ingest_feed(con, load_contract("roster"), landing, second)
     applied = ingest_feed(con, load_contract(CLAIMS), landing, second).applied
     assert applied.replaced == 1
-    report = con.execute("""SELECT "column", raw_value, problem, county_code FROM ingest_reports
-                            WHERE feed = ? AND delivery_date = ? AND problem LIKE '替换了%'""", [CLAIMS, second]).fetchall()
+    report = con.execute(
+        """SELECT "column", raw_value, problem, county_code FROM ingest_reports
+                            WHERE feed = ? AND delivery_date = ? AND problem LIKE '替换了%'""",
+        [CLAIMS, second],
+    ).fetchall()
     assert len(report) == 1
     column, raw, problem, county = report[0]
     assert "医疗总费用(元)" in column and f"{earlier['total_cost']}" in raw and "→" in raw
@@ -362,8 +395,9 @@ def test_a_row_superseded_inside_a_delivery_is_reported_to_its_county(small_land
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     prepared = ingest_feed(con, load_contract("roster"), tmp_path / "landing", day).prepared
     assert prepared.superseded >= 1 and prepared.reconciles
-    placed = con.execute("""SELECT county_code FROM ingest_reports WHERE "row" = ? AND problem LIKE '%以后者为准%'""",
-                         [row + 1]).fetchall()
+    placed = con.execute(
+        """SELECT county_code FROM ingest_reports WHERE "row" = ? AND problem LIKE '%以后者为准%'""", [row + 1]
+    ).fetchall()
     assert placed == [("150625",)]
 
 
@@ -371,11 +405,13 @@ def test_a_file_level_notice_goes_to_the_county_its_name_gives(small_landing, tm
     day = first_date(small_landing)
     folder = copy_delivery(small_landing, day, tmp_path / "landing", feeds=["roster"])
     (folder / f"{CLAIMS}_150625.csv").write_bytes(b"")
-    prepared = prepare_delivery(load_contract(CLAIMS), find_feed_files(tmp_path / "landing", day, CLAIMS), day,
-                                frozenset({"150625"}))
+    prepared = prepare_delivery(
+        load_contract(CLAIMS), find_feed_files(tmp_path / "landing", day, CLAIMS), day, frozenset({"150625"})
+    )
     assert prepared.file_counties == {f"{CLAIMS}_150625.csv": "150625"}
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest_feed(con, load_contract("roster"), tmp_path / "landing", day)
     ingest_feed(con, load_contract(CLAIMS), tmp_path / "landing", day)
     assert con.execute("SELECT county_code, problem FROM quarantine WHERE feed = ?", [CLAIMS]).fetchall() == [
-        ("150625", f"文件 {CLAIMS}_150625.csv 是空文件")]
+        ("150625", f"文件 {CLAIMS}_150625.csv 是空文件")
+    ]

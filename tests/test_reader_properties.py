@@ -24,14 +24,16 @@ HEADERS = ["编号", "姓名", "金额", "备注"]
 READABLE = {"none", "stray_quote", "bom", "blank_after", "header_after"}
 UNREADABLE = {"extra_comma", "missing_field", "open_quote", "cr_inside"}
 TEXT = st.text(alphabet=st.sampled_from(list("张王李赵乌日根嘎查·阿卜杜 abcXYZ0123456789-_.")), max_size=8)
-QUOTABLE = st.text(alphabet=st.sampled_from(list("张王李赵 ab01,\"\n·")), max_size=8)
+QUOTABLE = st.text(alphabet=st.sampled_from(list('张王李赵 ab01,"\n·')), max_size=8)
 
 
 @st.composite
 def deliveries(draw):
     n = draw(st.integers(min_value=1, max_value=25))
-    damage = [draw(st.sampled_from(sorted(READABLE | UNREADABLE))) if draw(st.integers(0, 3)) == 0 else "none"
-              for _ in range(n)]
+    damage = [
+        draw(st.sampled_from(sorted(READABLE | UNREADABLE))) if draw(st.integers(0, 3)) == 0 else "none"
+        for _ in range(n)
+    ]
     if damage.count("open_quote") > 1:  # two open quotes can pair into one valid record: ambiguous for any reader
         first = damage.index("open_quote")
         damage = [d if d != "open_quote" or i == first else "none" for i, d in enumerate(damage)]
@@ -39,8 +41,11 @@ def deliveries(draw):
     for i in range(n):
         # a damaged row's own cells are plain, so that only the damage decides what it becomes; beside an open quote
         # every cell is plain, since a later quote could close it into a valid record
-        plain = damage[i] not in ("none", "bom", "blank_after", "header_after") or "open_quote" in damage or draw(
-            st.booleans())
+        plain = (
+            damage[i] not in ("none", "bom", "blank_after", "header_after")
+            or "open_quote" in damage
+            or draw(st.booleans())
+        )
         cells = [draw(TEXT if plain else QUOTABLE) for _ in HEADERS[1:]]
         rows.append([f"r{i:03d}", *cells])
     return {

@@ -31,8 +31,14 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--pending", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--pending", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _finish(process: subprocess.Popen) -> str:
@@ -59,13 +65,25 @@ def two_regions(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("regions")
     landing = root / "landing"
-    generate(landing, root / "truth", counties=COUNTIES, households=120, start=date(2026, 10, 1),
-             end=date(2026, 11, 20), seed=11, daily_days=2)
+    generate(
+        landing,
+        root / "truth",
+        counties=COUNTIES,
+        households=120,
+        start=date(2026, 10, 1),
+        end=date(2026, 11, 20),
+        seed=11,
+        daily_days=2,
+    )
 
     combined = root / "combined"
-    paths = {"FFP_LANDING_DIR": str(landing), "FFP_OUTBOX_DIR": str(combined / "outbox"),
-             "FFP_WAREHOUSE": str(combined / "warehouse.duckdb"), "FFP_MODEL_DIR": str(combined / "models"),
-             "DAGSTER_HOME": str(combined / "dagster")}
+    paths = {
+        "FFP_LANDING_DIR": str(landing),
+        "FFP_OUTBOX_DIR": str(combined / "outbox"),
+        "FFP_WAREHOUSE": str(combined / "warehouse.duckdb"),
+        "FFP_MODEL_DIR": str(combined / "models"),
+        "DAGSTER_HOME": str(combined / "dagster"),
+    }
     combined.mkdir()
     one = _run(combined, _clean_env(**paths))
 
@@ -103,7 +121,9 @@ def test_two_regions_in_parallel_give_the_deliverables_of_one_combined_run(two_r
                 assert not different, (day, folder.name, different)
                 assert {"manifest.json", "candidates.csv"} <= mine.keys() and any(n.endswith(".xlsx") for n in mine)
                 compared += len(mine)
-    assert compared == sum(1 for day in days for p in (outbox / day).rglob("*") if p.is_file() and "未归属" not in p.parts)
+    assert compared == sum(
+        1 for day in days for p in (outbox / day).rglob("*") if p.is_file() and "未归属" not in p.parts
+    )
 
 
 def test_each_region_keeps_everything_under_its_own_folder(two_regions):
@@ -112,7 +132,10 @@ def test_each_region_keeps_everything_under_its_own_folder(two_regions):
         base = split / "var/regions" / region
         assert (base / "warehouse.duckdb").is_file() and (base / "dagster").is_dir()
         with duckdb.connect(str(base / "warehouse.duckdb"), read_only=True) as con:
-            counties = {r[0] for r in con.execute("SELECT DISTINCT county_code FROM roster WHERE county_code IS NOT NULL").fetchall()}
+            counties = {
+                r[0]
+                for r in con.execute("SELECT DISTINCT county_code FROM roster WHERE county_code IS NOT NULL").fetchall()
+            }
         assert counties == set(get_region(region).counties) & set(COUNTIES)
 
 
@@ -129,23 +152,34 @@ def test_the_region_runs_are_tagged_in_their_instance(two_regions):
 
 def test_a_region_places_no_row_in_another_regions_county(tmp_path):
     """A file of another region's county that lands here by mistake is loaded unplaced and reported, not shown."""
-    from fangfanpin.generator import generate
     from fangfanpin.data_contracts import load_contract
+    from fangfanpin.generator import generate
     from fangfanpin.ingest import ingest_feed
     from fangfanpin.ingest.read import delivery_dates
 
     landing = tmp_path / "landing"
-    generate(landing, tmp_path / "truth", counties=COUNTIES, households=40, start=date(2026, 11, 1),
-             end=date(2026, 11, 20), seed=3, daily_days=0)
+    generate(
+        landing,
+        tmp_path / "truth",
+        counties=COUNTIES,
+        households=40,
+        start=date(2026, 11, 1),
+        end=date(2026, 11, 20),
+        seed=3,
+        daily_days=0,
+    )
     day = delivery_dates(landing)[0]
     erdos = frozenset(get_region("erdos").counties)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         for feed in ("roster", "medical_claims"):
             ingest_feed(con, load_contract(feed), landing, day, region_counties=erdos)
         placed = {r[0] for r in con.execute("SELECT DISTINCT county_code FROM roster").fetchall()}
-        foreign = con.execute("SELECT count(*) FROM roster WHERE substr(village_code, 1, 6) = '152201'").fetchall()[0][0]
-        reported = con.execute("SELECT count(*) FROM ingest_reports WHERE feed = 'roster' "
-                               "AND problem LIKE '%本区域以外的县（152201）%'").fetchall()[0][0]
+        foreign = con.execute("SELECT count(*) FROM roster WHERE substr(village_code, 1, 6) = '152201'").fetchall()[0][
+            0
+        ]
+        reported = con.execute(
+            "SELECT count(*) FROM ingest_reports WHERE feed = 'roster' AND problem LIKE '%本区域以外的县（152201）%'"
+        ).fetchall()[0][0]
         claims = dict(con.execute("SELECT county_code, count(*) FROM medical_claims GROUP BY 1").fetchall())
     assert placed == {"150625", None}
     assert foreign > 0 and reported == foreign
@@ -169,7 +203,13 @@ def test_the_regions_file_is_validated(tmp_path):
 
 
 def test_an_unknown_region_is_refused_with_the_known_ones(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--pending", "--region", "nowhere"],
-                            cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--pending", "--region", "nowhere"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "unknown region 'nowhere'" in result.stderr and "erdos" in result.stderr

@@ -28,10 +28,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-
-from fangfanpin.core.testhooks import PHASES
 from model_helpers import model_county, trained_model  # noqa: F401  (fixtures of the model-artifact test)
 from privacy_helpers import full_id_numbers, inject_id_damage
+
+from fangfanpin.core.testhooks import PHASES
 
 pytestmark = pytest.mark.slow
 
@@ -42,15 +42,27 @@ FFP = str(Path(sys.executable).with_name("fangfanpin"))
 
 def _env(root: Path, landing: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FFP_", "DAGSTER_"))}
-    env |= {"FFP_LANDING_DIR": str(landing), "FFP_OUTBOX_DIR": str(root / "outbox"), "FFP_MODEL_DIR": str(root / "models"),
-            "FFP_WAREHOUSE": str(root / "wh" / "warehouse.duckdb"), "DAGSTER_HOME": str(root / "dagster")} | extra
+    env |= {
+        "FFP_LANDING_DIR": str(landing),
+        "FFP_OUTBOX_DIR": str(root / "outbox"),
+        "FFP_MODEL_DIR": str(root / "models"),
+        "FFP_WAREHOUSE": str(root / "wh" / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(root / "dagster"),
+    } | extra
     return env
 
 
 def _run(root: Path, landing: Path, day: date, logs: list[str], **extra) -> subprocess.CompletedProcess:
     """``fangfanpin run --date`` in a child with a permissive umask (the command must restrict it itself)."""
-    done = subprocess.run([FFP, "run", "--date", day.isoformat()], env=_env(root, landing, **extra), cwd=root,
-                          capture_output=True, text=True, timeout=900, preexec_fn=lambda: os.umask(0o022))
+    done = subprocess.run(
+        [FFP, "run", "--date", day.isoformat()],
+        env=_env(root, landing, **extra),
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        preexec_fn=lambda: os.umask(0o022),
+    )
     logs += [done.stdout, done.stderr]
     return done
 
@@ -63,13 +75,24 @@ def world(tmp_path_factory) -> dict:
 
     base = tmp_path_factory.mktemp("reliability")
     landing, truth = base / "landing", base / "truth"
-    generate(landing, truth, counties=COUNTIES, households=60, start=date(2026, 10, 1), end=date(2026, 11, 20),
-             seed=13, messy=MessyRates.heavy(), daily_days=2)
+    generate(
+        landing,
+        truth,
+        counties=COUNTIES,
+        households=60,
+        start=date(2026, 10, 1),
+        end=date(2026, 11, 20),
+        seed=13,
+        messy=MessyRates.heavy(),
+        daily_days=2,
+    )
     days = delivery_dates(landing)[-3:]
     persons = pl.read_parquet(truth / "persons.parquet").filter(pl.col("household_id").str.starts_with(COUNTIES[0]))
     ids = sorted(persons["id_number"].drop_nulls().to_list())  # one county's: a row of IDs stays in that county
     for i, day in enumerate(days):  # damaged files whose every cell, header and name is an ID or a phone number
-        inject_id_damage(landing / day.isoformat(), ids[i * 7:] + ids[:i * 7], INJECTED_PHONES[i:] + INJECTED_PHONES[:i])
+        inject_id_damage(
+            landing / day.isoformat(), ids[i * 7 :] + ids[: i * 7], INJECTED_PHONES[i:] + INJECTED_PHONES[:i]
+        )
     a, b, ref = base / "a", base / "b", base / "ref"
     a.mkdir(), b.mkdir()
     logs: list[str] = []
@@ -87,8 +110,12 @@ def world(tmp_path_factory) -> dict:
 # ------------------------------------------------------------------------------------------------------ comparing
 def _tables(db: Path) -> dict[str, list]:
     with duckdb.connect(str(db), read_only=True) as con:
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
-                                           "'BASE TABLE' ORDER BY 1").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1"
+            ).fetchall()
+        ]
         return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in names}
 
 
@@ -141,8 +168,16 @@ def test_crashes_in_every_phase_then_rerun_equals_an_uninterrupted_run(world):
 def test_a_second_writer_gets_a_clear_message(world):
     b, landing = world["b"], world["landing"]
     db = b / "wh" / "warehouse.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('ready', flush=True); time.sleep(300)", str(db)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(300)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         second = _run(b, landing, world["days"][2], world["logs"])
@@ -248,8 +283,13 @@ def test_no_id_or_phone_number_outside_the_warehouse(world):
                 leaks.append((kind, f"command output {i}", m.group(0)[:3] + "…"))
         leaks += [("valid ID", f"command output {i}", found) for found in full_id_numbers(log)]
     with duckdb.connect(str(world["a"] / "wh" / "warehouse.duckdb"), read_only=True) as con:  # control: the damage
-        told = {r[0] for r in con.execute("SELECT file FROM quarantine UNION SELECT file FROM ingest_reports "
-                                          "UNION SELECT name FROM landing_files WHERE problem IS NOT NULL").fetchall()}
+        told = {
+            r[0]
+            for r in con.execute(
+                "SELECT file FROM quarantine UNION SELECT file FROM ingest_reports "
+                "UNION SELECT name FROM landing_files WHERE problem IS NOT NULL"
+            ).fetchall()
+        }
     assert {"students_damaged.csv", "medical_claims_noheader.csv", "medical_claims_sheets.xlsx"} <= told
     assert sum(name.startswith(("visit_results_", "econ_check_1")) or name[:6].isdigit() for name in told) >= 3
     suffixes = {p.suffix for p in scanned}
@@ -274,7 +314,7 @@ def test_each_county_folder_holds_only_its_own_households(world):
             foreign = re.compile(rf"(?<!\d){other}(\d{{9}}|\d{{6}})(?!\d)")  # 户编号 (15) or 村代码 (12)
             foreign_masks = masks[other] - masks[county]
             for p in folder.rglob("*"):
-                for label, text in (_texts(p) if p.is_file() else ()):
+                for label, text in _texts(p) if p.is_file() else ():
                     assert not foreign.search(text), (label, foreign.search(text).group(0))
                     assert not any(m in text for m in foreign_masks), label
             cands = pl.read_csv(folder / "candidates.csv", infer_schema=False)
@@ -299,4 +339,3 @@ def test_model_artifacts_hold_no_personal_data_and_are_owner_only(model_county, 
             assert not id_re.search(text), label
             assert not phone_re.search(text), label
     assert _modes(model_dir) == []
-

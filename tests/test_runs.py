@@ -27,7 +27,6 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.instance.ref import InstanceRef
-
 from landing_helpers import read_text_rows
 
 pytestmark = pytest.mark.slow
@@ -38,9 +37,17 @@ COUNTIES = ["150625", "150626"]
 
 def _env(root: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FFP_", "DAGSTER_"))}
-    return env | {"FFP_LANDING_DIR": str(root / "landing"), "FFP_OUTBOX_DIR": str(root / "outbox"),
-                  "FFP_MODEL_DIR": str(root / "models"), "FFP_WAREHOUSE": str(root / "wh" / "warehouse.duckdb"),
-                  "DAGSTER_HOME": str(root / "dagster")} | extra
+    return (
+        env
+        | {
+            "FFP_LANDING_DIR": str(root / "landing"),
+            "FFP_OUTBOX_DIR": str(root / "outbox"),
+            "FFP_MODEL_DIR": str(root / "models"),
+            "FFP_WAREHOUSE": str(root / "wh" / "warehouse.duckdb"),
+            "DAGSTER_HOME": str(root / "dagster"),
+        }
+        | extra
+    )
 
 
 def _ffp(root: Path, *args: str, **extra) -> subprocess.CompletedProcess:
@@ -54,8 +61,17 @@ def deliveries(tmp_path_factory) -> tuple[Path, list[date]]:
     from fangfanpin.ingest.read import delivery_dates
 
     base = tmp_path_factory.mktemp("runs")
-    generate(base / "landing", base / "truth", counties=COUNTIES, households=60, start=date(2026, 10, 1),
-             end=date(2026, 11, 20), seed=13, messy=MessyRates.heavy(), daily_days=2)
+    generate(
+        base / "landing",
+        base / "truth",
+        counties=COUNTIES,
+        households=60,
+        start=date(2026, 10, 1),
+        end=date(2026, 11, 20),
+        seed=13,
+        messy=MessyRates.heavy(),
+        daily_days=2,
+    )
     return base / "landing", delivery_dates(base / "landing")[-3:]
 
 
@@ -104,8 +120,13 @@ def _ran(output: str) -> list[str]:
 def _tables(root: Path) -> dict[str, list]:
     """Every warehouse table but the run bookkeeping (it names runs and times)."""
     with duckdb.connect(str(root / "wh" / "warehouse.duckdb"), read_only=True) as con:
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
-                                           "'BASE TABLE' AND table_name <> 'delivery_runs' ORDER BY 1").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = "
+                "'BASE TABLE' AND table_name <> 'delivery_runs' ORDER BY 1"
+            ).fetchall()
+        ]
         return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in names}
 
 
@@ -158,8 +179,14 @@ def _late_claim(deliveries, day: date) -> tuple[str, list[list[str]]]:
     col = {h: i for i, h in enumerate(header)}
     row = next(r for r in rows[1:] if re.fullmatch(r"\d{17}[\dX]", r[col["证件号码"]] or ""))[:]
     row[col["结算流水号"]], row[col["结算日期"]], row[col["就诊类型"]] = "JS-LATE-0001", day.isoformat(), "住院"
-    for name, value in (("医疗总费用(元)", "86000.00"), ("基本医保支付(元)", "20000.00"), ("大病保险支付(元)", "0.0"),
-                        ("医疗救助支付(元)", "0.0"), ("个人负担(元)", "66000.00"), ("其中合规自付(元)", "60000.00")):
+    for name, value in (
+        ("医疗总费用(元)", "86000.00"),
+        ("基本医保支付(元)", "20000.00"),
+        ("大病保险支付(元)", "0.0"),
+        ("医疗救助支付(元)", "0.0"),
+        ("个人负担(元)", "66000.00"),
+        ("其中合规自付(元)", "60000.00"),
+    ):
         row[col[name]] = value
     return source.name.replace(".csv", "_late.csv"), [header, row]
 
@@ -169,8 +196,9 @@ def _write(path: Path, rows: list[list[str]]) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(processed, deliveries, tmp_path, monkeypatch,
-                                                                     capsys):
+def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
+    processed, deliveries, tmp_path, monkeypatch, capsys
+):
     from fangfanpin.pipeline.cli import main
 
     d2, d3 = deliveries[1][1:]
@@ -182,8 +210,11 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(processed,
     root = _world(processed, tmp_path / "late", deliveries, d2, d3)
     assert _ran(_ffp(root, "run", "--pending").stdout) == [d2.isoformat(), d3.isoformat()]
     on_time = _tables(root), _candidates(root, d3)
-    stale = [t for t in ("household_indicators", "rule_hits", "household_scores")
-             if [r for r in on_time[0][t] if d3 in r] != [r for r in _tables(ref)[t] if d3 in r]]
+    stale = [
+        t
+        for t in ("household_indicators", "rule_hits", "household_scores")
+        if [r for r in on_time[0][t] if d3 in r] != [r for r in _tables(ref)[t] if d3 in r]
+    ]
     assert stale and on_time[1] != _candidates(ref, d3)  # control: the late file changes the last day's results
 
     _write(root / "landing" / d2.isoformat() / name, rows)
@@ -307,8 +338,10 @@ def test_sensor_starts_new_and_changed_folders_and_every_later_date(deliveries, 
     legacy, _ = tick(d1.isoformat())  # a cursor of the older sensor: the newest date it had seen
     assert [r.partition_key for r in legacy] == [d2.isoformat()]
 
-    shutil.copy(next((ffp_env / "landing" / d1.isoformat()).glob("applications_*")),
-                ffp_env / "landing" / d1.isoformat() / "applications_150699_late.csv")
+    shutil.copy(
+        next((ffp_env / "landing" / d1.isoformat()).glob("applications_*")),
+        ffp_env / "landing" / d1.isoformat() / "applications_150699_late.csv",
+    )
     (ffp_env / "landing" / "20261118").mkdir()
     late, cursor = tick(cursor)
     assert [r.partition_key for r in late] == [d1.isoformat(), d2.isoformat()]

@@ -17,12 +17,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from fangfanpin.data_contracts import FEED_NAMES as INGEST_FEEDS
-from fangfanpin.ingest.read import delivery_dates
 from landing_helpers import copy_delivery
 from privacy_helpers import full_id_numbers
 from system_helpers import require_installed
+
+from fangfanpin.data_contracts import FEED_NAMES as INGEST_FEEDS
+from fangfanpin.ingest.read import delivery_dates
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,9 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"dagster-webserver exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            pytest.fail(
+                f"dagster-webserver exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(url + "/server_info", timeout=2) as response:
                 if response.status == 200:
@@ -64,9 +66,14 @@ def webserver(small_landing, ffp_env):
     log = ffp_env / "webserver.log"
     binary = Path(sys.executable).with_name("dagster-webserver")
     with log.open("wb") as out:
-        server = subprocess.Popen([str(binary), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-                                  cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [str(binary), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(url, server, log)
@@ -93,8 +100,11 @@ def test_asset_graph_and_pages_show_assets_and_checks_without_id_numbers(webserv
     shots = _screenshot_dir(tmp_path)
     pages: dict[str, str] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         page = browser.new_page(viewport={"width": 1600, "height": 1400}, locale="zh-CN")
         page.set_default_timeout(45_000)
         # Dagster's one-time "join the community" dialog (shown on localhost until dismissed, which the UI keeps in
@@ -122,10 +132,24 @@ def test_asset_graph_and_pages_show_assets_and_checks_without_id_numbers(webserv
 
         visit("ingest_catalog", "/assets/ingest?view=folder", *INGEST_FEEDS)
         visit("ingest_graph", "/locations/fangfanpin/asset-groups/ingest", "roster", "person_links")
-        visit("crosscheck_graph", "/locations/fangfanpin/asset-groups/crosscheck", "person_links", "data_quality_issues",
-              "household_indicators", "rule_hits", "household_scores", "case_ledger")
-        visit("roster_checks", "/assets/ingest/roster?view=checks", "contract_structure", "counts_reconcile", "drift",
-              "snapshot_applied")
+        visit(
+            "crosscheck_graph",
+            "/locations/fangfanpin/asset-groups/crosscheck",
+            "person_links",
+            "data_quality_issues",
+            "household_indicators",
+            "rule_hits",
+            "household_scores",
+            "case_ledger",
+        )
+        visit(
+            "roster_checks",
+            "/assets/ingest/roster?view=checks",
+            "contract_structure",
+            "counts_reconcile",
+            "drift",
+            "snapshot_applied",
+        )
         visit("roster", "/assets/ingest/roster", "quarantine_by_reason", "rows_quarantined")
         visit("rule_hits", "/assets/crosscheck/rule_hits", "hits_by_rule", "hits_by_rule_chart", "data-platform")
         chart("rule_hits_chart", "hits_by_rule_chart")

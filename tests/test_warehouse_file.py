@@ -10,8 +10,12 @@ from fangfanpin.core.warehouse_file import connect
 
 
 def _row_groups(con, table: str) -> list[int]:
-    return [n for (n,) in con.execute(
-        "SELECT max(count) FROM pragma_storage_info(?) GROUP BY row_group_id ORDER BY row_group_id", [table]).fetchall()]
+    return [
+        n
+        for (n,) in con.execute(
+            "SELECT max(count) FROM pragma_storage_info(?) GROUP BY row_group_id ORDER BY row_group_id", [table]
+        ).fetchall()
+    ]
 
 
 def test_rows_are_written_in_row_groups_of_the_configured_size(tmp_path, monkeypatch):

@@ -21,7 +21,8 @@ def scores_from_rules(con: duckdb.DuckDBPyConnection, day: date, model_share: fl
     hash-chosen ``model_share`` of the households without a rule (probability 0.30–0.60)."""
     con.execute(SCORES_DDL)
     con.execute("DELETE FROM household_scores WHERE as_of_date = ?", [day])
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO household_scores
         WITH r AS (
             SELECT household_id, string_agg(DISTINCT rule_code, ';' ORDER BY rule_code) AS codes,
@@ -38,7 +39,9 @@ def scores_from_rules(con: duckdb.DuckDBPyConnection, day: date, model_share: fl
                CASE WHEN sev = '高' OR (model AND 0.30 + 0.30 * x / $share >= 0.5) THEN '高' WHEN sev IS NOT NULL OR model THEN '中' ELSE '低' END,
                coalesce(codes, CASE WHEN model THEN 'MODEL' ELSE '' END), coalesce(types, CASE WHEN model THEN '其他' ELSE '' END),
                sev, model, coalesce(expl, CASE WHEN model THEN '模型预警' ELSE '' END), '', 'test-rules-only'
-        FROM m ORDER BY household_id""", {"d": day, "share": model_share})
+        FROM m ORDER BY household_id""",
+        {"d": day, "share": model_share},
+    )
 
 
 def run_pipeline_day(con: duckdb.DuckDBPyConnection, landing: Path, day: date, *, workflow: bool = True) -> None:
@@ -55,8 +58,9 @@ def run_pipeline_day(con: duckdb.DuckDBPyConnection, landing: Path, day: date, *
         run_workflow(con, day)
 
 
-def closed_loop(db: Path, landing: Path, truth: Path, days: list[date], *, warmup: list[date] = (), seed: int = 0,
-                log=None) -> None:
+def closed_loop(
+    db: Path, landing: Path, truth: Path, days: list[date], *, warmup: list[date] = (), seed: int = 0, log=None
+) -> None:
     """Ingest and cross-check the ``warmup`` dates (history), then run the loop day by day over ``days``."""
     from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_day
 

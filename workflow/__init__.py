@@ -8,6 +8,13 @@ Modules: ``states`` (the state table), ``calendar`` (working days), ``ledger`` (
 ``simulator`` (a simulated field team for the demo).
 """
 
-from fangfanpin.workflow.ledger import LedgerError, WorkflowResult, ensure_schema, ledger_dump, processed_dates, run_workflow
+from fangfanpin.workflow.ledger import (
+    LedgerError,
+    WorkflowResult,
+    ensure_schema,
+    ledger_dump,
+    processed_dates,
+    run_workflow,
+)
 
 __all__ = ["run_workflow", "ensure_schema", "processed_dates", "ledger_dump", "LedgerError", "WorkflowResult"]

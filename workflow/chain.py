@@ -30,9 +30,29 @@ from fangfanpin.core.arrow import registered
 
 GENESIS = "0" * 64
 HASHED_COLUMNS = (
-    "case_id", "event_seq", "household_id", "event_date", "processed_date", "event", "source", "source_feed",
-    "source_file", "source_row", "rule_codes", "unit", "old_state", "new_state", "risk_types", "severity",
-    "green_channel", "task_id", "batch_id", "effective_date", "due_date", "source_ref", "evidence_zh",
+    "case_id",
+    "event_seq",
+    "household_id",
+    "event_date",
+    "processed_date",
+    "event",
+    "source",
+    "source_feed",
+    "source_file",
+    "source_row",
+    "rule_codes",
+    "unit",
+    "old_state",
+    "new_state",
+    "risk_types",
+    "severity",
+    "green_channel",
+    "task_id",
+    "batch_id",
+    "effective_date",
+    "due_date",
+    "source_ref",
+    "evidence_zh",
 )
 ORDER = "processed_date, case_id, event_seq"
 ORDER_DESC = "processed_date DESC, case_id DESC, event_seq DESC"
@@ -59,16 +79,23 @@ def chain_hashes(prev: str, digests: list[str]) -> list[str]:
 def _last_hash_before(con: duckdb.DuckDBPyConnection, day: date | None) -> tuple[str, int]:
     if day is None:
         return GENESIS, 0
-    rows = con.execute(f"""SELECT event_hash, (SELECT count(*) FROM case_events WHERE processed_date < $d)
+    rows = con.execute(
+        f"""SELECT event_hash, (SELECT count(*) FROM case_events WHERE processed_date < $d)
                            FROM case_events WHERE processed_date < $d ORDER BY {ORDER_DESC} LIMIT 1""",
-                       {"d": day}).fetchall()
+        {"d": day},
+    ).fetchall()
     return (rows[0][0] or GENESIS, rows[0][1]) if rows else (GENESIS, 0)
 
 
 def _ordered(con: duckdb.DuckDBPyConnection, columns: str, where: str = "", params=None):
     """The events in ledger order with their digest, as a polars frame (plus a 0-based ``i``)."""
-    return con.sql(f"SELECT {columns}, {DIGEST_SQL} AS digest FROM case_events {where} ORDER BY {ORDER}",
-                   params=params or []).pl().with_row_index("i")
+    return (
+        con.sql(
+            f"SELECT {columns}, {DIGEST_SQL} AS digest FROM case_events {where} ORDER BY {ORDER}", params=params or []
+        )
+        .pl()
+        .with_row_index("i")
+    )
 
 
 def _heads(frame, offset: int) -> dict:
@@ -90,7 +117,8 @@ def chain_events(con: duckdb.DuckDBPyConnection, since: date | None = None) -> i
     hashes = chain_hashes(prev, frame["digest"].to_list())
     rows = frame.select("case_id", "event_seq").with_columns(
         pl.Series("prev_hash", ([prev] + hashes[:-1]) if hashes else [], pl.Utf8),
-        pl.Series("event_hash", hashes, pl.Utf8))
+        pl.Series("event_hash", hashes, pl.Utf8),
+    )
     with registered(con, "chain_rows", rows):
         con.execute("""UPDATE case_events SET prev_hash = c.prev_hash, event_hash = c.event_hash FROM chain_rows c
                        WHERE case_events.case_id = c.case_id AND case_events.event_seq = c.event_seq""")
@@ -108,7 +136,7 @@ def chain_events(con: duckdb.DuckDBPyConnection, since: date | None = None) -> i
 
 @dataclass
 class ChainProblem:
-    kind: str                 # altered / removed / truncated
+    kind: str  # altered / removed / truncated
     case_id: str | None
     event_seq: int | None
     event_date: date | None
@@ -132,16 +160,22 @@ class ChainReport:
         where = f"案件 {p.case_id} 第 {p.event_seq} 号事件（事件日期 {p.event_date}，处理日期 {p.processed_date}）"
         where_en = f"case {p.case_id} event #{p.event_seq} (event date {p.event_date}, processed {p.processed_date})"
         if p.kind == "altered":
-            return (f"案件台账被篡改：第一处被改动的事件是{where}。 / Case ledger tampered: the first altered event is "
-                    f"{where_en}.")
+            return (
+                f"案件台账被篡改：第一处被改动的事件是{where}。 / Case ledger tampered: the first altered event is "
+                f"{where_en}."
+            )
         if p.kind == "removed":
-            named = (f"（同一案件缺少第 {p.missing_seq} 号事件）" if p.missing_seq else "")
-            named_en = (f" (event #{p.missing_seq} of the same case is missing)" if p.missing_seq else "")
-            return (f"案件台账被篡改：{where}之前的事件被删除或改动{named}。 / Case ledger tampered: the event before "
-                    f"{where_en} was removed or altered{named_en}.")
-        return (f"案件台账被篡改：处理日期 {p.processed_date} 的末尾事件被删除（链头或事件数与记录不符）。 / Case ledger "
-                f"tampered: the last events of processed date {p.processed_date} were removed (chain head or count "
-                f"does not match).")
+            named = f"（同一案件缺少第 {p.missing_seq} 号事件）" if p.missing_seq else ""
+            named_en = f" (event #{p.missing_seq} of the same case is missing)" if p.missing_seq else ""
+            return (
+                f"案件台账被篡改：{where}之前的事件被删除或改动{named}。 / Case ledger tampered: the event before "
+                f"{where_en} was removed or altered{named_en}."
+            )
+        return (
+            f"案件台账被篡改：处理日期 {p.processed_date} 的末尾事件被删除（链头或事件数与记录不符）。 / Case ledger "
+            f"tampered: the last events of processed date {p.processed_date} were removed (chain head or count "
+            f"does not match)."
+        )
 
 
 def verify_chain(con: duckdb.DuckDBPyConnection) -> ChainReport:
@@ -154,13 +188,14 @@ def verify_chain(con: duckdb.DuckDBPyConnection) -> ChainReport:
         missing = None
         if kind == "removed":
             earlier = frame.head(i).filter(frame.head(i)["case_id"] == case_id)["event_seq"].to_list()
-            missing = (max(earlier) + 1 if earlier else 1)
+            missing = max(earlier) + 1 if earlier else 1
             missing = missing if missing < seq else None
         return ChainReport(n, ChainProblem(kind, case_id, seq, event_date, processed, missing))
 
     expected = GENESIS
-    for i, (prev_hash, event_hash, digest) in enumerate(zip(frame["prev_hash"].to_list(),
-                                                            frame["event_hash"].to_list(), frame["digest"].to_list())):
+    for i, (prev_hash, event_hash, digest) in enumerate(
+        zip(frame["prev_hash"].to_list(), frame["event_hash"].to_list(), frame["digest"].to_list())
+    ):
         if prev_hash != expected:
             return problem("removed", i)
         if sha((expected + digest).encode("ascii")).hexdigest() != event_hash:

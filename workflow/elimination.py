@@ -15,12 +15,21 @@ from fangfanpin.core.sql import run_file
 from fangfanpin.workflow.cases import SQL_DIR
 
 
-def compute_candidates(con: duckdb.DuckDBPyConnection, day: date, policy: Policy,
-                       monitored: dict | None = None) -> list[dict]:
-    params = {"d": day, "line": policy.monitoring_line(day.year), "min_months": policy.elimination_min_monitored_months,
-              "no_rule_days": policy.elimination_no_rule_days, "retry_days": policy.workflow.elimination_retry_days,
-              "unsafe_grades": list(policy.rule("HOU-UNSAFE").value("grades"))}
+def compute_candidates(
+    con: duckdb.DuckDBPyConnection, day: date, policy: Policy, monitored: dict | None = None
+) -> list[dict]:
+    params = {
+        "d": day,
+        "line": policy.monitoring_line(day.year),
+        "min_months": policy.elimination_min_monitored_months,
+        "no_rule_days": policy.elimination_no_rule_days,
+        "retry_days": policy.workflow.elimination_retry_days,
+        "unsafe_grades": list(policy.rule("HOU-UNSAFE").value("grades")),
+    }
     run_file(con, SQL_DIR / "elimination.sql", params)
-    rows = con.sql("SELECT * FROM elimination_candidates WHERE as_of_date = ? ORDER BY household_id",
-                   params=[day]).pl().to_dicts()
+    rows = (
+        con.sql("SELECT * FROM elimination_candidates WHERE as_of_date = ? ORDER BY household_id", params=[day])
+        .pl()
+        .to_dicts()
+    )
     return [r for r in rows if monitored is None or r["household_id"] in monitored]

@@ -20,25 +20,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from fangfanpin.config.policy import Policy, load_policy
 from fangfanpin.core.sql import statements, transaction
-from fangfanpin.ingest.warehouse import run_ddl_once
 from fangfanpin.core.testhooks import kill_point
+from fangfanpin.crosscheck import ensure_schema as ensure_crosscheck_schema
+from fangfanpin.ingest.warehouse import run_ddl_once
 from fangfanpin.workflow.cases import SQL_DIR, rebuild_cases
 from fangfanpin.workflow.chain import CHAIN_DDL, chain_events
 from fangfanpin.workflow.machine import process_day
-from fangfanpin.crosscheck import ensure_schema as ensure_crosscheck_schema
 
 LEDGER_TABLES = {  # table → the date column that says which run wrote the row
-    "workflow_runs": "processed_date", "case_openings": "processed_date", "case_events": "processed_date",
-    "visit_tasks": "processed_date", "visit_task_closures": "processed_date",
-    "publication_batches": "processed_date", "publication_members": "processed_date",
-    "publication_outcomes": "processed_date", "workflow_issues": "processed_date",
-    "elimination_candidates": "as_of_date", "case_status_daily": "as_of_date", "ledger_chain": "processed_date",
+    "workflow_runs": "processed_date",
+    "case_openings": "processed_date",
+    "case_events": "processed_date",
+    "visit_tasks": "processed_date",
+    "visit_task_closures": "processed_date",
+    "publication_batches": "processed_date",
+    "publication_members": "processed_date",
+    "publication_outcomes": "processed_date",
+    "workflow_issues": "processed_date",
+    "elimination_candidates": "as_of_date",
+    "case_status_daily": "as_of_date",
+    "ledger_chain": "processed_date",
 }
 
 
@@ -64,7 +70,7 @@ def processed_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
 @dataclass
 class WorkflowResult:
     delivery_date: date
-    recomputed: list[date]   # the dates processed by this call, in order (more than one when recomputing forward)
+    recomputed: list[date]  # the dates processed by this call, in order (more than one when recomputing forward)
     events: int
     cases_opened: int
     issues: int
@@ -75,8 +81,9 @@ def _delete_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
         con.execute(f"DELETE FROM {table} WHERE {column} >= ?", [day])
 
 
-def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None, *,
-                 recompute_forward: bool = True) -> WorkflowResult:
+def run_workflow(
+    con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None, *, recompute_forward: bool = True
+) -> WorkflowResult:
     """Process delivery date ``day`` (see the module docstring for re-runs and earlier dates)."""
     policy = policy or load_policy()
     ensure_schema(con)
@@ -86,7 +93,8 @@ def run_workflow(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | Non
         raise LedgerError(
             f"案件台账已处理到 {done[-1]}，不能单独重跑更早的日期 {day}；请按日期顺序从 {day} 起重新计算。"
             f" / The case ledger has processed up to {done[-1]}; {day} is earlier and cannot be run alone: "
-            f"recompute forward from {day} (run_workflow(..., recompute_forward=True)).")
+            f"recompute forward from {day} (run_workflow(..., recompute_forward=True))."
+        )
     days = [day] + later
     with transaction(con):
         _delete_from(con, day)

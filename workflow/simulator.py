@@ -31,10 +31,10 @@ import duckdb
 import polars as pl
 
 from fangfanpin.config.policy import Policy, load_policy
-from fangfanpin.data_contracts import load_contract
-from fangfanpin.workflow.calendar import add_working_days
-from fangfanpin.ingest.read import read_file
 from fangfanpin.core.warehouse_file import connect
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.ingest.read import read_file
+from fangfanpin.workflow.calendar import add_working_days
 
 SIM_SUFFIX = "sim"
 FIELD_FEEDS = ("visit_results", "publication_results", "county_decisions")
@@ -63,8 +63,9 @@ def prepare_closed_loop(landing: Path, days: list[date]) -> int:
             continue
         for path in sorted(folder.iterdir()):
             stem = path.stem
-            if any(stem == f or stem.startswith(f + "_") for f in ("publication_results", "county_decisions")) \
-                    and not stem.endswith("_" + SIM_SUFFIX):
+            if any(
+                stem == f or stem.startswith(f + "_") for f in ("publication_results", "county_decisions")
+            ) and not stem.endswith("_" + SIM_SUFFIX):
                 path.unlink()
                 removed += 1
     return removed
@@ -100,26 +101,43 @@ def _truth_of(path: str, _mtime_ns: int) -> dict[str, dict]:
     return {r["household_id"]: r for r in pl.read_parquet(path).to_dicts()}
 
 
-def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth_dir: Path, *, seed: int = 0,
-                 policy: Policy | None = None) -> SimSummary:
+def simulate_day(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    landing: Path,
+    truth_dir: Path,
+    *,
+    seed: int = 0,
+    policy: Policy | None = None,
+) -> SimSummary:
     policy = policy or load_policy()
     wf = policy.workflow
     nxt = day + timedelta(days=1)
     line = policy.monitoring_line(nxt.year)
     truth = _truth(Path(truth_dir) / "households.parquet")
-    info = {r["household_id"]: r for r in con.sql("""
+    info = {
+        r["household_id"]: r
+        for r in con.sql(
+            """
         SELECT household_id, household_type, income_position, housing_grade, renovation_status, dropouts,
                uninsured_members, roster_water_unsafe, monitored
-        FROM household_indicators WHERE as_of_date = ?""", params=[day]).pl().to_dicts()}
+        FROM household_indicators WHERE as_of_date = ?""",
+            params=[day],
+        )
+        .pl()
+        .to_dicts()
+    }
     grades = policy.rule("HOU-UNSAFE").value("grades")
 
     def really_at_risk(hid: str) -> bool:
         t = truth.get(hid) or {}
-        return bool(t.get("deteriorated") and t.get("deterioration_date") and t["deterioration_date"] <= nxt) \
-            or bool(t.get("confirmed"))
+        return bool(t.get("deteriorated") and t.get("deterioration_date") and t["deterioration_date"] <= nxt) or bool(
+            t.get("confirmed")
+        )
 
-    def visit_row(hid: str, task_id: str | None, conclusion: str, rng: random.Random, risk_types: str,
-                  details: str = "") -> dict:
+    def visit_row(
+        hid: str, task_id: str | None, conclusion: str, rng: random.Random, risk_types: str, details: str = ""
+    ) -> dict:
         h = info.get(hid) or {}
         unsafe_house = h.get("housing_grade") in grades and h.get("renovation_status") != "已竣工"
         housing_secured = (not unsafe_house) or (conclusion == "建议纳入" and rng.random() < 0.35)
@@ -127,25 +145,43 @@ def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth
         income = base * rng.uniform(0.55, 0.95) if conclusion == "建议纳入" else max(base, line) * rng.uniform(1.1, 1.5)
         # a visitor sometimes records 基本医疗有保障 although 医保 has a member not insured (→ 比对异常)
         medical_secured = not (h.get("uninsured_members") or 0) or (conclusion == "建议纳入" and rng.random() < 0.25)
-        return {"task_id": task_id or "", "household_id": hid, "visit_date": nxt.isoformat(),
-                "visitor": rng.choice(VISITORS), "verified_income_per_capita": f"{income:.2f}",
-                "verified_out_of_pocket": f"{rng.uniform(0, 3000):.2f}",
-                "education_secured": _yes(not (h.get("dropouts") or 0)),
-                "medical_secured": _yes(medical_secured),
-                "housing_secured": _yes(housing_secured), "water_secured": _yes(not h.get("roster_water_unsafe")),
-                "risk_types": risk_types.replace(";", "、"), "conclusion": conclusion, "details": details}
+        return {
+            "task_id": task_id or "",
+            "household_id": hid,
+            "visit_date": nxt.isoformat(),
+            "visitor": rng.choice(VISITORS),
+            "verified_income_per_capita": f"{income:.2f}",
+            "verified_out_of_pocket": f"{rng.uniform(0, 3000):.2f}",
+            "education_secured": _yes(not (h.get("dropouts") or 0)),
+            "medical_secured": _yes(medical_secured),
+            "housing_secured": _yes(housing_secured),
+            "water_secured": _yes(not h.get("roster_water_unsafe")),
+            "risk_types": risk_types.replace(";", "、"),
+            "conclusion": conclusion,
+            "details": details,
+        }
 
     # --- visit tasks ---
     visits = []
-    tasks = con.sql("""
+    tasks = (
+        con.sql(
+            """
         SELECT t.task_id, t.household_id, t.purpose, t.issued_date, t.due_date, c.risk_types, c.green_channel
         FROM visit_task_status t LEFT JOIN cases c USING (case_id)
-        WHERE t.status = '待走访' AND t.issued_date <= ? ORDER BY t.task_id""", params=[day]).pl().to_dicts()
+        WHERE t.status = '待走访' AND t.issued_date <= ? ORDER BY t.task_id""",
+            params=[day],
+        )
+        .pl()
+        .to_dicts()
+    )
     for t in tasks:
         rng = _rng(seed, "visit", t["task_id"])
         late = rng.random() < 0.10
-        delay = rng.randint(wf.pending_visit_working_days + 2, wf.pending_visit_working_days + 4) if late \
+        delay = (
+            rng.randint(wf.pending_visit_working_days + 2, wf.pending_visit_working_days + 4)
+            if late
             else rng.choice([1, 1, 2, 2, 3, 4])
+        )
         if add_working_days(t["issued_date"], delay, wf) > nxt:
             continue
         hid, risk = t["household_id"], t["risk_types"] or ""
@@ -156,8 +192,11 @@ def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth
             elif p < 0.08:
                 conclusion = "无法入户"
             else:
-                conclusion = "建议纳入" if rng.random() < (0.85 if really_at_risk(hid) or t["green_channel"] else 0.35) \
+                conclusion = (
+                    "建议纳入"
+                    if rng.random() < (0.85 if really_at_risk(hid) or t["green_channel"] else 0.35)
                     else "不建议纳入"
+                )
             deter = (truth.get(hid) or {}).get("deterioration_type")
             if deter in ("accident", "disaster") and conclusion == "建议纳入":
                 risk = ";".join(filter(None, [risk, "因意外事故" if deter == "accident" else "因自然灾害"]))
@@ -167,14 +206,25 @@ def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth
             visits.append(visit_row(hid, t["task_id"], conclusion, rng, risk, "复核比对异常"))
         else:
             eliminate = rng.random() < 0.75
-            row = visit_row(hid, t["task_id"], "建议风险消除" if eliminate else "建议纳入", rng, risk,
-                            "收入稳定，三保障及饮水安全有保障" if eliminate else "风险尚未消除，继续监测")
+            row = visit_row(
+                hid,
+                t["task_id"],
+                "建议风险消除" if eliminate else "建议纳入",
+                rng,
+                risk,
+                "收入稳定，三保障及饮水安全有保障" if eliminate else "风险尚未消除，继续监测",
+            )
             if eliminate:
                 row["verified_income_per_capita"] = f"{line * rng.uniform(1.2, 1.6):.2f}"
                 row["housing_secured"] = "是"
             visits.append(row)
     # --- own-initiative visits (干部排查) ---
-    busy = {r[0] for r in con.execute("""SELECT household_id FROM cases WHERE state NOT IN ('不予纳入', '风险消除')""").fetchall()}
+    busy = {
+        r[0]
+        for r in con.execute(
+            """SELECT household_id FROM cases WHERE state NOT IN ('不予纳入', '风险消除')"""
+        ).fetchall()
+    }
     own = 0
     for hid in sorted(truth):
         t = truth[hid]
@@ -184,31 +234,55 @@ def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth
             continue
         rng = _rng(seed, "own", hid, day)
         if rng.random() < 0.04:
-            kind = {"accident": "因意外事故", "disaster": "因自然灾害", "illness": "因病", "job_loss": "因务工就业不稳",
-                    "dropout": "义务教育阶段失学辍学", "housing": "住房出现安全问题", "business_failure": "因产业项目失败",
-                    "disability": "因残"}.get(t["deterioration_type"], "其他")
+            kind = {
+                "accident": "因意外事故",
+                "disaster": "因自然灾害",
+                "illness": "因病",
+                "job_loss": "因务工就业不稳",
+                "dropout": "义务教育阶段失学辍学",
+                "housing": "住房出现安全问题",
+                "business_failure": "因产业项目失败",
+                "disability": "因残",
+            }.get(t["deterioration_type"], "其他")
             visits.append(visit_row(hid, None, "建议纳入", rng, kind, "干部走访中主动发现"))
             own += 1
     # --- publication results ---
     pubs = []
-    for m in con.sql("""
+    for m in (
+        con.sql(
+            """
             SELECT b.batch_id, b.start_date, b.end_date, m.household_id, m.purpose FROM publication_members m
             JOIN publication_batches b USING (batch_id) LEFT JOIN publication_outcomes o USING (batch_id, household_id)
             WHERE o.batch_id IS NULL AND b.processed_date <= ? ORDER BY b.batch_id, m.household_id""",
-            params=[day]).pl().to_dicts():
+            params=[day],
+        )
+        .pl()
+        .to_dicts()
+    ):
         rng = _rng(seed, "pub", m["batch_id"], m["household_id"])
         if m["end_date"] + timedelta(days=rng.choice([1, 1, 2])) > nxt:
             continue
         objection = rng.random() < 0.12
         upheld = objection and rng.random() < 0.5
-        pubs.append({"batch_id": m["batch_id"], "household_id": m["household_id"],
-                     "review_result": "同意" if rng.random() < 0.97 else "不同意",
-                     "start_date": m["start_date"].isoformat(), "end_date": m["end_date"].isoformat(),
-                     "objection": _yes(objection), "objection_conclusion": ("异议成立" if upheld else "异议不成立") if objection else ""})
+        pubs.append(
+            {
+                "batch_id": m["batch_id"],
+                "household_id": m["household_id"],
+                "review_result": "同意" if rng.random() < 0.97 else "不同意",
+                "start_date": m["start_date"].isoformat(),
+                "end_date": m["end_date"].isoformat(),
+                "objection": _yes(objection),
+                "objection_conclusion": ("异议成立" if upheld else "异议不成立") if objection else "",
+            }
+        )
     # --- county decisions ---
     decisions = []
-    for c in con.sql("""SELECT case_id, household_id, state, state_since, risk_types, green_channel FROM cases
-                        WHERE state IN ('待确认', '消除待确认') ORDER BY case_id""").pl().to_dicts():
+    for c in (
+        con.sql("""SELECT case_id, household_id, state, state_since, risk_types, green_channel FROM cases
+                        WHERE state IN ('待确认', '消除待确认') ORDER BY case_id""")
+        .pl()
+        .to_dicts()
+    ):
         rng = _rng(seed, "decision", c["case_id"], c["state"], c["state_since"])
         wait = rng.choice([1, 2, 2, 3, 4]) if rng.random() > 0.1 else rng.randint(12, 16)
         if add_working_days(c["state_since"], wait, wf) > nxt:
@@ -218,14 +292,25 @@ def simulate_day(con: duckdb.DuckDBPyConnection, day: date, landing: Path, truth
         if c["state"] == "待确认":
             kind = "确认纳入" if p < 0.85 else ("不予纳入" if p < 0.93 else "退回重新核实")
             htype = (info.get(hid) or {}).get("household_type")
-            category = ("突发严重困难户" if c["green_channel"] else
-                        "脱贫不稳定户" if htype == "脱贫户" else "边缘易致贫户") if kind == "确认纳入" else ""
+            category = (
+                ("突发严重困难户" if c["green_channel"] else "脱贫不稳定户" if htype == "脱贫户" else "边缘易致贫户")
+                if kind == "确认纳入"
+                else ""
+            )
         else:
             kind = "确认风险消除" if p < 0.9 else "退回重新核实"
             category = ""
-        decisions.append({"household_id": hid, "decision_type": kind, "monitoring_category": category,
-                          "risk_types": (c["risk_types"] or "").replace(";", "、"), "decision_date": nxt.isoformat(),
-                          "decision_unit": "杭锦旗乡村振兴局", "details": "模拟县级决定"})
+        decisions.append(
+            {
+                "household_id": hid,
+                "decision_type": kind,
+                "monitoring_category": category,
+                "risk_types": (c["risk_types"] or "").replace(";", "、"),
+                "decision_date": nxt.isoformat(),
+                "decision_unit": "杭锦旗乡村振兴局",
+                "details": "模拟县级决定",
+            }
+        )
     folder = Path(landing) / nxt.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     reflect_ledger_in_roster(con, day, folder)
@@ -239,46 +324,87 @@ def reflect_ledger_in_roster(con: duckdb.DuckDBPyConnection, day: date, folder: 
     """The national system records the county's decisions: rewrite the roster delivered in ``folder`` (if any) so
     that households confirmed on the ledger by ``day`` are monitoring objects (户类型 监测户 unless 脱贫户, category,
     风险识别时间 = the decision date) and households whose risk was eliminated say so. Returns households changed."""
-    changes = {r["household_id"]: r for r in con.sql("""
+    changes = {
+        r["household_id"]: r
+        for r in con.sql(
+            """
         SELECT c.household_id, c.state, e.effective_date, e.evidence_zh FROM cases c
         JOIN case_events e ON e.case_id = c.case_id AND e.event IN ('确认纳入', '确认风险消除')
         WHERE c.state IN ('已纳入', '风险消除', '消除待排查', '消除待公示', '消除公示中', '消除待确认')
           AND e.processed_date <= ?
         QUALIFY row_number() OVER (PARTITION BY c.household_id ORDER BY e.processed_date DESC, e.event_seq DESC) = 1""",
-        params=[day]).pl().to_dicts()}
+            params=[day],
+        )
+        .pl()
+        .to_dicts()
+    }
     if not changes:
         return 0
     categories = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
-    decided = pl.DataFrame({
-        "_hid": list(changes),
-        "_eliminated": [ch["state"] == "风险消除" for ch in changes.values()],
-        "_effective": [ch["effective_date"].isoformat() for ch in changes.values()],
-        "_category": [next((c for c in categories if c in (ch["evidence_zh"] or "")), "突发严重困难户")
-                      for ch in changes.values()]}, schema_overrides={"_hid": pl.Utf8})
+    decided = pl.DataFrame(
+        {
+            "_hid": list(changes),
+            "_eliminated": [ch["state"] == "风险消除" for ch in changes.values()],
+            "_effective": [ch["effective_date"].isoformat() for ch in changes.values()],
+            "_category": [
+                next((c for c in categories if c in (ch["evidence_zh"] or "")), "突发严重困难户")
+                for ch in changes.values()
+            ],
+        },
+        schema_overrides={"_hid": pl.Utf8},
+    )
     header = {c.name: c.header for c in load_contract("roster").columns}
     changed: set[str] = set()
     for path in sorted(folder.glob("roster*.csv")):
         raw = read_file(path)
         col = {h: f"c{i}" for i, h in enumerate(raw.headers)}
-        if not all(header[n] in col for n in ("household_id", "household_type", "monitoring_category", "risk_eliminated",
-                                               "risk_identified_date", "risk_eliminated_date")):
+        if not all(
+            header[n] in col
+            for n in (
+                "household_id",
+                "household_type",
+                "monitoring_category",
+                "risk_eliminated",
+                "risk_identified_date",
+                "risk_eliminated_date",
+            )
+        ):
             continue
         c = {n: col[h] for n, h in header.items() if h in col}
         columns = [x for x in raw.frame.columns if x != "_row"]
-        rows = raw.frame.select(columns).with_columns(pl.col(c["household_id"]).str.strip_chars().alias("_hid")).join(
-            decided, on="_hid", how="left", maintain_order="left")
+        rows = (
+            raw.frame.select(columns)
+            .with_columns(pl.col(c["household_id"]).str.strip_chars().alias("_hid"))
+            .join(decided, on="_hid", how="left", maintain_order="left")
+        )
         changed.update(rows.filter(pl.col("_eliminated").is_not_null())["_hid"].to_list())
         eliminated, confirmed = pl.col("_eliminated"), ~pl.col("_eliminated")  # both null (false) for other rows
         rows = rows.with_columns(
-            pl.when(eliminated).then(pl.lit("是")).when(confirmed).then(pl.lit("否"))
-              .otherwise(pl.col(c["risk_eliminated"])).alias(c["risk_eliminated"]),
-            pl.when(eliminated).then(pl.col("_effective")).when(confirmed).then(pl.lit(None, dtype=pl.Utf8))
-              .otherwise(pl.col(c["risk_eliminated_date"])).alias(c["risk_eliminated_date"]),
+            pl.when(eliminated)
+            .then(pl.lit("是"))
+            .when(confirmed)
+            .then(pl.lit("否"))
+            .otherwise(pl.col(c["risk_eliminated"]))
+            .alias(c["risk_eliminated"]),
+            pl.when(eliminated)
+            .then(pl.col("_effective"))
+            .when(confirmed)
+            .then(pl.lit(None, dtype=pl.Utf8))
+            .otherwise(pl.col(c["risk_eliminated_date"]))
+            .alias(c["risk_eliminated_date"]),
             pl.when(confirmed & (pl.col(c["household_type"]).str.strip_chars().fill_null("") != "脱贫户"))
-              .then(pl.lit("监测户")).otherwise(pl.col(c["household_type"])).alias(c["household_type"]),
-            pl.when(confirmed).then(pl.col("_category")).otherwise(pl.col(c["monitoring_category"])).alias(c["monitoring_category"]),
-            pl.when(confirmed).then(pl.col("_effective")).otherwise(pl.col(c["risk_identified_date"]))
-              .alias(c["risk_identified_date"]))
+            .then(pl.lit("监测户"))
+            .otherwise(pl.col(c["household_type"]))
+            .alias(c["household_type"]),
+            pl.when(confirmed)
+            .then(pl.col("_category"))
+            .otherwise(pl.col(c["monitoring_category"]))
+            .alias(c["monitoring_category"]),
+            pl.when(confirmed)
+            .then(pl.col("_effective"))
+            .otherwise(pl.col(c["risk_identified_date"]))
+            .alias(c["risk_identified_date"]),
+        )
         head = io.StringIO()
         csv.writer(head).writerow(raw.headers)  # as csv.writer writes the rows too: minimal quoting, CRLF
         body = rows.select(columns).write_csv(include_header=False, line_terminator="\r\n")

@@ -7,23 +7,30 @@ count, candidates.csv's columns, and a table of the files per county with row co
 
 from datetime import date
 
-from dagster import (AssetExecutionContext, AssetSelection, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema,
-                     asset)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSelection,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+)
 
 from fangfanpin.assets.constants import DAILY_GROUPS, DAILY_JOB_NAME, DELIVERY_PARTITIONS, OWNER
+from fangfanpin.assets.delivery_runs import finish_run
 from fangfanpin.assets.ingest import LANDING_KEY
+from fangfanpin.assets.resources import WarehouseResource
 from fangfanpin.assets.workflow import WORKFLOW_KEYS
 from fangfanpin.config.policy import load_policy
+from fangfanpin.core.settings import settings
 from fangfanpin.deliverables import last_summary, write_county_outputs
 from fangfanpin.deliverables.candidates import COLUMN_DOCS, COLUMNS
-from fangfanpin.assets.delivery_runs import finish_run
-from fangfanpin.assets.resources import WarehouseResource
-from fangfanpin.core.settings import settings
 
 DELIVERABLES_GROUP = "deliverables"
 DELIVERABLES_KEYS = {"county_outbox": AssetKey(["deliverables", "county_outbox"])}
-CANDIDATES_SCHEMA = TableSchema(columns=[
-    TableColumn(c, "varchar", description=COLUMN_DOCS[c]) for c in COLUMNS])
+CANDIDATES_SCHEMA = TableSchema(columns=[TableColumn(c, "varchar", description=COLUMN_DOCS[c]) for c in COLUMNS])
 
 
 def _whole_daily_run(context: AssetExecutionContext) -> bool:
@@ -38,16 +45,24 @@ def files_markdown(summary) -> str:
     lines = ["| 县 | 文件 | 行数 |", "|---|---|---|"]
     for county in summary:
         for f in county.files:
-            lines.append(f"| {county.county_code} {county.county_name if county.county_name != county.county_code else ''}"
-                         f" | {f['path']} | {f['rows']:,} |")
+            lines.append(
+                f"| {county.county_code} {county.county_name if county.county_name != county.county_code else ''}"
+                f" | {f['path']} | {f['rows']:,} |"
+            )
     return "\n".join(lines) if len(lines) > 2 else "无"
 
 
-@asset(key=DELIVERABLES_KEYS["county_outbox"], group_name=DELIVERABLES_GROUP, kinds={"xlsx", "pdf", "csv"},
-       owners=[OWNER], partitions_def=DELIVERY_PARTITIONS, deps=[WORKFLOW_KEYS["case_ledger"], LANDING_KEY],
-       description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、数据质量问题、说明）、"
-                   "candidates.csv、村级拟纳入名单公示 PDF 和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
-                   "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。")
+@asset(
+    key=DELIVERABLES_KEYS["county_outbox"],
+    group_name=DELIVERABLES_GROUP,
+    kinds={"xlsx", "pdf", "csv"},
+    owners=[OWNER],
+    partitions_def=DELIVERY_PARTITIONS,
+    deps=[WORKFLOW_KEYS["case_ledger"], LANDING_KEY],
+    description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、数据质量问题、说明）、"
+    "candidates.csv、村级拟纳入名单公示 PDF 和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
+    "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。",
+)
 def county_outbox(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     outbox = settings().outbox_dir
@@ -58,13 +73,17 @@ def county_outbox(context: AssetExecutionContext, warehouse: WarehouseResource) 
     summary = last_summary()
     candidates = sum(c.candidates for c in summary)
     context.log.info(f"deliverables for {day}: {len(paths)} files in {outbox / day.isoformat()}")
-    return MaterializeResult(metadata={
-        "dagster/row_count": candidates, "dagster/column_schema": CANDIDATES_SCHEMA,
-        "counties": len([c for c in summary if c.county_code.isdigit()]),
-        "files_written": len(paths), "publication_notices": sum(
-            1 for c in summary for f in c.files if f["path"].endswith(".pdf")),
-        "outbox": MetadataValue.path(str(outbox / day.isoformat())),
-        "files_by_county": MetadataValue.md(files_markdown(summary))})
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": candidates,
+            "dagster/column_schema": CANDIDATES_SCHEMA,
+            "counties": len([c for c in summary if c.county_code.isdigit()]),
+            "files_written": len(paths),
+            "publication_notices": sum(1 for c in summary for f in c.files if f["path"].endswith(".pdf")),
+            "outbox": MetadataValue.path(str(outbox / day.isoformat())),
+            "files_by_county": MetadataValue.md(files_markdown(summary)),
+        }
+    )
 
 
 deliverables_assets = [county_outbox]

@@ -8,15 +8,22 @@ Great Expectations is imported inside the checks only (it takes seconds to impor
 import json
 from datetime import date
 
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetCheckSpec,
-                     MetadataValue, multi_asset_check)
-from fangfanpin.assets.resources import WarehouseResource
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    MetadataValue,
+    multi_asset_check,
+)
 
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS
+from fangfanpin.assets.resources import WarehouseResource
 from fangfanpin.config.policy import load_policy
 from fangfanpin.data_contracts import Contract, all_contracts
-from fangfanpin.ingest.warehouse import q
 from fangfanpin.data_contracts.gx_suites import DeliveryProfile, drift_suite, structure_suite, validate
+from fangfanpin.ingest.warehouse import q
 
 
 def _failures_md(result) -> str:
@@ -36,34 +43,64 @@ def _structure(contract: Contract, rows) -> dict:
     if rows.height == 0:
         return dict(passed=True, metadata={"rows": 0, "note": "本日无新载入的行"})
     result = validate(rows, structure_suite(contract))
-    return dict(passed=result.success, severity=AssetCheckSeverity.ERROR, metadata={
-        "rows": rows.height, "expectations": result.evaluated, "failures": MetadataValue.md(_failures_md(result))})
+    return dict(
+        passed=result.success,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "rows": rows.height,
+            "expectations": result.evaluated,
+            "failures": MetadataValue.md(_failures_md(result)),
+        },
+    )
 
 
 def _reconcile(d: dict | None) -> dict:
     if d is None:
         return dict(passed=False, metadata={"note": "没有本日的交付记录"})
     accounted = d["rows_loaded"] + d["duplicates"] + d["resent"] + d["superseded"] + d["quarantined"]
-    return dict(passed=accounted == d["rows_read"], metadata={
-        "rows_read": d["rows_read"], "rows_loaded": d["rows_loaded"], "duplicates": d["duplicates"] + d["resent"],
-        "superseded": d["superseded"], "quarantined": d["quarantined"]})
+    return dict(
+        passed=accounted == d["rows_read"],
+        metadata={
+            "rows_read": d["rows_read"],
+            "rows_loaded": d["rows_loaded"],
+            "duplicates": d["duplicates"] + d["resent"],
+            "superseded": d["superseded"],
+            "quarantined": d["quarantined"],
+        },
+    )
 
 
 def _drift(contract: Contract, rows, d: dict | None, previous) -> dict:
     if previous is None or (d or {}).get("profile") is None:
-        return dict(passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"})
+        return dict(
+            passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"}
+        )
     policy = load_policy()["ingest"]
-    suite = drift_suite(contract, DeliveryProfile.from_dict(json.loads(previous[1])),
-                        row_ratio=tuple(policy["drift_row_ratio"]), null_rate_tolerance=policy["drift_null_rate_tolerance"])
+    suite = drift_suite(
+        contract,
+        DeliveryProfile.from_dict(json.loads(previous[1])),
+        row_ratio=tuple(policy["drift_row_ratio"]),
+        null_rate_tolerance=policy["drift_null_rate_tolerance"],
+    )
     result = validate(rows, suite)
-    return dict(passed=result.success, severity=AssetCheckSeverity.WARN, metadata={
-        "compared_with": previous[0].isoformat(), "rows": rows.height, "failures": MetadataValue.md(_failures_md(result))})
+    return dict(
+        passed=result.success,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "compared_with": previous[0].isoformat(),
+            "rows": rows.height,
+            "failures": MetadataValue.md(_failures_md(result)),
+        },
+    )
 
 
 def _snapshot_applied(d: dict | None) -> dict:
     d = d or {"status": "no_delivery", "message": "没有本日的交付记录"}
-    return dict(passed=d["status"] not in ("held", "partial"), severity=AssetCheckSeverity.ERROR,
-                metadata={"status": d["status"], "message": d["message"] or ""})
+    return dict(
+        passed=d["status"] not in ("held", "partial"),
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"status": d["status"], "message": d["message"] or ""},
+    )
 
 
 def build_checks(contract: Contract) -> AssetChecksDefinition:
@@ -73,19 +110,45 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
     feed = contract.feed
     select = ", ".join(q(n) for n in contract.names)
     specs = [
-        AssetCheckSpec("contract_structure", asset=key, blocking=True, partitions_def=DELIVERY_PARTITIONS,
-                       description=f"{contract.title}：契约结构与键（Great Expectations）：列齐全、必填非空、代码取值合法、键唯一。"),
-        AssetCheckSpec("counts_reconcile", asset=key, blocking=True, partitions_def=DELIVERY_PARTITIONS,
-                       description="读取行数 = 载入 + 重复 + 被覆盖 + 隔离：没有一行被静默丢弃。"),
-        AssetCheckSpec("drift", asset=key, blocking=False, partitions_def=DELIVERY_PARTITIONS,
-                       description="与上一次交付相比，行数或空值率变化过大时预警（Great Expectations，WARN）。"),
+        AssetCheckSpec(
+            "contract_structure",
+            asset=key,
+            blocking=True,
+            partitions_def=DELIVERY_PARTITIONS,
+            description=f"{contract.title}：契约结构与键（Great Expectations）：列齐全、必填非空、代码取值合法、键唯一。",
+        ),
+        AssetCheckSpec(
+            "counts_reconcile",
+            asset=key,
+            blocking=True,
+            partitions_def=DELIVERY_PARTITIONS,
+            description="读取行数 = 载入 + 重复 + 被覆盖 + 隔离：没有一行被静默丢弃。",
+        ),
+        AssetCheckSpec(
+            "drift",
+            asset=key,
+            blocking=False,
+            partitions_def=DELIVERY_PARTITIONS,
+            description="与上一次交付相比，行数或空值率变化过大时预警（Great Expectations，WARN）。",
+        ),
     ]
     if contract.kind == "snapshot":  # a held snapshot is an ERROR that does not block (operations.md)
-        specs.append(AssetCheckSpec("snapshot_applied", asset=key, blocking=False, partitions_def=DELIVERY_PARTITIONS,
-                                    description="快照骤减（或为空）时不采用，上一期继续有效，直到操作员确认（fangfanpin accept）。"))
+        specs.append(
+            AssetCheckSpec(
+                "snapshot_applied",
+                asset=key,
+                blocking=False,
+                partitions_def=DELIVERY_PARTITIONS,
+                description="快照骤减（或为空）时不采用，上一期继续有效，直到操作员确认（fangfanpin accept）。",
+            )
+        )
 
-    @multi_asset_check(specs=specs, name=f"ingest__{feed}_checks",
-                       description=f"{contract.title}：契约结构、行数核对、漂移" + ("、快照采用" if contract.kind == "snapshot" else ""))
+    @multi_asset_check(
+        specs=specs,
+        name=f"ingest__{feed}_checks",
+        description=f"{contract.title}：契约结构、行数核对、漂移"
+        + ("、快照采用" if contract.kind == "snapshot" else ""),
+    )
     def checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
         day = date.fromisoformat(context.partition_key)
         with warehouse.get_connection() as con:
@@ -93,9 +156,14 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             d = _delivery(con, feed, day)
             previous = con.execute(
                 "SELECT delivery_date, profile FROM deliveries WHERE feed = ? AND delivery_date < ? AND profile IS NOT NULL "
-                "ORDER BY delivery_date DESC LIMIT 1", [feed, day]).fetchall()
-        results = {"contract_structure": _structure(contract, rows), "counts_reconcile": _reconcile(d),
-                   "drift": _drift(contract, rows, d, previous[0] if previous else None)}
+                "ORDER BY delivery_date DESC LIMIT 1",
+                [feed, day],
+            ).fetchall()
+        results = {
+            "contract_structure": _structure(contract, rows),
+            "counts_reconcile": _reconcile(d),
+            "drift": _drift(contract, rows, d, previous[0] if previous else None),
+        }
         if contract.kind == "snapshot":
             results["snapshot_applied"] = _snapshot_applied(d)
         for name, result in results.items():
