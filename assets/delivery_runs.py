@@ -1,4 +1,4 @@
-"""Which delivery dates are done: every date is processed exactly once, in date order (operations.md).
+"""Which delivery dates are done: every date is processed exactly once, in date order (docs/operations.md).
 
 The warehouse table ``delivery_runs`` has one row per delivery date that a run ever touched:
 

@@ -1,4 +1,4 @@
-"""Cross-check benchmark (issue 3): three representative rules side by side on the same delivery.
+"""Cross-check benchmark: three representative rules side by side on the same delivery.
 
     .venv/bin/python benchmarks/crosscheck_benchmark.py --households 20000 [--workdir /tmp/ccbench] [--reuse]
     .venv/bin/python benchmarks/crosscheck_benchmark.py --stage-on benchmarks/out/h1000000/warehouse.duckdb --date 2026-10-31

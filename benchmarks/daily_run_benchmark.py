@@ -1,4 +1,4 @@
-"""Daily-run benchmark (issue 7): the full daily job through Dagster for one delivery date, at several sizes.
+"""Daily-run benchmark: the full daily job through Dagster for one delivery date, at several sizes.
 
     .venv/bin/python benchmarks/daily_run_benchmark.py [--sizes 10000,100000,1000000] [--workdir benchmarks/out/daily]
                                                        [--reuse]
@@ -30,7 +30,7 @@ work vary by a factor of two: measure the 100k and 1M sizes on a quiet machine.
 
 Results: a table on stdout, <workdir>/daily_run_benchmark.json and <workdir>/daily_run_benchmark.png (time against
 size per stage, log-log; matplotlib is a dependency of the project).
-Targets (issue 7), on 2 cores: 1,000,000 households full daily run ≤ 180 s and ≤ 6 GB peak; t(1M) ≤ 12 × t(100k).
+Targets, on 2 cores: 1,000,000 households full daily run ≤ 180 s and ≤ 6 GB peak; t(1M) ≤ 12 × t(100k).
 Run sizes above 10,000 only on a quiet machine.
 """
 
@@ -303,7 +303,7 @@ def print_table(results: list[dict]) -> None:
             f"(files → all 15 rules) = {p['ingest_plus_crosscheck_over_pandas']:.2f}× pandas"
         )
     by_size = {r["households"]: r for r in results}
-    print("\ntargets (issue 7, 2 cores)")
+    print("\ntargets (2 cores)")
     big = next((r for r in results if r["households"] >= 1_000_000), None)
     if big:
         peak_gb = big["peak_mb"] / 1024

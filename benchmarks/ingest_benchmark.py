@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/ingest_benchmark.py --households 1000000
 
 Generates one delivery date (skipped when the folder already holds it), then ingests every feed of that date in a
-fresh process so that peak memory (ru_maxrss) is the ingest's own. Targets (issue 2): under 60 s wall and under
+fresh process so that peak memory (ru_maxrss) is the ingest's own. Targets: under 60 s wall and under
 4 GB peak on a 2-core machine for 1,000,000 households.
 """
 

@@ -1,4 +1,4 @@
-"""Risk model benchmark and card figures (issue 4).
+"""Risk model benchmark and card figures.
 
     .venv/bin/python benchmarks/model_benchmark.py [--households 10000] [--workdir /tmp/ffp_model_bench]
                                                    [--train-households 100000] [--score-households 1000000]

@@ -1,4 +1,4 @@
-"""Settings from the environment (operations.md), resolved at call time so tests can point them elsewhere.
+"""Settings from the environment (docs/operations.md), resolved at call time so tests can point them elsewhere.
 
 ``FFP_REGION`` names a region of config/regions.yaml (``FFP_REGIONS`` for another file): its landing, outbox,
 warehouse, models and Dagster instance then default to ``var/regions/<region>/…`` so that regions run side by side

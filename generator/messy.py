@@ -1,4 +1,4 @@
-"""Messy values as they really arrive (feeds.md), applied per file, vectorised with polars."""
+"""Messy values as they really arrive (docs/feeds.md), applied per file, vectorised with polars."""
 
 from __future__ import annotations
 

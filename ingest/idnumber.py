@@ -1,4 +1,4 @@
-"""公民身份号码 (resident ID number, GB 11643-1999): a python-stdnum style scalar API, following docs feeds.md.
+"""公民身份号码 (resident ID number, GB 11643-1999): a python-stdnum style scalar API, following docs/feeds.md.
 
 Valid means: 18 characters (17 digits + check character by ISO 7064 MOD 11-2), a real birth date between
 1900-01-01 and the data date, and a province code (11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81, 82, 83) as the

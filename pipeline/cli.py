@@ -1,4 +1,4 @@
-"""The ``fangfanpin`` command (operations.md): generate, run, demo, accept, verify-ledger."""
+"""The ``fangfanpin`` command (docs/operations.md): generate, run, demo, accept, verify-ledger."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_L
 
 
 def _run_day(instance, day: date, reason: str | None = None) -> int:
-    """Run the daily job for one delivery date through Dagster; return the exit status of operations.md."""
+    """Run the daily job for one delivery date through Dagster; return the exit status of docs/operations.md."""
     from fangfanpin.core.settings import settings
     from fangfanpin.ingest.warehouse import delivery_problems
     from fangfanpin.pipeline.definitions import defs

@@ -74,7 +74,7 @@ def _assert_daily_metadata(defs, instance) -> None:
 
 
 def test_every_asset_has_owners_kinds_group_description_and_a_column_schema():
-    """Every asset of the whole Definitions is findable and explained in the UI (issue 6)."""
+    """Every asset of the whole Definitions is findable and explained in the UI."""
     from fangfanpin.pipeline.definitions import defs
 
     specs = defs.resolve_all_asset_specs()
@@ -94,7 +94,7 @@ def test_every_asset_has_owners_kinds_group_description_and_a_column_schema():
 
 def test_each_feed_checks_in_one_step_blocking_for_structure_and_counts_only():
     """One step per feed (the checks share their rows); structure and reconciliation block the downstream stages,
-    drift warns and a held snapshot is an error that does not block (operations.md)."""
+    drift warns and a held snapshot is an error that does not block (docs/operations.md)."""
     from fangfanpin.assets.ingest.checks import ingest_checks as feed_checks
     from fangfanpin.data_contracts import all_contracts
 

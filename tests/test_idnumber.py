@@ -1,4 +1,4 @@
-"""ingest.idnumber against the shared ID test vectors (four libraries' test suites) and feeds.md's rules.
+"""ingest.idnumber against the shared ID test vectors (four libraries' test suites) and docs/feeds.md's rules.
 
 Where this project's verdict differs from a suite's, docs/id_vectors.md says why.
 """

@@ -1,4 +1,4 @@
-"""The tamper-evident case ledger (issue 8): a real small warehouse (generated county, three delivery dates through
+"""The tamper-evident case ledger: a real small warehouse (generated county, three delivery dates through
 ingest → cross-check → scores → ledger), then one event altered or removed on a copy: ``verify_chain``, the
 ``fangfanpin verify-ledger`` command and the blocking Dagster asset check all name the first bad event."""
 

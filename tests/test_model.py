@@ -1,4 +1,4 @@
-"""Risk model (issue 4): leakage-free training set, training + card, safe artifacts, scoring, drift."""
+"""Risk model: leakage-free training set, training + card, safe artifacts, scoring, drift."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Vectorised normalisers (ingest.normalize): the messy forms of feeds.md, agreement with ingest.idnumber,
+"""Vectorised normalisers (ingest.normalize): the messy forms of docs/feeds.md, agreement with ingest.idnumber,
 and property tests (never an exception; every non-blank input gets a value or a problem)."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_agrees_with_scalar_on_vectors():
 
 @st.composite
 def id_like(draw):
-    """ID numbers close to valid, with the messy forms of feeds.md."""
+    """ID numbers close to valid, with the messy forms of docs/feeds.md."""
     prov = draw(st.sampled_from(["15", "11", "44", "81", "99", "00", "71"]))
     body = prov + draw(st.from_regex(r"[0-9]{4}", fullmatch=True))
     y = draw(st.integers(1880, 2030))

@@ -1,4 +1,4 @@
-"""Regions (issue 7, config/regions.yaml): households never cross county lines, so regions run as independent
+"""Regions (config/regions.yaml): households never cross county lines, so regions run as independent
 processes, each with its own landing, warehouse, outbox and Dagster instance. Two regions run in parallel give
 exactly (byte for byte) the county deliverables of one combined run; a region's ingest places no row in a county of
 another region; the regions file is validated.

@@ -124,7 +124,7 @@ def _outbox(root: Path) -> dict[str, bytes]:
     for p in sorted(root.rglob("*")):
         if p.is_file():
             data = p.read_bytes()
-            if p.name == "manifest.json":  # only the run id and generation time may differ (outputs.md)
+            if p.name == "manifest.json":  # only the run id and generation time may differ (docs/outputs.md)
                 doc = json.loads(data)
                 doc.pop("run_id"), doc.pop("generated_at")
                 data = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
@@ -270,7 +270,7 @@ def test_no_id_or_phone_number_outside_the_warehouse(world):
                 if m := id_re.search(text):
                     leaks.append(("ID", label, m.group(0)[:6] + "…"))
                 leaks += [("valid ID", label, found) for found in full_id_numbers(text)]
-                # phone numbers: only in the county workbook's 排查任务 sheet (outputs.md); checked per sheet below
+                # phone numbers: only in the county workbook's 排查任务 sheet (docs/outputs.md); checked per sheet below
                 if p.suffix != ".xlsx" and (m := phone_re.search(text)):
                     leaks.append(("phone", label, m.group(0)[:3] + "…"))
             if p.suffix == ".xlsx":

@@ -1,4 +1,4 @@
-"""Every delivery date is processed exactly once, in order (operations.md), with real ``fangfanpin run`` processes,
+"""Every delivery date is processed exactly once, in order (docs/operations.md), with real ``fangfanpin run`` processes,
 real Dagster instances and a small generated landing of two counties:
 
 - a date whose run failed (an outbox folder that cannot be made) or was killed is not done: ``run --pending`` retries

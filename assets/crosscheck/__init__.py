@@ -1,4 +1,4 @@
-"""Cross-check assets (issue 3): thin Dagster wrappers around ``crosscheck``, partitioned by delivery date.
+"""Cross-check assets: thin Dagster wrappers around ``crosscheck``, partitioned by delivery date.
 
 person_links → data_quality_issues, household_indicators → rule_hits: four assets made by one multi-asset step,
 because the steps share temp tables on one connection (linking runs once per date, not once per asset).
@@ -54,7 +54,7 @@ SPECS = [
         CROSSCHECK_KEYS["rule_hits"],
         deps=[CROSSCHECK_KEYS["household_indicators"]],
         **_SPEC,
-        description="部门筛查预警：policy.md 的每条规则，含规则代码、风险类型、严重程度和列明证据的中文说明；已纳入且未消除的"
+        description="部门筛查预警：政策文件的每条规则，含规则代码、风险类型、严重程度和列明证据的中文说明；已纳入且未消除的"
         "监测户（monitored）与新增候选户分开统计。也写出比对（EXC-*）命中到 `exclusion_hits`。",
     ),
 ]

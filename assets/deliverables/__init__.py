@@ -1,4 +1,4 @@
-"""Deliverables assets (issue 6): a thin Dagster wrapper around ``deliverables``, partitioned by delivery date.
+"""Deliverables assets: a thin Dagster wrapper around ``deliverables``, partitioned by delivery date.
 
 One asset, ``deliverables/county_outbox``: the county workbook, candidates.csv, the village publication PDFs and
 manifest.json per county folder, plus 未归属/数据质量问题.xlsx, under <outbox>/<date>/. Metadata: the candidates row

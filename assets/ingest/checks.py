@@ -1,7 +1,7 @@
 """Asset checks of every ingest asset: the contract's Great Expectations suites, reconciliation and snapshot holds.
 
 Blocking (ERROR) for structure, keys and reconciliation; WARN for drift against the previous delivery. A held
-snapshot is an ERROR that does not block: operations.md wants the run to finish on the previous snapshot.
+snapshot is an ERROR that does not block: docs/operations.md wants the run to finish on the previous snapshot.
 Great Expectations is imported inside the checks only (it takes seconds to import).
 """
 
@@ -132,7 +132,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             description="与上一次交付相比，行数或空值率变化过大时预警（Great Expectations，WARN）。",
         ),
     ]
-    if contract.kind == "snapshot":  # a held snapshot is an ERROR that does not block (operations.md)
+    if contract.kind == "snapshot":  # a held snapshot is an ERROR that does not block (docs/operations.md)
         specs.append(
             AssetCheckSpec(
                 "snapshot_applied",

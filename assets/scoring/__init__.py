@@ -1,4 +1,4 @@
-"""Risk model assets (issue 4): thin Dagster wrappers around ``models``.
+"""Risk model assets: thin Dagster wrappers around ``models``.
 
 - ``scoring/household_scores`` (daily, partitioned, group "scoring"): every household's probability, level 高/中/低,
   model warnings within the villages' weekly capacity, reasons in Chinese; a WARN check compares today's features

@@ -1,4 +1,4 @@
-"""Workflow assets (issue 5): a thin Dagster wrapper around ``workflow``, partitioned by delivery date.
+"""Workflow assets: a thin Dagster wrapper around ``workflow``, partitioned by delivery date.
 
 One asset, ``workflow/case_ledger``: opens and moves the day's cases and writes every ledger table (cases,
 case_events, visit_tasks, publication_batches/members/outcomes, workflow_issues, elimination_candidates,
