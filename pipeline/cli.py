@@ -9,11 +9,34 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from fangfanpin.assets.delivery_runs import RunPlanError, UsageError
+from dagster import DagsterInstance
+
+from fangfanpin.assets.delivery_runs import (
+    DONE,
+    RunPlanError,
+    UsageError,
+    invalidate_from,
+    parse_day,
+    plan_from,
+    plan_pending,
+    read_records,
+    scan_landing,
+)
+from fangfanpin.assets.scoring import TRAINING_JOB_NAME
 from fangfanpin.config import DEMO_COUNTY
 from fangfanpin.config.regions import RegionsError
 from fangfanpin.core.privacy import mask_text, private_dir, restrict_umask
+from fangfanpin.core.settings import settings
 from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
+from fangfanpin.data_contracts import FEED_NAMES
+from fangfanpin.deliverables.manifest import verify_manifests
+from fangfanpin.generator import generate
+from fangfanpin.ingest.warehouse import accept_delivery, delivery_problems, ensure_schema
+from fangfanpin.pipeline.definitions import defs
+from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
+from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs, run_succeeded
+from fangfanpin.workflow.chain import verify_chain
+from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_after_run
 
 # The demo's window is fixed so that every demo, test and screenshot shows the same county history.
 DEMO_END = date(2026, 11, 20)
@@ -28,8 +51,6 @@ INSTANCE_CONFIG_MARK = "# One run at a time: the DuckDB warehouse has a single w
 
 def _prepare_environment() -> None:
     """Resolve settings to absolute paths and give Dagster its local instance (``instance_config``)."""
-    from fangfanpin.core.settings import settings
-
     s = settings()
     for variable, path in (
         ("FFP_LANDING_DIR", s.landing_dir),
@@ -65,12 +86,6 @@ CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_L
 
 def _run_day(instance, day: date, reason: str | None = None) -> int:
     """Run the daily job for one delivery date through Dagster; return the exit status of docs/operations.md."""
-    from fangfanpin.core.settings import settings
-    from fangfanpin.ingest.warehouse import delivery_problems
-    from fangfanpin.pipeline.definitions import defs
-    from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
-    from fangfanpin.pipeline.run_state import launcher_tags
-
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     if reason:
         print(mask_text(f"{day}: {reason}"))
@@ -98,12 +113,6 @@ def _run_day(instance, day: date, reason: str | None = None) -> int:
 def train_model() -> int:
     """Run the training job through Dagster (normally weekly, by schedule); a model is promoted only if it beats
     the rules on its validation window."""
-    from dagster import DagsterInstance
-
-    from fangfanpin.assets.scoring import TRAINING_JOB_NAME
-    from fangfanpin.pipeline.definitions import defs
-    from fangfanpin.pipeline.run_state import launcher_tags
-
     _prepare_environment()
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(
@@ -115,9 +124,6 @@ def train_model() -> int:
 
 def _begin(instance) -> None:
     """Before any run: no other process may hold the warehouse, and runs left STARTED by a killed command are failed."""
-    from fangfanpin.core.settings import settings
-    from fangfanpin.pipeline.run_state import mark_abandoned_runs
-
     ensure_not_busy(settings().warehouse)
     for run in mark_abandoned_runs(instance):
         print(
@@ -129,10 +135,6 @@ def _begin(instance) -> None:
 
 def _landing_and_records(instance):
     """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded)."""
-    from fangfanpin.assets.delivery_runs import DONE, read_records, scan_landing
-    from fangfanpin.core.settings import settings
-    from fangfanpin.pipeline.run_state import run_succeeded
-
     s = settings()
     landing, notices = scan_landing(s.landing_dir)
     records = {}
@@ -145,8 +147,6 @@ def _landing_and_records(instance):
 
 def pending_plan(instance):
     """(what ``run --pending`` runs, in order, and why; one line per landing folder that is not run)."""
-    from fangfanpin.assets.delivery_runs import plan_pending
-
     landing, notices, records, run_ok = _landing_and_records(instance)
     return plan_pending(landing, records, run_ok), notices
 
@@ -167,8 +167,6 @@ def run_plan(instance, plan) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from fangfanpin.generator import generate
-
     out = Path(args.out)
     truth = Path(args.truth) if args.truth else out.parent / f"{out.name}_truth"
     summary = generate(
@@ -186,10 +184,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
-
-    from fangfanpin.assets.delivery_runs import parse_day, plan_from
-
     if args.region:  # before anything resolves a setting: the region's paths are the defaults from here on
         os.environ["FFP_REGION"] = args.region
     day = None if args.pending else parse_day(args.date)
@@ -210,12 +204,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the demo county if absent, then run every delivery in order; over the last ``DEMO_LOOP_DAYS`` days a
     simulated field team answers each day's visit tasks, publications and decisions (a closed loop)."""
-    from dagster import DagsterInstance
-
-    from fangfanpin.core.settings import settings
-    from fangfanpin.generator import generate
-    from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_after_run
-
     _prepare_environment()
     s = settings()
     truth = s.landing_dir.parent / "ground_truth"
@@ -266,11 +254,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
-    from fangfanpin.assets.delivery_runs import invalidate_from, parse_day
-    from fangfanpin.core.settings import settings
-    from fangfanpin.data_contracts import FEED_NAMES
-    from fangfanpin.ingest.warehouse import accept_delivery, ensure_schema
-
     day = parse_day(args.date)
     if args.feed not in FEED_NAMES:
         raise UsageError(
@@ -292,10 +275,6 @@ def cmd_accept(args: argparse.Namespace) -> int:
 def cmd_verify_ledger(args: argparse.Namespace) -> int:
     """Recompute the case ledger's hash chain, then compare its chain head per date with the manifests (the outbox's,
     or ``--manifests DIR``: the copies the counties hold); exit 0 if both agree, 1 naming the first problem."""
-    from fangfanpin.core.settings import settings
-    from fangfanpin.deliverables.manifest import verify_manifests
-    from fangfanpin.workflow.chain import verify_chain
-
     path = settings().warehouse
     if not path.exists():
         print(f"数据仓库文件不存在：{path} / The warehouse file does not exist: {path}", file=sys.stderr)

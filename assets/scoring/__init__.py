@@ -7,6 +7,9 @@
   versioned skops artifact with its card, and promotes it only when it passes; run weekly by
   ``weekly_training_schedule`` or on demand (``training_job``), never by the daily job.
 No household id or ID number reaches metadata: only counts, metrics and feature names.
+
+``fangfanpin.models`` is imported inside the assets: it imports scikit-learn, which takes about a second, and the code
+location (the UI, the sensor) loads these definitions far more often than it scores.
 """
 
 from datetime import date
