@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 SMALL_END = date(2026, 11, 20)
 SMALL_START = date(2026, 9, 1)
 
