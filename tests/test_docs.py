@@ -1,0 +1,63 @@
+"""The project's documents follow the code: docs/feeds.md's tables are the contracts', docs/operations.md names every
+command, option, setting, schedule and sensor, docs/outputs.md every sheet, CSV column and manifest key, and no
+document points outside the repository. (The workbook's columns per sheet are checked against docs/outputs.md on a
+written workbook, in tests/test_deliverables.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import docs_tables
+
+from fangfanpin import data_contracts
+from fangfanpin.data_contracts import all_contracts, load_contract
+from fangfanpin.ingest.prepare import ROW_CHECKS, ROW_REPORTS
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def _read(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------------------ feeds.md
+def test_feed_tables_are_the_contracts():
+    text = _read("feeds.md")
+    assert not docs_tables.missing(text), "a contract has no table in docs/feeds.md"
+    assert set(docs_tables.blocks(text)) == set(data_contracts.FEED_NAMES)
+    assert docs_tables.rewrite(text) == text, (
+        "docs/feeds.md differs from the contracts: run `.venv/bin/python tests/docs_tables.py` and commit the result"
+    )
+
+
+def test_a_changed_contract_changes_its_table():
+    """What the test above relies on: the table shows what a contract says, so a changed contract fails it."""
+    roster = load_contract("roster")
+    before = docs_tables.render(roster)
+    phone = roster.column("phone")
+    renamed = tuple(dataclasses.replace(c, header="联系电话") if c is phone else c for c in roster.columns)
+    assert "| 联系电话 |" in docs_tables.render(dataclasses.replace(roster, columns=renamed))
+    required = tuple(dataclasses.replace(c, required=True) if c is phone else c for c in roster.columns)
+    assert docs_tables.render(dataclasses.replace(roster, columns=required)) != before
+
+
+def test_every_contract_word_is_explained():
+    """A new column type, placement, date rule or row check fails here until docs/feeds.md says what it means."""
+    assert set(docs_tables.TYPES) == data_contracts.COLUMN_TYPES
+    assert set(docs_tables.PLACEMENTS) == data_contracts.PLACEMENTS
+    assert set(docs_tables.AFTER_DELIVERY) == data_contracts.AFTER_DELIVERY
+    assert set(docs_tables.ROW_CHECKS) == set(ROW_CHECKS) | set(ROW_REPORTS)
+    assert {name for c in all_contracts() for name in c.row_checks} <= set(docs_tables.ROW_CHECKS)
+
+
+# ------------------------------------------------------------------------------------------------------ all docs
+def test_no_document_points_outside_the_repository():
+    outside = re.compile(r"/work/|\.\./shared|shared/(spec|data)/")
+    for path in [ROOT / "README.md", *DOCS.glob("*.md"), *ROOT.glob("*/**/*.md")]:
+        if ".venv" in path.parts:
+            continue
+        hits = [line for line in path.read_text(encoding="utf-8").splitlines() if outside.search(line)]
+        assert not hits, (path, hits)
