@@ -14,6 +14,7 @@ import docs_tables
 from fangfanpin import data_contracts
 from fangfanpin.data_contracts import all_contracts, load_contract
 from fangfanpin.ingest.prepare import ROW_CHECKS, ROW_REPORTS
+from fangfanpin.pipeline.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -51,6 +52,44 @@ def test_every_contract_word_is_explained():
     assert set(docs_tables.AFTER_DELIVERY) == data_contracts.AFTER_DELIVERY
     assert set(docs_tables.ROW_CHECKS) == set(ROW_CHECKS) | set(ROW_REPORTS)
     assert {name for c in all_contracts() for name in c.row_checks} <= set(docs_tables.ROW_CHECKS)
+
+
+# ------------------------------------------------------------------------------------------------- operations.md
+def _subcommands() -> dict[str, list[str]]:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return {
+        name: [o for a in command._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+        for name, command in sub.choices.items()
+    }
+
+
+def test_operations_names_every_command_and_option():
+    text = _read("operations.md")
+    for command, options in _subcommands().items():
+        assert f"`fangfanpin {command}" in text, command
+        for option in options:
+            assert re.search(rf"`fangfanpin {command}[^`]*{option}\b", text), (command, option)
+
+
+def test_operations_names_every_setting():
+    """Every environment variable the code reads is in the settings table."""
+    read = set()
+    for path in ROOT.rglob("*.py"):
+        if path.parts[len(ROOT.parts)] in (".venv", "tests", "benchmarks"):
+            continue
+        read |= set(re.findall(r"\"(FFP_[A-Z_]+|DAGSTER_HOME)\"", path.read_text(encoding="utf-8")))
+    assert {"FFP_LANDING_DIR", "FFP_POLICY", "DAGSTER_HOME"} <= read
+    settings = docs_tables.section(_read("operations.md"), "Settings")
+    assert {v for v in read if f"| `{v}` |" not in settings} == set()
+
+
+def test_operations_names_every_schedule_and_sensor():
+    from fangfanpin.pipeline.definitions import defs  # slow import: the whole asset graph
+
+    text = docs_tables.section(_read("operations.md"), "Schedule and sensor")
+    names = [s.name for s in defs.schedules] + [s.name for s in defs.sensors]
+    assert names and all(f"`{name}`" in text for name in names), names
 
 
 # ------------------------------------------------------------------------------------------------------ all docs
