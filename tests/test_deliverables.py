@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from docs_tables import sheet_columns
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import CANDIDATE_COLUMNS, SHEETS, write_county_outputs
@@ -470,3 +471,17 @@ def test_the_notice_title_names_the_village_not_its_committee():
         and _place("芒哈图嘎查村") == "芒哈图嘎查村"
         and _place("村委会") == "村委会"
     )
+
+
+def test_outputs_doc_lists_every_column_of_every_sheet(outputs):
+    """docs/outputs.md's column list of each sheet is the written workbook's header row (the 未归属 workbook's too)."""
+    import openpyxl
+
+    documented = sheet_columns((Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text("utf-8"))
+    out, _, notice_day = outputs
+    unplaced = out / notice_day.isoformat() / "未归属" / "数据质量问题.xlsx"
+    for path, expected in ((_workbook(out, notice_day, COUNTIES[0]), documented), (unplaced, {"数据质量问题": None})):
+        wb = openpyxl.load_workbook(path, read_only=True)
+        headers = {ws.title: [c.value for c in next(ws.iter_rows(max_row=1))] for ws in wb.worksheets}
+        wb.close()
+        assert headers == {sheet: documented[sheet] for sheet in expected}, path.name

@@ -6,13 +6,17 @@ written workbook, in tests/test_deliverables.py.)"""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+from datetime import date
 from pathlib import Path
 
 import docs_tables
 
 from fangfanpin import data_contracts
 from fangfanpin.data_contracts import all_contracts, load_contract
+from fangfanpin.deliverables import CANDIDATE_COLUMNS, SHEETS
+from fangfanpin.deliverables.manifest import manifest_bytes
 from fangfanpin.ingest.prepare import ROW_CHECKS, ROW_REPORTS
 from fangfanpin.pipeline.cli import build_parser
 
@@ -90,6 +94,18 @@ def test_operations_names_every_schedule_and_sensor():
     text = docs_tables.section(_read("operations.md"), "Schedule and sensor")
     names = [s.name for s in defs.schedules] + [s.name for s in defs.sensors]
     assert names and all(f"`{name}`" in text for name in names), names
+
+
+# ---------------------------------------------------------------------------------------------------- outputs.md
+def test_outputs_lists_the_sheets_in_order_and_every_csv_column():
+    text = _read("outputs.md")
+    assert list(docs_tables.sheet_columns(text)) == list(SHEETS)
+    assert docs_tables.first_column(text, "candidates.csv") == list(CANDIDATE_COLUMNS)
+
+
+def test_outputs_lists_every_manifest_key():
+    doc = json.loads(manifest_bytes(date(2026, 11, 20), "150625", "杭锦旗", "run", [], [], None))
+    assert docs_tables.first_column(_read("outputs.md"), "manifest.json") == list(doc)
 
 
 # ------------------------------------------------------------------------------------------------------ all docs
