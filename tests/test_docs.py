@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import docs_tables
+import pytest
 
 from fangfanpin import data_contracts
 from fangfanpin.data_contracts import all_contracts, load_contract
@@ -29,6 +30,7 @@ def _read(name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------------ feeds.md
+@pytest.mark.unit
 def test_feed_tables_are_the_contracts():
     text = _read("feeds.md")
     assert not docs_tables.missing(text), "a contract has no table in docs/feeds.md"
@@ -38,6 +40,7 @@ def test_feed_tables_are_the_contracts():
     )
 
 
+@pytest.mark.unit
 def test_a_changed_contract_changes_its_table():
     """What the test above relies on: the table shows what a contract says, so a changed contract fails it."""
     roster = load_contract("roster")
@@ -49,6 +52,7 @@ def test_a_changed_contract_changes_its_table():
     assert docs_tables.render(dataclasses.replace(roster, columns=required)) != before
 
 
+@pytest.mark.unit
 def test_every_contract_word_is_explained():
     """A new column type, placement, date rule or row check fails here until docs/feeds.md says what it means."""
     assert set(docs_tables.TYPES) == data_contracts.COLUMN_TYPES
@@ -68,6 +72,7 @@ def _subcommands() -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.unit
 def test_operations_names_every_command_and_option():
     text = _read("operations.md")
     for command, options in _subcommands().items():
@@ -76,6 +81,7 @@ def test_operations_names_every_command_and_option():
             assert re.search(rf"`fangfanpin {command}[^`]*{option}\b", text), (command, option)
 
 
+@pytest.mark.unit
 def test_operations_names_every_setting():
     """Every environment variable the code reads is in the settings table."""
     read = set()
@@ -88,6 +94,7 @@ def test_operations_names_every_setting():
     assert {v for v in read if f"| `{v}` |" not in settings} == set()
 
 
+@pytest.mark.dagster
 def test_operations_names_every_schedule_and_sensor():
     from fangfanpin.pipeline.definitions import defs  # slow import: the whole asset graph
 
@@ -97,18 +104,21 @@ def test_operations_names_every_schedule_and_sensor():
 
 
 # ---------------------------------------------------------------------------------------------------- outputs.md
+@pytest.mark.unit
 def test_outputs_lists_the_sheets_in_order_and_every_csv_column():
     text = _read("outputs.md")
     assert list(docs_tables.sheet_columns(text)) == list(SHEETS)
     assert docs_tables.first_column(text, "candidates.csv") == list(CANDIDATE_COLUMNS)
 
 
+@pytest.mark.unit
 def test_outputs_lists_every_manifest_key():
     doc = json.loads(manifest_bytes(date(2026, 11, 20), "150625", "杭锦旗", "run", [], [], None))
     assert docs_tables.first_column(_read("outputs.md"), "manifest.json") == list(doc)
 
 
 # ------------------------------------------------------------------------------------------------------ all docs
+@pytest.mark.unit
 def test_no_document_points_outside_the_repository():
     outside = re.compile(r"/work/|\.\./shared|shared/(spec|data)/")
     for path in [ROOT / "README.md", *DOCS.glob("*.md"), *ROOT.glob("*/**/*.md")]:
