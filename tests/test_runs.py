@@ -365,3 +365,14 @@ def test_schedule_runs_the_newest_real_date_and_reports_other_folders(deliveries
     (ffp_env / "landing" / "20261120").mkdir()  # would have been read as the newest date
     request = daily_schedule(context)
     assert isinstance(request, RunRequest) and request.partition_key == deliveries[1][0].isoformat()
+
+
+def test_a_policy_file_that_does_not_load_stops_the_command_with_one_line(ffp_env, monkeypatch, capsys):
+    from fangfanpin.pipeline.cli import main
+
+    bad = ffp_env / "policy.yaml"
+    bad.write_text("ingest:\n  snapshot_shrink_ratio: 5\n", encoding="utf-8")
+    monkeypatch.setenv("FFP_POLICY", str(bad))
+    assert main(["run", "--pending"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "snapshot_shrink_ratio" in err and "Traceback" not in err
