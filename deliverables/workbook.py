@@ -2,7 +2,7 @@
 
 Every sheet is a table: Chinese header row (frozen, with an autofilter), widths from the content, dates as Excel dates,
 amounts and scores as numbers, risk level coloured (高 red, 中 orange, 低 green). Feed text is always written with
-write_string (and strings_to_formulas=False), so '=…' stays text. ID numbers are masked everywhere; free text passes
+write_string (and strings_to_formulas=False), so '=…' stays text. The 说明 sheet is deliverables/notes.py. ID numbers are masked everywhere; free text passes
 through mask_text (ID and phone numbers inside it are masked); the phone column of 排查任务 is the only unmasked phone.
 """
 
@@ -23,6 +23,7 @@ from fangfanpin.deliverables.data import (
     rows,
 )
 from fangfanpin.deliverables.masking import mask_id, mask_text
+from fangfanpin.deliverables.notes import notes
 from fangfanpin.deliverables.xlsx import Col
 from fangfanpin.deliverables.xlsx import Writer as _Writer
 
@@ -283,134 +284,6 @@ def _quality_data(con, day, county, known=None):
         r["id_masked"] = mask_id(r["id_masked"]) if r.get("id_masked") else ""
         r["fix_by"] = f"{r['fix_by']}：请核对并更正后在下次报送中重新提供" if r.get("fix_by") else "请报送部门核对"
     return data
-
-
-RULE_MEANINGS = {
-    "INC-LOW": "家庭人均纯收入（扣除合规自付支出）低于当年监测范围",
-    "INC-DROP": "家庭人均纯收入较上一调查年度大幅下降，且低于监测范围的倍数",
-    "MED-BURDEN": "近12个月个人负担医疗费用超过上年农村居民人均可支配收入的一定比例",
-    "MED-CATASTROPHIC": "近期住院结算医疗总费用超过阈值",
-    "MED-UNINSURED": "在世家庭成员当年未在任何险种正常参保",
-    "EDU-DROPOUT": "义务教育阶段家庭成员学籍状态为辍学或休学",
-    "EDU-MISSING": "义务教育适龄家庭成员无学籍记录",
-    "EDU-BURDEN": "多名家庭成员同时就读非义务教育阶段，且收入偏低",
-    "HOU-UNSAFE": "住房安全鉴定为C级或D级且改造未竣工",
-    "CIV-NEW-DIBAO": "近期新纳入农村低保或特困供养",
-    "CIV-TEMP-AID": "近期获得临时救助",
-    "CIV-DISABILITY": "近期新享受残疾人补贴",
-    "CIV-DIBAO-EXIT": "近期退出农村低保且收入偏低",
-    "LAB-NONE": "家庭无劳动力且未享受低保或特困供养",
-    "WAT-UNSAFE": "饮水安全问题未解决",
-    "EXC-VEHICLE": "比对：家庭成员登记有机动车",
-    "EXC-HOUSE": "比对：家庭成员拥有城镇商品房",
-    "EXC-BUSINESS": "比对：家庭成员有工商登记",
-    "EXC-PUBLIC": "比对：家庭成员为财政供养人员",
-    "EXC-ASSETS": "比对：家庭金融资产超过监测范围×家庭人口的倍数",
-    "MODEL": "模型预警：未触发规则，模型概率达到预警阈值",
-}
-DERIVED_TYPES = {
-    "roster": "花名册“致贫/返贫风险1”",
-    "reason": "按救助原因映射",
-    "wage_or_business": "工资性收入降幅大于生产经营性收入时为因务工就业不稳，否则为因产业项目失败",
-}
-THRESHOLD_NAMES = {
-    "window_days": "时间窗口（天）",
-    "drop_share": "下降比例",
-    "line_multiple": "监测范围倍数",
-    "share_poverty": "占上年农村居民人均可支配收入比例（脱贫户、监测户）",
-    "share_other": "占上年农村居民人均可支配收入比例（其他农户）",
-    "total_cost": "医疗总费用（元）",
-    "min_age": "最小年龄",
-    "max_age": "最大年龄",
-    "min_students": "最少在读人数",
-    "grades": "鉴定等级",
-    "min_count": "最少数量",
-    "fallback": "默认风险类型",
-}
-
-
-def _thresholds(mapping) -> str:
-    parts = []
-    for k, v in sorted((mapping or {}).items()):
-        if k in ("risk_type", "severity"):
-            continue
-        v = "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v
-        parts.append(f"{THRESHOLD_NAMES.get(k, k)}：{v}")
-    return "；".join(parts)
-
-
-def notes(policy: Policy, day: date, model: str | None):
-    data = []
-    for code, rule in policy.rules.items():
-        data.append(
-            {
-                "kind": "部门筛查规则",
-                "code": code,
-                "meaning": RULE_MEANINGS.get(code, ""),
-                "risk_type": DERIVED_TYPES.get(rule.risk_type, rule.risk_type),
-                "severity": rule.severity,
-                "thresholds": _thresholds(
-                    {**rule.thresholds, **({"fallback": rule.fallback} if rule.fallback else {})}
-                ),
-            }
-        )
-    for code, values in policy.exclusion.items():
-        data.append(
-            {
-                "kind": "比对排除情形",
-                "code": code,
-                "meaning": RULE_MEANINGS.get(code, ""),
-                "risk_type": "",
-                "severity": "",
-                "thresholds": _thresholds(values),
-            }
-        )
-    data.append(
-        {
-            "kind": "模型预警",
-            "code": "MODEL",
-            "meaning": RULE_MEANINGS["MODEL"],
-            "risk_type": "",
-            "severity": "",
-            "thresholds": f"模型概率 ≥ {policy.risk_levels.model_warning_probability}",
-        }
-    )
-    lv = policy.risk_levels
-    wf = policy.workflow
-
-    def param(name, value):
-        data.append(
-            {"kind": "参数", "code": "", "meaning": name, "risk_type": "", "severity": "", "thresholds": str(value)}
-        )
-
-    param(f"{day.year} 年监测范围（元/人/年）", f"{policy.monitoring_line(day.year):,.0f}")
-    try:
-        param(f"{day.year - 1} 年农村居民人均可支配收入（元）", f"{policy.rural_income_prior_year(day.year):,.0f}")
-    except Exception:  # noqa: BLE001 - a missing year is reported in the sheet, not fatal here
-        param(f"{day.year - 1} 年农村居民人均可支配收入（元）", "政策文件未配置")
-    param("风险等级 高", f"触发任一“高”级规则，或模型概率 ≥ {lv.high_probability}")
-    param("风险等级 中", f"触发其他规则，或模型概率 ≥ {lv.medium_probability}")
-    param("风险等级 低", "其他")
-    param("模型预警走访容量", f"每村每周 {lv.model_capacity_per_village_per_week} 户")
-    param("待排查时限（工作日）", wf.pending_visit_working_days)
-    param("比对异常复核时限（工作日）", wf.review_anomaly_working_days)
-    param("公示最短天数（自然日，含首尾）", wf.publication_min_days)
-    param("立案至县级决定总时限（工作日）", wf.total_working_days)
-    param("不予纳入冷却期（天）", wf.declined_cooldown_days)
-    param("绿色通道风险类型", "、".join(wf.green_channel_risk_types))
-    param("风险消除：最短监测月数", policy.elimination_min_monitored_months)
-    param("风险消除：无规则预警天数", policy.elimination_no_rule_days)
-    param("模型版本", model or "尚未启用模型（风险等级仅按规则，风险评分为空）")
-    param("政策文件", policy.path.name)
-    cols = [
-        Col("类别", "kind"),
-        Col("代码", "code"),
-        Col("含义", "meaning", width=50),
-        Col("风险类型", "risk_type"),
-        Col("严重程度", "severity", "level"),
-        Col("阈值/取值", "thresholds", width=60),
-    ]
-    return cols, data
 
 
 def overview(con, day, county, policy, sheets: dict[str, int], model: str | None):

@@ -31,14 +31,14 @@ def test_missing_year_is_a_clear_error():
     "path, value, message",
     [
         (
-            ("rules", "MED-BURDEN", "share_other"),
+            ("rules", "MED-BURDEN", "params", "share_other"),
             "abc",
-            "rules.MED-BURDEN.share_other: must be a number > 0, got 'abc'",
+            "rules.MED-BURDEN.params.share_other: must be a number > 0, got 'abc'",
         ),
         (
-            ("rules", "INC-DROP", "drop_share"),
+            ("rules", "INC-DROP", "params", "drop_share"),
             1.5,
-            "rules.INC-DROP.drop_share: must be a number between 0 and 1, got 1.5",
+            "rules.INC-DROP.params.drop_share: must be a number between 0 and 1, got 1.5",
         ),
         (("rules", "HOU-UNSAFE", "severity"), "低", "rules.HOU-UNSAFE.severity: must be 高 or 中, got '低'"),
         (("monitoring_line", 2026), -1, "monitoring_line.2026: must be a number > 0, got -1"),
@@ -57,11 +57,14 @@ def test_bad_values_name_the_key(path, value, message):
     assert message in str(error.value)
 
 
-def test_missing_rule_is_an_error():
+def test_a_rule_other_stages_read_cannot_be_left_out():
     data = raw()
-    del data["rules"]["WAT-UNSAFE"]
-    with pytest.raises(PolicyError, match="rules.WAT-UNSAFE: missing"):
+    del data["rules"]["HOU-UNSAFE"]
+    with pytest.raises(PolicyError, match="rules.HOU-UNSAFE: missing"):
         parse_policy(data)
+    data = raw()
+    del data["rules"]["WAT-UNSAFE"]  # a rule nothing else reads may go
+    assert "WAT-UNSAFE" not in parse_policy(data).rules
 
 
 def test_ffp_policy_points_at_another_file(tmp_path, monkeypatch):
