@@ -59,21 +59,23 @@ def _token(node: exp.Expression) -> str:
 
 
 def _refuse(key: str, node: exp.Expression) -> PolicyError:
-    if isinstance(node, (exp.Anonymous, exp.Func)) and not isinstance(node, tuple(FUNCTIONS)):
-        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name().lower()
-        return PolicyError(
-            f"{key}: function {name!r} is not allowed (allowed: {', '.join(sorted(FUNCTIONS.values()))})"
-        )
     what = {
         exp.Subquery: "a subquery",
         exp.Select: "a query",
+        exp.Exists: "EXISTS (a query)",
         exp.Table: "a table",
         exp.Star: "'*'",
         exp.Placeholder: "a $parameter (name the rule's parameter instead)",
         exp.Cast: "a cast",
+        exp.TryCast: "a cast",
         exp.Alias: "an alias",
-    }.get(type(node), "this")
-    return PolicyError(f"{key}: {what} is not allowed here: {_token(node)!r}")
+    }.get(type(node))
+    if what is None and isinstance(node, exp.Func):
+        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+        return PolicyError(
+            f"{key}: function {name!r} is not allowed (allowed: {', '.join(sorted(FUNCTIONS.values()))})"
+        )
+    return PolicyError(f"{key}: {what or 'this'} is not allowed here: {_token(node)!r}")
 
 
 def _tokens_ok(key: str, text: str) -> None:
