@@ -34,7 +34,6 @@ from fangfanpin.config.values import day as as_date
 __all__ = ["PolicyError", "Policy", "Rule", "SEVERITIES", "load_policy", "parse_policy", "DEFAULT_POLICY"]
 
 DEFAULT_POLICY = CONFIG_DIR / "policy.yaml"
-EXCLUSION_CODES = ("EXC-VEHICLE", "EXC-HOUSE", "EXC-BUSINESS", "EXC-PUBLIC", "EXC-ASSETS")
 _EXCLUSION_THRESHOLDS = {
     "EXC-VEHICLE": {"min_count": lambda k, v: whole(k, v, minimum=1)},
     "EXC-HOUSE": {"min_count": lambda k, v: whole(k, v, minimum=1)},
