@@ -51,7 +51,9 @@ def rule_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     con.executemany(
         "INSERT INTO cc_rules VALUES (?, ?, ?, ?, ?)",
         [
-            [r.code, "fixed" if r.risk_expr is None else r.risk_type, r.risk_type, r.severity, r.fallback]
+            [r.code, "fixed", r.risk_type, r.severity, None]
+            if r.risk_expr is None
+            else [r.code, r.risk_type, None, r.severity, r.fallback]
             for r in policy.enabled_rules()
         ],
     )
