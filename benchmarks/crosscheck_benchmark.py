@@ -32,23 +32,20 @@ DAY = date(2026, 11, 20)
 
 
 def thresholds() -> dict:
-    """The three rules' thresholds for DAY, from the policy file (as the pipeline takes them)."""
+    """The three rules' thresholds for DAY, from the policy's rule registry (as the pipeline takes them)."""
     from fangfanpin.config.policy import load_policy
-    from fangfanpin.crosscheck import rule_params
 
-    p = rule_params(DAY, load_policy())
+    policy = load_policy().as_of(DAY)
+    rule = policy.rule
     return {
-        k: p[k]
-        for k in (
-            "d",
-            "med_window",
-            "prior_income",
-            "share_poverty",
-            "share_other",
-            "missing_min",
-            "missing_max",
-            "unsafe_grades",
-        )
+        "d": DAY,
+        "med_window": rule("MED-BURDEN").value("window_days"),
+        "prior_income": policy.rural_income_prior_year(DAY.year),
+        "share_poverty": rule("MED-BURDEN").value("share_poverty"),
+        "share_other": rule("MED-BURDEN").value("share_other"),
+        "missing_min": rule("EDU-MISSING").value("min_age"),
+        "missing_max": rule("EDU-MISSING").value("max_age"),
+        "unsafe_grades": list(rule("HOU-UNSAFE").value("grades")),
     }
 
 

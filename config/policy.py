@@ -1,20 +1,22 @@
-"""Load the policy file (policy.md): the packaged demo county's, or the one ``FFP_POLICY`` points at.
+"""Load the policy file (docs/policy.md): the packaged demo county's, or the one ``FFP_POLICY`` points at.
 
-    policy = load_policy()
-    policy.monitoring_line(2026)                 # 9000.0
-    policy.rule("MED-BURDEN").value("share_other")  # 1.0
+    policy = load_policy()                       # the file as written (values before any dated change)
+    today = policy.as_of(date(2026, 11, 20))     # the values in force on a delivery date
+    today.monitoring_line(2026)                  # 9000.0
+    today.rule("MED-BURDEN").value("share_other")  # 1.0
     policy["ingest"]["snapshot_shrink_ratio"]    # raw section access, as the ingest assets use it
 
-Everything is validated on load; a bad value raises ``PolicyError`` naming the key and the value, e.g.
-``rules.MED-BURDEN.share_other: must be a number > 0, got 'abc'``. No threshold lives in code: the rules read
-theirs from ``Policy.rules``.
+Everything is validated on load, every dated version too; a bad value raises ``PolicyError`` naming the key and the
+value, e.g. ``rules.MED-BURDEN.params.share_other: must be a number > 0, got 'abc'``. No threshold lives in code:
+the screening rules are the registry of config/rules.py, read from the file's ``rules`` section.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -24,128 +26,21 @@ from typing import Any
 import yaml
 
 from fangfanpin.config import CONFIG_DIR
+from fangfanpin.config.dated import Change, apply_changes, parse_changes
+from fangfanpin.config.rules import SEVERITIES, Rule, parse_rules
+from fangfanpin.config.values import PolicyError, by_year, fail, fraction, mapping, number, risk_type, text, whole
+from fangfanpin.config.values import day as as_date
+
+__all__ = ["PolicyError", "Policy", "Rule", "SEVERITIES", "load_policy", "parse_policy", "DEFAULT_POLICY"]
 
 DEFAULT_POLICY = CONFIG_DIR / "policy.yaml"
-SEVERITIES = ("高", "中")
-# Pseudo risk types a rule may name instead of a standard one (see policy.yaml).
-DERIVED_RISK_TYPES = ("roster", "reason", "wage_or_business")
-RULE_CODES = (
-    "INC-LOW",
-    "INC-DROP",
-    "MED-BURDEN",
-    "MED-CATASTROPHIC",
-    "MED-UNINSURED",
-    "EDU-DROPOUT",
-    "EDU-MISSING",
-    "EDU-BURDEN",
-    "HOU-UNSAFE",
-    "CIV-NEW-DIBAO",
-    "CIV-TEMP-AID",
-    "CIV-DISABILITY",
-    "CIV-DIBAO-EXIT",
-    "LAB-NONE",
-    "WAT-UNSAFE",
-)
-EXCLUSION_CODES = ("EXC-VEHICLE", "EXC-HOUSE", "EXC-BUSINESS", "EXC-PUBLIC", "EXC-ASSETS")
-
-
-class PolicyError(ValueError):
-    """The policy file is missing a value or holds one that makes no sense; the message names the key."""
-
-
-# --- value checks: each returns the cleaned value or raises PolicyError naming the key ------------------------------
-
-
-def _fail(key: str, wanted: str, value: Any) -> PolicyError:
-    return PolicyError(f"{key}: must be {wanted}, got {value!r}")
-
-
-def _number(key: str, value: Any, *, positive: bool = True, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(key, "a number > 0" if positive and not allow_zero else "a number ≥ 0", value)
-    if positive and (value < 0 or (value == 0 and not allow_zero)):
-        raise _fail(key, "a number > 0" if not allow_zero else "a number ≥ 0", value)
-    return float(value)
-
-
-def _fraction(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise _fail(key, "a number between 0 and 1", value)
-    return float(value)
-
-
-def _int(key: str, value: Any, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(key, f"a whole number ≥ {minimum}", value)
-    return value
-
-
-def _mapping(key: str, value: Any) -> dict:
-    if not isinstance(value, dict):
-        raise _fail(key, "a mapping", value)
-    return value
-
-
-def _date(key: str, value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise _fail(key, "a date YYYY-MM-DD", value) from None
-
-
-def _by_year(key: str, value: Any) -> Mapping[int, float]:
-    out = {}
-    for year, amount in _mapping(key, value).items():
-        if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
-            raise _fail(f"{key}.{year}", "keyed by a year such as 2026", year)
-        out[year] = _number(f"{key}.{year}", amount)
-    if not out:
-        raise _fail(key, "at least one year", value)
-    return MappingProxyType(out)
-
-
-# Per rule: threshold name → checker. Every listed threshold is required.
-_RULE_THRESHOLDS = {
-    "INC-LOW": {},
-    "INC-DROP": {"drop_share": _fraction, "line_multiple": _number},
-    "MED-BURDEN": {"window_days": lambda k, v: _int(k, v, minimum=1), "share_poverty": _number, "share_other": _number},
-    "MED-CATASTROPHIC": {"window_days": lambda k, v: _int(k, v, minimum=1), "total_cost": _number},
-    "MED-UNINSURED": {},
-    "EDU-DROPOUT": {"min_age": _int, "max_age": _int},
-    "EDU-MISSING": {"min_age": _int, "max_age": _int},
-    "EDU-BURDEN": {"min_students": lambda k, v: _int(k, v, minimum=1), "line_multiple": _number},
-    "HOU-UNSAFE": {"grades": None},
-    "CIV-NEW-DIBAO": {"window_days": lambda k, v: _int(k, v, minimum=1)},
-    "CIV-TEMP-AID": {"window_days": lambda k, v: _int(k, v, minimum=1)},
-    "CIV-DISABILITY": {"window_days": lambda k, v: _int(k, v, minimum=1)},
-    "CIV-DIBAO-EXIT": {"window_days": lambda k, v: _int(k, v, minimum=1), "line_multiple": _number},
-    "LAB-NONE": {},
-    "WAT-UNSAFE": {},
-}
 _EXCLUSION_THRESHOLDS = {
-    "EXC-VEHICLE": {"min_count": lambda k, v: _int(k, v, minimum=1)},
-    "EXC-HOUSE": {"min_count": lambda k, v: _int(k, v, minimum=1)},
-    "EXC-BUSINESS": {"min_count": lambda k, v: _int(k, v, minimum=1)},
+    "EXC-VEHICLE": {"min_count": lambda k, v: whole(k, v, minimum=1)},
+    "EXC-HOUSE": {"min_count": lambda k, v: whole(k, v, minimum=1)},
+    "EXC-BUSINESS": {"min_count": lambda k, v: whole(k, v, minimum=1)},
     "EXC-PUBLIC": {},
-    "EXC-ASSETS": {"line_multiple": _number},
+    "EXC-ASSETS": {"line_multiple": number},
 }
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    risk_type: str  # a standard risk type, or one of DERIVED_RISK_TYPES
-    severity: str  # 高 / 中
-    fallback: str | None  # the risk type when a derived one finds nothing
-    thresholds: Mapping[str, Any]
-
-    def value(self, name: str) -> Any:
-        try:
-            return self.thresholds[name]
-        except KeyError:
-            raise PolicyError(f"rules.{self.code}.{name}: not set in the policy file") from None
 
 
 @dataclass(frozen=True)
@@ -218,7 +113,25 @@ class Policy:
     model_horizon_days: int
     model: ModelSettings
     file_limits: FileLimits
+    parameter_names: Mapping[str, str]  # a rule or exclusion parameter → its Chinese name
     raw: Mapping[str, Any] = field(repr=False)
+    in_force_from: date | None = None  # the date of the newest change applied (None: the file as written)
+    changes: tuple[Change, ...] = ()  # every dated change of the file, in date order
+    timeline: _Timeline | None = field(default=None, repr=False, compare=False)
+
+    def as_of(self, day: date) -> Policy:
+        """The values in force on ``day``: the file's, with every change dated on or before ``day`` applied."""
+        return self.timeline.at(day) if self.timeline else self
+
+    def upcoming(self, day: date) -> tuple[Change, ...]:
+        """The changes dated after ``day``."""
+        return tuple(c for c in self.changes if c.start > day)
+
+    def enabled_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules.values() if r.enabled)
+
+    def parameter_name(self, name: str) -> str:
+        return self.parameter_names.get(name, name)
 
     def __getitem__(self, section: str) -> Any:
         """Raw section access (``policy["ingest"]``), kept for the ingest assets."""
@@ -261,6 +174,16 @@ class Policy:
         return tuple(found)
 
 
+class _Timeline:
+    """The policy of each stretch between change dates; ``at(day)`` picks the one in force."""
+
+    def __init__(self, starts: list[date], versions: list[Policy]):
+        self.starts, self.versions = starts, versions  # versions[k]: the first k changes applied
+
+    def at(self, day: date) -> Policy:
+        return self.versions[bisect.bisect_right(self.starts, day)]
+
+
 def _file_limits(raw: dict) -> FileLimits:
     unknown = sorted(set(raw) - set(FileLimits.__dataclass_fields__))
     if unknown:
@@ -268,84 +191,51 @@ def _file_limits(raw: dict) -> FileLimits:
             f"ingest.file_limits.{unknown[0]}: unknown limit; the limits are "
             + ", ".join(FileLimits.__dataclass_fields__)
         )
-    values = {k: _number(f"ingest.file_limits.{k}", v) for k, v in raw.items()}
+    values = {k: number(f"ingest.file_limits.{k}", v) for k, v in raw.items()}
     return FileLimits(**{k: int(v) if k in ("max_cells", "max_columns") else v for k, v in values.items()})
 
 
-def _risk_type(key: str, value: Any, risk_types: tuple[str, ...], *, derived: bool = False) -> str:
-    allowed = risk_types + (DERIVED_RISK_TYPES if derived else ())
-    if value not in allowed:
-        raise _fail(key, "one of " + "/".join(allowed), value)
-    return value
-
-
 def _parse(path: Path, data: dict) -> Policy:
-    ingest = _mapping("ingest", data.get("ingest"))
+    ingest = mapping("ingest", data.get("ingest"))
     ratio = ingest.get("snapshot_shrink_ratio")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
-        raise _fail("ingest.snapshot_shrink_ratio", "a number in (0, 1]", ratio)
+        raise fail("ingest.snapshot_shrink_ratio", "a number in (0, 1]", ratio)
     low_high = ingest.get("drift_row_ratio")
     if not (isinstance(low_high, list) and len(low_high) == 2 and 0 < low_high[0] < 1 < low_high[1]):
-        raise _fail("ingest.drift_row_ratio", "[low < 1, high > 1]", low_high)
+        raise fail("ingest.drift_row_ratio", "[low < 1, high > 1]", low_high)
     tolerance = ingest.get("drift_null_rate_tolerance")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-        raise _fail("ingest.drift_null_rate_tolerance", "a number in [0, 1)", tolerance)
-    file_limits = _file_limits(_mapping("ingest.file_limits", ingest.get("file_limits", {})))
+        raise fail("ingest.drift_null_rate_tolerance", "a number in [0, 1)", tolerance)
+    file_limits = _file_limits(mapping("ingest.file_limits", ingest.get("file_limits", {})))
 
     risk_types = data.get("risk_types")
     if not (isinstance(risk_types, list) and risk_types and all(isinstance(t, str) and t for t in risk_types)):
-        raise _fail("risk_types", "a non-empty list of names", risk_types)
+        raise fail("risk_types", "a non-empty list of names", risk_types)
     risk_types = tuple(risk_types)
 
     keywords_raw = data.get("risk_keywords")
     if not isinstance(keywords_raw, list) or not keywords_raw:
-        raise _fail("risk_keywords", "a non-empty list of {keywords, risk_type}", keywords_raw)
+        raise fail("risk_keywords", "a non-empty list of {keywords, risk_type}", keywords_raw)
     keyword_rows = []
     for i, row in enumerate(keywords_raw):
-        row = _mapping(f"risk_keywords[{i}]", row)
+        row = mapping(f"risk_keywords[{i}]", row)
         words = row.get("keywords")
         if not (isinstance(words, list) and words and all(isinstance(w, str) and w for w in words)):
-            raise _fail(f"risk_keywords[{i}].keywords", "a non-empty list of words", words)
+            raise fail(f"risk_keywords[{i}].keywords", "a non-empty list of words", words)
         keyword_rows.append(
-            KeywordRow(tuple(words), _risk_type(f"risk_keywords[{i}].risk_type", row.get("risk_type"), risk_types))
+            KeywordRow(tuple(words), risk_type(f"risk_keywords[{i}].risk_type", row.get("risk_type"), risk_types))
         )
 
-    rules_raw = _mapping("rules", data.get("rules"))
-    rules = {}
-    for code, checks in _RULE_THRESHOLDS.items():
-        if code not in rules_raw:
-            raise PolicyError(f"rules.{code}: missing (every rule of policy.md needs an entry)")
-        entry = _mapping(f"rules.{code}", rules_raw[code])
-        severity = entry.get("severity")
-        if severity not in SEVERITIES:
-            raise _fail(f"rules.{code}.severity", "高 or 中", severity)
-        risk_type = _risk_type(f"rules.{code}.risk_type", entry.get("risk_type"), risk_types, derived=True)
-        fallback = entry.get("fallback")
-        if fallback is not None:
-            fallback = _risk_type(f"rules.{code}.fallback", fallback, risk_types)
-        thresholds = {}
-        for name, check in checks.items():
-            key = f"rules.{code}.{name}"
-            if name not in entry:
-                raise PolicyError(f"{key}: missing")
-            if check is None:  # list of codes
-                value = entry[name]
-                if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-                    raise _fail(key, "a non-empty list", value)
-                thresholds[name] = tuple(value)
-            else:
-                thresholds[name] = check(key, entry[name])
-        if "min_age" in thresholds and thresholds["min_age"] > thresholds["max_age"]:
-            raise _fail(f"rules.{code}.min_age", f"≤ max_age ({thresholds['max_age']})", thresholds["min_age"])
-        rules[code] = Rule(code, risk_type, severity, fallback, MappingProxyType(thresholds))
-    unknown = sorted(set(rules_raw) - set(_RULE_THRESHOLDS))
-    if unknown:
-        raise PolicyError(f"rules.{unknown[0]}: unknown rule code (known: {', '.join(RULE_CODES)})")
+    rules = parse_rules(data.get("rules"), risk_types)
+    names = {
+        str(k): text(f"parameter_names.{k}", v)
+        for k, v in mapping("parameter_names", data.get("parameter_names")).items()
+    }
 
-    exclusion_raw = _mapping("exclusion", data.get("exclusion"))
+    exclusion_raw = mapping("exclusion", data.get("exclusion"))
     exclusion = {}
     for code, checks in _EXCLUSION_THRESHOLDS.items():
-        entry = _mapping(f"exclusion.{code}", exclusion_raw.get(code, {}) or {})
+        entry = mapping(f"exclusion.{code}", exclusion_raw.get(code, {}) or {})
         values = {}
         for name, check in checks.items():
             if name not in entry:
@@ -354,44 +244,44 @@ def _parse(path: Path, data: dict) -> Policy:
         exclusion[code] = MappingProxyType(values)
 
     max_age = {
-        stage: _int(f"student_max_age.{stage}", age, minimum=1)
-        for stage, age in _mapping("student_max_age", data.get("student_max_age")).items()
+        stage: whole(f"student_max_age.{stage}", age, minimum=1)
+        for stage, age in mapping("student_max_age", data.get("student_max_age")).items()
     }
 
-    levels = _mapping("risk_levels", data.get("risk_levels"))
+    levels = mapping("risk_levels", data.get("risk_levels"))
     risk_levels = RiskLevels(
-        high_probability=_fraction("risk_levels.high_probability", levels.get("high_probability")),
-        medium_probability=_fraction("risk_levels.medium_probability", levels.get("medium_probability")),
-        model_warning_probability=_fraction(
+        high_probability=fraction("risk_levels.high_probability", levels.get("high_probability")),
+        medium_probability=fraction("risk_levels.medium_probability", levels.get("medium_probability")),
+        model_warning_probability=fraction(
             "risk_levels.model_warning_probability", levels.get("model_warning_probability")
         ),
-        model_capacity_per_village_per_week=_int(
+        model_capacity_per_village_per_week=whole(
             "risk_levels.model_capacity_per_village_per_week",
             levels.get("model_capacity_per_village_per_week"),
             minimum=0,
         ),
     )
     if risk_levels.medium_probability > risk_levels.high_probability:
-        raise _fail(
+        raise fail(
             "risk_levels.medium_probability",
             f"≤ high_probability ({risk_levels.high_probability})",
             risk_levels.medium_probability,
         )
 
-    wf = _mapping("workflow", data.get("workflow"))
+    wf = mapping("workflow", data.get("workflow"))
 
     def dates(name: str) -> frozenset[date]:
         value = wf.get(name, [])
         if not isinstance(value, list):
-            raise _fail(f"workflow.{name}", "a list of dates", value)
-        return frozenset(_date(f"workflow.{name}[{i}]", v) for i, v in enumerate(value))
+            raise fail(f"workflow.{name}", "a list of dates", value)
+        return frozenset(as_date(f"workflow.{name}[{i}]", v) for i, v in enumerate(value))
 
     green = wf.get("green_channel_risk_types")
     if not isinstance(green, list):
-        raise _fail("workflow.green_channel_risk_types", "a list of risk types", green)
+        raise fail("workflow.green_channel_risk_types", "a list of risk types", green)
     workflow = Workflow(
         **{
-            name: _int(f"workflow.{name}", wf.get(name), minimum=1)
+            name: whole(f"workflow.{name}", wf.get(name), minimum=1)
             for name in (
                 "pending_visit_working_days",
                 "review_anomaly_working_days",
@@ -402,18 +292,23 @@ def _parse(path: Path, data: dict) -> Policy:
             )
         },
         green_channel_risk_types=tuple(
-            _risk_type(f"workflow.green_channel_risk_types[{i}]", t, risk_types) for i, t in enumerate(green)
+            risk_type(f"workflow.green_channel_risk_types[{i}]", t, risk_types) for i, t in enumerate(green)
         ),
         holidays=dates("holidays"),
         makeup_working_days=dates("makeup_working_days"),
     )
-    elimination = _mapping("elimination", data.get("elimination"))
-    model = _mapping("model", data.get("model"))
+    elimination = mapping("elimination", data.get("elimination"))
+    model = mapping("model", data.get("model"))
+    for key, name in [(f"rules.{r.code}.params.{n}", n) for r in rules.values() for n in r.params] + [
+        (f"exclusion.{c}.{n}", n) for c, v in exclusion.items() for n in v
+    ]:
+        if name not in names:
+            raise PolicyError(f"{key}: no Chinese name; add {name}: <名称> to parameter_names")
     return Policy(
         path=path,
         file_limits=file_limits,
-        monitoring_lines=_by_year("monitoring_line", data.get("monitoring_line")),
-        rural_income_prior_years=_by_year("rural_income_prior_year", data.get("rural_income_prior_year")),
+        monitoring_lines=by_year("monitoring_line", data.get("monitoring_line")),
+        rural_income_prior_years=by_year("rural_income_prior_year", data.get("rural_income_prior_year")),
         risk_types=risk_types,
         risk_keywords=tuple(keyword_rows),
         rules=MappingProxyType(rules),
@@ -421,14 +316,33 @@ def _parse(path: Path, data: dict) -> Policy:
         student_max_age=MappingProxyType(max_age),
         risk_levels=risk_levels,
         workflow=workflow,
-        elimination_min_monitored_months=_int(
+        elimination_min_monitored_months=whole(
             "elimination.min_monitored_months", elimination.get("min_monitored_months"), minimum=1
         ),
-        elimination_no_rule_days=_int("elimination.no_rule_days", elimination.get("no_rule_days"), minimum=1),
-        model_horizon_days=_int("model.horizon_days", model.get("horizon_days"), minimum=1),
+        elimination_no_rule_days=whole("elimination.no_rule_days", elimination.get("no_rule_days"), minimum=1),
+        model_horizon_days=whole("model.horizon_days", model.get("horizon_days"), minimum=1),
         model=_model_settings(model),
+        parameter_names=MappingProxyType(names),
         raw=MappingProxyType(data),
     )
+
+
+def _parse_dated(path: Path, data: dict) -> Policy:
+    """The file's policy, holding every dated version (each validated now) for ``as_of``."""
+    changes = parse_changes(data.get("changes"))
+    timeline = _Timeline([c.start for c, _ in changes], [])
+    every = tuple(c for c, _ in changes)
+    for k in range(len(changes) + 1):
+        start = changes[k - 1][0].start if k else None
+        try:
+            version = _parse(path, apply_changes(data, changes, k))
+        except PolicyError as exc:
+            raise PolicyError(f"with the changes from {start.isoformat()} on: {exc}" if start else str(exc)) from None
+        raw = data if k == 0 else version.raw
+        timeline.versions.append(
+            replace(version, raw=MappingProxyType(raw), in_force_from=start, changes=every, timeline=timeline)
+        )
+    return timeline.versions[0]
 
 
 def _model_settings(model: dict) -> ModelSettings:
@@ -437,21 +351,21 @@ def _model_settings(model: dict) -> ModelSettings:
 
     calibration = opt("calibration", "sigmoid")
     if calibration not in ("sigmoid", "isotonic"):
-        raise _fail("model.calibration", "sigmoid or isotonic", calibration)
+        raise fail("model.calibration", "sigmoid or isotonic", calibration)
     settings = ModelSettings(
-        horizon_days=_int("model.horizon_days", model.get("horizon_days"), minimum=1),
-        training_months=_int("model.training_months", opt("training_months", 12), minimum=2),
-        validation_months=_int("model.validation_months", opt("validation_months", 3), minimum=1),
-        min_positive_labels=_int("model.min_positive_labels", opt("min_positive_labels", 20), minimum=1),
-        max_training_rows=_int("model.max_training_rows", opt("max_training_rows", 150000), minimum=1000),
+        horizon_days=whole("model.horizon_days", model.get("horizon_days"), minimum=1),
+        training_months=whole("model.training_months", opt("training_months", 12), minimum=2),
+        validation_months=whole("model.validation_months", opt("validation_months", 3), minimum=1),
+        min_positive_labels=whole("model.min_positive_labels", opt("min_positive_labels", 20), minimum=1),
+        max_training_rows=whole("model.max_training_rows", opt("max_training_rows", 150000), minimum=1000),
         calibration=calibration,
-        promote_min_auc=_fraction("model.promote_min_auc", opt("promote_min_auc", 0.6)),
-        explain_min_probability=_fraction("model.explain_min_probability", opt("explain_min_probability", 0.1)),
-        top_features=_int("model.top_features", opt("top_features", 3), minimum=1),
-        drift_psi_warn=_number("model.drift_psi_warn", opt("drift_psi_warn", 0.25)),
+        promote_min_auc=fraction("model.promote_min_auc", opt("promote_min_auc", 0.6)),
+        explain_min_probability=fraction("model.explain_min_probability", opt("explain_min_probability", 0.1)),
+        top_features=whole("model.top_features", opt("top_features", 3), minimum=1),
+        drift_psi_warn=number("model.drift_psi_warn", opt("drift_psi_warn", 0.25)),
     )
     if settings.validation_months >= settings.training_months:
-        raise _fail(
+        raise fail(
             "model.validation_months", f"< training_months ({settings.training_months})", settings.validation_months
         )
     return settings
@@ -472,7 +386,7 @@ def _load(path: Path) -> Policy:
     if not isinstance(data, dict):
         raise PolicyError(f"policy file {path} is not a mapping")
     try:
-        return _parse(path, data)
+        return _parse_dated(path, data)
     except PolicyError as exc:
         raise PolicyError(f"{path.name}: {exc}") from None
 
@@ -483,4 +397,4 @@ def load_policy(path: Path | str | None = None) -> Policy:
 
 def parse_policy(data: dict, path: Path | str = "<dict>") -> Policy:
     """Validate an in-memory policy mapping (tests, tools)."""
-    return _parse(Path(path), data)
+    return _parse_dated(Path(path), data)

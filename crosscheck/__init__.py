@@ -5,20 +5,24 @@
 
 Plain Python + DuckDB SQL (``crosscheck/sql/*.sql``), no Dagster. Every step reads only the point-in-time views
 ``<feed>_asof(day)`` (and events dated on or before ``day``) and rewrites its tables for ``day`` (delete, then
-insert), so a date can be re-run any number of times. Every threshold is a bound parameter from the policy file.
+insert), so a date can be re-run any number of times. Every threshold is a bound parameter from the policy in force
+on the date; the rules are the policy's registry (``crosscheck/rules.py``).
 The steps share temp tables (``cc_*``) on the connection: run them in order on one connection.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from fangfanpin.config.indicators import INDICATOR_PARAMS
 from fangfanpin.config.policy import Policy, load_policy
 from fangfanpin.core.sql import run_file, statements, transaction
+from fangfanpin.crosscheck.rules import hits_statement, rule_tables
 from fangfanpin.data_contracts import all_contracts
 from fangfanpin.ingest.warehouse import ensure_schema as ensure_ingest_schema
 from fangfanpin.ingest.warehouse import run_ddl_once
@@ -58,24 +62,16 @@ def link_persons(con: duckdb.DuckDBPyConnection, day: date) -> None:
 
 def check_quality(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
     """Cross-department data-quality issues for ``day`` (needs link_persons first)."""
-    policy = policy or load_policy()
+    policy = (policy or load_policy()).as_of(day)
     con.execute("CREATE OR REPLACE TEMP TABLE cc_student_max_age (stage VARCHAR, max_age INTEGER)")
     con.executemany("INSERT INTO cc_student_max_age VALUES (?, ?)", list(policy.student_max_age.items()))
     _transaction(con, "quality", {"d": day})
 
 
 def indicator_params(day: date, policy: Policy) -> dict:
-    rules = policy.rules
-    return {
-        "d": day,
-        "oop_window": rules["MED-BURDEN"].value("window_days"),
-        "cat_window": rules["MED-CATASTROPHIC"].value("window_days"),
-        "cat_cost": rules["MED-CATASTROPHIC"].value("total_cost"),
-        "dropout_min": rules["EDU-DROPOUT"].value("min_age"),
-        "dropout_max": rules["EDU-DROPOUT"].value("max_age"),
-        "missing_min": rules["EDU-MISSING"].value("min_age"),
-        "missing_max": rules["EDU-MISSING"].value("max_age"),
-    }
+    """The parameters of sql/indicators.sql: the windows and cut-offs that are rule parameters (INDICATOR_PARAMS)."""
+    policy = policy.as_of(day)
+    return {"d": day} | {p: policy.rule(code).value(name) for p, (code, name) in INDICATOR_PARAMS.items()}
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
@@ -83,25 +79,13 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, day: date, policy: Policy
     _transaction(con, "indicators", indicator_params(day, policy or load_policy()))
 
 
-def rule_params(day: date, policy: Policy) -> dict:
-    r = policy.rules
+def exclusion_params(day: date, policy: Policy) -> dict:
+    """The parameters of sql/rules.sql: the exclusion checks' thresholds in force on ``day``."""
+    policy = policy.as_of(day)
     exc = policy.exclusion
-    return indicator_params(day, policy) | {
+    return {
+        "d": day,
         "line": policy.monitoring_line(day.year),
-        "prior_income": policy.rural_income_prior_year(day.year),
-        "drop_share": r["INC-DROP"].value("drop_share"),
-        "drop_multiple": r["INC-DROP"].value("line_multiple"),
-        "med_window": r["MED-BURDEN"].value("window_days"),
-        "share_poverty": r["MED-BURDEN"].value("share_poverty"),
-        "share_other": r["MED-BURDEN"].value("share_other"),
-        "edu_min_students": r["EDU-BURDEN"].value("min_students"),
-        "edu_multiple": r["EDU-BURDEN"].value("line_multiple"),
-        "unsafe_grades": list(r["HOU-UNSAFE"].value("grades")),
-        "new_dibao_window": r["CIV-NEW-DIBAO"].value("window_days"),
-        "temp_aid_window": r["CIV-TEMP-AID"].value("window_days"),
-        "disability_window": r["CIV-DISABILITY"].value("window_days"),
-        "exit_window": r["CIV-DIBAO-EXIT"].value("window_days"),
-        "exit_multiple": r["CIV-DIBAO-EXIT"].value("line_multiple"),
         "vehicle_min": exc["EXC-VEHICLE"]["min_count"],
         "house_min": exc["EXC-HOUSE"]["min_count"],
         "business_min": exc["EXC-BUSINESS"]["min_count"],
@@ -110,39 +94,29 @@ def rule_params(day: date, policy: Policy) -> dict:
 
 
 def evaluate_rules(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
-    """Every rule of policy.md over the day's indicators (tables rule_hits and exclusion_hits)."""
-    policy = policy or load_policy()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE cc_rules (code VARCHAR, risk_type VARCHAR, severity VARCHAR, fallback VARCHAR)"
-    )
-    con.executemany(
-        "INSERT INTO cc_rules VALUES (?, ?, ?, ?)",
-        [[r.code, r.risk_type, r.severity, r.fallback] for r in policy.rules.values()],
-    )
-    reasons = [
-        row[0]
-        for row in con.execute(
-            "SELECT new_dibao_reason FROM household_indicators WHERE as_of_date = ? UNION "
-            "SELECT temp_aid_reason FROM household_indicators WHERE as_of_date = ?",
-            [day, day],
-        ).fetchall()
-        if row[0] is not None
-    ]
-    con.execute("CREATE OR REPLACE TEMP TABLE cc_reason_map (reason VARCHAR, risk_types VARCHAR)")
-    mapped = [[reason, ";".join(policy.map_risk_text(reason))] for reason in reasons if policy.map_risk_text(reason)]
-    if mapped:
-        con.executemany("INSERT INTO cc_reason_map VALUES (?, ?)", mapped)
-    _transaction(con, "rules", rule_params(day, policy))
+    """Every rule of the policy in force on ``day`` over the day's indicators (tables rule_hits and exclusion_hits)."""
+    policy = (policy or load_policy()).as_of(day)
+    sql, params = hits_statement(day, policy)
+    with _stage(con):
+        con.execute(sql, params)
+        rule_tables(con, policy)
+        run_sql(con, "rules", exclusion_params(day, policy))
 
 
-def _transaction(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+@contextmanager
+def _stage(con: duckdb.DuckDBPyConnection):
     # Row order inside the stage's tables carries no meaning (every reader sorts); not keeping it saves memory and time.
     con.execute("SET preserve_insertion_order = false")
     try:
         with transaction(con):
-            run_sql(con, name, params)
+            yield
     finally:
         con.execute("RESET preserve_insertion_order")
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    with _stage(con):
+        run_sql(con, name, params)
 
 
 @dataclass
@@ -156,7 +130,7 @@ class CrosscheckResult:
 
 
 def run_crosscheck(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> CrosscheckResult:
-    policy = policy or load_policy()
+    policy = (policy or load_policy()).as_of(day)
     link_persons(con, day)
     check_quality(con, day, policy)
     compute_indicators(con, day, policy)
@@ -183,7 +157,8 @@ __all__ = [
     "ensure_schema",
     "CrosscheckResult",
     "OUTPUT_TABLES",
-    "rule_params",
+    "exclusion_params",
     "indicator_params",
+    "hits_statement",
     "run_sql",
 ]

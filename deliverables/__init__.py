@@ -64,6 +64,7 @@ def write_county_outputs(
     con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str
 ) -> list[Path]:
     """Write every county folder of ``day`` and the 未归属 workbook; return the paths written."""
+    policy = policy.as_of(day)
     outbox_dir = Path(outbox_dir)
     root = outbox_dir / day.isoformat()
     for stale in sorted(root.rglob(".tmp-*")) if root.exists() else []:  # a run killed between write and rename

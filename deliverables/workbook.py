@@ -1,20 +1,16 @@
-"""The county workbook (outputs.md): ten sheets, written with xlsxwriter, reproducible bytes.
+"""The county workbook (outputs.md): ten sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
 
 Every sheet is a table: Chinese header row (frozen, with an autofilter), widths from the content, dates as Excel dates,
 amounts and scores as numbers, risk level coloured (高 red, 中 orange, 低 green). Feed text is always written with
-write_string (and strings_to_formulas=False), so '=…' stays text. ID numbers are masked everywhere; free text passes
+write_string (and strings_to_formulas=False), so '=…' stays text. The 说明 sheet is deliverables/notes.py. ID numbers are masked everywhere; free text passes
 through mask_text (ID and phone numbers inside it are masked); the phone column of 排查任务 is the only unmasked phone.
 """
 
 from __future__ import annotations
 
-import io
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 import duckdb
-import xlsxwriter
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables.data import (
@@ -27,6 +23,9 @@ from fangfanpin.deliverables.data import (
     rows,
 )
 from fangfanpin.deliverables.masking import mask_id, mask_text
+from fangfanpin.deliverables.notes import notes
+from fangfanpin.deliverables.xlsx import Col
+from fangfanpin.deliverables.xlsx import Writer as _Writer
 
 SHEETS = (
     "工作概览",
@@ -40,121 +39,6 @@ SHEETS = (
     "数据质量问题",
     "说明",
 )
-LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
-DATE_FORMAT = "yyyy-mm-dd"
-AMOUNT_FORMAT = "#,##0"
-SCORE_FORMAT = "0.0000"
-TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at the top of its row
-
-
-@dataclass(frozen=True)
-class Col:
-    header: str
-    key: str
-    kind: str = "text"  # text / code (identifier, not masked) / phone / date / int / amount / score / level / auto
-    width: float | None = None
-
-
-# ----------------------------------------------------------------------------------------------------------- writer
-_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and full-width forms take two columns
-
-
-def _display_width(value) -> int:
-    s = value if isinstance(value, str) else str(value)
-    return len(s) + len(_WIDE.findall(s))
-
-
-class _Writer:
-    def __init__(self, day: date):
-        self.buf = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(
-            self.buf,
-            {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-        )
-        created = datetime.combine(day, time(0, 0))
-        self.wb.set_properties(
-            {
-                "title": "防返贫监测工作清单",
-                "subject": f"交付日期 {day.isoformat()}",
-                "author": "fangfanpin",
-                "company": "",
-                "created": created,
-                "comments": "由防返贫监测数据管道生成",
-            }
-        )
-        add = self.wb.add_format
-        self.f = {
-            "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
-            "text": add(TOP),
-            "wrap": add(TOP | {"text_wrap": True}),
-            "date": add(TOP | {"num_format": DATE_FORMAT}),
-            "int": add(TOP | {"num_format": "0"}),
-            "amount": add(TOP | {"num_format": AMOUNT_FORMAT}),
-            "score": add(TOP | {"num_format": SCORE_FORMAT}),
-            "num": add(TOP),
-        }
-        for level, (bg, fg) in LEVEL_COLOURS.items():
-            self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
-
-    def cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
-        """Write one value; returns its display width (0 unless ``measure``: a column of fixed width needs none)."""
-        if v is None or v == "":
-            return 0  # an empty cell without a format is nothing in the file (xlsxwriter's write_blank skips it too)
-        if kind == "wrap" and not isinstance(v, str):
-            kind = "text"
-        if kind == "auto":
-            kind = (
-                "date"
-                if isinstance(v, date)
-                else "num"
-                if isinstance(v, float)
-                else "int"
-                if isinstance(v, int) and not isinstance(v, bool)
-                else "text"
-            )
-        if kind == "date":
-            d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
-            ws.write_datetime(r, c, d, self.f["date"])
-            return 10
-        if kind in ("int", "amount", "score", "num"):
-            ws.write_number(r, c, float(v), self.f[kind])
-            return len(f"{float(v):,.0f}") + (5 if kind == "score" else 0)
-        if kind == "level":
-            s = str(v)
-            ws.write_string(r, c, s, self.f.get("level" + s, self.f["text"]))
-            return 4
-        s = str(v) if kind in ("phone", "code") else mask_text(str(v))
-        if isinstance(v, bool):
-            s = "是" if v else "否"
-        ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
-        return _display_width(s) if measure else 0
-
-    def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
-        ws = self.wb.add_worksheet(name)
-        # long free text (a column of fixed width) wraps instead of being cut by the next column; such a column's
-        # values need no measuring
-        plan = [
-            (c, col.key, "wrap" if col.width and col.kind == "text" else col.kind, not col.width)
-            for c, col in enumerate(cols)
-        ]
-        widths = [_display_width(c.header) for c in cols]
-        for c, col in enumerate(cols):
-            ws.write_string(0, c, col.header, self.f["header"])
-        cell = self.cell
-        for r, row in enumerate(data, start=1):
-            for c, key, kind, measure in plan:
-                width = cell(ws, r, c, kind, row.get(key), measure)
-                if width > widths[c]:
-                    widths[c] = width
-        for c, col in enumerate(cols):
-            ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(data), 1), len(cols) - 1)
-        return len(data)
-
-    def close(self) -> bytes:
-        self.wb.close()
-        return self.buf.getvalue()
 
 
 # ------------------------------------------------------------------------------------------------------ the sheets
@@ -400,134 +284,6 @@ def _quality_data(con, day, county, known=None):
         r["id_masked"] = mask_id(r["id_masked"]) if r.get("id_masked") else ""
         r["fix_by"] = f"{r['fix_by']}：请核对并更正后在下次报送中重新提供" if r.get("fix_by") else "请报送部门核对"
     return data
-
-
-RULE_MEANINGS = {
-    "INC-LOW": "家庭人均纯收入（扣除合规自付支出）低于当年监测范围",
-    "INC-DROP": "家庭人均纯收入较上一调查年度大幅下降，且低于监测范围的倍数",
-    "MED-BURDEN": "近12个月个人负担医疗费用超过上年农村居民人均可支配收入的一定比例",
-    "MED-CATASTROPHIC": "近期住院结算医疗总费用超过阈值",
-    "MED-UNINSURED": "在世家庭成员当年未在任何险种正常参保",
-    "EDU-DROPOUT": "义务教育阶段家庭成员学籍状态为辍学或休学",
-    "EDU-MISSING": "义务教育适龄家庭成员无学籍记录",
-    "EDU-BURDEN": "多名家庭成员同时就读非义务教育阶段，且收入偏低",
-    "HOU-UNSAFE": "住房安全鉴定为C级或D级且改造未竣工",
-    "CIV-NEW-DIBAO": "近期新纳入农村低保或特困供养",
-    "CIV-TEMP-AID": "近期获得临时救助",
-    "CIV-DISABILITY": "近期新享受残疾人补贴",
-    "CIV-DIBAO-EXIT": "近期退出农村低保且收入偏低",
-    "LAB-NONE": "家庭无劳动力且未享受低保或特困供养",
-    "WAT-UNSAFE": "饮水安全问题未解决",
-    "EXC-VEHICLE": "比对：家庭成员登记有机动车",
-    "EXC-HOUSE": "比对：家庭成员拥有城镇商品房",
-    "EXC-BUSINESS": "比对：家庭成员有工商登记",
-    "EXC-PUBLIC": "比对：家庭成员为财政供养人员",
-    "EXC-ASSETS": "比对：家庭金融资产超过监测范围×家庭人口的倍数",
-    "MODEL": "模型预警：未触发规则，模型概率达到预警阈值",
-}
-DERIVED_TYPES = {
-    "roster": "花名册“致贫/返贫风险1”",
-    "reason": "按救助原因映射",
-    "wage_or_business": "工资性收入降幅大于生产经营性收入时为因务工就业不稳，否则为因产业项目失败",
-}
-THRESHOLD_NAMES = {
-    "window_days": "时间窗口（天）",
-    "drop_share": "下降比例",
-    "line_multiple": "监测范围倍数",
-    "share_poverty": "占上年农村居民人均可支配收入比例（脱贫户、监测户）",
-    "share_other": "占上年农村居民人均可支配收入比例（其他农户）",
-    "total_cost": "医疗总费用（元）",
-    "min_age": "最小年龄",
-    "max_age": "最大年龄",
-    "min_students": "最少在读人数",
-    "grades": "鉴定等级",
-    "min_count": "最少数量",
-    "fallback": "默认风险类型",
-}
-
-
-def _thresholds(mapping) -> str:
-    parts = []
-    for k, v in sorted((mapping or {}).items()):
-        if k in ("risk_type", "severity"):
-            continue
-        v = "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v
-        parts.append(f"{THRESHOLD_NAMES.get(k, k)}：{v}")
-    return "；".join(parts)
-
-
-def notes(policy: Policy, day: date, model: str | None):
-    data = []
-    for code, rule in policy.rules.items():
-        data.append(
-            {
-                "kind": "部门筛查规则",
-                "code": code,
-                "meaning": RULE_MEANINGS.get(code, ""),
-                "risk_type": DERIVED_TYPES.get(rule.risk_type, rule.risk_type),
-                "severity": rule.severity,
-                "thresholds": _thresholds(
-                    {**rule.thresholds, **({"fallback": rule.fallback} if rule.fallback else {})}
-                ),
-            }
-        )
-    for code, values in policy.exclusion.items():
-        data.append(
-            {
-                "kind": "比对排除情形",
-                "code": code,
-                "meaning": RULE_MEANINGS.get(code, ""),
-                "risk_type": "",
-                "severity": "",
-                "thresholds": _thresholds(values),
-            }
-        )
-    data.append(
-        {
-            "kind": "模型预警",
-            "code": "MODEL",
-            "meaning": RULE_MEANINGS["MODEL"],
-            "risk_type": "",
-            "severity": "",
-            "thresholds": f"模型概率 ≥ {policy.risk_levels.model_warning_probability}",
-        }
-    )
-    lv = policy.risk_levels
-    wf = policy.workflow
-
-    def param(name, value):
-        data.append(
-            {"kind": "参数", "code": "", "meaning": name, "risk_type": "", "severity": "", "thresholds": str(value)}
-        )
-
-    param(f"{day.year} 年监测范围（元/人/年）", f"{policy.monitoring_line(day.year):,.0f}")
-    try:
-        param(f"{day.year - 1} 年农村居民人均可支配收入（元）", f"{policy.rural_income_prior_year(day.year):,.0f}")
-    except Exception:  # noqa: BLE001 - a missing year is reported in the sheet, not fatal here
-        param(f"{day.year - 1} 年农村居民人均可支配收入（元）", "政策文件未配置")
-    param("风险等级 高", f"触发任一“高”级规则，或模型概率 ≥ {lv.high_probability}")
-    param("风险等级 中", f"触发其他规则，或模型概率 ≥ {lv.medium_probability}")
-    param("风险等级 低", "其他")
-    param("模型预警走访容量", f"每村每周 {lv.model_capacity_per_village_per_week} 户")
-    param("待排查时限（工作日）", wf.pending_visit_working_days)
-    param("比对异常复核时限（工作日）", wf.review_anomaly_working_days)
-    param("公示最短天数（自然日，含首尾）", wf.publication_min_days)
-    param("立案至县级决定总时限（工作日）", wf.total_working_days)
-    param("不予纳入冷却期（天）", wf.declined_cooldown_days)
-    param("绿色通道风险类型", "、".join(wf.green_channel_risk_types))
-    param("风险消除：最短监测月数", policy.elimination_min_monitored_months)
-    param("风险消除：无规则预警天数", policy.elimination_no_rule_days)
-    param("模型版本", model or "尚未启用模型（风险等级仅按规则，风险评分为空）")
-    param("政策文件", policy.path.name)
-    cols = [
-        Col("类别", "kind"),
-        Col("代码", "code"),
-        Col("含义", "meaning", width=50),
-        Col("风险类型", "risk_type"),
-        Col("严重程度", "severity", "level"),
-        Col("阈值/取值", "thresholds", width=60),
-    ]
-    return cols, data
 
 
 def overview(con, day, county, policy, sheets: dict[str, int], model: str | None):

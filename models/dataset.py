@@ -20,7 +20,7 @@ import polars as pl
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.crosscheck import ensure_schema, run_crosscheck
-from fangfanpin.models.features import FEATURE_NAMES, check_no_future, feature_select, matrix
+from fangfanpin.models.features import FEATURE_NAMES, check_no_future, feature_params, feature_select, matrix
 
 
 def newest_delivery(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -92,7 +92,7 @@ def feature_frame(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, 
                               h.household_type, coalesce(h.monitored, false) AS monitored, {feature_select()}
                        FROM household_indicators h WHERE h.as_of_date = $d {where}
                        ORDER BY h.household_id""",
-        params={"d": day, "line": policy.monitoring_line(day.year)},
+        params={"d": day} | feature_params(day, policy),
     ).pl()
 
 

@@ -13,17 +13,20 @@ workflow rather than rank need; on the generated county it lowered ROC-AUC again
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import numpy as np
+
+from fangfanpin.config.policy import Policy
 
 
 @dataclass(frozen=True)
 class Feature:
     name: str
-    sql: str  # over household_indicators h; $line = the monitoring line of the as_of_date's year
+    sql: str  # over household_indicators h; parameters of feature_params (the policy in force on the as_of_date)
     label_zh: str
-    high_zh: str  # the phrase when a high value raises the risk
+    high_zh: str  # the phrase when a high value raises the risk; {unsafe_grades} from feature_phrases
     low_zh: str  # the phrase when a low value raises the risk
     columns: tuple[str, ...]
 
@@ -137,9 +140,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     _f(
         "housing_unsafe",
-        "(h.housing_grade IN ('C', 'D') AND coalesce(h.renovation_status, '') <> '已竣工')::DOUBLE",
+        "(list_contains($unsafe_grades, h.housing_grade) AND coalesce(h.renovation_status, '') <> '已竣工')::DOUBLE",
         "住房为未改造危房",
-        "住房为未改造的C/D级危房",
+        "住房为未改造的{unsafe_grades}级危房",
         "住房安全",
         "housing_grade",
         "renovation_status",
@@ -255,6 +258,17 @@ ID_COLUMNS = ("as_of_date", "county_code", "township", "village_code", "househol
 
 class LeakageError(ValueError):
     """Feature data dated after the feature date."""
+
+
+def feature_params(day: date, policy: Policy) -> dict:
+    """The bound values the feature SQL reads: the monitoring line and HOU-UNSAFE's grades in force on ``day``."""
+    policy = policy.as_of(day)
+    return {"line": policy.monitoring_line(day.year), "unsafe_grades": list(policy.rule("HOU-UNSAFE").value("grades"))}
+
+
+def feature_phrases(policy: Policy) -> dict:
+    """The values the features' Chinese phrases name."""
+    return {"unsafe_grades": "/".join(policy.rule("HOU-UNSAFE").value("grades"))}
 
 
 def feature_select() -> str:

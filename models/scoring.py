@@ -27,7 +27,15 @@ from fangfanpin.core.sql import transaction
 from fangfanpin.ingest.warehouse import run_ddl_once
 from fangfanpin.models.artifacts import LoadedModel, load_promoted
 from fangfanpin.models.dataset import feature_frame
-from fangfanpin.models.features import FEATURE_NAMES, FEATURE_RISK_TYPES, FEATURES, feature_select, matrix
+from fangfanpin.models.features import (
+    FEATURE_NAMES,
+    FEATURE_RISK_TYPES,
+    FEATURES,
+    feature_params,
+    feature_phrases,
+    feature_select,
+    matrix,
+)
 from fangfanpin.models.training import predict
 
 SCORES_DDL = """CREATE TABLE IF NOT EXISTS household_scores (
@@ -76,7 +84,7 @@ def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.Dat
                coalesce(r.explanation_zh, '') AS explanation_zh
         FROM household_indicators h LEFT JOIN r USING (household_id) WHERE h.as_of_date = $d
         ORDER BY h.household_id""",
-        params={"d": day, "line": policy.monitoring_line(day.year)},
+        params={"d": day} | feature_params(day, policy),
     ).pl()
 
 
@@ -100,8 +108,12 @@ def contributions(
     return out
 
 
-def describe(X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int) -> tuple[list[str], list[list[str]]]:
-    """Per row: the Chinese phrases of its main contributing features, and their feature names."""
+def describe(
+    X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int, values: dict
+) -> tuple[list[str], list[list[str]]]:
+    """Per row: the Chinese phrases of its main contributing features (naming ``values``), and their feature names."""
+    high = [f.high_zh.format_map(values) for f in FEATURES]
+    low = [f.low_zh.format_map(values) for f in FEATURES]
     order = np.argsort(-contrib, axis=1)[:, :top]
     phrases, names = [], []
     for i in range(X.shape[0]):
@@ -111,7 +123,7 @@ def describe(X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int
                 break
             f = FEATURES[j]
             x = X[i, j]
-            row_p.append(f"缺少数据：{f.label_zh}" if np.isnan(x) else (f.high_zh if x > reference[j] else f.low_zh))
+            row_p.append(f"缺少数据：{f.label_zh}" if np.isnan(x) else (high[j] if x > reference[j] else low[j]))
             row_n.append(f.name)
         phrases.append("、".join(row_p))
         names.append(row_n)
@@ -174,6 +186,7 @@ def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: Loa
             contributions(loaded.model, X[explain], reference, p[explain], weight),
             reference,
             settings.top_features,
+            feature_phrases(policy),
         )
         top_zh[explain] = phrases
         warn = _model_warnings(con, frame, p, day, policy)
@@ -217,7 +230,7 @@ def score_households(
 ) -> int:
     """Rewrite household_scores for ``day``; returns the rows written. A tampered promoted model raises ArtifactError
     (the daily asset asks artifacts.usable_promoted first and scores ``rules_only`` without a usable model)."""
-    policy = policy or load_policy()
+    policy = (policy or load_policy()).as_of(day)
     ensure_schema(con)
     if loaded is None and not rules_only:
         loaded = load_promoted(Path(model_dir) if model_dir else settings().model_dir)

@@ -31,6 +31,26 @@ def small_landing(tmp_path_factory) -> Path:
     return root / "landing"
 
 
+@pytest.fixture(scope="session")
+def small_ingested(small_landing, tmp_path_factory) -> Path:
+    """A warehouse with every delivery of ``small_landing`` ingested (no cross-check yet); copy before changing."""
+    import duckdb
+
+    from fangfanpin.data_contracts import all_contracts
+    from fangfanpin.ingest import ingest_feed
+    from fangfanpin.ingest.read import delivery_dates
+
+    db = tmp_path_factory.mktemp("small_ingested") / "wh.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        for day in delivery_dates(small_landing):
+            for contract in all_contracts():
+                ingest_feed(con, contract, small_landing, day)
+    finally:
+        con.close()
+    return db
+
+
 @pytest.fixture
 def ffp_env(tmp_path, monkeypatch) -> Path:
     """Point every setting at a fresh folder."""

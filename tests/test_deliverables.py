@@ -161,13 +161,15 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
     overview = {r[1]: r[2] for r in wb["工作概览"].iter_rows(min_row=2, values_only=True)}
     assert overview["交付日期"] == datetime(notice_day.year, notice_day.month, notice_day.day)
     assert isinstance(overview[f"{notice_day.year} 年监测范围（元/人/年）"], (int, float))
-    notes = list(wb["说明"].iter_rows(min_row=2, values_only=True))
-    codes = {r[1] for r in notes}
+    header, *rows = wb["说明"].iter_rows(values_only=True)
+    notes = [dict(zip(header, r)) for r in rows]
+    codes = {r["代码"] for r in notes}
     policy = load_policy()
     assert set(policy.rules) <= codes and set(policy.exclusion) <= codes
-    assert any(r[2] == "模型版本" and r[5] for r in notes)
+    assert any(r["含义"] == "模型版本" and r["阈值/取值"] for r in notes)
     assert any(
-        r[2].endswith("监测范围（元/人/年）") and r[5] == f"{policy.monitoring_line(notice_day.year):,.0f}"
+        r["含义"].endswith("监测范围（元/人/年）")
+        and r["阈值/取值"] == f"{policy.monitoring_line(notice_day.year):,.0f}"
         for r in notes
     )
     # risk level is coloured

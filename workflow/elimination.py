@@ -18,6 +18,7 @@ from fangfanpin.workflow.cases import SQL_DIR
 def compute_candidates(
     con: duckdb.DuckDBPyConnection, day: date, policy: Policy, monitored: dict | None = None
 ) -> list[dict]:
+    policy = policy.as_of(day)
     params = {
         "d": day,
         "line": policy.monitoring_line(day.year),

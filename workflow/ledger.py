@@ -101,7 +101,7 @@ def run_workflow(
         totals = [0, 0, 0]
         for d in days:
             rebuild_cases(con)
-            counts = process_day(con, d, policy)
+            counts = process_day(con, d, policy.as_of(d))  # the values in force on each date
             totals = [a + b for a, b in zip(totals, counts)]
             con.execute("INSERT INTO workflow_runs VALUES (?, ?, ?, ?, ?)", [d, str(policy.path), *counts])
         chain_events(con, day)  # the suffix of the ledger order that this call rewrote

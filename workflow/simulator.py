@@ -110,7 +110,7 @@ def simulate_day(
     seed: int = 0,
     policy: Policy | None = None,
 ) -> SimSummary:
-    policy = policy or load_policy()
+    policy = (policy or load_policy()).as_of(day)
     wf = policy.workflow
     nxt = day + timedelta(days=1)
     line = policy.monitoring_line(nxt.year)

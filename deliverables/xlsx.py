@@ -1,0 +1,132 @@
+"""The workbook writer: one table per sheet, Chinese header row (frozen, with an autofilter), widths from the
+content, dates as Excel dates, amounts and scores as numbers, risk level coloured; feed text always written as text.
+
+    w = Writer(day); w.sheet("说明", cols, rows); payload = w.close()
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import xlsxwriter
+
+from fangfanpin.deliverables.masking import mask_text
+
+LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
+DATE_FORMAT = "yyyy-mm-dd"
+AMOUNT_FORMAT = "#,##0"
+SCORE_FORMAT = "0.0000"
+TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at the top of its row
+
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    key: str
+    kind: str = "text"  # text / code (identifier, not masked) / phone / date / int / amount / score / level / auto
+    width: float | None = None
+
+
+# ----------------------------------------------------------------------------------------------------------- writer
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and full-width forms take two columns
+
+
+def _display_width(value) -> int:
+    s = value if isinstance(value, str) else str(value)
+    return len(s) + len(_WIDE.findall(s))
+
+
+class Writer:
+    def __init__(self, day: date):
+        self.buf = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(
+            self.buf,
+            {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+        )
+        created = datetime.combine(day, time(0, 0))
+        self.wb.set_properties(
+            {
+                "title": "防返贫监测工作清单",
+                "subject": f"交付日期 {day.isoformat()}",
+                "author": "fangfanpin",
+                "company": "",
+                "created": created,
+                "comments": "由防返贫监测数据管道生成",
+            }
+        )
+        add = self.wb.add_format
+        self.f = {
+            "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
+            "text": add(TOP),
+            "wrap": add(TOP | {"text_wrap": True}),
+            "date": add(TOP | {"num_format": DATE_FORMAT}),
+            "int": add(TOP | {"num_format": "0"}),
+            "amount": add(TOP | {"num_format": AMOUNT_FORMAT}),
+            "score": add(TOP | {"num_format": SCORE_FORMAT}),
+            "num": add(TOP),
+        }
+        for level, (bg, fg) in LEVEL_COLOURS.items():
+            self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
+
+    def cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
+        """Write one value; returns its display width (0 unless ``measure``: a column of fixed width needs none)."""
+        if v is None or v == "":
+            return 0  # an empty cell without a format is nothing in the file (xlsxwriter's write_blank skips it too)
+        if kind == "wrap" and not isinstance(v, str):
+            kind = "text"
+        if kind == "auto":
+            kind = (
+                "date"
+                if isinstance(v, date)
+                else "num"
+                if isinstance(v, float)
+                else "int"
+                if isinstance(v, int) and not isinstance(v, bool)
+                else "text"
+            )
+        if kind == "date":
+            d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
+            ws.write_datetime(r, c, d, self.f["date"])
+            return 10
+        if kind in ("int", "amount", "score", "num"):
+            ws.write_number(r, c, float(v), self.f[kind])
+            return len(f"{float(v):,.0f}") + (5 if kind == "score" else 0)
+        if kind == "level":
+            s = str(v)
+            ws.write_string(r, c, s, self.f.get("level" + s, self.f["text"]))
+            return 4
+        s = str(v) if kind in ("phone", "code") else mask_text(str(v))
+        if isinstance(v, bool):
+            s = "是" if v else "否"
+        ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
+        return _display_width(s) if measure else 0
+
+    def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
+        ws = self.wb.add_worksheet(name)
+        # long free text (a column of fixed width) wraps instead of being cut by the next column; such a column's
+        # values need no measuring
+        plan = [
+            (c, col.key, "wrap" if col.width and col.kind == "text" else col.kind, not col.width)
+            for c, col in enumerate(cols)
+        ]
+        widths = [_display_width(c.header) for c in cols]
+        for c, col in enumerate(cols):
+            ws.write_string(0, c, col.header, self.f["header"])
+        cell = self.cell
+        for r, row in enumerate(data, start=1):
+            for c, key, kind, measure in plan:
+                width = cell(ws, r, c, kind, row.get(key), measure)
+                if width > widths[c]:
+                    widths[c] = width
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(data), 1), len(cols) - 1)
+        return len(data)
+
+    def close(self) -> bytes:
+        self.wb.close()
+        return self.buf.getvalue()
