@@ -14,7 +14,8 @@ from fangfanpin.core.arrow import registered
 from fangfanpin.core.sql import transaction
 from fangfanpin.core.testhooks import kill_point
 from fangfanpin.data_contracts import Contract
-from fangfanpin.ingest.prepare import EXTRA, FILE, FILE_SEQ, PreparedDelivery
+from fangfanpin.ingest.headers import EXTRA, FILE, FILE_SEQ
+from fangfanpin.ingest.prepare import PreparedDelivery
 from fangfanpin.ingest.read import ROW
 from fangfanpin.ingest.warehouse.placement import (
     insert_issues,

@@ -8,8 +8,8 @@ import hashlib
 import duckdb
 
 from fangfanpin.data_contracts import Contract, all_contracts
+from fangfanpin.ingest.headers import EXTRA, FILE, FILE_SEQ
 from fangfanpin.ingest.landing import LANDING_DDL
-from fangfanpin.ingest.prepare import EXTRA, FILE, FILE_SEQ
 from fangfanpin.ingest.read import ROW
 
 SQL_TYPES = {
