@@ -6,7 +6,8 @@
 Modules: ``states`` (the state table), ``calendar`` (working days), ``ledger`` (schema, runs, replay, one day as
 load → decide → write), ``load`` (a day's inputs from the warehouse), ``decide`` (one day's transitions on plain
 data: opening, moving, tasks, publication), ``write`` (the day's rows into the ledger), ``elimination`` (风险消除
-candidates), ``chain`` (the hash chain), ``simulator`` (a simulated field team for the demo).
+candidates), ``chain`` (the hash chain), ``simulator`` and ``simulated_roster`` (a simulated field team and national
+system for the demo).
 """
 
 from fangfanpin.workflow.ledger import (
