@@ -2,7 +2,7 @@
 
 Only the crash tests set it (tests/test_reliability.py); unset, ``kill_point`` is one dictionary lookup. The points:
 
-- ``ingest``: inside a delivery's transaction, after its rows are inserted and before COMMIT (ingest/warehouse.py)
+- ``ingest``: inside a delivery's transaction, after its rows are inserted and before COMMIT (ingest/warehouse/apply.py)
 - ``ledger``: inside the ledger's transaction, after the day is processed and hashed, before COMMIT (workflow/ledger.py)
 - ``deliverables``: after the first outbox file is written to its temporary name, before it is renamed
   (deliverables/masking.py, atomic_write_bytes)

@@ -7,7 +7,6 @@ Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantine
 from __future__ import annotations
 
 import functools
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,11 +18,12 @@ from fangfanpin.config.policy import FileLimits
 from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.damage import split_damaged_rows
+from fangfanpin.ingest.headers import EXTRA, FILE, FILE_SEQ, map_file
 from fangfanpin.ingest.landing import county_in_name
 from fangfanpin.ingest.normalize import normalize_column
 from fangfanpin.ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
 
-FILE, FILE_SEQ, EXTRA, IDX = "_file", "_file_seq", "_extra", "_idx"
+IDX = "_idx"  # a row's position in the frame being normalised
 
 # One record per problem; several records may share a row.
 ISSUE_SCHEMA = {
@@ -70,11 +70,6 @@ class PreparedDelivery:
         return self.rows_read == self.rows_loaded + self.duplicates + self.superseded + self.quarantined_rows
 
 
-def header_key(header: str) -> str:
-    """Headers compare after NFKC (full-width brackets) with all whitespace removed."""
-    return "".join(unicodedata.normalize("NFKC", header or "").split())
-
-
 def _issues(records: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(records, schema=ISSUE_SCHEMA)
 
@@ -103,119 +98,6 @@ def _empty_typed(contract: Contract) -> pl.DataFrame:
     """The typed rows of a day without rows, normalised once per contract (their schema depends on nothing else):
     most feeds deliver nothing on most days, and normalising no rows still cost 13 ms a feed."""
     return _normalise(contract, _empty_rows(contract), date(2000, 1, 1), frozenset())[0].drop(IDX)
-
-
-def _map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame | None, list[dict], list[dict]]:
-    """Map one file's headers onto the contract. Returns (frame of raw strings or None if rejected, quarantine, reports)."""
-    name = raw.path.name
-    wanted = {header_key(c.header): c for c in contract.columns}
-    seen: dict[str, int] = {}
-    reports = [{"file": name, "row": None, "column": None, "raw_value": None, "problem": p} for p in raw.problems]
-    extras: dict[str, str] = {}
-    for i, header in enumerate(raw.headers):
-        key = header_key(header)
-        column = wanted.get(key)
-        if column is not None and column.name not in seen:
-            seen[column.name] = i
-        elif column is not None:
-            reports.append(
-                {
-                    "file": name,
-                    "row": 1,
-                    "column": header,
-                    "raw_value": None,
-                    "problem": f"表头「{header}」重复出现，只使用第一列",
-                }
-            )
-            reports += _duplicate_column_differences(raw, header, seen[column.name], i)
-        elif key:
-            extras[_unique(header, extras)] = f"c{i}"
-            reports.append(
-                {
-                    "file": name,
-                    "row": 1,
-                    "column": header,
-                    "raw_value": None,
-                    "problem": f"未知列「{header}」，已另存并报告，不影响载入",
-                }
-            )
-        elif raw.frame.get_column(f"c{i}").is_not_null().any():  # e.g. the second half of a merged header cell
-            extras[_unique(f"第{i + 1}列", extras)] = f"c{i}"
-            reports.append(
-                {
-                    "file": name,
-                    "row": 1,
-                    "column": f"第{i + 1}列",
-                    "raw_value": None,
-                    "problem": f"第 {i + 1} 列没有表头但有数据，已另存并报告，不影响载入",
-                }
-            )
-    missing_required = [c for c in contract.required if c.name not in seen]
-    if missing_required:
-        headers = "、".join(f"「{c.header}」" for c in missing_required)
-        problem = f"文件缺少必填列{headers}，整个文件未载入"
-        quarantine = raw.frame.select(
-            pl.lit(name).alias("file"),
-            pl.col(ROW).alias("row"),
-            pl.lit(missing_required[0].header).alias("column"),
-            pl.lit(None, pl.Utf8).alias("raw_value"),
-            pl.lit(problem).alias("problem"),
-        ).to_dicts()
-        if not quarantine:
-            quarantine = [
-                {"file": name, "row": None, "column": missing_required[0].header, "raw_value": None, "problem": problem}
-            ]
-        return None, quarantine, reports
-    for c in contract.columns:
-        if c.name not in seen:
-            reports.append(
-                {
-                    "file": name,
-                    "row": 1,
-                    "column": c.header,
-                    "raw_value": None,
-                    "problem": f"文件没有「{c.header}」列（非必填），按空值处理",
-                }
-            )
-    columns = [
-        (pl.col(f"c{seen[c.name]}") if c.name in seen else pl.lit(None, pl.Utf8)).alias(c.name)
-        for c in contract.columns
-    ]
-    extra = (
-        pl.struct([pl.col(src).alias(h) for h, src in extras.items()]).struct.json_encode()
-        if extras
-        else pl.lit(None, pl.Utf8)
-    ).alias(EXTRA)
-    frame = raw.frame.select(
-        *columns, pl.lit(name).alias(FILE), pl.lit(seq, pl.Int64).alias(FILE_SEQ), pl.col(ROW), extra
-    )
-    return frame, [], reports
-
-
-def _unique(name: str, taken: dict) -> str:
-    """``name``, or ``name#2``, ``name#3``... when a column of that name is already kept aside."""
-    n, candidate = 1, name
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}#{n}"
-    return candidate
-
-
-def _duplicate_column_differences(raw: RawFile, header: str, first: int, again: int) -> list[dict]:
-    """Rows where a repeated header's later column holds something else than the column used: reported with the
-    value left out, so that nothing is dropped without a word."""
-    a, b = pl.col(f"c{first}"), pl.col(f"c{again}")
-    differ = raw.frame.filter(b.is_not_null() & (a.is_null() | (a != b)))
-    return [
-        {
-            "file": raw.path.name,
-            "row": row,
-            "column": header,
-            "raw_value": value,
-            "problem": f"表头「{header}」重复出现，第 {again + 1} 列的取值与所用的第 {first + 1} 列不同，未采用",
-        }
-        for row, value in differ.select(ROW, b).iter_rows()
-    ]
 
 
 def _read_or_error(path: Path, limits: FileLimits) -> RawFile | UnreadableFile:
@@ -261,7 +143,7 @@ def prepare_delivery(
         raw, damaged = split_damaged_rows(raw)
         file_issues += raw.dropped + damaged
         quarantined_rows += read_here - raw.frame.height
-        frame, q, r = _map_file(contract, raw, seq)
+        frame, q, r = map_file(contract, raw, seq)
         file_issues += q
         reports += r + raw.row_notes
         if read_here == 0:

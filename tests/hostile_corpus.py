@@ -19,7 +19,8 @@ from pathlib import Path
 from landing_helpers import copy_delivery, read_text_rows, write_csv
 
 from fangfanpin.data_contracts import load_contract
-from fangfanpin.ingest.prepare import header_key, prepare_delivery
+from fangfanpin.ingest.headers import header_key
+from fangfanpin.ingest.prepare import prepare_delivery
 from fangfanpin.ingest.read import delivery_dates, find_feed_files, read_file
 
 CLAIMS = "medical_claims"

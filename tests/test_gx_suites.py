@@ -161,7 +161,7 @@ def test_duplicate_single_key(suites):
 def test_validating_leaves_nothing_behind_in_the_gx_context(suites):
     """A long-lived process (the demo's 41 runs, a code server) validates thousands of times: no suite or result may
     pile up in the ephemeral context."""
-    from fangfanpin.data_contracts.gx_suites import _new_context
+    from fangfanpin.data_contracts.gx_suites.validation import _new_context
 
     context = _new_context()
     clean, broken = clean_frame("roster"), _set(clean_frame("roster"), "id_number", 4, IDS[3])

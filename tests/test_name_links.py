@@ -15,7 +15,8 @@ from test_crosscheck import VILLAGE, base, fresh, pid
 from fangfanpin.crosscheck import run_crosscheck
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.ingest import ingest_feed
-from fangfanpin.ingest.prepare import header_key, prepare_delivery
+from fangfanpin.ingest.headers import header_key
+from fangfanpin.ingest.prepare import prepare_delivery
 from fangfanpin.ingest.read import find_feed_files, read_file
 
 ROSTER_NAME = "阿拉坦·其其格"  # U+00B7, as the national system writes it

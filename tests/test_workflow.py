@@ -10,10 +10,12 @@ import duckdb
 import pytest
 
 from fangfanpin.config.policy import load_policy
-from fangfanpin.workflow import LedgerError, ensure_schema, ledger_dump, run_workflow
+from fangfanpin.workflow import LedgerError, ensure_schema, ledger, ledger_dump, run_workflow
 from fangfanpin.workflow import states as S
 from fangfanpin.workflow.calendar import add_working_days, is_working_day, working_days_between
-from fangfanpin.workflow.machine import map_reason
+from fangfanpin.workflow.decide import map_reason
+from fangfanpin.workflow.load import load_cases
+from fangfanpin.workflow.write import write_day
 
 WF = load_policy().workflow
 COUNTY, VILLAGE, TOWNSHIP = "150625", "150625100201", "锡尼镇"
@@ -436,12 +438,12 @@ def test_replay_any_day_from_events(county):
 def test_failed_run_leaves_the_ledger_untouched(county, monkeypatch):
     _run_story(county)
     before = ledger_dump(county)
-    from fangfanpin.workflow import machine
 
-    def boom(*args, **kwargs):
+    def write_then_fail(con, day, decisions):
+        write_day(con, day, decisions)  # the day's rows are in the warehouse when the run fails
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(machine, "_publish", boom)
+    monkeypatch.setattr(ledger, "write_day", write_then_fail)
     with pytest.raises(RuntimeError):
         run_workflow(county, D4)
     assert ledger_dump(county) == before
@@ -528,8 +530,6 @@ def test_model_warnings_respect_the_weekly_village_capacity(county):
 
 
 def test_a_day_loads_only_the_cases_it_can_touch(tmp_path):
-    from fangfanpin.workflow.machine import _load_cases
-
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     ensure_schema(con)
     day, long_ago = D6, D6 - timedelta(days=WF.declined_cooldown_days + 30)
@@ -557,7 +557,7 @@ def test_a_day_loads_only_the_cases_it_can_touch(tmp_path):
             for name, (state, opened, since) in cases.items()
         ],
     )
-    loaded = _load_cases(con, day, WF.declined_cooldown_days, ["named_by_a_publication"])
+    loaded = load_cases(con, day, WF.declined_cooldown_days, ["named_by_a_publication"])
     assert sorted(loaded) == sorted(
         ["open", "monitored", "declined_recently", "named_by_a_publication", "opened_today"]
     )

@@ -1,4 +1,4 @@
-"""The workflow's SQL folder and the ``cases`` table, which both the ledger and the state machine rebuild."""
+"""The workflow's SQL folder and the ``cases`` table, which the ledger and the day's writing step rebuild."""
 
 from __future__ import annotations
 

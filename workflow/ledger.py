@@ -11,9 +11,10 @@ D and later wrote and derives it again, in one transaction:
   D and each later processed date again, in order (their inputs are still in the warehouse). The ledger is never
   left half-done: one transaction, rolled back on any error.
 
-Design choice: SQL selects and aggregates each day's inputs (warnings over all households, elimination conditions,
-exclusion hits); the state machine runs in Python over the day's events only (small), in a deterministic order
-(see ``workflow.machine``), so that each transition stays readable and testable.
+A day is three steps (``process_day``): ``workflow.load`` reads the day's inputs into plain Python data (SQL selects
+and aggregates: warnings over all households, elimination conditions, exclusion hits); ``workflow.decide`` runs the
+state machine on that data alone, over the day's events only (small), in a deterministic order, so that each
+transition stays readable and testable without a warehouse; ``workflow.write`` appends the rows it decided.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from fangfanpin.crosscheck import ensure_schema as ensure_crosscheck_schema
 from fangfanpin.ingest.warehouse import run_ddl_once
 from fangfanpin.workflow.cases import SQL_DIR, rebuild_cases
 from fangfanpin.workflow.chain import CHAIN_DDL, chain_events
-from fangfanpin.workflow.machine import process_day
+from fangfanpin.workflow.decide import decide_day
+from fangfanpin.workflow.load import load_day
+from fangfanpin.workflow.write import write_day
 
 LEDGER_TABLES = {  # table → the date column that says which run wrote the row
     "workflow_runs": "processed_date",
@@ -79,6 +82,13 @@ class WorkflowResult:
 def _delete_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
     for table, column in LEDGER_TABLES.items():
         con.execute(f"DELETE FROM {table} WHERE {column} >= ?", [day])
+
+
+def process_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> tuple[int, int, int]:
+    """Process one delivery date; returns (events, cases opened, issues). The caller holds the transaction."""
+    decisions = decide_day(load_day(con, day, policy), policy)
+    write_day(con, day, decisions)
+    return len(decisions.events), len(decisions.openings), len(decisions.issues)
 
 
 def run_workflow(

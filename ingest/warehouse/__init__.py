@@ -1,0 +1,31 @@
+"""The warehouse side of ingest: tables, point-in-time macros, and applying a prepared delivery idempotently.
+
+Every feed has one table holding every delivery's rows, tagged with ``_delivery_date``. Re-running a date deletes
+that date's rows and inserts them again (one transaction), so a date can be replayed any number of times.
+
+- snapshot feeds: ``<feed>_asof(d)`` is, per county, the newest *applied* delivery on or before ``d``; a delivery
+  that shrank below the policy ratio is stored but held until an operator accepts it.
+- increment feeds: ``<feed>_asof(d)`` is, per key, the newest version delivered on or before ``d``; a re-sent row
+  identical to one already delivered is counted as a duplicate and not stored again.
+
+Identifiers in SQL come from the contracts (never from data); every data value is a bound parameter.
+
+Modules: ``tables`` (tables and macros), ``apply`` (applying a delivery), ``placement`` (placing rows and issues in
+a county), ``operator`` (held deliveries, problems to look at, accepting a held snapshot).
+"""
+
+from fangfanpin.ingest.warehouse.apply import ApplyResult, apply_delivery
+from fangfanpin.ingest.warehouse.operator import accept_delivery, delivery_problems, held_or_rejected
+from fangfanpin.ingest.warehouse.tables import asof_macro_sql, ensure_schema, q, run_ddl_once
+
+__all__ = [
+    "ApplyResult",
+    "accept_delivery",
+    "apply_delivery",
+    "asof_macro_sql",
+    "delivery_problems",
+    "ensure_schema",
+    "held_or_rejected",
+    "q",
+    "run_ddl_once",
+]
