@@ -76,8 +76,11 @@ def compare_files(before: Path, after: Path) -> list[str]:
         x, y = before / "outbox" / rel, after / "outbox" / rel
         if rel.suffix == ".csv" and x.read_bytes() != y.read_bytes():
             differences.append(f"csv differs: {rel}")
-        elif rel.suffix == ".xlsx" and _cells(x, versions) != _cells(y, versions):
-            differences.append(f"workbook cells differ: {rel}")
+        elif rel.suffix == ".xlsx":
+            a_cells, b_cells = _cells(x, versions), _cells(y, versions)
+            sheets = [s for s in dict.fromkeys([*a_cells, *b_cells]) if a_cells.get(s) != b_cells.get(s)]
+            if sheets:
+                differences.append(f"workbook cells differ: {rel} (sheets: {', '.join(sheets)})")
         elif rel.suffix == ".pdf" and _pdf_text(x) != _pdf_text(y):
             differences.append(f"pdf text differs: {rel}")
     return differences

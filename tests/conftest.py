@@ -64,3 +64,18 @@ def ffp_env(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("FFP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     (tmp_path / "landing").mkdir()
     return tmp_path
+
+
+TIERS = (
+    "unit",
+    "warehouse",
+    "dagster",
+    "e2e",
+)  # pyproject.toml describes them; `pytest -m unit` runs in under a minute
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test belongs to exactly one tier (its module's pytestmark, or its own mark)."""
+    wrong = [item.nodeid for item in items if len({m.name for m in item.iter_markers() if m.name in TIERS}) != 1]
+    if wrong:
+        raise pytest.UsageError("tests without exactly one tier marker (" + ", ".join(TIERS) + "): " + ", ".join(wrong))

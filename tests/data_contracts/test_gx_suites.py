@@ -1,0 +1,288 @@
+"""Great Expectations suites built from the data contracts (data_contracts.gx_suites)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import polars as pl
+import pytest
+
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.data_contracts.gx_suites import (
+    DeliveryProfile,
+    SuiteResult,
+    drift_suite,
+    profile,
+    structure_suite,
+    validate,
+)
+
+pytestmark = pytest.mark.unit
+
+FULL_ID = re.compile(r"\d{15,}")
+IDS = [f"15062519900101{n:03d}{d}" for n, d in zip(range(100, 110), "123456789X")]
+
+
+def _lineage(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(
+        pl.lit(dt.date(2026, 11, 1)).alias("_delivery_date"),
+        pl.lit("x.csv").alias("_file"),
+        pl.int_range(df.height, dtype=pl.Int64).alias("_row"),
+        pl.lit("150625").alias("county_code"),
+    )
+
+
+def clean_frame(feed: str, n: int = 10) -> pl.DataFrame:
+    """A clean, typed frame for any contract: valid codes, IDs, divisions; non-negative amounts; ints in range."""
+    contract = load_contract(feed)
+    cols: dict[str, pl.Series] = {}
+    for c in contract.columns:
+        if c.type == "id":
+            values = [IDS[i % len(IDS)] for i in range(n)]
+        elif c.type == "division":
+            values = [f"150625{100 + i % 3:03d}001" for i in range(n)]
+        elif c.type == "code":
+            values = [c.values[i % len(c.values)] for i in range(n)]
+            if c.multi:
+                values[0] = ",".join(c.values[:2])
+        elif c.type == "date":
+            values = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(n)]
+        elif c.type == "amount":
+            values = [float(100 * (i + 1)) for i in range(n)]
+        elif c.type == "int":
+            lo = c.min if c.min is not None else 0
+            hi = c.max if c.max is not None else lo + 5
+            values = [lo + i % (hi - lo + 1) for i in range(n)]
+        elif c.type == "yesno":
+            values = [i % 2 == 0 for i in range(n)]
+        else:
+            values = [f"{c.name}_{i}" for i in range(n)]
+        dtype = {"date": pl.Date, "amount": pl.Float64, "int": pl.Int64, "yesno": pl.Boolean}.get(c.type, pl.Utf8)
+        cols[c.name] = pl.Series(c.name, values, dtype=dtype)
+    df = pl.DataFrame(cols)
+    if contract.key == ("household_id", "year"):  # compound key: make it unique across rows
+        df = df.with_columns(pl.Series("household_id", [f"H{i}" for i in range(n)]))
+    elif len(contract.key) == 1 and contract.column(contract.key[0]).type != "id":
+        df = df.with_columns(pl.Series(contract.key[0], [f"K{i}" for i in range(n)]))
+    return _lineage(df)
+
+
+def _set(df: pl.DataFrame, column: str, row: int, value) -> pl.DataFrame:
+    values = df[column].to_list()
+    values[row] = value
+    return df.with_columns(pl.Series(column, values, dtype=df[column].dtype))
+
+
+def _texts(result: SuiteResult) -> list[str]:
+    return [f"{f.observed} {f.message_zh}" for f in result.failures]
+
+
+def _assert_masked(result: SuiteResult) -> None:
+    for text in _texts(result):
+        assert not FULL_ID.search(text), text
+    json.dumps(result.to_dict(), ensure_ascii=False)  # JSON-friendly
+
+
+FEEDS = ["roster", "medical_claims", "household_income"]
+
+
+@pytest.fixture(scope="module")
+def suites():
+    return {feed: structure_suite(load_contract(feed)) for feed in FEEDS}
+
+
+@pytest.mark.parametrize("feed", FEEDS)
+def test_clean_frame_passes(feed, suites):
+    result = validate(clean_frame(feed), suites[feed])
+    assert result.success, _texts(result)
+    assert result.failures == []
+    assert result.evaluated == len(suites[feed].expectations)
+
+
+def test_suite_is_built_from_contract(suites):
+    types = [e.expectation_type for e in suites["roster"].expectations]
+    contract = load_contract("roster")
+    [presence] = [e for e in suites["roster"].expectations if e.expectation_type == "expect_table_columns_to_match_set"]
+    assert sorted(presence.column_set) == sorted(contract.names) and presence.exact_match is False
+    assert types.count("expect_column_values_to_not_be_null") == len(contract.required)
+    assert "expect_column_values_to_be_unique" in types
+    income_types = [e.expectation_type for e in suites["household_income"].expectations]
+    assert "expect_compound_columns_to_be_unique" in income_types
+
+
+DEFECTS = {  # feed -> [(column, bad value, expectation type, expected message fragment)], one defect per row
+    "roster": [
+        ("id_number", None, "expect_column_values_to_not_be_null", "必填列 证件号码 有 1 行为空"),
+        ("relation", "表哥", "expect_column_values_to_be_in_set", "列 与户主关系 有 1 个值不在允许范围内：['表哥']"),
+        ("health", "健康,感冒", "expect_column_values_to_match_regex", "列 健康状况 有 1 个值不在允许范围内"),
+        ("id_number", "15062519900101001", "expect_column_values_to_match_regex", "列 证件号码 有 1 个值不是18位"),
+        ("village_code", "1506251000", "expect_column_values_to_match_regex", "列 行政区划代码 有 1 个值不是12位"),
+    ],
+    "medical_claims": [
+        ("settlement_type", "退费", "expect_column_values_to_be_in_set", "列 结算类型 有 1 个值不在允许范围内"),
+        ("name", None, "expect_column_values_to_not_be_null", "必填列 姓名 有 1 行为空"),
+        ("id_number", "150625199001011234567", "expect_column_values_to_match_regex", "列 证件号码 有 1 个值"),
+    ],
+    "household_income": [
+        ("wage_income", -5.0, "expect_column_values_to_be_between", "金额列 工资性收入(元) 有 1 个负值：['-5.0']"),
+        ("year", 1999, "expect_column_values_to_be_between", "列 年度 有 1 个值超出范围 [2000, 2100]：['1999']"),
+        ("net_income", None, "expect_column_values_to_not_be_null", "必填列 家庭纯收入(元) 有 1 行为空"),
+    ],
+}
+
+
+@pytest.mark.parametrize("feed", FEEDS)
+def test_each_defect_fails_naming_the_column_in_chinese(feed, suites):
+    df = clean_frame(feed)
+    for row, (column, value, _, _) in enumerate(DEFECTS[feed], start=1):
+        df = _set(df, column, row, value)
+    result = validate(df, suites[feed])
+    assert not result.success
+    assert len(result.failures) == len(DEFECTS[feed]), _texts(result)
+    for column, _, expect_type, fragment in DEFECTS[feed]:
+        hits = [f for f in result.failures if f.column == column and f.expectation == expect_type]
+        assert len(hits) == 1, (column, _texts(result))
+        assert hits[0].observed == 1
+        assert fragment in hits[0].message_zh, hits[0].message_zh
+        assert load_contract(feed).column(column).header in hits[0].message_zh
+    _assert_masked(result)
+
+
+def test_duplicate_single_key(suites):
+    df = _set(clean_frame("roster"), "id_number", 4, IDS[3])
+    result = validate(df, suites["roster"])
+    [f] = [f for f in result.failures if f.expectation == "expect_column_values_to_be_unique"]
+    assert f.column == "id_number" and f.observed == 2
+    assert f.message_zh.startswith("键 (证件号码) 有 2 行重复")
+    assert "150625********" in f.message_zh
+    _assert_masked(result)
+
+
+def test_validating_leaves_nothing_behind_in_the_gx_context(suites):
+    """A long-lived process (the demo's 41 runs, a code server) validates thousands of times: no suite or result may
+    pile up in the ephemeral context."""
+    from fangfanpin.data_contracts.gx_suites.validation import _new_context
+
+    context = _new_context()
+    clean, broken = clean_frame("roster"), _set(clean_frame("roster"), "id_number", 4, IDS[3])
+    validate(clean, suites["roster"])
+    before = (len(context.suites.all()), len(context.validation_results_store.list_keys()))
+    for frame in (clean, broken, clean):
+        validate(frame, suites["roster"])
+    assert (len(context.suites.all()), len(context.validation_results_store.list_keys())) == before == (0, 0)
+
+
+def test_duplicate_compound_key(suites):
+    df = _set(clean_frame("household_income"), "household_id", 4, "H3")
+    df = _set(df, "year", 4, df["year"][3])
+    result = validate(df, suites["household_income"])
+    [f] = [f for f in result.failures if f.expectation == "expect_compound_columns_to_be_unique"]
+    assert f.column == "household_id,year"
+    assert f.message_zh.startswith("键 (户编号, 年度) 有 2 行重复")
+
+
+def test_duplicate_key_in_medical_claims(suites):
+    df = _set(clean_frame("medical_claims"), "settlement_id", 1, "K0")
+    result = validate(df, suites["medical_claims"])
+    assert any(f.message_zh.startswith("键 (结算流水号)") for f in result.failures), _texts(result)
+
+
+def test_signed_amounts_may_be_negative(suites):
+    df = _set(clean_frame("medical_claims"), "total_cost", 2, -300.0)
+    assert validate(df, suites["medical_claims"]).success
+
+
+def test_missing_column_is_reported_not_crashing(suites):
+    df = clean_frame("roster").drop("relation")
+    result = validate(df, suites["roster"])
+    [f] = result.failures
+    assert f.expectation == "expect_table_columns_to_match_set" and f.column == "relation"
+    assert f.message_zh == "缺少列 与户主关系"
+
+
+def test_each_missing_column_is_named(suites):
+    result = validate(clean_frame("roster").drop("relation", "health"), suites["roster"])
+    assert sorted(f.message_zh for f in result.failures) == ["缺少列 与户主关系", "缺少列 健康状况"]
+
+
+def test_malformed_ids_are_masked(suites):
+    df = clean_frame("roster")
+    for row, bad in enumerate(
+        ["１５０６２５１９９００１０１１２３４", "150625 19900101 1234", "150625199001011234x", "1.50625E+17"]
+    ):
+        df = _set(df, "id_number", row, bad)
+    result = validate(df, suites["roster"])
+    [f] = [f for f in result.failures if f.expectation.endswith("match_regex") and f.column == "id_number"]
+    assert f.observed == 4
+    _assert_masked(result)
+    assert "1234" in f.message_zh  # last four kept
+    assert "19900101" not in f.message_zh
+
+
+def test_profile_roundtrip():
+    df = _set(clean_frame("household_income"), "wage_income", 0, None)
+    p = profile(df, load_contract("household_income"))
+    assert p.row_count == 10
+    assert p.null_rates["wage_income"] == pytest.approx(0.1)
+    assert "_row" not in p.null_rates and "county_code" not in p.null_rates
+    assert DeliveryProfile.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+    assert profile(df).null_rates == p.null_rates  # without a contract: every non-lineage column
+
+
+def _big(feed: str, n: int) -> pl.DataFrame:
+    return clean_frame(feed, n)
+
+
+def test_drift_passes_on_similar_delivery():
+    contract = load_contract("household_income")
+    previous = profile(_big("household_income", 100), contract)
+    current = _set(_big("household_income", 120), "wage_income", 0, None)  # +20% rows, +0.8% nulls
+    result = validate(current, drift_suite(contract, previous))
+    assert result.success, _texts(result)
+    # row count, and the null rate of every column the structure suite does not already want without nulls
+    assert result.evaluated == 1 + len([c for c in contract.columns if not c.required])
+
+
+def test_drift_fails_on_row_spike():
+    contract = load_contract("medical_claims")
+    previous = profile(_big("medical_claims", 20), contract)
+    result = validate(_big("medical_claims", 200), drift_suite(contract, previous))
+    [f] = result.failures
+    assert f.expectation == "expect_table_row_count_to_be_between" and f.observed == 200 and f.column is None
+    assert f.message_zh.startswith("行数 200 与上次交付 20 相比变化过大")
+
+
+def test_drift_row_count_sees_full_height_when_sampling():
+    contract = load_contract("medical_claims")
+    previous = profile(_big("medical_claims", 20), contract)
+    result = validate(_big("medical_claims", 200), drift_suite(contract, previous), max_rows=50)
+    assert [f.observed for f in result.failures] == [200]
+
+
+def test_drift_fails_on_null_rate_jump():
+    contract = load_contract("roster")
+    previous = profile(clean_frame("roster", 40), contract)
+    df = clean_frame("roster", 40).with_columns(
+        pl.when(pl.int_range(40) < 10).then(None).otherwise(pl.col("birth_date")).alias("birth_date")
+    )
+    result = validate(df, drift_suite(contract, previous))
+    [f] = result.failures
+    assert f.column == "birth_date" and f.observed == pytest.approx(0.25)
+    assert f.message_zh.startswith("列 出生日期 空值比例 25.0%，上次交付为 0.0%")
+
+
+def test_drift_skips_mostly_empty_and_required_columns():
+    contract = load_contract("roster")
+    assert contract.column("name").required and not contract.column("birth_date").required
+    previous = DeliveryProfile(row_count=1000, null_rates={"phone": 0.95, "name": 0.0, "birth_date": 0.0})
+    suite = drift_suite(contract, previous)
+    kinds = [(e.expectation_type, getattr(e, "column", None)) for e in suite.expectations]
+    assert kinds == [
+        ("expect_table_row_count_to_be_between", None),
+        ("expect_column_values_to_not_be_null", "birth_date"),
+    ]
+    row_count = suite.expectations[0]
+    assert (row_count.min_value, row_count.max_value) == (500, 2000)
+    assert suite.expectations[1].mostly == pytest.approx(0.9)

@@ -1,0 +1,492 @@
+"""Deliverables (issue 6): the county workbook, candidates.csv, the village publication PDFs and manifest.json, read
+back from disk. One small warehouse (two generated counties, a few days of the closed loop) is built once per session;
+feed text is then poisoned with formula-looking values to prove they come out as text."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from docs_tables import sheet_columns
+from paths import REPO
+
+from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables import CANDIDATE_COLUMNS, SHEETS, write_county_outputs
+
+pytestmark = pytest.mark.dagster
+
+END = date(2026, 11, 20)
+LOOP = [END - timedelta(days=4 - i) for i in range(5)]
+COUNTIES = ["150625", "150626"]
+FORMULA_VILLAGE = '=HYPERLINK("http://x","点我")村'
+FORMULA_EXPLANATION = "@SUM(1+1) 测试说明"
+ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
+PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory) -> Path:
+    """A closed loop of two counties; then one village renamed and one explanation rewritten to look like formulas."""
+    from workflow_helpers import closed_loop
+
+    from fangfanpin.generator import MessyRates, generate
+    from fangfanpin.ingest.read import delivery_dates
+
+    root = tmp_path_factory.mktemp("deliverables")
+    generate(
+        root / "landing",
+        root / "truth",
+        counties=COUNTIES,
+        households=150,
+        start=date(2026, 8, 1),
+        end=END,
+        seed=11,
+        messy=MessyRates(),
+        daily_days=6,
+    )
+    warmup = [d for d in delivery_dates(root / "landing") if d < LOOP[0]][-1:]
+    closed_loop(root / "wh.duckdb", root / "landing", root / "truth", LOOP, warmup=warmup)
+    con = duckdb.connect(str(root / "wh.duckdb"))
+    try:
+        # a village with a notice on some day gets a formula-looking name in the roster and the indicators
+        row = con.execute("""SELECT b.village_code, b.processed_date FROM publication_batches b
+                             JOIN publication_members m USING (batch_id) WHERE m.purpose IN ('纳入', '补充公示')
+                             ORDER BY b.processed_date DESC, b.village_code LIMIT 1""").fetchall()
+        assert row, "the loop issued no publication batch"
+        con.execute("UPDATE roster SET village_name = ? WHERE village_code = ?", [FORMULA_VILLAGE, row[0][0]])
+        con.execute(
+            "UPDATE household_indicators SET village_name = ? WHERE village_code = ?", [FORMULA_VILLAGE, row[0][0]]
+        )
+        con.execute(
+            """UPDATE household_scores SET explanation_zh = ? WHERE as_of_date = ? AND household_id = (
+                           SELECT min(household_id) FROM household_scores WHERE as_of_date = ? AND rule_codes <> ''
+                           AND NOT monitored)""",
+            [FORMULA_EXPLANATION, END, END],
+        )
+        (root / "notice_day").write_text(row[0][1].isoformat())
+    finally:
+        con.close()
+    return root
+
+
+@pytest.fixture(scope="session")
+def outputs(warehouse, tmp_path_factory):
+    """Outputs of the newest day and of the notice day, written once."""
+    out = tmp_path_factory.mktemp("outbox")
+    notice_day = date.fromisoformat((warehouse / "notice_day").read_text())
+    con = duckdb.connect(str(warehouse / "wh.duckdb"))
+    try:
+        paths = {}
+        for day in sorted({END, notice_day}):
+            paths[day] = write_county_outputs(con, day, out, load_policy(), run_id="run-1")
+    finally:
+        con.close()
+    return out, paths, notice_day
+
+
+def _county_households(warehouse: Path, day: date) -> dict[str, set[str]]:
+    con = duckdb.connect(str(warehouse / "wh.duckdb"), read_only=True)
+    try:
+        got: dict[str, set[str]] = {}
+        for county, hh in con.execute(
+            """SELECT county_code, household_id FROM household_indicators
+                                         WHERE as_of_date = ? UNION SELECT county_code, household_id FROM case_openings
+                                         WHERE processed_date <= ?""",
+            [day, day],
+        ).fetchall():
+            got.setdefault(county, set()).add(hh)
+        return got
+    finally:
+        con.close()
+
+
+def _workbook(out: Path, day: date, county: str) -> Path:
+    (book,) = list((out / day.isoformat() / county).glob("*_防返贫监测工作清单_*.xlsx"))
+    return book
+
+
+# --------------------------------------------------------------------------------------------------------- masking
+def test_a_raw_value_from_an_id_column_is_masked_whatever_its_shape(tmp_path):
+    """The data-quality sheet shows the raw value of a problem; from an ID column it is an ID number even when it is
+    not shaped like one (spaced, 15 digits, a date that does not exist, full-width)."""
+    from fangfanpin.deliverables.workbook import _quality_data
+    from fangfanpin.ingest.warehouse import ensure_schema
+
+    raw = ["150625 19800101 1234", "150625800101123", "１５０６２５１９８０１３３２１２３４", "张三"]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        ensure_schema(con)
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, 'roster', '乡村振兴局', 'roster.csv', ?, ?, ?, '无效', '150625')",
+            [[END, i + 2, "证件号码", v] for i, v in enumerate(raw[:3])] + [[END, 9, "姓名", raw[3]]],
+        )
+        shown = {r["row"]: r["raw_value"] for r in _quality_data(con, END, "150625")}
+    assert shown == {2: "150625********1234", 3: "150625********1123", 4: "１５０６２５********１２３４", 9: "张三"}
+
+
+# -------------------------------------------------------------------------------------------------------- workbook
+def test_every_county_folder_has_its_files(outputs):
+    out, paths, _ = outputs
+    for county in COUNTIES:
+        folder = out / END.isoformat() / county
+        assert _workbook(out, END, county).name.endswith(f"_防返贫监测工作清单_{END:%Y%m%d}.xlsx")
+        assert (folder / "candidates.csv").is_file() and (folder / "manifest.json").is_file()
+    assert (out / END.isoformat() / "未归属" / "数据质量问题.xlsx").is_file()
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
+    import openpyxl
+
+    out, _, notice_day = outputs
+    wb = openpyxl.load_workbook(_workbook(out, notice_day, COUNTIES[0]))
+    assert wb.sheetnames == list(SHEETS)
+    assert wb.properties.created == datetime(notice_day.year, notice_day.month, notice_day.day)
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        headers = [c.value for c in ws[1]]
+        assert all(isinstance(h, str) and re.search(r"[\u4e00-\u9fff]", h) for h in headers), (ws.title, headers)
+        assert ws.column_dimensions["A"].width and ws.column_dimensions["A"].width >= 8
+    tasks = wb["排查任务"]
+    headers = [c.value for c in tasks[1]]
+    assert headers[:3] == ["任务编号", "任务类型", "乡镇"] and "联系电话" in headers and "截止日期" in headers
+    assert tasks.max_row > 1
+    due = tasks.cell(row=2, column=headers.index("截止日期") + 1)
+    assert isinstance(due.value, datetime) and due.number_format == "yyyy-mm-dd"
+    days_left = tasks.cell(row=2, column=headers.index("剩余天数") + 1)
+    assert isinstance(days_left.value, (int, float))
+    overview = {r[1]: r[2] for r in wb["工作概览"].iter_rows(min_row=2, values_only=True)}
+    assert overview["交付日期"] == datetime(notice_day.year, notice_day.month, notice_day.day)
+    assert isinstance(overview[f"{notice_day.year} 年监测范围（元/人/年）"], (int, float))
+    header, *rows = wb["说明"].iter_rows(values_only=True)
+    notes = [dict(zip(header, r)) for r in rows]
+    codes = {r["代码"] for r in notes}
+    policy = load_policy()
+    assert set(policy.rules) <= codes and set(policy.exclusion) <= codes
+    assert any(r["含义"] == "模型版本" and r["阈值/取值"] for r in notes)
+    assert any(
+        r["含义"].endswith("监测范围（元/人/年）")
+        and r["阈值/取值"] == f"{policy.monitoring_line(notice_day.year):,.0f}"
+        for r in notes
+    )
+    # risk level is coloured
+    alerts = wb["新增预警"]
+    col = [c.value for c in alerts[1]].index("风险等级") + 1
+    fills = {
+        alerts.cell(row=r, column=col).value: alerts.cell(row=r, column=col).fill.fgColor.rgb
+        for r in range(2, alerts.max_row + 1)
+    }
+    assert fills and all(v and v != "00000000" for v in fills.values())
+    if "高" in fills:
+        assert fills["高"].endswith("FFC7CE")
+
+
+def test_formula_looking_feed_text_comes_out_as_text(outputs, warehouse):
+    import openpyxl
+
+    out, _, notice_day = outputs
+    found_village = found_explanation = False
+    for day in {END, notice_day}:
+        for county in COUNTIES:
+            wb = openpyxl.load_workbook(_workbook(out, day, county))
+            for ws in wb.worksheets:
+                for row in ws.iter_rows():
+                    for c in row:
+                        if isinstance(c.value, str) and c.value[:1] in "=+-@" and len(c.value) > 1:
+                            assert c.data_type == "s", (ws.title, c.coordinate, c.value)
+                        found_village |= c.value == FORMULA_VILLAGE
+                        found_explanation |= c.value == FORMULA_EXPLANATION
+    assert found_village and found_explanation
+
+
+def test_no_full_id_number_and_phones_only_in_visit_tasks(outputs):
+    import openpyxl
+
+    out, _, _ = outputs
+    for book in out.rglob("*.xlsx"):
+        wb = openpyxl.load_workbook(book)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                for v in row:
+                    if isinstance(v, str):
+                        assert not ID_RE.search(v), (book.name, ws.title, v)
+                        if ws.title != "排查任务":
+                            assert not PHONE_RE.search(v), (book.name, ws.title, v)
+    for path in out.rglob("*.csv"):
+        text = path.read_text(encoding="utf-8-sig")
+        assert not ID_RE.search(text) and not PHONE_RE.search(text)
+    for path in out.rglob("manifest.json"):
+        assert not ID_RE.search(path.read_text(encoding="utf-8"))
+
+
+# -------------------------------------------------------------------------------------------------- candidates.csv
+def test_candidates_csv_header_bom_and_rows(outputs, warehouse):
+    out, _, _ = outputs
+    for county in COUNTIES:
+        raw = (out / END.isoformat() / county / "candidates.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+        assert tuple(rows[0]) == CANDIDATE_COLUMNS
+        body = [dict(zip(rows[0], r)) for r in rows[1:]]
+        assert body, county
+        for r in body:
+            assert r["run_date"] == END.isoformat() and r["county_code"] == county
+            assert re.fullmatch(r"\d{6}\*{8}[0-9X]{4}", r["head_id_masked"]) or r["head_id_masked"] in ("", "****")
+            assert r["risk_level"] in ("高", "中", "低") and r["overdue"] in ("是", "否")
+            assert r["risk_score"] == "" or re.fullmatch(r"[01]\.\d{4}", r["risk_score"])
+            assert set(filter(None, r["sources"].split(";"))) <= {"部门预警", "模型预警", "农户申请", "干部排查"}
+            assert r["case_status"]
+    con = duckdb.connect(str(warehouse / "wh.duckdb"), read_only=True)
+    try:
+        open_cases = {
+            r[0]
+            for r in con.execute(
+                """SELECT household_id FROM case_status_daily WHERE as_of_date = ?
+            AND case_status IN ('待排查', '待比对', '比对异常', '待公示', '公示中', '待确认')""",
+                [END],
+            ).fetchall()
+        }
+        fired = {
+            r[0]
+            for r in con.execute(
+                """SELECT household_id FROM household_scores WHERE as_of_date = ?
+            AND ((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)""",
+                [END],
+            ).fetchall()
+        }
+        order = {
+            r[0]: (r[1] or "", r[2] or "")
+            for r in con.execute(
+                """
+            SELECT household_id, township, village_code FROM case_status_daily WHERE as_of_date = $d
+            UNION ALL BY NAME SELECT household_id, township, village_code FROM household_scores WHERE as_of_date = $d
+            """,
+                {"d": END},
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    listed = []
+    for county in COUNTIES:
+        with (out / END.isoformat() / county / "candidates.csv").open(encoding="utf-8-sig") as fh:
+            body = list(csv.DictReader(fh))
+        ids = [r["household_id"] for r in body]
+        assert ids == sorted(ids, key=lambda h: (*order[h], h))
+        listed += ids
+    assert len(listed) == len(set(listed))
+    assert set(listed) == open_cases | fired
+
+
+# ----------------------------------------------------------------------------------------------------------- PDFs
+def test_publication_pdf_text(outputs, warehouse):
+    from pypdf import PdfReader
+
+    out, _, notice_day = outputs
+    pdfs = sorted(out.joinpath(notice_day.isoformat()).rglob("公示/*.pdf"))
+    assert pdfs
+    con = duckdb.connect(str(warehouse / "wh.duckdb"), read_only=True)
+    try:
+        for pdf in pdfs:
+            village_code = pdf.name.split("_")[0]
+            reader = PdfReader(pdf)
+            text = "".join(p.extract_text() for p in reader.pages)
+            compact = re.sub(r"\s+", "", text)
+            names = con.execute(
+                """SELECT DISTINCT r.name FROM publication_batches b JOIN publication_members m USING (batch_id)
+                                   JOIN roster_asof(?::DATE) r ON r.household_id = m.household_id AND r.relation = '户主'
+                                   WHERE b.processed_date = ? AND b.village_code = ?""",
+                [notice_day, notice_day, village_code],
+            ).fetchall()
+            village = con.execute(
+                "SELECT min(village_name) FROM household_indicators WHERE as_of_date = ? AND village_code = ?",
+                [notice_day, village_code],
+            ).fetchall()[0][0]
+            place = re.sub(r"(居民委员会|居委会)$", "", re.sub(r"(村民委员会|村委会)$", "村", village))
+            assert (
+                re.sub(r"\s+", "", f"{place}防止返贫监测对象拟纳入名单公示") in compact
+            )  # the village, not its committee
+            assert "委会防止返贫" not in compact and _committee_of(village) in compact  # the committee signs
+            assert names and all(n[0] in compact for n in names)
+            assert "12317" in compact and "公示期" in compact and "GS-" in compact
+            assert not ID_RE.search(compact) and not PHONE_RE.search(compact)
+            assert "元" not in text and not re.search(r"\d,\d{3}", text)
+            assert reader.metadata.creation_date.date() == notice_day
+    finally:
+        con.close()
+
+
+def test_missing_font_fails_with_the_package_name(monkeypatch):
+    from fangfanpin.core import fonts
+
+    monkeypatch.setattr(fonts, "FONT_CANDIDATES", ("/nonexistent/font.ttc",))
+    monkeypatch.delenv("FFP_CJK_FONT", raising=False)
+    with pytest.raises(fonts.FontMissing, match="fonts-wqy-microhei"):
+        fonts.find_font()
+
+
+# ------------------------------------------------------------------------------------ counties, manifest, re-runs
+def test_each_county_folder_holds_only_its_households(outputs, warehouse):
+    import openpyxl
+
+    out, _, notice_day = outputs
+    for day in {END, notice_day}:
+        households = _county_households(warehouse, day)
+        for county in COUNTIES:
+            own = households[county]
+            others = set().union(*(v for k, v in households.items() if k != county))
+            with (out / day.isoformat() / county / "candidates.csv").open(encoding="utf-8-sig") as fh:
+                assert {r["household_id"] for r in csv.DictReader(fh)} <= own
+            wb = openpyxl.load_workbook(_workbook(out, day, county))
+            seen = set()
+            for ws in wb.worksheets:
+                headers = [c.value for c in ws[1]]
+                if "户编号" in headers:
+                    i = headers.index("户编号")
+                    seen |= {r[i] for r in ws.iter_rows(min_row=2, values_only=True) if r[i]}
+            assert seen and not (seen & others) and seen <= own
+            # no 户编号 (15 digits) or 村代码 (12 digits) of another county in any cell, file name or notice
+            other = next(c for c in COUNTIES if c != county)
+            foreign = re.compile(rf"(?<!\d){other}(\d{{9}}|\d{{6}})(?!\d)")
+            cells = " ".join(
+                str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+            )
+            assert not foreign.search(cells)
+            with (out / day.isoformat() / county / "candidates.csv").open(encoding="utf-8-sig") as fh:
+                assert all(r["village_code"].startswith(county) for r in csv.DictReader(fh))
+            for pdf in (out / day.isoformat() / county).glob("公示/*.pdf"):
+                from pypdf import PdfReader
+
+                assert pdf.name.startswith(county)
+                assert not foreign.search(" ".join(p.extract_text() or "" for p in PdfReader(str(pdf)).pages))
+
+
+def test_manifest_lists_every_file_with_hashes_and_freshness(outputs):
+    import hashlib
+
+    out, _, _ = outputs
+    for county in COUNTIES:
+        folder = out / END.isoformat() / county
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["run_id"] == "run-1" and manifest["county_code"] == county
+        listed = {f["path"] for f in manifest["files"]}
+        on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
+        assert listed == on_disk
+        for f in manifest["files"]:
+            assert hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+            assert isinstance(f["rows"], int)
+        book = next(f for f in manifest["files"] if f["path"].endswith(".xlsx"))
+        assert list(book["sheets"]) == list(SHEETS)
+        feeds = {f["feed"]: f for f in manifest["feed_freshness"]}
+        assert feeds["roster"]["last_applied_delivery"] and feeds["roster"]["age_days"] >= 0
+
+
+def test_rerun_gives_identical_bytes_and_removes_stale_files(outputs, warehouse):
+    out, _, notice_day = outputs
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    stale = out / notice_day.isoformat() / COUNTIES[0] / "公示" / "999999999999_旧村_公示名单.pdf"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"old")
+    con = duckdb.connect(str(warehouse / "wh.duckdb"))
+    try:
+        for day in sorted({END, notice_day}):
+            write_county_outputs(con, day, out, load_policy(), run_id="run-2")
+    finally:
+        con.close()
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert not stale.exists()
+    assert set(after) == set(before)
+    for p, data in before.items():
+        if p.name == "manifest.json":
+            a, b = json.loads(data), json.loads(after[p])
+            assert b["run_id"] == "run-2"
+            for doc in (a, b):
+                doc.pop("run_id"), doc.pop("generated_at")
+            assert a == b
+        else:
+            assert after[p] == data, p
+
+
+# ---------------------------------------------------------------------------------------------------------- Dagster
+def test_county_outbox_asset_materializes(warehouse, ffp_env):
+    from dagster import AssetKey, materialize
+
+    from fangfanpin.assets.deliverables import county_outbox
+    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.pipeline.definitions import defs
+    from fangfanpin.pipeline.jobs import daily_job
+
+    shutil.copy(warehouse / "wh.duckdb", ffp_env / "warehouse.duckdb")
+    result = materialize(
+        [county_outbox],
+        partition_key=END.isoformat(),
+        resources={"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))},
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.step_materialization_data.materialization.metadata
+    assert metadata["dagster/row_count"].value > 0
+    assert [c.name for c in metadata["dagster/column_schema"].schema.columns] == list(CANDIDATE_COLUMNS)
+    table = metadata["files_by_county"].value
+    assert "candidates.csv" in table and "未归属" in table
+    assert not ID_RE.search(json.dumps({k: str(v.value) for k, v in metadata.items()}, ensure_ascii=False))
+    assert (ffp_env / "outbox" / END.isoformat() / COUNTIES[0] / "candidates.csv").is_file()
+    graph = defs.resolve_asset_graph()
+    key = AssetKey(["deliverables", "county_outbox"])
+    assert AssetKey(["workflow", "case_ledger"]) in graph.get(key).parent_keys
+    assert key in defs.resolve_job_def(daily_job.name).asset_layer.selected_asset_keys
+
+
+def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path):
+    """Feed text starting with =, +, - or @ must come back from the file as the same text, never as a formula."""
+    import openpyxl
+
+    from fangfanpin.deliverables.workbook import Col, _Writer
+
+    values = ["=1+1", "+86 1", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0"]
+    cols = [Col("说明", "text", width=30), Col("代码", "code", "code"), Col("备注", "note")]
+    data = [{"text": v, "code": v, "note": v} for v in values]
+    writer = _Writer(date(2026, 11, 20))
+    writer.sheet("测试", cols, data)
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(writer.close())
+    ws = openpyxl.load_workbook(path)["测试"]
+    for r, v in enumerate(values, start=2):
+        for c in range(1, 4):
+            cell = ws.cell(r, c)
+            assert cell.data_type == "s" and cell.value == v, (cell.coordinate, cell.value)
+    assert ws.cell(2, 1).alignment.wrap_text and not ws.cell(2, 3).alignment.wrap_text
+
+
+def _committee_of(village: str) -> str:
+    return village if village.endswith(("委员会", "村委会", "居委会")) else f"{village}村民委员会"
+
+
+def test_the_notice_title_names_the_village_not_its_committee():
+    from fangfanpin.deliverables.notices import _place
+
+    assert _place("五苗树村委会") == "五苗树村" and _place("官渠巷社区居委会") == "官渠巷社区"
+    assert (
+        _place("新建村民委员会") == "新建村"
+        and _place("芒哈图嘎查村") == "芒哈图嘎查村"
+        and _place("村委会") == "村委会"
+    )
+
+
+def test_outputs_doc_lists_every_column_of_every_sheet(outputs):
+    """docs/outputs.md's column list of each sheet is the written workbook's header row (the 未归属 workbook's too)."""
+    import openpyxl
+
+    documented = sheet_columns((REPO / "docs" / "outputs.md").read_text("utf-8"))
+    out, _, notice_day = outputs
+    unplaced = out / notice_day.isoformat() / "未归属" / "数据质量问题.xlsx"
+    for path, expected in ((_workbook(out, notice_day, COUNTIES[0]), documented), (unplaced, {"数据质量问题": None})):
+        wb = openpyxl.load_workbook(path, read_only=True)
+        headers = {ws.title: [c.value for c in next(ws.iter_rows(max_row=1))] for ws in wb.worksheets}
+        wb.close()
+        assert headers == {sheet: documented[sheet] for sheet in expected}, path.name

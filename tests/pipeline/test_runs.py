@@ -1,0 +1,378 @@
+"""Every delivery date is processed exactly once, in order (docs/operations.md), with real ``fangfanpin run`` processes,
+real Dagster instances and a small generated landing of two counties:
+
+- a date whose run failed (an outbox folder that cannot be made) or was killed is not done: ``run --pending`` retries
+  it, and a killed run is marked failed in the instance;
+- a county's late file in a processed date's folder is picked up by ``run --pending``, and every later date is
+  recomputed after it (the same warehouse and candidates.csv as if the file had come on time); ``run --date`` of an
+  earlier date recomputes forward, or refuses when a later date's landing folder is gone;
+- folders not named by a real date are reported, never run; ``run --date`` rejects impossible or future dates;
+- exit status 2 for a file refused inside a feed that otherwise loaded and for a date with no feed at all;
+- the sensor starts new and changed folders, and everything after them, in date order.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus
+from dagster._core.instance.ref import InstanceRef
+from landing_helpers import read_text_rows
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+FFP = str(Path(sys.executable).with_name("fangfanpin"))
+COUNTIES = ["150625", "150626"]
+
+
+def _env(root: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FFP_", "DAGSTER_"))}
+    return (
+        env
+        | {
+            "FFP_LANDING_DIR": str(root / "landing"),
+            "FFP_OUTBOX_DIR": str(root / "outbox"),
+            "FFP_MODEL_DIR": str(root / "models"),
+            "FFP_WAREHOUSE": str(root / "wh" / "warehouse.duckdb"),
+            "DAGSTER_HOME": str(root / "dagster"),
+        }
+        | extra
+    )
+
+
+def _ffp(root: Path, *args: str, **extra) -> subprocess.CompletedProcess:
+    return subprocess.run([FFP, *args], env=_env(root, **extra), cwd=root, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def deliveries(tmp_path_factory) -> tuple[Path, list[date]]:
+    """Three delivery dates: a full one, then two daily ones."""
+    from fangfanpin.generator import MessyRates, generate
+    from fangfanpin.ingest.read import delivery_dates
+
+    base = tmp_path_factory.mktemp("runs")
+    generate(
+        base / "landing",
+        base / "truth",
+        counties=COUNTIES,
+        households=60,
+        start=date(2026, 10, 1),
+        end=date(2026, 11, 20),
+        seed=13,
+        messy=MessyRates.heavy(),
+        daily_days=2,
+    )
+    return base / "landing", delivery_dates(base / "landing")[-3:]
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory, deliveries) -> Path:
+    """A world where the first date is done (landing, warehouse, outbox, instance); copy it with ``_world``."""
+    landing, days = deliveries
+    root = tmp_path_factory.mktemp("processed")
+    shutil.copytree(landing / days[0].isoformat(), root / "landing" / days[0].isoformat())
+    done = _ffp(root, "run", "--pending")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root
+
+
+def _world(processed: Path, dest: Path, deliveries, *more: date) -> Path:
+    for sub in ("landing", "wh", "outbox", "dagster"):
+        shutil.copytree(processed / sub, dest / sub)
+    for day in more:
+        shutil.copytree(deliveries[0] / day.isoformat(), dest / "landing" / day.isoformat())
+    return dest
+
+
+def _pending(root: Path, monkeypatch) -> list[date]:
+    """What ``run --pending`` would run now (in this process: no second start-up)."""
+    from fangfanpin.pipeline.cli import _prepare_environment, pending_plan
+
+    for variable, value in _env(root).items():
+        if variable.startswith(("FFP_", "DAGSTER_")):
+            monkeypatch.setenv(variable, value)
+    _prepare_environment()
+    with DagsterInstance.get() as instance:
+        return pending_plan(instance)[0].days
+
+
+def _runs(root: Path) -> list:
+    """The instance's runs, oldest first."""
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(root / "dagster"))) as instance:
+        return list(reversed(instance.get_runs()))
+
+
+def _ran(output: str) -> list[str]:
+    """The dates whose run finished, in the order the command printed them."""
+    return re.findall(r"^(\d{4}-\d{2}-\d{2}): run \S+ finished", output, re.MULTILINE)
+
+
+def _tables(root: Path) -> dict[str, list]:
+    """Every warehouse table but the run bookkeeping (it names runs and times)."""
+    with duckdb.connect(str(root / "wh" / "warehouse.duckdb"), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = "
+                "'BASE TABLE' AND table_name <> 'delivery_runs' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in names}
+
+
+def _candidates(root: Path, day: date) -> dict[str, bytes]:
+    return {c: (root / "outbox" / day.isoformat() / c / "candidates.csv").read_bytes() for c in COUNTIES}
+
+
+# ------------------------------------------------------------------------------------------- failed and killed runs
+def test_a_failed_run_is_not_done_and_pending_retries_exactly_it(processed, deliveries, tmp_path, monkeypatch):
+    d2 = deliveries[1][1]
+    root = _world(processed, tmp_path, deliveries, d2)
+    (root / "outbox" / d2.isoformat()).write_text("a file where the date's folder must be")
+    failed = _ffp(root, "run", "--pending")
+    assert failed.returncode == 1 and f"{d2}: run" in failed.stderr and "failed" in failed.stderr
+    (root / "outbox" / d2.isoformat()).unlink()
+    retried = _ffp(root, "run", "--pending")
+    assert retried.returncode == 0, retried.stderr[-3000:]
+    assert _ran(retried.stdout) == [d2.isoformat()]
+    assert "did not finish" in retried.stdout
+    assert _pending(root, monkeypatch) == []
+    assert [r.tags["dagster/partition"] for r in _runs(root)][-2:] == [d2.isoformat(), d2.isoformat()]
+    # a warehouse made before the bookkeeping table: the dates its case ledger processed count as done
+    with duckdb.connect(str(root / "wh" / "warehouse.duckdb")) as con:
+        con.execute("DROP TABLE delivery_runs")
+    assert _pending(root, monkeypatch) == []
+
+
+def test_a_killed_run_is_marked_failed_and_pending_retries_it(processed, deliveries, tmp_path):
+    d2 = deliveries[1][1]
+    root = _world(processed, tmp_path, deliveries, d2)
+    killed = _ffp(root, "run", "--date", d2.isoformat(), FFP_TEST_KILL_AT="deliverables")
+    assert killed.returncode == -signal.SIGKILL
+    left = _runs(root)[-1]
+    assert left.status == DagsterRunStatus.STARTED and left.tags["dagster/partition"] == d2.isoformat()
+    retried = _ffp(root, "run", "--pending")
+    assert retried.returncode == 0, retried.stderr[-3000:]
+    assert f"run {left.run_id}" in retried.stderr and "marked failed" in retried.stderr
+    assert _ran(retried.stdout) == [d2.isoformat()]
+    runs = {r.run_id: r for r in _runs(root)}
+    assert runs[left.run_id].status == DagsterRunStatus.FAILURE
+    assert all(r.status != DagsterRunStatus.STARTED for r in runs.values())
+
+
+# ------------------------------------------------------------------------------- late files and earlier dates
+def _late_claim(deliveries, day: date) -> tuple[str, list[list[str]]]:
+    """A late medical-claims file for ``day``: one large hospital stay of a person from that day's claims."""
+    source = sorted((deliveries[0] / day.isoformat()).glob("medical_claims_*.csv"))[0]
+    rows = read_text_rows(source)
+    header = rows[0]
+    col = {h: i for i, h in enumerate(header)}
+    row = next(r for r in rows[1:] if re.fullmatch(r"\d{17}[\dX]", r[col["证件号码"]] or ""))[:]
+    row[col["结算流水号"]], row[col["结算日期"]], row[col["就诊类型"]] = "JS-LATE-0001", day.isoformat(), "住院"
+    for name, value in (
+        ("医疗总费用(元)", "86000.00"),
+        ("基本医保支付(元)", "20000.00"),
+        ("大病保险支付(元)", "0.0"),
+        ("医疗救助支付(元)", "0.0"),
+        ("个人负担(元)", "66000.00"),
+        ("其中合规自付(元)", "60000.00"),
+    ):
+        row[col[name]] = value
+    return source.name.replace(".csv", "_late.csv"), [header, row]
+
+
+def _write(path: Path, rows: list[list[str]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
+    processed, deliveries, tmp_path, monkeypatch, capsys
+):
+    from fangfanpin.pipeline.cli import main
+
+    d2, d3 = deliveries[1][1:]
+    name, rows = _late_claim(deliveries, d2)
+    ref = _world(processed, tmp_path / "ref", deliveries, d2, d3)  # the file came on time
+    _write(ref / "landing" / d2.isoformat() / name, rows)
+    assert _ffp(ref, "run", "--pending").returncode == 0
+
+    root = _world(processed, tmp_path / "late", deliveries, d2, d3)
+    assert _ran(_ffp(root, "run", "--pending").stdout) == [d2.isoformat(), d3.isoformat()]
+    on_time = _tables(root), _candidates(root, d3)
+    stale = [
+        t
+        for t in ("household_indicators", "rule_hits", "household_scores")
+        if [r for r in on_time[0][t] if d3 in r] != [r for r in _tables(ref)[t] if d3 in r]
+    ]
+    assert stale and on_time[1] != _candidates(ref, d3)  # control: the late file changes the last day's results
+
+    _write(root / "landing" / d2.isoformat() / name, rows)
+    late = _ffp(root, "run", "--pending")
+    assert late.returncode == 0, late.stderr[-3000:]
+    assert _ran(late.stdout) == [d2.isoformat(), d3.isoformat()]
+    assert name in late.stdout and "recomputing forward" in late.stdout
+    assert _tables(root) == _tables(ref)
+    assert _candidates(root, d3) == _candidates(ref, d3)
+    assert _pending(root, monkeypatch) == []  # (and from here on this process works in this world)
+
+    (root / "landing" / d2.isoformat() / name).unlink()  # withdrawn: run the earlier date again by hand
+    shutil.move(root / "landing" / d3.isoformat(), tmp_path / "held")
+    assert main(["run", "--date", d2.isoformat()]) == 1  # d3 would become an empty delivery
+    refused = capsys.readouterr()
+    assert d3.isoformat() in refused.err and "落地文件夹已不存在" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1 and _ran(refused.out) == []
+    shutil.move(tmp_path / "held", root / "landing" / d3.isoformat())
+    earlier = _ffp(root, "run", "--date", d2.isoformat())
+    assert earlier.returncode == 0, earlier.stderr[-3000:]
+    assert _ran(earlier.stdout) == [d2.isoformat(), d3.isoformat()]
+    assert _tables(root) == on_time[0] and _candidates(root, d3) == on_time[1]
+    assert _pending(root, monkeypatch) == []
+
+
+# ------------------------------------------------------------------------------------------------- exit status 2
+def test_exit_status_2_for_a_refused_file_and_for_a_date_with_no_feed(processed, deliveries, tmp_path):
+    d2 = deliveries[1][1]
+    root = _world(processed, tmp_path, deliveries, d2)
+    applications = sorted((root / "landing" / d2.isoformat()).glob("applications_*.csv"))[0]
+    (applications.parent / "applications_150625_补报.csv").write_text("编号,备注\n1,这不是申请表\n", encoding="utf-8")
+    empty = d2 - timedelta(days=1)
+    (root / "landing" / empty.isoformat()).mkdir()
+    (root / "landing" / empty.isoformat() / "说明.txt").write_text("本日无数据", encoding="utf-8")
+    done = _ffp(root, "run", "--pending")
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert _ran(done.stdout) == [empty.isoformat(), d2.isoformat()]
+    lines = done.stdout.splitlines()
+    assert any(line.startswith(f"{empty}: ") and "no feed delivered" in line for line in lines)
+    refused = [line for line in lines if line.startswith(f"{d2}: applications file_rejected")]
+    assert len(refused) == 1 and "applications_150625_补报.csv" in refused[0]
+
+
+# ------------------------------------------------------------------------------------- folder names and dates
+def test_folders_not_named_by_a_real_date_are_reported_and_never_run(ffp_env, capsys):
+    from fangfanpin.ingest.read import delivery_dates
+    from fangfanpin.pipeline.cli import main
+
+    landing = ffp_env / "landing"
+    person = "15062519800101123X"  # a folder named after a person: its name is reported masked
+    for name in ("20260917", "2026-02-30", "2026-9-18", person):
+        (landing / name).mkdir()
+        (landing / name / "roster_150625.csv").write_text("户编号\n", encoding="utf-8")
+    (landing / ".partial").mkdir()
+    assert delivery_dates(landing) == []
+    assert main(["run", "--pending"]) == 2
+    out, err = capsys.readouterr()
+    assert out.strip() == "nothing pending"
+    lines = err.strip().splitlines()
+    assert len(lines) == 4 and all(any(n in line for line in lines) for n in ("20260917", "2026-02-30", "2026-9-18"))
+    assert person not in err and "150625********123X" in err
+    assert all("不是有效的交付日期" in line and "YYYY-MM-DD" in line for line in lines)
+    with DagsterInstance.get() as instance:
+        assert instance.get_runs() == []
+
+
+def test_run_date_rejects_impossible_misformatted_and_future_dates(ffp_env, capsys):
+    from fangfanpin.pipeline.cli import build_parser, main
+
+    tomorrow = date.today() + timedelta(days=2)  # after today in every time zone
+    for text in ("2026-02-30", "20260917", "2026-9-18", "yesterday", tomorrow.isoformat(), "2023-06-01"):
+        assert main(["run", "--date", text]) == 1, text
+        out, err = capsys.readouterr()
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (text, err)
+        assert text in err
+    assert not (ffp_env / "warehouse.duckdb").exists()  # nothing ran
+    run_help = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
+    assert "YYYY-MM-DD" in run_help
+
+
+def test_accept_names_the_feeds_when_the_feed_is_unknown(ffp_env, capsys):
+    from fangfanpin.data_contracts import FEED_NAMES
+    from fangfanpin.pipeline.cli import main
+
+    assert main(["accept", "--date", "2026-11-19", "--feed", "rosters"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "rosters" in err and all(f in err for f in FEED_NAMES)
+    assert not (ffp_env / "warehouse.duckdb").exists()
+
+
+def test_accept_makes_the_date_and_later_ones_pending(processed, deliveries, tmp_path, monkeypatch, capsys):
+    from fangfanpin.pipeline.cli import main, pending_plan
+
+    d1 = deliveries[1][0]
+    root = _world(processed, tmp_path, deliveries)
+    assert _pending(root, monkeypatch) == []
+    assert main(["accept", "--date", d1.isoformat(), "--feed", "roster"]) == 0
+    assert "run --pending" in capsys.readouterr().out
+    with DagsterInstance.get() as instance:
+        plan, _ = pending_plan(instance)
+    assert plan.days == [d1] and "out of date" in plan.reasons[d1]
+
+
+# ------------------------------------------------------------------------------------------------------ sensor
+def test_sensor_starts_new_and_changed_folders_and_every_later_date(deliveries, ffp_env):
+    from dagster import SkipReason, build_sensor_context
+
+    from fangfanpin.pipeline.sensors import new_delivery_sensor
+
+    landing, (d1, d2, _) = deliveries[0], deliveries[1]
+    for day in (d1, d2):
+        shutil.copytree(landing / day.isoformat(), ffp_env / "landing" / day.isoformat())
+
+    def tick(cursor):
+        context = build_sensor_context(cursor=cursor)
+        return new_delivery_sensor(context), context.cursor
+
+    first, cursor = tick(None)
+    assert [r.partition_key for r in first] == [d1.isoformat(), d2.isoformat()]
+    assert isinstance(tick(cursor)[0], SkipReason)
+    legacy, _ = tick(d1.isoformat())  # a cursor of the older sensor: the newest date it had seen
+    assert [r.partition_key for r in legacy] == [d2.isoformat()]
+
+    shutil.copy(
+        next((ffp_env / "landing" / d1.isoformat()).glob("applications_*")),
+        ffp_env / "landing" / d1.isoformat() / "applications_150699_late.csv",
+    )
+    (ffp_env / "landing" / "20261118").mkdir()
+    late, cursor = tick(cursor)
+    assert [r.partition_key for r in late] == [d1.isoformat(), d2.isoformat()]
+    assert not {r.run_key for r in late} & {r.run_key for r in first}
+    skipped, _ = tick(cursor)
+    assert isinstance(skipped, SkipReason) and "20261118" in skipped.skip_message
+
+
+def test_schedule_runs_the_newest_real_date_and_reports_other_folders(deliveries, ffp_env):
+    from datetime import datetime
+
+    from dagster import RunRequest, SkipReason, build_schedule_context
+
+    from fangfanpin.pipeline.schedules import daily_schedule
+
+    (ffp_env / "landing" / "2026-9-18").mkdir()
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 5, 30))
+    skipped = daily_schedule(context)
+    assert isinstance(skipped, SkipReason) and "2026-9-18" in skipped.skip_message
+    shutil.copytree(deliveries[0] / deliveries[1][0].isoformat(), ffp_env / "landing" / deliveries[1][0].isoformat())
+    (ffp_env / "landing" / "20261120").mkdir()  # would have been read as the newest date
+    request = daily_schedule(context)
+    assert isinstance(request, RunRequest) and request.partition_key == deliveries[1][0].isoformat()
+
+
+def test_a_policy_file_that_does_not_load_stops_the_command_with_one_line(ffp_env, monkeypatch, capsys):
+    from fangfanpin.pipeline.cli import main
+
+    bad = ffp_env / "policy.yaml"
+    bad.write_text("ingest:\n  snapshot_shrink_ratio: 5\n", encoding="utf-8")
+    monkeypatch.setenv("FFP_POLICY", str(bad))
+    assert main(["run", "--pending"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "snapshot_shrink_ratio" in err and "Traceback" not in err
