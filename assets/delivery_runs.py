@@ -31,11 +31,9 @@ from fangfanpin.assets.constants import FIRST_DELIVERY_DATE
 from fangfanpin.core.privacy import mask_text
 from fangfanpin.core.sql import transaction
 from fangfanpin.ingest.read import delivery_dates
+from fangfanpin.schema import ensure_schema
 
-TABLE = "delivery_runs"
-DDL = f"""CREATE TABLE {TABLE} (
-    delivery_date DATE PRIMARY KEY, run_id VARCHAR, status VARCHAR NOT NULL, started_at TIMESTAMP,
-    finished_at TIMESTAMP, files VARCHAR)"""
+TABLE = "delivery_runs"  # its DDL is the warehouse schema's (schema/sql/runs.sql)
 STARTED, DONE, STALE = "started", "done", "stale"
 TIMEZONE = ZoneInfo("Asia/Shanghai")  # the delivery partitions' (assets/constants.py)
 DATE_FORMAT = "YYYY-MM-DD"
@@ -114,28 +112,19 @@ def folder_files(landing_dir: Path, day: date) -> list[list]:
     return sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return (
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
-    )
-
-
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the table; in a warehouse made before it, the dates the case ledger processed count as done."""
-    if _has_table(con, TABLE):
-        return
-    with transaction(con):
-        con.execute(DDL)
-        if _has_table(con, "workflow_runs"):
-            con.execute(
-                f"INSERT INTO {TABLE} SELECT DISTINCT processed_date, NULL, ?, NULL, NULL, NULL FROM workflow_runs",
-                [DONE],
-            )
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse schema; in a warehouse that processed dates before this table was kept, the dates its case
+    ledger processed count as done."""
+    ensure_schema(con)
+    if con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0] == 0:
+        con.execute(
+            f"INSERT INTO {TABLE} SELECT DISTINCT processed_date, NULL, ?, NULL, NULL, NULL FROM workflow_runs", [DONE]
+        )
 
 
 def start_run(con: duckdb.DuckDBPyConnection, day: date, run_id: str, files: list[list]) -> None:
     """A run of ``day`` begins to write: the date is not done until the run finishes, and later dates are stale."""
-    ensure_table(con)
+    prepare(con)
     if con.execute(
         f"SELECT count(*) FROM {TABLE} WHERE delivery_date = ? AND run_id = ? AND status = ?", [day, run_id, STARTED]
     ).fetchall()[0][0]:
@@ -158,18 +147,12 @@ def finish_run(con: duckdb.DuckDBPyConnection, day: date, run_id: str) -> None:
 
 def invalidate_from(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """``day`` and every later date must run again (an operator accepted a held delivery of ``day``)."""
-    ensure_table(con)
+    prepare(con)
     con.execute(f"UPDATE {TABLE} SET status = ? WHERE delivery_date >= ?", [STALE, day])
 
 
 def read_records(con: duckdb.DuckDBPyConnection) -> dict[date, Record]:
-    if not _has_table(con, TABLE):  # a warehouse made before the table: what ensure_table will take as done
-        if not _has_table(con, "workflow_runs"):
-            return {}
-        return {
-            r[0]: Record(DONE, None, None)
-            for r in con.execute("SELECT DISTINCT processed_date FROM workflow_runs").fetchall()
-        }
+    """Every date's record (``prepare`` first, on a connection that may write)."""
     rows = con.execute(f"SELECT delivery_date, status, run_id, files FROM {TABLE}").fetchall()
     return {
         d: Record(status, run_id, json.loads(files) if files is not None else None) for d, status, run_id, files in rows

@@ -20,6 +20,7 @@ from pydantic import PrivateAttr
 from fangfanpin.assets.delivery_runs import folder_files, start_run
 from fangfanpin.core.settings import settings
 from fangfanpin.core.warehouse_file import connect
+from fangfanpin.schema import ensure_schema
 
 PARTITION_TAG = "dagster/partition"
 
@@ -28,8 +29,8 @@ class WarehouseResource(DuckDBResource):
     """DuckDB at ``FFP_WAREHOUSE`` (``database`` overrides it), created on first use.
 
     Inside a run, every step shares one connection, opened by the first step that asks and closed when the run
-    ends: opening and closing (with its checkpoint) the file in each of a run's 30 steps was 9 % of the demo's time
-    (py-spy). Outside a run (a test calling ``get_connection`` directly) each call opens and closes its own."""
+    ends: opening and closing the file (with its checkpoint) in each of a run's steps costs more than the steps'
+    own work on a small county. Outside a run (a test calling ``get_connection`` directly) each call opens and closes its own."""
 
     database: str = ""
     _run_connection: Any = PrivateAttr(default=None)
@@ -48,8 +49,11 @@ class WarehouseResource(DuckDBResource):
         self._run_connection, self._in_run, self._run = None, False, None
 
     def _open(self):
+        """The warehouse, every table of its schema in place (fangfanpin.schema: the one place that makes them)."""
         path = Path(self.database) if self.database else settings().warehouse
-        return connect(path)  # WarehouseBusyError (Chinese + English) when another process holds the file
+        con = connect(path)  # WarehouseBusyError (Chinese + English) when another process holds the file
+        ensure_schema(con)
+        return con
 
     @contextmanager
     def get_connection(self):

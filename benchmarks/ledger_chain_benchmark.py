@@ -11,18 +11,14 @@ import time
 
 import duckdb
 
-from fangfanpin.core.sql import statements, transaction
-from fangfanpin.workflow.chain import CHAIN_DDL, chain_events, chain_hashes, verify_chain
-from fangfanpin.workflow.ledger import SQL_DIR
+from fangfanpin.core.sql import transaction
+from fangfanpin.schema import ensure_schema
+from fangfanpin.workflow.chain import chain_events, chain_hashes, verify_chain
 
 
 def main(n: int) -> None:
     con = duckdb.connect()
-    for statement in statements(SQL_DIR / "schema.sql"):
-        if statement.startswith(("CREATE TABLE IF NOT EXISTS case_events", "CREATE TABLE IF NOT EXISTS workflow_runs")):
-            con.execute(statement)
-    for statement in CHAIN_DDL:
-        con.execute(statement)
+    ensure_schema(con)
     days = 60
     con.execute(
         """

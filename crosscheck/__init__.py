@@ -1,4 +1,4 @@
-"""Cross-check stage (issue 3): person resolution, data-quality checks, household indicators and rule hits.
+"""Cross-check stage: person resolution, data-quality checks, household indicators and rule hits.
 
     result = run_crosscheck(con, date(2026, 11, 20))          # all four steps for one delivery date
     link_persons(con, day); check_quality(con, day); compute_indicators(con, day, policy); evaluate_rules(con, day, policy)
@@ -21,11 +21,10 @@ import duckdb
 
 from fangfanpin.config.indicators import INDICATOR_PARAMS
 from fangfanpin.config.policy import Policy, load_policy
-from fangfanpin.core.sql import run_file, statements, transaction
+from fangfanpin.core.sql import run_file, transaction
 from fangfanpin.crosscheck.rules import hits_statement, rule_tables
 from fangfanpin.data_contracts import all_contracts
-from fangfanpin.ingest.warehouse import ensure_schema as ensure_ingest_schema
-from fangfanpin.ingest.warehouse import run_ddl_once
+from fangfanpin.schema import ensure_schema
 
 SQL_DIR = Path(__file__).parent / "sql"
 OUTPUT_TABLES = (
@@ -41,11 +40,6 @@ OUTPUT_TABLES = (
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run ``sql/<name>.sql`` with its bound parameters."""
     run_file(con, SQL_DIR / f"{name}.sql", params)
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    ensure_ingest_schema(con)
-    run_ddl_once(con, "crosscheck", list(statements(SQL_DIR / "schema.sql")))
 
 
 def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:

@@ -22,10 +22,6 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-
-
 @cache
 def county_names() -> dict[str, str]:
     path = Path(__file__).resolve().parents[1] / "config" / "divisions" / "counties.csv"
@@ -61,16 +57,9 @@ def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
 
 def counties(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
     """Counties with households on ``day`` (the roster, the scores or the ledger)."""
-    have = tables(con)
-    parts = ["SELECT county_code FROM dlv_hh"]
-    params: list = []
-    if "household_scores" in have:
-        parts.append("SELECT county_code FROM household_scores WHERE as_of_date = ?")
-        params.append(day)
-    if "case_status_daily" in have:
-        parts.append("SELECT county_code FROM case_status_daily WHERE as_of_date = ?")
-        params.append(day)
-    sql = " UNION ".join(parts)
+    sql = """SELECT county_code FROM dlv_hh UNION SELECT county_code FROM household_scores WHERE as_of_date = ?
+             UNION SELECT county_code FROM case_status_daily WHERE as_of_date = ?"""
+    params = [day, day]
     return sorted(
         r[0]
         for r in con.execute(
@@ -87,8 +76,6 @@ def county_name(con: duckdb.DuckDBPyConnection, county: str) -> str:
 
 
 def model_version(con: duckdb.DuckDBPyConnection, day: date) -> str | None:
-    if "household_scores" not in tables(con):
-        return None
     got = con.execute(
         """SELECT string_agg(DISTINCT model_version, ';' ORDER BY model_version) FROM household_scores
                          WHERE as_of_date = ? AND probability IS NOT NULL""",
@@ -100,26 +87,20 @@ def model_version(con: duckdb.DuckDBPyConnection, day: date) -> str | None:
 def chain_head(con: duckdb.DuckDBPyConnection, day: date) -> dict | None:
     """The case ledger's chain head after processed date ``day`` (workflow/chain.py): a county keeps it in its
     manifest, so that a ledger re-hashed after a deletion no longer matches. None without a ledger for ``day``."""
-    if "ledger_chain" not in tables(con):
-        return None
     got = con.execute("SELECT events, head_hash FROM ledger_chain WHERE processed_date = ?", [day]).fetchall()
     return {"events": got[0][0], "head_hash": got[0][1]} if got else None
 
 
 def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
-    last = (
-        {
-            r[0]: r[1]
-            for r in con.execute(
-                """
+    last = {
+        r[0]: r[1]
+        for r in con.execute(
+            """
         SELECT feed, max(delivery_date) FROM deliveries
         WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""",
-                [day],
-            ).fetchall()
-        }
-        if "deliveries" in tables(con)
-        else {}
-    )
+            [day],
+        ).fetchall()
+    }
     return [
         {"feed": f, "last_applied_delivery": last.get(f), "age_days": (day - last[f]).days if f in last else None}
         for f in FEED_NAMES
@@ -131,27 +112,21 @@ def quality_rows(
 ) -> list[dict]:
     """Problem rows of the day's deliveries: ingest quarantine and reports, cross-check data-quality issues.
     ``county`` None: the rows placed in none of the ``known`` counties (NULL, empty, or a code without a folder)."""
-    have = tables(con)
-    parts = []
     # ingest reports are corrections, notes and re-sent rows alike (their problem text says which): not all "已自动修正"
-    for table, how in (("quarantine", "隔离（未入库）"), ("ingest_reports", "提示（按问题说明处理）")):
-        if table in have:
-            parts.append(f"""SELECT county_code, feed, department, file, "row", "column" AS field, raw_value,
-                                    problem, NULL AS household_id, NULL AS id_masked, department AS fix_by,
-                                    '{how}' AS handling
-                             FROM {table} WHERE delivery_date = ?""")
-    if "landing_files" in have:  # files of the delivery folder that were not read at all
-        parts.append("""SELECT county_code, feed, NULL AS department, name AS file, NULL AS "row", NULL AS field,
-                               NULL AS raw_value, problem, NULL AS household_id, NULL AS id_masked,
-                               '交付文件的报送单位' AS fix_by, '文件未读取' AS handling
-                        FROM landing_files WHERE delivery_date = ? AND problem IS NOT NULL""")
-    if "data_quality_issues" in have:
-        parts.append("""SELECT county_code, feed, department, file, "row", kind AS field, NULL AS raw_value,
-                               description_zh AS problem, household_id, id_number_masked AS id_masked,
-                               coalesce(fix_by, department) AS fix_by, '跨部门比对' AS handling
-                        FROM data_quality_issues WHERE delivery_date = ?""")
-    if not parts:
-        return []
+    parts = [
+        f"""SELECT county_code, feed, department, file, "row", "column" AS field, raw_value, problem,
+                   NULL AS household_id, NULL AS id_masked, department AS fix_by, '{how}' AS handling
+            FROM {table} WHERE delivery_date = ?"""
+        for table, how in (("quarantine", "隔离（未入库）"), ("ingest_reports", "提示（按问题说明处理）"))
+    ]
+    parts.append("""SELECT county_code, feed, NULL AS department, name AS file, NULL AS "row", NULL AS field,
+                           NULL AS raw_value, problem, NULL AS household_id, NULL AS id_masked,
+                           '交付文件的报送单位' AS fix_by, '文件未读取' AS handling
+                    FROM landing_files WHERE delivery_date = ? AND problem IS NOT NULL""")  # files not read at all
+    parts.append("""SELECT county_code, feed, department, file, "row", kind AS field, NULL AS raw_value,
+                           description_zh AS problem, household_id, id_number_masked AS id_masked,
+                           coalesce(fix_by, department) AS fix_by, '跨部门比对' AS handling
+                    FROM data_quality_issues WHERE delivery_date = ?""")
     sql = " UNION ALL ".join(parts)
     where = "county_code = ?" if county else "county_code IS NULL OR NOT list_contains(?::VARCHAR[], county_code)"
     params = [day] * len(parts) + [county if county else list(known or [])]

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-ROW = "_row"
+from fangfanpin.schema import ROW
+
 QUOTED = r'"(?:[^"]|"")*"'
 WELL_FORMED = rf'^(?:{QUOTED}|[^",]*)(?:,(?:{QUOTED}|[^",]*))*$'
 MAX_RECORD_LINES = 20  # a quoted cell with line breaks (an address, a note) spans a few lines, never a page

@@ -10,9 +10,9 @@ import polars as pl
 
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.read import ROW, RawFile
+from fangfanpin.schema import EXTRA, FILE, FILE_SEQ  # the lineage columns every feed row carries
 
 # The columns a mapped file's rows carry besides the contract's: where each row came from, and what was kept aside.
-FILE, FILE_SEQ, EXTRA = "_file", "_file_seq", "_extra"
 
 
 def header_key(header: str) -> str:

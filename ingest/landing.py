@@ -119,11 +119,6 @@ def county_in_name(name: str, known_counties: frozenset[str]) -> str | None:
     return None
 
 
-LANDING_DDL = """CREATE TABLE IF NOT EXISTS landing_files (
-    delivery_date DATE NOT NULL, name VARCHAR NOT NULL, feed VARCHAR, bytes BIGINT, problem VARCHAR,
-    county_code VARCHAR, PRIMARY KEY (delivery_date, name))"""
-
-
 def record_landing(
     con: duckdb.DuckDBPyConnection, day: date, entries: list[LandingEntry], known_counties: frozenset[str]
 ) -> None:

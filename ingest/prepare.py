@@ -309,8 +309,8 @@ def _resolve_keys(
     Returns (rows kept, duplicates, superseded, reports of the superseded rows, the superseded rows).
 
     ``parts`` (one typed frame per file) is emptied as it is used: the rows that share no key are filtered part by
-    part, each part released once filtered, so that a 3.4-million-row roster is not held twice (measured: the whole
-    frame and its filtered copy together were 850 MB of the ingest's peak at 1,000,000 households)."""
+    part, each part released once filtered, so that a province's roster is not held twice (the whole frame and its
+    filtered copy together would be most of the ingest's peak memory)."""
     names = contract.names
     key = list(contract.key)
     by_key = pl.col(key[0]) if len(key) == 1 else pl.struct(key)  # a struct hashes far slower than one column

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import polars as pl
 
-ROW = "_row"
-
 
 class UnreadableFile(Exception):
     """The file cannot be read at all; the message is Chinese and names the file."""

@@ -18,8 +18,9 @@ import polars as pl
 from fangfanpin.config.policy import FileLimits
 from fangfanpin.ingest.csv_records import RecordError, split_records
 from fangfanpin.ingest.landing import scan_delivery
-from fangfanpin.ingest.rawfile import ROW, RawFile, UnreadableFile
+from fangfanpin.ingest.rawfile import RawFile, UnreadableFile
 from fangfanpin.ingest.xlsx import read_xlsx
+from fangfanpin.schema import ROW
 
 __all__ = ["ROW", "RawFile", "UnreadableFile", "delivery_dates", "delivery_dir", "find_feed_files", "read_file"]
 

@@ -20,7 +20,8 @@ import polars as pl
 from openpyxl import load_workbook
 
 from fangfanpin.config.policy import FileLimits
-from fangfanpin.ingest.rawfile import ROW, RawFile, UnreadableFile
+from fangfanpin.ingest.rawfile import RawFile, UnreadableFile
+from fangfanpin.schema import ROW
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of encrypted workbooks and of Excel 97-2003
 EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number: a longer ID typed as a number is already rounded

@@ -11,6 +11,7 @@ Workload definitions (per feature date, per village, among households not monito
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -30,8 +31,6 @@ def rule_flags(con: duckdb.DuckDBPyConnection, dates: list[date]) -> pl.DataFram
 def truth_labels(truth_dir, frame: pl.DataFrame, horizon_days: int) -> np.ndarray:
     """The generator's ground truth per row of ``frame`` (as_of_date, household_id): the household really
     deteriorated by the end of the horizon and was not yet confirmed on the feature date. Evaluation only."""
-    from pathlib import Path
-
     truth = pl.read_parquet(
         Path(truth_dir) / "households.parquet",
         columns=["household_id", "deteriorated", "deterioration_date", "confirmed_date"],

@@ -24,7 +24,6 @@ from fangfanpin.config.policy import Policy, load_policy
 from fangfanpin.core.arrow import registered
 from fangfanpin.core.settings import settings
 from fangfanpin.core.sql import transaction
-from fangfanpin.ingest.warehouse import run_ddl_once
 from fangfanpin.models.artifacts import LoadedModel, load_promoted
 from fangfanpin.models.dataset import feature_frame
 from fangfanpin.models.features import (
@@ -37,13 +36,8 @@ from fangfanpin.models.features import (
     matrix,
 )
 from fangfanpin.models.training import predict
+from fangfanpin.schema import ensure_schema
 
-SCORES_DDL = """CREATE TABLE IF NOT EXISTS household_scores (
-    as_of_date DATE NOT NULL, county_code VARCHAR, township VARCHAR, village_code VARCHAR,
-    household_id VARCHAR NOT NULL, household_type VARCHAR, monitored BOOLEAN, probability DOUBLE,
-    risk_level VARCHAR NOT NULL, rule_codes VARCHAR NOT NULL, risk_types VARCHAR NOT NULL, severity_max VARCHAR,
-    model_warning BOOLEAN NOT NULL, explanation_zh VARCHAR NOT NULL, top_features_zh VARCHAR NOT NULL,
-    model_version VARCHAR)"""
 COLUMNS = (
     "as_of_date",
     "county_code",
@@ -62,10 +56,6 @@ COLUMNS = (
     "top_features_zh",
     "model_version",
 )
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    run_ddl_once(con, "scoring", [SCORES_DDL])
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> pl.DataFrame:
@@ -249,4 +239,4 @@ def feature_matrix(
     return matrix(feature_frame(con, day, policy, unmonitored_only=unmonitored_only))
 
 
-__all__ = ["score_households", "ensure_schema", "COLUMNS", "SCORES_DDL", "FEATURE_NAMES", "feature_matrix"]
+__all__ = ["score_households", "ensure_schema", "COLUMNS", "FEATURE_NAMES", "feature_matrix"]

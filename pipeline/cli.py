@@ -22,6 +22,7 @@ from fangfanpin.assets.delivery_runs import (
     read_records,
     scan_landing,
 )
+from fangfanpin.assets.delivery_runs import prepare as prepare_runs
 from fangfanpin.assets.scoring import TRAINING_JOB_NAME
 from fangfanpin.config import DEMO_COUNTY
 from fangfanpin.config.policy import PolicyError, load_policy
@@ -32,10 +33,11 @@ from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_n
 from fangfanpin.data_contracts import FEED_NAMES
 from fangfanpin.deliverables.manifest import verify_manifests
 from fangfanpin.generator import generate
-from fangfanpin.ingest.warehouse import accept_delivery, delivery_problems, ensure_schema
+from fangfanpin.ingest.warehouse import accept_delivery, delivery_problems
 from fangfanpin.pipeline.definitions import defs
 from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
 from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs, run_succeeded
+from fangfanpin.schema import ensure_schema
 from fangfanpin.workflow.chain import verify_chain
 from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_after_run
 
@@ -142,7 +144,8 @@ def _landing_and_records(instance):
     landing, notices = scan_landing(s.landing_dir)
     records = {}
     if s.warehouse.exists():
-        with connect(s.warehouse, read_only=True) as con:
+        with connect(s.warehouse) as con:  # the command is the one writer here (_begin made sure)
+            prepare_runs(con)
             records = read_records(con)
     run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.status == DONE and r.run_id])
     return landing, notices, records, run_ok

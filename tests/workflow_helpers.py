@@ -8,18 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-SCORES_DDL = """
-CREATE TABLE IF NOT EXISTS household_scores (
-    as_of_date DATE, county_code VARCHAR, township VARCHAR, village_code VARCHAR, household_id VARCHAR,
-    household_type VARCHAR, monitored BOOLEAN, probability DOUBLE, risk_level VARCHAR, rule_codes VARCHAR,
-    risk_types VARCHAR, severity_max VARCHAR, model_warning BOOLEAN, explanation_zh VARCHAR, top_features_zh VARCHAR,
-    model_version VARCHAR)"""
+from fangfanpin.schema import ensure_schema
 
 
 def scores_from_rules(con: duckdb.DuckDBPyConnection, day: date, model_share: float = 0.01) -> None:
     """household_scores for ``day``: one row per household; rules from rule_hits; a pseudo-model flags a stable
     hash-chosen ``model_share`` of the households without a rule (probability 0.30–0.60)."""
-    con.execute(SCORES_DDL)
+    ensure_schema(con)
     con.execute("DELETE FROM household_scores WHERE as_of_date = ?", [day])
     con.execute(
         """

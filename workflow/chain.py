@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import polars as pl
 
 from fangfanpin.core.arrow import registered
 
@@ -57,13 +58,6 @@ HASHED_COLUMNS = (
 ORDER = "processed_date, case_id, event_seq"
 ORDER_DESC = "processed_date DESC, case_id DESC, event_seq DESC"
 DIGEST_SQL = "sha256(to_json(list_value(" + ", ".join(f'"{c}"::VARCHAR' for c in HASHED_COLUMNS) + ")))"
-
-CHAIN_DDL = [
-    "ALTER TABLE case_events ADD COLUMN IF NOT EXISTS prev_hash VARCHAR",
-    "ALTER TABLE case_events ADD COLUMN IF NOT EXISTS event_hash VARCHAR",
-    """CREATE TABLE IF NOT EXISTS ledger_chain (
-        processed_date DATE PRIMARY KEY, events BIGINT NOT NULL, head_hash VARCHAR NOT NULL)""",
-]
 
 
 def chain_hashes(prev: str, digests: list[str]) -> list[str]:
@@ -100,8 +94,6 @@ def _ordered(con: duckdb.DuckDBPyConnection, columns: str, where: str = "", para
 
 def _heads(frame, offset: int) -> dict:
     """processed_date → (cumulative event count, index of its last event) over an ordered frame."""
-    import polars as pl
-
     last = frame.group_by("processed_date").agg(pl.col("i").max()).rows()
     return {d: (offset + i + 1, i) for d, i in last}
 
@@ -109,8 +101,6 @@ def _heads(frame, offset: int) -> dict:
 def chain_events(con: duckdb.DuckDBPyConnection, since: date | None = None) -> int:
     """Hash the events of processed dates >= ``since`` (all when None) and rewrite ``ledger_chain`` from there.
     The caller holds the transaction. Returns the number of events hashed."""
-    import polars as pl
-
     prev, count = _last_hash_before(con, since)
     where, params = ("WHERE processed_date >= ?", [since]) if since else ("", [])
     frame = _ordered(con, "case_id, event_seq, processed_date", where, params)

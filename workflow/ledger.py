@@ -25,12 +25,11 @@ from datetime import date
 import duckdb
 
 from fangfanpin.config.policy import Policy, load_policy
-from fangfanpin.core.sql import statements, transaction
+from fangfanpin.core.sql import transaction
 from fangfanpin.core.testhooks import kill_point
-from fangfanpin.crosscheck import ensure_schema as ensure_crosscheck_schema
-from fangfanpin.ingest.warehouse import run_ddl_once
-from fangfanpin.workflow.cases import SQL_DIR, rebuild_cases
-from fangfanpin.workflow.chain import CHAIN_DDL, chain_events
+from fangfanpin.schema import ensure_schema as ensure_warehouse_schema
+from fangfanpin.workflow.cases import rebuild_cases
+from fangfanpin.workflow.chain import chain_events
 from fangfanpin.workflow.decide import decide_day
 from fangfanpin.workflow.load import load_day
 from fangfanpin.workflow.write import write_day
@@ -56,14 +55,11 @@ class LedgerError(RuntimeError):
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    ensure_crosscheck_schema(con)  # the ingest and cross-check tables the ledger reads
-    unchained = con.execute("""
-        SELECT count(*) FROM information_schema.tables WHERE table_name = 'case_events' AND NOT EXISTS (
-            SELECT 1 FROM information_schema.columns WHERE table_name = 'case_events' AND column_name = 'event_hash')
-    """).fetchall()[0][0]  # a ledger made before the hash chain
-    if run_ddl_once(con, "workflow", list(statements(SQL_DIR / "schema.sql")) + CHAIN_DDL) and unchained:
+    """The warehouse schema, and a ledger made before the hash chain hashed once, in ledger order."""
+    ensure_warehouse_schema(con)
+    if con.execute("SELECT count(*) FROM case_events WHERE event_hash IS NULL").fetchall()[0][0]:
         with transaction(con):
-            chain_events(con)  # hash the existing events once, in ledger order
+            chain_events(con)
 
 
 def processed_dates(con: duckdb.DuckDBPyConnection) -> list[date]:

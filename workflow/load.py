@@ -194,10 +194,7 @@ def _published(con, publications: list[dict]) -> dict[tuple[str, str], dict]:
 def _warnings(con, day: date) -> list[dict]:
     """One row per household with a rule hit or a model warning: from the scores, or (no scoring stage yet) from
     the rules alone."""
-    use_scores = (
-        _table_exists(con, "household_scores")
-        and con.execute("SELECT count(*) FROM household_scores WHERE as_of_date = ?", [day]).fetchall()[0][0] > 0
-    )
+    use_scores = con.execute("SELECT count(*) FROM household_scores WHERE as_of_date = ?", [day]).fetchall()[0][0] > 0
     if use_scores:
         sql = """SELECT household_id, village_code, coalesce(rule_codes, '') AS rule_codes, risk_types, severity_max,
                         probability, monitored, coalesce(model_warning, false) AS model_warning, explanation_zh
@@ -221,10 +218,4 @@ def _model_openings(con, day: date) -> dict[str, int]:
                                AND opened_date BETWEEN ? AND ? GROUP BY 1""",
             [week_start, day],
         ).fetchall()
-    )
-
-
-def _table_exists(con, name: str) -> bool:
-    return (
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
     )

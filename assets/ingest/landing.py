@@ -23,7 +23,7 @@ from fangfanpin.core.privacy import mask_text
 from fangfanpin.core.settings import settings
 from fangfanpin.ingest import known_counties
 from fangfanpin.ingest.landing import record_landing, scan_delivery
-from fangfanpin.ingest.warehouse import ensure_schema
+from fangfanpin.schema import ensure_schema
 
 LANDING_KEY = AssetKey(["ingest", "landing_files"])
 LANDING_SCHEMA = TableSchema(

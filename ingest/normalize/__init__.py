@@ -46,7 +46,7 @@ def normalize_column(
 
     Each distinct raw value is normalised once and the results joined back: codes, dates and yes/no repeat millions
     of times in a roster. ID numbers, free text and amounts go straight through: mostly distinct, or so cheap to
-    clean that the join would cost more (measured: 3× slower for the roster's text columns).
+    clean that the join would cost more.
     """
     if raw.len() < 1_000 or column.type in ("id", "text", "amount"):  # mostly distinct, or cheap: a join costs more
         return _normalize_values(raw, column, data_date, known_counties)

@@ -10,13 +10,13 @@ that date's rows and inserts them again (one transaction), so a date can be repl
 
 Identifiers in SQL come from the contracts (never from data); every data value is a bound parameter.
 
-Modules: ``tables`` (tables and macros), ``apply`` (applying a delivery), ``placement`` (placing rows and issues in
+The tables and macros are the warehouse schema's (``fangfanpin.schema``). Modules: ``apply`` (applying a delivery), ``placement`` (placing rows and issues in
 a county), ``operator`` (held deliveries, problems to look at, accepting a held snapshot).
 """
 
 from fangfanpin.ingest.warehouse.apply import ApplyResult, apply_delivery
 from fangfanpin.ingest.warehouse.operator import accept_delivery, delivery_problems, held_or_rejected
-from fangfanpin.ingest.warehouse.tables import asof_macro_sql, ensure_schema, q, run_ddl_once
+from fangfanpin.schema import asof_macro_sql, ensure_schema, q, run_ddl_once
 
 __all__ = [
     "ApplyResult",

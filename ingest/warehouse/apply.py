@@ -25,7 +25,7 @@ from fangfanpin.ingest.warehouse.placement import (
     report_unplaced,
     unplace_other_regions,
 )
-from fangfanpin.ingest.warehouse.tables import q
+from fangfanpin.schema import q
 
 
 @dataclass

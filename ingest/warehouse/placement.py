@@ -12,7 +12,7 @@ import polars as pl
 from fangfanpin.core.arrow import registered
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.prepare import PreparedDelivery
-from fangfanpin.ingest.warehouse.tables import q
+from fangfanpin.schema import q
 
 
 def placement_sql(contract: Contract) -> tuple[str, str]:

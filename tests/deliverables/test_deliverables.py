@@ -1,4 +1,4 @@
-"""Deliverables (issue 6): the county workbook, candidates.csv, the village publication PDFs and manifest.json, read
+"""Deliverables: the county workbook, candidates.csv, the village publication PDFs and manifest.json, read
 back from disk. One small warehouse (two generated counties, a few days of the closed loop) is built once per session;
 feed text is then poisoned with formula-looking values to prove they come out as text."""
 

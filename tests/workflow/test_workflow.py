@@ -482,10 +482,7 @@ def test_dagster_asset_materializes_the_ledger(tmp_path):
 
 
 def test_model_warnings_respect_the_weekly_village_capacity(county):
-    from workflow_helpers import SCORES_DDL
-
     capacity = load_policy().risk_levels.model_capacity_per_village_per_week
-    county.execute(SCORES_DDL)
     extra = {f"15062510020199{i:03d}": 0.30 + i / 100 for i in range(capacity + 3)}
     for day in (D1, D2):
         _indicators(county, day)
@@ -520,6 +517,7 @@ def test_model_warnings_respect_the_weekly_village_capacity(county):
                         "risk_types": "其他",
                         "model_warning": True,
                         "explanation_zh": "模型预警",
+                        "top_features_zh": "",
                     }
                 ],
             )

@@ -1,4 +1,4 @@
--- The case ledger (issue 5). Every table is append-only and tagged with processed_date, the delivery date whose run
+-- The case ledger. Every table is append-only and tagged with processed_date, the delivery date whose run
 -- wrote the row: re-processing date D deletes the rows with processed_date >= D and derives them again.
 -- Current state is derived from case_events (cases is a cache rebuilt from them; cases_asof(d) replays any day).
 CREATE TABLE IF NOT EXISTS workflow_runs (
@@ -101,3 +101,6 @@ SELECT o.case_id, o.household_id, o.county_code, o.township, o.village_code, o.o
        l.event_seq AS last_event_seq, l.processed_date AS last_processed_date
 FROM case_openings o JOIN agg a USING (case_id) JOIN last l USING (case_id)
 WHERE o.processed_date <= d;
+-- A ledger made before the hash chain gets its columns (workflow/ledger.py hashes its events once).
+ALTER TABLE case_events ADD COLUMN IF NOT EXISTS prev_hash VARCHAR;
+ALTER TABLE case_events ADD COLUMN IF NOT EXISTS event_hash VARCHAR;

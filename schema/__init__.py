@@ -1,0 +1,53 @@
+"""The warehouse schema, owned in one place: every table and macro of every stage, created together.
+
+    ensure_schema(con)    # every table exists afterwards; cheap when nothing changed (one lookup)
+
+A stage never creates its own tables and never asks whether a table exists: whatever opens the warehouse for a run
+(the Dagster resource, a stage called on its own, a test) calls ``ensure_schema`` first. The DDL is the SQL files
+of ``schema/sql/`` (one per stage) and the feed tables with their point-in-time macros made from the data contracts
+(``schema.feeds``). A digest of all of it is kept in ``ffp_schema``: the statements run again only when they change
+(a new contract, a new column), since each is a commit on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from fangfanpin.core.sql import statements
+from fangfanpin.schema.feeds import EXTRA, FILE, FILE_SEQ, ROW, SQL_TYPES, asof_macro_sql, feed_ddl, q
+
+__all__ = ["EXTRA", "FILE", "FILE_SEQ", "ROW", "SQL_TYPES", "asof_macro_sql", "ensure_schema", "q", "run_ddl_once"]
+
+SQL_DIR = Path(__file__).parent / "sql"
+STAGES = ("ingest", "crosscheck", "scoring", "workflow", "runs")  # schema/sql/<stage>.sql, in this order
+COMPONENT = "warehouse"
+
+
+@cache
+def warehouse_ddl() -> tuple[str, ...]:
+    """Every statement that makes the warehouse, in order: the ingest tables, the feeds, then each later stage."""
+    ddl = list(statements(SQL_DIR / "ingest.sql")) + feed_ddl()
+    for stage in STAGES[1:]:
+        ddl += statements(SQL_DIR / f"{stage}.sql")
+    return tuple(ddl)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    run_ddl_once(con, COMPONENT, list(warehouse_ddl()))
+
+
+def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, ddl: list[str]) -> bool:
+    """Run ``ddl`` unless this exact DDL already ran on this warehouse; returns whether it ran."""
+    digest = hashlib.sha256("\n;\n".join(ddl).encode("utf-8")).hexdigest()
+    con.execute("CREATE TABLE IF NOT EXISTS ffp_schema (component VARCHAR PRIMARY KEY, digest VARCHAR)")
+    known = con.execute("SELECT count(*) FROM ffp_schema WHERE component = ? AND digest = ?", [component, digest])
+    if known.fetchall()[0][0]:
+        return False
+    for statement in ddl:
+        con.execute(statement).fetchall()
+    con.execute("INSERT OR REPLACE INTO ffp_schema VALUES (?, ?)", [component, digest])
+    return True

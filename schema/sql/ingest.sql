@@ -1,0 +1,29 @@
+-- Ingest: what each delivery said about its rows and files. The feeds' own tables and their point-in-time macros
+-- are made from the data contracts (schema/feeds.py).
+CREATE TABLE IF NOT EXISTS quarantine (
+    delivery_date DATE NOT NULL, feed VARCHAR NOT NULL, department VARCHAR, file VARCHAR, "row" BIGINT,
+    "column" VARCHAR, raw_value VARCHAR, problem VARCHAR NOT NULL, county_code VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ingest_reports (
+    delivery_date DATE NOT NULL, feed VARCHAR NOT NULL, department VARCHAR, file VARCHAR, "row" BIGINT,
+    "column" VARCHAR, raw_value VARCHAR, problem VARCHAR NOT NULL, county_code VARCHAR
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, kind VARCHAR, files VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, duplicates BIGINT, resent BIGINT, superseded BIGINT,
+    quarantined BIGINT, status VARCHAR NOT NULL, message VARCHAR, profile VARCHAR,
+    PRIMARY KEY (feed, delivery_date)
+);
+CREATE TABLE IF NOT EXISTS snapshot_versions (
+    feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, county_code VARCHAR NOT NULL, rows BIGINT,
+    previous_rows BIGINT, status VARCHAR NOT NULL, reason VARCHAR,
+    PRIMARY KEY (feed, delivery_date, county_code)
+);
+CREATE TABLE IF NOT EXISTS operator_acceptances (
+    feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date)
+);
+-- Every entry of a delivery folder, the feed its name gives, and why it was not read (ingest/landing.py).
+CREATE TABLE IF NOT EXISTS landing_files (
+    delivery_date DATE NOT NULL, name VARCHAR NOT NULL, feed VARCHAR, bytes BIGINT, problem VARCHAR,
+    county_code VARCHAR, PRIMARY KEY (delivery_date, name)
+);

@@ -1,0 +1,89 @@
+"""The package's import graph stays walkable: no cycles, and a module imports another of the project inside a
+function only where the import is slow and the module says why (import-linter checks the layers themselves)."""
+
+from __future__ import annotations
+
+import ast
+
+import grimp
+import pytest
+from paths import REPO
+
+pytestmark = pytest.mark.unit
+
+# module → what it may import inside a function, because that import is slow (said in the module's docstring)
+SLOW_PROJECT_IMPORTS = {
+    "assets/scoring/__init__.py": {
+        "fangfanpin.models.artifacts",
+        "fangfanpin.models.scoring",
+        "fangfanpin.models.drift",
+        "fangfanpin.models.training",
+    }
+}
+PACKAGES = (
+    "config",
+    "core",
+    "data_contracts",
+    "charts",
+    "ingest",
+    "generator",
+    "crosscheck",
+    "models",
+    "workflow",
+    "deliverables",
+    "assets",
+    "pipeline",
+)
+
+
+def _cycles(graph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.find_modules_directly_imported_by(v):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_there_is_no_import_cycle():
+    graph = grimp.build_graph("fangfanpin")
+    assert len(graph.modules) > 100
+    assert _cycles(graph) == []
+
+
+def test_project_imports_inside_functions_only_where_slow():
+    found = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            rel = path.relative_to(REPO).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("fangfanpin"):
+                        if sub.module not in SLOW_PROJECT_IMPORTS.get(rel, set()):
+                            found.append(f"{rel}: {node.name} imports {sub.module}")
+    assert found == []
