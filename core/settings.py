@@ -26,12 +26,12 @@ class Settings:
     dagster_home: Path
     duckdb_memory_limit: str  # DuckDB spills to disk beyond this; the process peak stays near it (benchmarks/)
     # DuckDB checkpoints (rewrites changed tables into the file) whenever its write-ahead log outgrows this, inside a
-    # commit; at DuckDB's 16MB a 25,000-household day checkpointed in most of its commits (the cross-check's
-    # indicators 2.1 s → 0.8 s for three days at 256MB). The file is checkpointed on close in any case.
+    # commit; at DuckDB's 16MB a county's day checkpoints in most of its commits. The file is checkpointed on close
+    # in any case.
     duckdb_checkpoint_threshold: str
     # Rows per row group of what a connection writes. A checkpoint rewrites the last, partly filled row group of every
-    # table appended to; at DuckDB's 122,880 a 25,000-household day rewrote up to five days of its snapshot tables at
-    # every run's close (25 s of the 25k demo; 7 s at 16,384). A multiple of 2,048.
+    # table appended to; at DuckDB's 122,880 a county's day rewrites several days of its snapshot tables at every
+    # run's close. A multiple of 2,048.
     duckdb_row_group_size: int
     region: Region | None = None
 

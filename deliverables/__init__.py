@@ -1,4 +1,4 @@
-"""Deliverables (issue 6): the files the pipeline hands to people, for one delivery date.
+"""Deliverables: the files the pipeline hands to people, for one delivery date.
 
     paths = write_county_outputs(con, day, outbox_dir, policy, run_id="...")
 
@@ -31,6 +31,7 @@ from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
 from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
+from fangfanpin.schema import ensure_schema
 
 UNPLACED_DIR = "未归属"
 __all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "SHEETS", "CountyOutput", "last_summary"]
@@ -64,6 +65,7 @@ def write_county_outputs(
     con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str
 ) -> list[Path]:
     """Write every county folder of ``day`` and the 未归属 workbook; return the paths written."""
+    ensure_schema(con)
     policy = policy.as_of(day)
     outbox_dir = Path(outbox_dir)
     root = outbox_dir / day.isoformat()

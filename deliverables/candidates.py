@@ -133,7 +133,7 @@ def candidate_rows(con: duckdb.DuckDBPyConnection, day: date, county: str, polic
 
 
 def candidates_csv(rows_: list[dict]) -> bytes:
-    """UTF-8 with BOM, comma separated, CRLF line ends (Excel's default), the columns of outputs.md in order; a cell
+    """UTF-8 with BOM, comma separated, CRLF line ends (Excel's default), the columns of docs/outputs.md in order; a cell
     that Excel or WPS would run as a formula (a head name ``=HYPERLINK(…)``) starts with a single quote."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

@@ -1,4 +1,4 @@
-"""The county workbook (outputs.md): ten sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
+"""The county workbook (docs/outputs.md): ten sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
 
 Every sheet is a table: Chinese header row (frozen, with an autofilter), widths from the content, dates as Excel dates,
 amounts and scores as numbers, risk level coloured (高 red, 中 orange, 低 green). Feed text is always written with

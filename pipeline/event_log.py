@@ -2,8 +2,8 @@
 
 Dagster's ``SqliteEventLogStorage`` creates an engine, opens a connection, commits, closes it and disposes of the
 engine for every event it stores, and closing the last connection of a WAL database checkpoints it. A daily run
-stores about 270 events (the planned ones, step starts and successes, materialisations, check results): in the
-25,000-household demo that was about 45 s of its 41 runs. This subclass keeps one engine with one open connection
+stores a few hundred events (the planned ones, step starts and successes, materialisations, check results), each
+paying for a new engine and a checkpoint. This subclass keeps one engine with one open connection
 for each of the few database files a process writes (a run's own file and the index; the oldest is closed beyond
 ``OPEN_FILES``), remembers tables it has seen (Dagster asks SQLite whether the asset-check table exists for every
 check result), and lets SQLite sync its WAL at checkpoints only (``synchronous=NORMAL``, SQLite's advice for WAL).

@@ -1,4 +1,4 @@
-"""Dynamic-management workflow (issue 5): the case ledger in DuckDB, plain Python + SQL, no Dagster.
+"""Dynamic-management workflow: the case ledger in DuckDB, plain Python + SQL, no Dagster.
 
     from fangfanpin.workflow import run_workflow
     run_workflow(con, date(2026, 10, 31))      # open and move cases for one delivery date (re-runnable)

@@ -1,4 +1,4 @@
-"""Working days (policy.md): Monday–Friday, minus the policy file's holidays, plus its make-up working days (调休).
+"""Working days (docs/policy.md, "The workflow"): Monday–Friday, minus the policy file's holidays, plus its make-up working days (调休).
 
 A limit of N working days ends on the N-th working day after the day the state began:
 ``add_working_days(Fri 2026-10-30, 5)`` counts Mon 11-02 … Fri 11-06 and returns 2026-11-06.

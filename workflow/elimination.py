@@ -1,4 +1,4 @@
-"""风险消除 candidates (policy.md): monitored households meeting every condition, listed each day with the evidence.
+"""风险消除 candidates (docs/policy.md, "The workflow"): monitored households meeting every condition, listed each day with the evidence.
 
 SQL over all households of the day (``sql/elimination.sql``); thresholds from the policy file's ``elimination``
 section. Candidates whose case is still 已纳入 enter the elimination flow (visit → 公示 → county decision).

@@ -1,4 +1,4 @@
-"""A simulated field team for the demo (issue 5, part 5): closes the loop day by day.
+"""A simulated field team for the demo: closes the loop day by day.
 
 After the daily run of date D, ``simulate_day`` reads what the deliverables are built from (open visit tasks,
 publication batches awaiting a result, cases in 待确认 / 消除待确认) and the generator's ground truth, and writes the

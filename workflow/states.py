@@ -1,4 +1,4 @@
-"""The state table of the dynamic-management workflow (policy.md), as data.
+"""The state table of the dynamic-management workflow (docs/policy.md, "The workflow"), as data.
 
 Inclusion: 待排查 → 待比对 → 待公示 → 公示中 → 待确认 → 已纳入, with 比对异常 (review) and 不予纳入 (closed).
 绿色通道: a visit recommending inclusion of a 因自然灾害/因意外事故 case goes straight to 待确认 (after a same-day pass
@@ -19,7 +19,7 @@ START = "∅"  # old_state of a case's first event
 
 INCLUSION_OPEN = (待排查, 待比对, 比对异常, 待公示, 公示中, 待确认)
 ELIMINATION_OPEN = (消除待排查, 消除待公示, 消除公示中, 消除待确认)
-OPEN_STATES = INCLUSION_OPEN  # "open case" in policy.md: identification in progress
+OPEN_STATES = INCLUSION_OPEN  # an "open case" (docs/policy.md): identification in progress
 CLOSED_STATES = (不予纳入, 风险消除)
 STATES = INCLUSION_OPEN + (已纳入,) + ELIMINATION_OPEN + CLOSED_STATES
 # A household with a case in one of these states gets no new case: evidence joins the existing one.

@@ -1,4 +1,4 @@
--- 风险消除 candidates (policy.md "Risk elimination") for $d: households in 已纳入 on the ledger meeting every condition.
+-- 风险消除 candidates (docs/policy.md, "The workflow") for $d: households in 已纳入 on the ledger meeting every condition.
 DELETE FROM elimination_candidates WHERE as_of_date = $d::DATE;
 INSERT INTO elimination_candidates
 WITH recent_rules AS (
