@@ -1,38 +1,72 @@
-"""Resources: the DuckDB warehouse (opened through ``fangfanpin.core.warehouse_file``: owner-only, clear message when busy).
+"""Resources: the run's settings, and the DuckDB warehouse (opened through ``fangfanpin.core.warehouse_file``:
+owner-only, clear message when busy).
+
+``PipelineSettings`` is the one settings object of a run: every asset that needs a folder, the region or the policy
+takes it as a parameter, and the warehouse resource holds the same one; no asset reads the environment itself.
 
 DuckDB has a single writer: the daily job runs its steps in one process, the instance queues one run at a time,
 and every asset opens the warehouse through this resource. A run of a delivery date's partition records, when it first
 opens the warehouse, that the date is being run (``fangfanpin.assets.delivery_runs.start_run``), whoever launched it. The path is resolved when a connection is opened (not
-when definitions load), so ``FFP_WAREHOUSE`` set by the CLI or a test always wins.
+when definitions load), so ``FFP_WAREHOUSE`` set by the CLI or a test always wins unless the settings resource
+names a file.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dagster import InitResourceContext
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from fangfanpin.assets.delivery_runs import folder_files, start_run
-from fangfanpin.core.settings import settings
+from fangfanpin.config.policy import Policy, load_policy
+from fangfanpin.core.settings import Settings, settings
 from fangfanpin.core.warehouse_file import connect
 from fangfanpin.schema import ensure_schema
 
 PARTITION_TAG = "dagster/partition"
 
 
+class PipelineSettings(ConfigurableResource):
+    """Folders, warehouse file and policy file of a run. A field left empty takes its value from the environment
+    when the run starts (``FFP_LANDING_DIR``, ``FFP_OUTBOX_DIR``, ``FFP_WAREHOUSE``, ``FFP_MODEL_DIR``, ``FFP_POLICY``
+    and the region's defaults: docs/operations.md), so the command, the schedule and the UI agree."""
+
+    landing_dir: str = ""
+    outbox_dir: str = ""
+    warehouse: str = ""
+    model_dir: str = ""
+    policy_file: str = ""
+
+    def resolve(self) -> Settings:
+        from_env = settings()
+        return replace(
+            from_env,
+            landing_dir=Path(self.landing_dir) if self.landing_dir else from_env.landing_dir,
+            outbox_dir=Path(self.outbox_dir) if self.outbox_dir else from_env.outbox_dir,
+            warehouse=Path(self.warehouse) if self.warehouse else from_env.warehouse,
+            model_dir=Path(self.model_dir) if self.model_dir else from_env.model_dir,
+        )
+
+    def policy(self) -> Policy:
+        """The policy file (checked when first loaded; a run and its dates then use ``policy.as_of(day)``)."""
+        return load_policy(self.policy_file or None)
+
+
 class WarehouseResource(DuckDBResource):
-    """DuckDB at ``FFP_WAREHOUSE`` (``database`` overrides it), created on first use.
+    """DuckDB at the settings' warehouse file (``database`` overrides it), created on first use.
 
     Inside a run, every step shares one connection, opened by the first step that asks and closed when the run
     ends: opening and closing the file (with its checkpoint) in each of a run's steps costs more than the steps'
     own work on a small county. Outside a run (a test calling ``get_connection`` directly) each call opens and closes its own."""
 
     database: str = ""
+    settings: PipelineSettings
     _run_connection: Any = PrivateAttr(default=None)
     _in_run: bool = PrivateAttr(default=False)
     _run: tuple[str, date] | None = PrivateAttr(default=None)  # (run id, delivery date) of a partitioned run
@@ -50,7 +84,7 @@ class WarehouseResource(DuckDBResource):
 
     def _open(self):
         """The warehouse, every table of its schema in place (fangfanpin.schema: the one place that makes them)."""
-        path = Path(self.database) if self.database else settings().warehouse
+        path = Path(self.database) if self.database else self.settings.resolve().warehouse
         con = connect(path)  # WarehouseBusyError (Chinese + English) when another process holds the file
         ensure_schema(con)
         return con
@@ -62,7 +96,8 @@ class WarehouseResource(DuckDBResource):
                 self._run_connection = self._open()
                 if self._run is not None:
                     run_id, day = self._run
-                    start_run(self._run_connection, day, run_id, folder_files(settings().landing_dir, day))
+                    landing = self.settings.resolve().landing_dir
+                    start_run(self._run_connection, day, run_id, folder_files(landing, day))
             con = self._run_connection
             try:
                 yield con
@@ -95,5 +130,8 @@ def _drop_temp_tables(con) -> None:
         con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
 
 
-def warehouse_resource() -> WarehouseResource:
-    return WarehouseResource()
+def pipeline_resources(**settings_fields: str) -> dict[str, ConfigurableResource]:
+    """The resources every asset of the project needs: one settings object, and the warehouse holding it.
+    ``pipeline_resources(warehouse=str(path))`` points both at another file (tests, tools)."""
+    run_settings = PipelineSettings(**settings_fields)
+    return {"settings": run_settings, "warehouse": WarehouseResource(settings=run_settings)}

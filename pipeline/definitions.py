@@ -3,7 +3,7 @@ from dagster import Definitions
 from fangfanpin.assets.crosscheck import crosscheck_assets
 from fangfanpin.assets.deliverables import deliverables_assets
 from fangfanpin.assets.ingest import ingest_assets, ingest_checks
-from fangfanpin.assets.resources import warehouse_resource
+from fangfanpin.assets.resources import pipeline_resources
 from fangfanpin.assets.scoring import scoring_assets, scoring_checks, training_job, weekly_training_schedule
 from fangfanpin.assets.workflow import workflow_assets, workflow_checks
 from fangfanpin.core.privacy import restrict_umask
@@ -19,5 +19,5 @@ defs = Definitions(
     jobs=[daily_job, training_job],
     schedules=[daily_schedule, weekly_training_schedule],
     sensors=[new_delivery_sensor],
-    resources={"warehouse": warehouse_resource()},
+    resources=pipeline_resources(),
 )

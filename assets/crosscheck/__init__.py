@@ -11,9 +11,8 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS, OWNER
 from fangfanpin.assets.metadata import query_markdown, row_count, table_schema
-from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.charts import chart_md, rule_hits_by_rule
-from fangfanpin.config.policy import load_policy
 from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
 
 CROSSCHECK_GROUP = "crosscheck"
@@ -61,10 +60,10 @@ SPECS = [
 
 
 @multi_asset(specs=SPECS, partitions_def=DELIVERY_PARTITIONS, name="crosscheck")
-def crosscheck(context: AssetExecutionContext, warehouse: WarehouseResource):
+def crosscheck(context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings):
     """The four cross-check steps on one connection: they share temp tables, so linking runs once per date."""
     day = date.fromisoformat(context.partition_key)
-    policy = load_policy()
+    policy = settings.policy()
     with warehouse.get_connection() as con:
         link_persons(con, day)
         yield _links_result(con, day)

@@ -21,10 +21,8 @@ from dagster import (
 from fangfanpin.assets.constants import DAILY_GROUPS, DAILY_JOB_NAME, DELIVERY_PARTITIONS, OWNER
 from fangfanpin.assets.delivery_runs import finish_run
 from fangfanpin.assets.ingest import LANDING_KEY
-from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.assets.workflow import WORKFLOW_KEYS
-from fangfanpin.config.policy import load_policy
-from fangfanpin.core.settings import settings
 from fangfanpin.deliverables import last_summary, write_county_outputs
 from fangfanpin.deliverables.candidates import COLUMN_DOCS, COLUMNS
 
@@ -63,11 +61,13 @@ def files_markdown(summary) -> str:
     "candidates.csv、村级拟纳入名单公示 PDF 和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
     "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。",
 )
-def county_outbox(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def county_outbox(
+    context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
-    outbox = settings().outbox_dir
+    outbox = settings.resolve().outbox_dir
     with warehouse.get_connection() as con:
-        paths = write_county_outputs(con, day, outbox, load_policy(), run_id=context.run_id)
+        paths = write_county_outputs(con, day, outbox, settings.policy(), run_id=context.run_id)
         if _whole_daily_run(context):  # the job's last asset: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)
     summary = last_summary()

@@ -19,8 +19,8 @@ from dagster import (
 )
 
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS
-from fangfanpin.assets.resources import WarehouseResource
-from fangfanpin.config.policy import load_policy
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
+from fangfanpin.config.policy import Policy
 from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.data_contracts.gx_suites import DeliveryProfile, drift_suite, structure_suite, validate
 from fangfanpin.ingest.warehouse import q
@@ -70,17 +70,17 @@ def _reconcile(d: dict | None) -> dict:
     )
 
 
-def _drift(contract: Contract, rows, d: dict | None, previous) -> dict:
+def _drift(contract: Contract, rows, d: dict | None, previous, policy: Policy) -> dict:
     if previous is None or (d or {}).get("profile") is None:
         return dict(
             passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"}
         )
-    policy = load_policy()["ingest"]
+    ingest = policy["ingest"]
     suite = drift_suite(
         contract,
         DeliveryProfile.from_dict(json.loads(previous[1])),
-        row_ratio=tuple(policy["drift_row_ratio"]),
-        null_rate_tolerance=policy["drift_null_rate_tolerance"],
+        row_ratio=tuple(ingest["drift_row_ratio"]),
+        null_rate_tolerance=ingest["drift_null_rate_tolerance"],
     )
     result = validate(rows, suite)
     return dict(
@@ -149,7 +149,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
         description=f"{contract.title}：契约结构、行数核对、漂移"
         + ("、快照采用" if contract.kind == "snapshot" else ""),
     )
-    def checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    def checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings):
         day = date.fromisoformat(context.partition_key)
         with warehouse.get_connection() as con:
             rows = con.sql(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]).pl()
@@ -162,7 +162,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
         results = {
             "contract_structure": _structure(contract, rows),
             "counts_reconcile": _reconcile(d),
-            "drift": _drift(contract, rows, d, previous[0] if previous else None),
+            "drift": _drift(contract, rows, d, previous[0] if previous else None, settings.policy()),
         }
         if contract.kind == "snapshot":
             results["snapshot_applied"] = _snapshot_applied(d)

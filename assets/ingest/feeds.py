@@ -14,10 +14,8 @@ from dagster import (
 )
 
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, INGEST_KEYS, OWNER
-from fangfanpin.assets.resources import WarehouseResource
-from fangfanpin.config.policy import load_policy
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.core.privacy import mask_text
-from fangfanpin.core.settings import settings
 from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.ingest import ingest_feed
 
@@ -92,10 +90,12 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             "contract": f"data_contracts/feeds/{contract.feed}.yaml",
         },
     )
-    def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    def _ingest(
+        context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+    ) -> MaterializeResult:
         day = date.fromisoformat(context.partition_key)
-        policy = load_policy()
-        s = settings()
+        policy = settings.policy()
+        s = settings.resolve()
         with warehouse.get_connection() as con:
             outcome = ingest_feed(
                 con,

@@ -18,9 +18,8 @@ from dagster import (
 
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_GROUP, OWNER
 from fangfanpin.assets.metadata import markdown_table
-from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.core.privacy import mask_text
-from fangfanpin.core.settings import settings
 from fangfanpin.ingest import known_counties
 from fangfanpin.ingest.landing import record_landing, scan_delivery
 from fangfanpin.schema import ensure_schema
@@ -49,9 +48,11 @@ LANDING_SCHEMA = TableSchema(
     "指向落地目录以外的符号链接、文件夹等未读取的条目及其原因，列入数据质量问题（文件名中的县代码决定归属县）。"
     "Table `landing_files`.",
 )
-def landing_files(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def landing_files(
+    context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
-    entries = scan_delivery(settings().landing_dir, day)
+    entries = scan_delivery(settings.resolve().landing_dir, day)
     with warehouse.get_connection() as con:
         ensure_schema(con)
         record_landing(con, day, entries, known_counties())

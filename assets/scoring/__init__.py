@@ -36,10 +36,8 @@ from dagster import (
 
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, OWNER
 from fangfanpin.assets.metadata import markdown_table, table_schema
-from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.charts import calibration, chart_md, risk_levels_by_township
-from fangfanpin.config.policy import load_policy
-from fangfanpin.core.settings import settings
 from fangfanpin.models.features import FEATURE_LABELS_ZH, FEATURE_NAMES
 
 SCORING_GROUP = "scoring"
@@ -65,13 +63,15 @@ FEATURES_SCHEMA = TableSchema(
     "无规则命中但概率较高的家庭成为「模型预警」候选，每村每周不超过走访上限；每个评分列出主要贡献特征（中文）。"
     "Table `household_scores`.",
 )
-def household_scores(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def household_scores(
+    context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+) -> MaterializeResult:
     from fangfanpin.models.artifacts import usable_promoted
     from fangfanpin.models.scoring import score_households
 
     day = date.fromisoformat(context.partition_key)
-    policy = load_policy()
-    loaded, unusable = usable_promoted(settings().model_dir)
+    policy = settings.policy()
+    loaded, unusable = usable_promoted(settings.resolve().model_dir)
     with warehouse.get_connection() as con:
         rows = score_households(con, day, policy, loaded=loaded, rules_only=loaded is None)
         levels = con.execute(
@@ -114,12 +114,14 @@ def household_scores(context: AssetExecutionContext, warehouse: WarehouseResourc
     partitions_def=DELIVERY_PARTITIONS,
     description="特征漂移（WARN）：今天的特征分布与模型训练数据比较（PSI），列出变化超过政策文件阈值的特征。",
 )
-def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+def feature_drift(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+) -> AssetCheckResult:
     from fangfanpin.models.drift import drift_report
 
     day = date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as con:
-        report = drift_report(con, day, load_policy(), settings().model_dir)
+        report = drift_report(con, day, settings.policy(), settings.resolve().model_dir)
     metadata = {
         "model_version": report["version"] or "无",
         "moved": ", ".join(report["moved"]) or "无",
@@ -139,11 +141,14 @@ def feature_drift(context: AssetCheckExecutionContext, warehouse: WarehouseResou
     description="风险模型训练（每周或按需）：月末时点特征、90 天内确认纳入为标签（已监测户不参与），按时间切分选择逻辑回归或"
     "直方图梯度提升并校准；与仅规则在同等走访量下比较，不优于规则的模型不启用。产物：skops 模型 + 模型卡。",
 )
-def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def risk_model(
+    context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+) -> MaterializeResult:
     from fangfanpin.models.training import train
 
+    model_dir = settings.resolve().model_dir
     with warehouse.get_connection() as con:
-        result = train(con, load_policy(), settings().model_dir)
+        result = train(con, settings.policy(), model_dir)
     context.log.info(result.message)
     card = result.card
     metadata = {
@@ -171,7 +176,7 @@ def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             "code_version": card["code_version"],
             "training_dates": ", ".join(card["training_dates"]),
             "validation_dates": ", ".join(card["validation_dates"]),
-            "card": MetadataValue.md((settings().model_dir / result.version / "card.md").read_text(encoding="utf-8")),
+            "card": MetadataValue.md((model_dir / result.version / "card.md").read_text(encoding="utf-8")),
             "calibration_chart": MetadataValue.md(chart_md(calibration, val["calibration"], alt="校准图")),
         }
     return MaterializeResult(metadata=metadata)
@@ -183,11 +188,11 @@ def risk_model(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     blocking=False,
     description="本次训练的模型是否通过检查并启用（验证窗口 ROC-AUC 达标且同等走访量下召回率不低于规则）。",
 )
-def model_promoted(context: AssetCheckExecutionContext) -> AssetCheckResult:
+def model_promoted(context: AssetCheckExecutionContext, settings: PipelineSettings) -> AssetCheckResult:
     from fangfanpin.models.artifacts import ArtifactError, promoted_version
 
     try:
-        pointer = promoted_version(settings().model_dir)
+        pointer = promoted_version(settings.resolve().model_dir)
     except ArtifactError as exc:  # reported, not raised: the training run itself succeeded
         pointer = {"version": f"不可用（{exc.zh}）"}
     event = context.instance.get_latest_materialization_event(MODEL_KEY)

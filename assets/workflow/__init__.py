@@ -24,9 +24,8 @@ from dagster import (
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, OWNER
 from fangfanpin.assets.crosscheck import CROSSCHECK_KEYS
 from fangfanpin.assets.metadata import query_markdown, table_schema
-from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.charts import cases_by_state_over_time, chart_md
-from fangfanpin.config.policy import load_policy
 from fangfanpin.workflow import run_workflow
 from fangfanpin.workflow.chain import verify_chain
 from fangfanpin.workflow.states import ELIMINATION_OPEN, INCLUSION_OPEN, state_table_markdown
@@ -50,10 +49,12 @@ CHART_DAYS = 90  # the cases-by-state chart covers this many days up to the run 
     "publication_batches, publication_members, publication_outcomes, workflow_issues, elimination_candidates, "
     "case_status_daily.",
 )
-def case_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def case_ledger(
+    context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as con:
-        result = run_workflow(con, day, load_policy())
+        result = run_workflow(con, day, settings.policy())
         by_state = query_markdown(
             con,
             """SELECT case_status, count(*), count(*) FILTER (WHERE overdue)

@@ -9,7 +9,7 @@ from landing_helpers import copy_delivery
 from privacy_helpers import full_id_numbers
 
 from fangfanpin.assets.ingest import ingest_assets, ingest_checks
-from fangfanpin.assets.resources import WarehouseResource
+from fangfanpin.assets.resources import pipeline_resources
 from fangfanpin.ingest.read import delivery_dates
 from fangfanpin.pipeline.event_log import PooledSqliteEventLogStorage
 
@@ -22,7 +22,7 @@ def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):
     result = materialize(
         [*ingest_assets, *ingest_checks],
         partition_key=day.isoformat(),
-        resources={"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))},
+        resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
     )
     assert result.success
     roster = next(m for m in result.get_asset_materialization_events() if m.asset_key.path[-1] == "roster")

@@ -25,12 +25,12 @@ def _text(result) -> str:
 
 
 def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
     from fangfanpin.assets.scoring import feature_drift, household_scores, model_promoted, risk_model
 
     db = ffp_env / "warehouse.duckdb"
     shutil.copy(model_county["db"], db)
-    resources = {"warehouse": WarehouseResource(database=str(db))}
+    resources = pipeline_resources(warehouse=str(db))
 
     # a new warehouse with no model: rules alone, the drift check passes with nothing to compare
     first = materialize([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), resources=resources)
@@ -96,7 +96,7 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
     import duckdb
     from dagster import DagsterInstance
 
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
     from fangfanpin.assets.scoring import feature_drift, household_scores
     from fangfanpin.models.artifacts import promoted_version
 
@@ -110,7 +110,7 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
             [household_scores, feature_drift],
             partition_key=LAST_DAY.isoformat(),
             instance=instance,
-            resources={"warehouse": WarehouseResource(database=str(db))},
+            resources=pipeline_resources(warehouse=str(db)),
             raise_on_error=False,
         )
         logs = [e.user_message for e in instance.all_logs(result.run_id)]

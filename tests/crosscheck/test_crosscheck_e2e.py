@@ -21,7 +21,7 @@ DAY = date(2026, 10, 31)
 
 def test_generated_delivery_end_to_end(small_landing, tmp_path):
     from fangfanpin.assets.crosscheck import crosscheck_assets
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
 
     db = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(db))
@@ -51,7 +51,7 @@ def test_generated_delivery_end_to_end(small_landing, tmp_path):
     con.close()
 
     result = materialize(
-        crosscheck_assets, partition_key=DAY.isoformat(), resources={"warehouse": WarehouseResource(database=str(db))}
+        crosscheck_assets, partition_key=DAY.isoformat(), resources=pipeline_resources(warehouse=str(db))
     )
     assert result.success
     text = ""

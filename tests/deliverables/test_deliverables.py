@@ -417,7 +417,7 @@ def test_county_outbox_asset_materializes(warehouse, ffp_env):
     from dagster import AssetKey, materialize
 
     from fangfanpin.assets.deliverables import county_outbox
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
     from fangfanpin.pipeline.definitions import defs
     from fangfanpin.pipeline.jobs import daily_job
 
@@ -425,7 +425,7 @@ def test_county_outbox_asset_materializes(warehouse, ffp_env):
     result = materialize(
         [county_outbox],
         partition_key=END.isoformat(),
-        resources={"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))},
+        resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
     )
     assert result.success
     (event,) = result.get_asset_materialization_events()

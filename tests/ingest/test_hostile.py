@@ -170,10 +170,10 @@ def test_the_hostile_delivery_through_dagster(small_landing, ffp_env):
     """The same corpus through the ingest assets and their checks: both partitions succeed, every delivery
     reconciles, the spike is a drift WARN, and the empty roster snapshot is a failed (non-blocking) check."""
     from fangfanpin.assets.ingest import ingest_assets, ingest_checks
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
 
     days, _ = build_hostile_landing(small_landing, ffp_env / "landing")
-    resources = {"warehouse": WarehouseResource(database=str(ffp_env / "warehouse.duckdb"))}
+    resources = pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb"))
     checks = {}
     for day in days:
         result = materialize([*ingest_assets, *ingest_checks], partition_key=day.isoformat(), resources=resources)

@@ -159,11 +159,11 @@ def test_blocking_asset_check_stops_the_deliverables(copy, ffp_env):
     from dagster import materialize
 
     from fangfanpin.assets.deliverables import county_outbox
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
     from fangfanpin.assets.workflow import ledger_hash_chain, workflow_assets
 
     con, path, days = copy
-    resources = {"warehouse": WarehouseResource(database=str(path))}
+    resources = pipeline_resources(warehouse=str(path))
     con.close()
     ok = materialize([*workflow_assets, ledger_hash_chain], partition_key=days[-1].isoformat(), resources=resources)
     assert ok.success and all(e.passed for e in ok.get_asset_check_evaluations())

@@ -456,7 +456,7 @@ def test_dagster_asset_materializes_the_ledger(tmp_path):
 
     from dagster import materialize
 
-    from fangfanpin.assets.resources import WarehouseResource
+    from fangfanpin.assets.resources import pipeline_resources
     from fangfanpin.assets.workflow import workflow_assets
 
     db = tmp_path / "asset.duckdb"
@@ -465,17 +465,13 @@ def test_dagster_asset_materializes_the_ledger(tmp_path):
     _indicators(con, D1)
     _rule(con, D1, 1)
     con.close()
-    result = materialize(
-        workflow_assets, partition_key=D1.isoformat(), resources={"warehouse": WarehouseResource(database=str(db))}
-    )
+    result = materialize(workflow_assets, partition_key=D1.isoformat(), resources=pipeline_resources(warehouse=str(db)))
     assert result.success
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["cases_opened_today"].value == 2  # H1 by its rule, H3 from the roster
     text = " ".join(str(v.value) for v in metadata.values())
     assert "待排查" in text and not re.search(r"\d{17}[\dXx]", text)
-    again = materialize(
-        workflow_assets, partition_key=D1.isoformat(), resources={"warehouse": WarehouseResource(database=str(db))}
-    )
+    again = materialize(workflow_assets, partition_key=D1.isoformat(), resources=pipeline_resources(warehouse=str(db)))
     assert again.success
     with duckdb.connect(str(db)) as con:
         assert con.execute("SELECT count(*) FROM cases").fetchall()[0][0] == 2
