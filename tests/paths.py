@@ -5,3 +5,19 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 DATA = TESTS / "data"
+# the folders of the package ``fangfanpin`` that hold code, lowest layer first (docs/architecture.md)
+CODE_PACKAGES = (
+    "config",
+    "core",
+    "data_contracts",
+    "charts",
+    "schema",
+    "ingest",
+    "generator",
+    "crosscheck",
+    "models",
+    "workflow",
+    "deliverables",
+    "assets",
+    "pipeline",
+)

@@ -7,27 +7,13 @@ import re
 
 import duckdb
 import pytest
-from paths import REPO
+from paths import CODE_PACKAGES, REPO
 
 from fangfanpin.data_contracts import FEED_NAMES
 from fangfanpin.schema import ensure_schema
 
 pytestmark = pytest.mark.unit
 
-PACKAGES = (
-    "config",
-    "core",
-    "data_contracts",
-    "charts",
-    "ingest",
-    "generator",
-    "crosscheck",
-    "models",
-    "workflow",
-    "deliverables",
-    "assets",
-    "pipeline",
-)
 # the only other CREATE TABLEs: the rule checker's scratch table in its own in-memory database, and the ledger's
 # ``cases``, a cache rebuilt from case_events each day (the schema creates it first)
 ALLOWED_CREATE = {"config/rules.py", "workflow/cases.py"}
@@ -35,7 +21,7 @@ ALLOWED_ASK = {"pipeline/cli.py"}  # verify-ledger audits any warehouse file, re
 
 
 def _sources():
-    for package in PACKAGES:
+    for package in CODE_PACKAGES:
         for path in sorted((REPO / package).rglob("*")):
             if path.suffix in (".py", ".sql"):
                 yield path.relative_to(REPO).as_posix(), path.read_text(encoding="utf-8")
