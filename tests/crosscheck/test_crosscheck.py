@@ -1,5 +1,7 @@
 """Cross-check stage on small hand-built warehouse tables: every rule fires, and just short of its threshold does not;
-reversals cancel settlements; point-in-time; resolution by ID and by name + birth date + village; data quality."""
+reversals cancel settlements; point-in-time; resolution by ID and by name + birth date + village; data quality.
+Longer than most files: each rule has its firing case and its just-short case side by side, on one set of
+hand-built households (tests/crosscheck_helpers.py)."""
 
 from __future__ import annotations
 

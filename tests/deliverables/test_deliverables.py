@@ -1,6 +1,8 @@
 """Deliverables: the county workbook, candidates.csv, the village publication PDFs and manifest.json, read
 back from disk. One small warehouse (two generated counties, a few days of the closed loop) is built once per session;
-feed text is then poisoned with formula-looking values to prove they come out as text."""
+feed text is then poisoned with formula-looking values to prove they come out as text.
+Longer than most files: every test here reads the same session-built warehouse, which takes longer to build than
+all of them take to run, and a module is what shares it."""
 
 from __future__ import annotations
 

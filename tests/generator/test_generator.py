@@ -1,4 +1,5 @@
-"""The synthetic data generator: layout, headers, IDs, determinism, truth separation, messy values, formats."""
+"""The synthetic data generator: layout, headers, IDs, determinism, truth separation, messy values, formats.
+Longer than most files: every test reads the one generated county of the session, which a module shares."""
 
 from __future__ import annotations
 

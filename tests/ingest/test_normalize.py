@@ -1,5 +1,7 @@
 """Vectorised normalisers (ingest.normalize): the messy forms of docs/feeds.md, agreement with ingest.idnumber,
-and property tests (never an exception; every non-blank input gets a value or a problem)."""
+and property tests (never an exception; every non-blank input gets a value or a problem).
+Longer than most files: one table of real spellings per contract type, kept together so that a new spelling a
+department sends has one obvious place to go."""
 
 from __future__ import annotations
 
