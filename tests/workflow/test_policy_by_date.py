@@ -1,5 +1,5 @@
 """Policy values that change on a date reach the stages by delivery date: the ledger's time limits (the scripted
-county of test_workflow) and the cross-check's rules and indicator windows (hand-built households of test_crosscheck).
+county of tests/ledger_story.py) and the cross-check's rules and indicator windows (hand-built households of test_crosscheck).
 The scoring, deliverables and 说明 sheet by date: test_province_policy."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from crosscheck_helpers import ADULT1, VILLAGE, D, _assist, fresh
-from test_workflow import D1, D2, WF, H, _indicators, _rule, county  # noqa: F401
+from ledger_story import D1, D2, WF, H, insert_indicators, insert_rule_hit
 
 from fangfanpin.config.policy import load_policy, parse_policy
 from fangfanpin.crosscheck import indicator_params, run_crosscheck
@@ -27,11 +27,11 @@ def changed(*changes):
 
 def test_visit_deadlines_use_the_limit_in_force_on_the_day_a_case_opens(county):
     policy = changed({"from": D2.isoformat(), "workflow": {"pending_visit_working_days": 2}})
-    _indicators(county, D1)
-    _rule(county, D1, 1)
+    insert_indicators(county, D1)
+    insert_rule_hit(county, D1, 1)
     run_workflow(county, D1, policy)
-    _indicators(county, D2)
-    _rule(county, D2, 5, "WAT-UNSAFE", "饮水安全问题", "中")
+    insert_indicators(county, D2)
+    insert_rule_hit(county, D2, 5, "WAT-UNSAFE", "饮水安全问题", "中")
     run_workflow(county, D2, policy)
     due = dict(county.execute("SELECT household_id, due_date FROM visit_tasks WHERE purpose = '排查'").fetchall())
     assert due[H[1]] == add_working_days(D1, WF.pending_visit_working_days, WF)

@@ -16,13 +16,11 @@ from ledger_story import (
     D4,
     D5,
     D6,
-    ID,
     TOWNSHIP,
     VILLAGE,
     WF,
     H,
     assert_ledger_invariants,
-    insert_feed,
     insert_indicators,
     insert_rows,
     insert_rule_hit,
@@ -36,25 +34,6 @@ from fangfanpin.workflow.load import load_cases
 from fangfanpin.workflow.write import write_day
 
 pytestmark = pytest.mark.dagster
-
-
-@pytest.fixture
-def county(tmp_path):
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    ensure_schema(con)
-    insert_feed(
-        con,
-        "roster",
-        D1,
-        [{"household_id": H[i], "id_number": ID[i], "village_code": VILLAGE, "name": f"户主{i}"} for i in H],
-    )
-    insert_rows(
-        con,
-        "snapshot_versions",
-        [{"feed": "roster", "delivery_date": D1, "county_code": COUNTY, "rows": 6, "status": "applied"}],
-    )
-    yield con
-    con.close()
 
 
 def test_scripted_county_story(county):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from test_workflow import _assert_ledger_invariants
+from ledger_story import assert_ledger_invariants
 from workflow_helpers import closed_loop, run_pipeline_day
 
 from fangfanpin.ingest.read import delivery_dates
@@ -92,7 +92,7 @@ def test_every_state_is_reached(loop):
 
 def test_ledger_invariants_hold(loop):
     con, _ = loop
-    _assert_ledger_invariants(con)
+    assert_ledger_invariants(con)
     # every processed day of the loop is in the ledger, in order
     assert [r[0] for r in con.execute("SELECT processed_date FROM workflow_runs ORDER BY 1").fetchall()] == LOOP
 
