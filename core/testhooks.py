@@ -1,6 +1,6 @@
 """Crash-test hook: ``FFP_TEST_KILL_AT=<phase>`` makes the process SIGKILL itself at that named point.
 
-Only the crash tests set it (tests/test_reliability.py); unset, ``kill_point`` is one dictionary lookup. The points:
+Only the crash tests set it (tests/pipeline/test_reliability.py); unset, ``kill_point`` is one dictionary lookup. The points:
 
 - ``ingest``: inside a delivery's transaction, after its rows are inserted and before COMMIT (ingest/warehouse/apply.py)
 - ``ledger``: inside the ledger's transaction, after the day is processed and hashed, before COMMIT (workflow/ledger.py)

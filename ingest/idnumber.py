@@ -14,7 +14,7 @@ with a note. Numbers that Excel turned into scientific notation are unrecoverabl
     >>> is_valid('1.50625E+17')
     False
 
-The vectorised twin for polars Series is ``ingest.normalize.normalize_id``; the two agree (tests/test_normalize.py).
+The vectorised twin for polars Series is ``ingest.normalize.normalize_id``; the two agree (tests/ingest/test_normalize.py).
 The error messages here are exactly the ``problem`` strings of the vectorised version.
 """
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/docs_tables.py      # rewrite the generated blocks of docs/feeds.md from the contracts
 
-tests/test_docs.py fails when a contract changed and the document did not. Each feed's block sits between two
+tests/project/test_docs.py fails when a contract changed and the document did not. Each feed's block sits between two
 HTML comments (``BEGIN``/``END``); the prose around the blocks is written by hand and left alone.
 """
 

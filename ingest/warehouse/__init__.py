@@ -1,4 +1,4 @@
-"""The warehouse side of ingest: tables, point-in-time macros, and applying a prepared delivery idempotently.
+"""The warehouse side of ingest: applying a prepared delivery idempotently, and what operators do with held ones.
 
 Every feed has one table holding every delivery's rows, tagged with ``_delivery_date``. Re-running a date deletes
 that date's rows and inserts them again (one transaction), so a date can be replayed any number of times.
@@ -10,13 +10,14 @@ that date's rows and inserts them again (one transaction), so a date can be repl
 
 Identifiers in SQL come from the contracts (never from data); every data value is a bound parameter.
 
-The tables and macros are the warehouse schema's (``fangfanpin.schema``). Modules: ``apply`` (applying a delivery), ``placement`` (placing rows and issues in
-a county), ``operator`` (held deliveries, problems to look at, accepting a held snapshot).
+The tables and macros are the warehouse schema's (``fangfanpin.schema``). Modules: ``apply`` (applying a
+delivery), ``placement`` (placing rows and issues in a county), ``operator`` (held deliveries, problems to look at,
+accepting a held snapshot).
 """
 
 from fangfanpin.ingest.warehouse.apply import ApplyResult, apply_delivery
 from fangfanpin.ingest.warehouse.operator import accept_delivery, delivery_problems, held_or_rejected
-from fangfanpin.schema import asof_macro_sql, ensure_schema, q, run_ddl_once
+from fangfanpin.schema import asof_macro_sql, ensure_schema, q
 
 __all__ = [
     "ApplyResult",
@@ -27,5 +28,4 @@ __all__ = [
     "ensure_schema",
     "held_or_rejected",
     "q",
-    "run_ddl_once",
 ]

@@ -1,7 +1,7 @@
 """The project's documents follow the code: docs/feeds.md's tables are the contracts', docs/operations.md names every
 command, option, setting, schedule and sensor, docs/outputs.md every sheet, CSV column and manifest key, and no
 document points outside the repository. (The workbook's columns per sheet are checked against docs/outputs.md on a
-written workbook, in tests/test_deliverables.py.)"""
+written workbook, in tests/deliverables/test_deliverables.py.)"""
 
 from __future__ import annotations
 
