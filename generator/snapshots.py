@@ -19,6 +19,22 @@ GRADES = ["A", "B", "C", "D"]
 METHODS = ["危房改造", "易地搬迁", "农房抗震改造", "租赁", "其他"]
 RSTATUS = ["无需改造", "未改造", "改造中", "已竣工"]
 PSTATUS = ["正常", "死亡", "迁出", "失联"]
+GROUP_NAMES = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+HOUSEHOLDS_PER_GROUP = 40
+NO_GROUP_EVERY = 20  # one household in this many has no 村民小组 on record
+
+
+def village_groups(hh: pl.DataFrame) -> pl.Series:
+    """Each household's 村民小组 (一组, 二组, …): a village's households in order of their index, cut into groups of
+    about HOUSEHOLDS_PER_GROUP (at most twelve); every NO_GROUP_EVERY-th household has none. Drawn without the
+    random generator, so that adding the column changed no other value of a seeded run."""
+    rank = pl.col("hidx").rank("ordinal").over("village_idx") - 1
+    size = pl.len().over("village_idx")
+    groups = (size // HOUSEHOLDS_PER_GROUP).clip(1, len(GROUP_NAMES))
+    number = hh.select((rank * groups // size).cast(pl.Int64).alias("g"))["g"].to_numpy()
+    names = np.char.add(np.asarray(GROUP_NAMES, dtype=object)[number].astype(str), "组").astype(object)
+    names[hh["hidx"].to_numpy() % NO_GROUP_EVERY == NO_GROUP_EVERY - 1] = None
+    return pl.Series("village_group", names.tolist(), dtype=pl.String)
 
 
 class Builder:
@@ -64,6 +80,7 @@ class Builder:
                 "township_name": hh["township_name"].gather(ph),
                 "village_name": hh["village_name"].gather(ph),
                 "village_code": hh["village_code"].gather(ph),
+                "village_group": village_groups(hh).gather(ph),
                 "household_id": self.hid[ph],
                 "person_id": pl.DataFrame({"h": self.hid[ph], "k": ps["k"].to_numpy() + 1}).select(
                     pl.concat_str([pl.col("h"), pl.col("k").cast(pl.String).str.zfill(2)])

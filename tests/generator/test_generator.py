@@ -256,6 +256,12 @@ def test_population_realism(clean):
     assert mon["风险识别时间"].null_count() == 0 and mon["致贫/返贫风险1"].null_count() == 0
     assert set(roster["健康状况"].unique()) >= {"健康", "长期慢性病", "残疾"}
     assert (roster["户联系电话"].str.contains(r"^1[358]\d{9}$")).all()
+    # 村民小组: one per household (一组, 二组, …), on record for most households
+    groups = roster.group_by("户编号").agg(pl.col("村民小组").n_unique().alias("n"), pl.col("村民小组").first())
+    assert (groups["n"] == 1).all() and groups["村民小组"].drop_nulls().str.contains(
+        r"^[一二三四五六七八九十]+组$"
+    ).all()
+    assert 0.9 < groups["村民小组"].is_not_null().mean() < 1
     # household income: two latest survey years, some below the line
     inc = pl.concat([read_any(p) for p in sorted(last.glob("household_income_*.csv"))])
     assert set(inc["年度"].unique().to_list()) == {str(END.year - 2), str(END.year - 1)}
