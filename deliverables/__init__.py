@@ -6,7 +6,7 @@ writes, for every county with households on ``day``::
 
     <outbox>/<YYYY-MM-DD>/<county_code>/<县名>_防返贫监测工作清单_<YYYYMMDD>.xlsx
                                        candidates.csv
-                                       公示/<village_code>_<村名>_公示名单.pdf
+                                       公示/<village_code>_<村名>_<拟纳入名单公示|纳入名单补充公示|拟消除风险名单公示>.pdf
                                        manifest.json
     <outbox>/<YYYY-MM-DD>/未归属/数据质量问题.xlsx
 
@@ -104,7 +104,7 @@ def write_county_outputs(
             put(
                 folder
                 / "公示"
-                / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_公示名单.pdf",
+                / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_{notice.file_tag}.pdf",
                 pdf,
                 households,
                 batches=[b["batch_id"] for b in notice.batches],

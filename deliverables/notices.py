@@ -1,14 +1,16 @@
-"""Village publication notices (公示名单): one printable A4 PDF per village with a publication batch issued on the
-delivery date.
+"""Village publication notices (公示): printable A4 PDFs for the villages with a publication batch issued on the
+delivery date, one per village and kind of publication.
 
-Decisions (documented for the county):
+Decisions (documented for the county in docs/outputs.md):
 - A notice is printed when the batch is issued (publication_batches.processed_date = the delivery date): that is
-  when the village posts it; households already 公示中 from an earlier batch were on that earlier day's notice, and
-  the 公示名单 sheet of the workbook lists every household in 待公示/公示中 every day.
-- Members with purpose 纳入 and 补充公示 (绿色通道) are on the 拟纳入 notice; 风险消除 batches are not printed here.
-- Columns: household head name, village group (the roster has none: shown as "—"), household size, household type,
-  risk types. Risk types are the standard category names only (因病 is a category, not a diagnosis: it is allowed);
-  no ID number, phone number, income, amount, diagnosis or free-text evidence appears on a notice.
+  when the village posts it; the 公示名单 sheet of the workbook lists every household in 待公示/公示中 every day.
+- A batch holds every household of the village published that day, for different purposes; each purpose is its own
+  notice with its own title and wording (KINDS): 拟纳入 (纳入), 纳入补充公示 (补充公示: 绿色通道 households helped
+  first and published after) and 拟消除风险 (风险消除).
+- The village is named as villagers say it (五苗树村, 乌日根嘎查, deliverables/places.py) and its committee signs.
+- Columns: household head name, 村民小组 (from the roster; "—" where it has none), household size, then household
+  type (inclusion) or the date monitoring began (elimination), and the standard risk types (因病 is a category, not
+  a diagnosis). No ID number, phone number, income, amount, diagnosis or free-text evidence appears on a notice.
 - The Chinese font (WenQuanYi Micro Hei, Debian package fonts-wqy-microhei) is embedded; it is looked up at run time.
 - Bytes are reproducible: reportlab invariant mode, and the PDF creation date set to the delivery date.
 """
@@ -20,91 +22,125 @@ import time as _time
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from xml.sax.saxutils import escape
 
 import duckdb
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.core.fonts import FONT_NAME, find_font
 from fangfanpin.deliverables.data import rows
+from fangfanpin.deliverables.places import village_committee, village_place
 
 HOTLINE = "12317"
+NO_GROUP = "—"
+
+
+@dataclass(frozen=True)
+class Kind:
+    title: str  # after the village's name
+    intro: str
+    last_column: str  # the column after 家庭人口: 户类型, or 纳入监测时间 for an elimination
+
+
+KINDS = {
+    "纳入": Kind(
+        "防止返贫监测对象拟纳入名单公示",
+        "根据防止返贫动态监测和帮扶工作要求，经农户申请、部门筛查预警或干部排查，村级入户核实和县级部门信息比对，"
+        "现将拟纳入防止返贫监测对象的农户名单予以公示，接受群众监督。",
+        "户类型",
+    ),
+    "补充公示": Kind(
+        "防止返贫监测对象纳入名单补充公示",
+        "下列农户因自然灾害、意外事故等突发困难，经村级入户核实，已按绿色通道先行纳入防止返贫监测并落实帮扶。"
+        "根据防止返贫动态监测和帮扶工作要求，现补充履行公示程序，接受群众监督。",
+        "户类型",
+    ),
+    "风险消除": Kind(
+        "防止返贫监测对象拟消除风险名单公示",
+        "根据防止返贫动态监测和帮扶工作要求，经村级入户核实和县级部门信息比对，下列监测对象收入持续稳定高于监测范围，"
+        "义务教育、基本医疗、住房安全和饮水安全有保障，返贫致贫风险已稳定消除，拟标注为风险消除，现予公示，"
+        "接受群众监督。",
+        "纳入监测时间",
+    ),
+}
 
 
 @cache
 def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase import pdfmetrics  # reportlab is a slow import, needed only on days with a notice
     from reportlab.pdfbase.ttfonts import TTFont
 
-    path = find_font()
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
+    pdfmetrics.registerFont(TTFont(FONT_NAME, str(find_font()), subfontIndex=0))
     return FONT_NAME
 
 
 @dataclass
 class Notice:
     village_code: str
-    village_name: str
+    village_name: str  # as villagers say it (五苗树村, 乌日根嘎查)
+    committee: str  # who posts and signs it
     township: str
-    batches: list[dict]  # batch_id, start_date, end_date, members: [{head_name, size, type, risk_types}]
+    purpose: str  # a key of KINDS
+    batches: list[dict]  # batch_id, start_date, end_date, members: [{head_name, group, size, last, risk_types}]
+
+    @property
+    def title(self) -> str:
+        return self.village_name + KINDS[self.purpose].title
+
+    @property
+    def file_tag(self) -> str:
+        """What the file name says after the village: 拟纳入名单公示, 纳入名单补充公示, 拟消除风险名单公示."""
+        return KINDS[self.purpose].title.removeprefix("防止返贫监测对象")
 
 
 def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy) -> list[Notice]:
+    """The notices of ``day`` in ``county``, by village code, then kind (KINDS order)."""
     data = rows(
         con,
         """
-        SELECT b.batch_id, b.village_code, b.township, b.start_date, b.end_date, m.household_id,
-               hh.village_name, hh.head_name, hh.household_size, hh.household_type, c.risk_types
+        SELECT b.batch_id, b.village_code, b.township, b.start_date, b.end_date, m.household_id, m.purpose,
+               hh.head_name, hh.village_group, hh.household_size, hh.household_type, c.risk_types, c.monitored_since
         FROM publication_batches b JOIN publication_members m USING (batch_id)
         LEFT JOIN dlv_hh hh ON hh.household_id = m.household_id
-        LEFT JOIN (SELECT case_id, risk_types FROM cases_asof($d)) c ON c.case_id = m.case_id
-        WHERE b.processed_date = $d AND b.county_code = $c AND m.purpose IN ('纳入', '补充公示')
-        ORDER BY b.village_code, b.batch_id, m.household_id""",
-        {"d": day, "c": county},
+        LEFT JOIN (SELECT case_id, risk_types, monitored_since FROM cases_asof($d)) c ON c.case_id = m.case_id
+        WHERE b.processed_date = $d AND b.county_code = $c AND list_contains($kinds::VARCHAR[], m.purpose)
+        ORDER BY b.village_code, list_position($kinds::VARCHAR[], m.purpose), b.batch_id, m.household_id""",
+        {"d": day, "c": county, "kinds": list(KINDS)},
     )
-    names = {
-        r[0]: r[1]
-        for r in con.execute(
-            """SELECT village_code, min(village_name) FROM dlv_hh
-                                                WHERE county_code = ? GROUP BY 1""",
-            [county],
+    names = dict(
+        con.execute(
+            "SELECT village_code, min(village_name) FROM dlv_hh WHERE county_code = ? GROUP BY 1", [county]
         ).fetchall()
-    }
+    )
     standard = set(policy.risk_types)
     order = {t: i for i, t in enumerate(policy.risk_types)}
-    out: dict[str, Notice] = {}
+    out: dict[tuple[str, str], Notice] = {}
     for r in data:
+        name = names.get(r["village_code"]) or r["village_code"]
         n = out.setdefault(
-            r["village_code"],
-            Notice(r["village_code"], names.get(r["village_code"]) or r["village_code"], r["township"] or "", []),
+            (r["village_code"], r["purpose"]),
+            Notice(
+                r["village_code"], village_place(name), village_committee(name), r["township"] or "", r["purpose"], []
+            ),
         )
         if not n.batches or n.batches[-1]["batch_id"] != r["batch_id"]:
             n.batches.append(
                 {"batch_id": r["batch_id"], "start_date": r["start_date"], "end_date": r["end_date"], "members": []}
             )
         types = sorted({t for t in (r["risk_types"] or "").split(";") if t in standard}, key=order.get)
+        since = r["monitored_since"]
         n.batches[-1]["members"].append(
             {
                 "head_name": r["head_name"] or "",
+                "group": r["village_group"] or NO_GROUP,
                 "size": r["household_size"],
-                "type": r["household_type"] or "",
+                "last": (r["household_type"] or "")
+                if KINDS[r["purpose"]].last_column == "户类型"
+                else (f"{since.year}年{since.month}月" if since else ""),
                 "risk_types": "、".join(types) or "其他",
             }
         )
     return list(out.values())
-
-
-def _place(village: str) -> str:
-    """The village as a place, for the title: 五苗树村委会 → 五苗树村, 官渠巷社区居委会 → 官渠巷社区 (the divisions file
-    names many villages by their committee); a name without a committee suffix stays as it is."""
-    for suffix, keep in (("村民委员会", "村"), ("村委会", "村"), ("居民委员会", ""), ("居委会", "")):
-        if village.endswith(suffix) and len(village) > len(suffix):
-            return village[: -len(suffix)] + keep
-    return village
-
-
-def _committee(village: str) -> str:
-    """The body that posts the notice: a name like 新建村委会 already is one; 新建村 becomes 新建村村民委员会."""
-    return village if village.endswith(("委员会", "村委会", "居委会")) else f"{village}村民委员会"
 
 
 def _cn_date(d: date) -> str:
@@ -112,8 +148,6 @@ def _cn_date(d: date) -> str:
 
 
 def notice_pdf(notice: Notice, day: date) -> bytes:
-    from xml.sax.saxutils import escape
-
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -122,23 +156,14 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = _register_font()
+    kind = KINDS[notice.purpose]
     title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=6 * mm)
-    body = ParagraphStyle("b", fontName=font, fontSize=11, leading=18, firstLineIndent=22)
+    body = ParagraphStyle("b", fontName=font, fontSize=11, leading=18, firstLineIndent=22, wordWrap="CJK")
     plain = ParagraphStyle("p", fontName=font, fontSize=11, leading=18)
     right = ParagraphStyle("r", fontName=font, fontSize=11, leading=18, alignment=2)
     cell = ParagraphStyle("c", fontName=font, fontSize=10.5, leading=14)
-    village = escape(notice.village_name)
-    title = f"{_place(notice.village_name)}防止返贫监测对象拟纳入名单公示"
 
-    story = [
-        Paragraph(escape(title), title_style),
-        Paragraph(
-            "根据防止返贫动态监测和帮扶工作要求，经农户申请、部门筛查预警或干部排查，村级入户核实和县级部门信息比对，"
-            "现将拟纳入防止返贫监测对象的农户名单予以公示，接受群众监督。",
-            body,
-        ),
-        Spacer(1, 3 * mm),
-    ]
+    story = [Paragraph(escape(notice.title), title_style), Paragraph(kind.intro, body), Spacer(1, 3 * mm)]
     for b in notice.batches:
         days = (b["end_date"] - b["start_date"]).days + 1
         story += [
@@ -146,19 +171,19 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
             Paragraph(f"公示期：{_cn_date(b['start_date'])}至{_cn_date(b['end_date'])}（共{days}天）", plain),
             Spacer(1, 2 * mm),
         ]
-        table = [["序号", "户主姓名", "村民小组", "家庭人口", "户类型", "风险类型"]]
+        table = [["序号", "户主姓名", "村民小组", "家庭人口", kind.last_column, "风险类型"]]
         for i, m in enumerate(b["members"], start=1):
             table.append(
                 [
                     str(i),
                     Paragraph(escape(m["head_name"]), cell),
-                    "—",
+                    Paragraph(escape(m["group"]), cell),
                     "" if m["size"] is None else f"{int(m['size'])}人",
-                    m["type"],
+                    m["last"],
                     Paragraph(escape(m["risk_types"]), cell),
                 ]
             )
-        t = Table(table, colWidths=[12 * mm, 30 * mm, 24 * mm, 22 * mm, 26 * mm, 56 * mm], repeatRows=1)
+        t = Table(table, colWidths=[12 * mm, 30 * mm, 24 * mm, 20 * mm, 28 * mm, 56 * mm], repeatRows=1)
         t.setStyle(
             TableStyle(
                 [
@@ -172,7 +197,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
             )
         )
         story += [t, Spacer(1, 5 * mm)]
-    committee = _committee(village)
+    committee = escape(notice.committee)
     story += [
         Paragraph(
             f"公示期间，如对名单有异议，请向{committee}反映，或拨打县乡村振兴部门监督举报电话 {HOTLINE}。"
@@ -192,9 +217,9 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
         rightMargin=18 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=title,
-        author=_committee(notice.village_name),
-        subject="防止返贫监测对象拟纳入名单公示",
+        title=notice.title,
+        author=notice.committee,
+        subject=kind.title,
         creator="fangfanpin",
         invariant=1,
     )

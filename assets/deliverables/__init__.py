@@ -58,7 +58,7 @@ def files_markdown(summary) -> str:
     partitions_def=DELIVERY_PARTITIONS,
     deps=[WORKFLOW_KEYS["case_ledger"], LANDING_KEY],
     description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、数据质量问题、说明）、"
-    "candidates.csv、村级拟纳入名单公示 PDF 和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
+    "candidates.csv、村级公示 PDF（拟纳入、纳入补充公示、拟消除风险）和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
     "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。",
 )
 def county_outbox(
