@@ -31,13 +31,14 @@ def county_names() -> dict[str, str]:
 
 def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """Temp table ``dlv_hh``: one row per household of the day: head (name, ID, phone), names of village/township,
-    size and type, from the roster as of ``day`` with household_indicators as fallback."""
+    村民小组, size and type, from the roster as of ``day`` with household_indicators as fallback."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE dlv_hh AS
         WITH heads AS (
             SELECT household_id, county_code, name, id_number, phone, village_name, township_name, county_name,
-                   village_code, household_size, household_type
+                   village_code, household_size, household_type,
+                   nullif(trim(village_group), '') AS village_group
             FROM roster_asof(?::DATE) WHERE relation = '户主'
             QUALIFY row_number() OVER (PARTITION BY household_id
                 ORDER BY CASE WHEN coalesce(person_status, '正常') = '正常' THEN 0 ELSE 1 END, id_number, name) = 1),
@@ -49,7 +50,8 @@ def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
                coalesce(i.village_name, h.village_name) AS village_name,
                coalesce(h.name, i.head_name) AS head_name, coalesce(h.id_number, i.head_id_number) AS head_id,
                h.phone, coalesce(h.household_size, i.recorded_size) AS household_size,
-               coalesce(i.household_type, h.household_type) AS household_type, h.county_name
+               coalesce(i.household_type, h.household_type) AS household_type, h.county_name,
+               h.village_group
         FROM ind i FULL JOIN heads h ON h.household_id = i.household_id""",
         [day, day],
     ).fetchall()

@@ -12,7 +12,7 @@ from datetime import date
 
 from fangfanpin.config.policy import Policy, PolicyError
 from fangfanpin.config.rules import show
-from fangfanpin.deliverables.xlsx import Col
+from fangfanpin.deliverables.xlsx import Col, percent_text
 
 EXCLUSION_MEANINGS = {
     "EXC-VEHICLE": "比对：家庭成员登记有机动车",
@@ -74,7 +74,13 @@ def _rows(policy: Policy, day: date, model: str | None) -> dict[tuple, dict]:
             thresholds=_params(policy, values),
         )
     lv, wf = policy.risk_levels, policy.workflow
-    add(("model",), "模型预警", "MODEL", meaning=MODEL_MEANING, thresholds=f"模型概率 ≥ {lv.model_warning_probability}")
+    add(
+        ("model",),
+        "模型预警",
+        "MODEL",
+        meaning=MODEL_MEANING,
+        thresholds=f"模型概率 ≥ {percent_text(lv.model_warning_probability)}",
+    )
 
     def param(name, value):
         add(("param", name), "参数", meaning=name, thresholds=str(value))
@@ -84,9 +90,16 @@ def _rows(policy: Policy, day: date, model: str | None) -> dict[tuple, dict]:
         param(f"{day.year - 1} 年农村居民人均可支配收入（元）", f"{policy.rural_income_prior_year(day.year):,.0f}")
     except PolicyError:  # a missing year is reported in the sheet, not fatal here
         param(f"{day.year - 1} 年农村居民人均可支配收入（元）", "政策文件未配置")
-    param("风险等级 高", f"触发任一“高”级规则，或模型概率 ≥ {lv.high_probability}")
-    param("风险等级 中", f"触发其他规则，或模型概率 ≥ {lv.medium_probability}")
+    param("风险等级 高", f"触发任一“高”级规则，或模型概率 ≥ {percent_text(lv.high_probability)}")
+    param("风险等级 中", f"触发其他规则，或模型概率 ≥ {percent_text(lv.medium_probability)}")
     param("风险等级 低", "其他")
+    param("规则严重程度", "触发的规则中最高的严重程度（高/中），见上方各规则；只由模型预警的农户为空")
+    param(
+        "模型概率",
+        f"模型估计该户在 {policy.model.horizon_days} 天内被确认为监测对象的概率（按历史确认情况校准），"
+        "以百分数显示：0.34% 表示同类农户中约千分之三会被确认；它不是评分，"
+        "只与上面的阈值比较（决定风险等级和模型预警）；未启用模型时为空",
+    )
     param("模型预警走访容量", f"每村每周 {lv.model_capacity_per_village_per_week} 户")
     param("待排查时限（工作日）", wf.pending_visit_working_days)
     param("比对异常复核时限（工作日）", wf.review_anomaly_working_days)

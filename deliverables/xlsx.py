@@ -19,6 +19,8 @@ LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "
 DATE_FORMAT = "yyyy-mm-dd"
 AMOUNT_FORMAT = "#,##0"
 SCORE_FORMAT = "0.0000"
+PERCENT_FORMAT = "0.00%"  # a model probability 0.0034 reads 0.34%
+SIGNED_FORMAT = "+0;-0;0"  # a day's change: +3, -2, 0
 TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at the top of its row
 
 
@@ -26,8 +28,14 @@ TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at
 class Col:
     header: str
     key: str
-    kind: str = "text"  # text / code (identifier, not masked) / phone / date / int / amount / score / level / auto
+    # text / code (identifier, not masked) / phone / date / int / signed / amount / score / percent / level / auto
+    kind: str = "text"
     width: float | None = None
+
+
+def percent_text(x: float) -> str:
+    """A probability as the county reads it: 0.5 → 50%, 0.335 → 33.5%."""
+    return f"{x * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 # ----------------------------------------------------------------------------------------------------------- writer
@@ -66,6 +74,8 @@ class Writer:
             "int": add(TOP | {"num_format": "0"}),
             "amount": add(TOP | {"num_format": AMOUNT_FORMAT}),
             "score": add(TOP | {"num_format": SCORE_FORMAT}),
+            "percent": add(TOP | {"num_format": PERCENT_FORMAT}),
+            "signed": add(TOP | {"num_format": SIGNED_FORMAT}),
             "num": add(TOP),
         }
         for level, (bg, fg) in LEVEL_COLOURS.items():
@@ -91,9 +101,9 @@ class Writer:
             d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
             ws.write_datetime(r, c, d, self.f["date"])
             return 10
-        if kind in ("int", "amount", "score", "num"):
+        if kind in ("int", "signed", "amount", "score", "percent", "num"):
             ws.write_number(r, c, float(v), self.f[kind])
-            return len(f"{float(v):,.0f}") + (5 if kind == "score" else 0)
+            return len(f"{float(v):,.0f}") + {"score": 5, "percent": 6, "signed": 1}.get(kind, 0)
         if kind == "level":
             s = str(v)
             ws.write_string(r, c, s, self.f.get("level" + s, self.f["text"]))

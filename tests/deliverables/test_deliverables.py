@@ -1,8 +1,7 @@
 """Deliverables: the county workbook, candidates.csv, the village publication PDFs and manifest.json, read
 back from disk. One small warehouse (two generated counties, a few days of the closed loop) is built once per session;
-feed text is then poisoned with formula-looking values to prove they come out as text.
-Longer than most files: every test here reads the same session-built warehouse, which takes longer to build than
-all of them take to run, and a module is what shares it."""
+feed text is then poisoned with formula-looking values to prove they come out as text (tests/deliverables/conftest.py).
+Longer than most files: its tests read the same outputs of the session-built warehouse, written once per session."""
 
 from __future__ import annotations
 
@@ -10,11 +9,20 @@ import csv
 import json
 import re
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from deliverables_helpers import (
+    COUNTIES,
+    END,
+    FORMULA_EXPLANATION,
+    FORMULA_VILLAGE,
+    ID_RE,
+    PHONE_RE,
+    workbook_path,
+)
 from docs_tables import sheet_columns
 from paths import REPO
 
@@ -22,74 +30,6 @@ from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import CANDIDATE_COLUMNS, SHEETS, write_county_outputs
 
 pytestmark = pytest.mark.dagster
-
-END = date(2026, 11, 20)
-LOOP = [END - timedelta(days=4 - i) for i in range(5)]
-COUNTIES = ["150625", "150626"]
-FORMULA_VILLAGE = '=HYPERLINK("http://x","点我")村'
-FORMULA_EXPLANATION = "@SUM(1+1) 测试说明"
-ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
-PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
-
-
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory) -> Path:
-    """A closed loop of two counties; then one village renamed and one explanation rewritten to look like formulas."""
-    from workflow_helpers import closed_loop
-
-    from fangfanpin.generator import MessyRates, generate
-    from fangfanpin.ingest.read import delivery_dates
-
-    root = tmp_path_factory.mktemp("deliverables")
-    generate(
-        root / "landing",
-        root / "truth",
-        counties=COUNTIES,
-        households=150,
-        start=date(2026, 8, 1),
-        end=END,
-        seed=11,
-        messy=MessyRates(),
-        daily_days=6,
-    )
-    warmup = [d for d in delivery_dates(root / "landing") if d < LOOP[0]][-1:]
-    closed_loop(root / "wh.duckdb", root / "landing", root / "truth", LOOP, warmup=warmup)
-    con = duckdb.connect(str(root / "wh.duckdb"))
-    try:
-        # a village with a notice on some day gets a formula-looking name in the roster and the indicators
-        row = con.execute("""SELECT b.village_code, b.processed_date FROM publication_batches b
-                             JOIN publication_members m USING (batch_id) WHERE m.purpose IN ('纳入', '补充公示')
-                             ORDER BY b.processed_date DESC, b.village_code LIMIT 1""").fetchall()
-        assert row, "the loop issued no publication batch"
-        con.execute("UPDATE roster SET village_name = ? WHERE village_code = ?", [FORMULA_VILLAGE, row[0][0]])
-        con.execute(
-            "UPDATE household_indicators SET village_name = ? WHERE village_code = ?", [FORMULA_VILLAGE, row[0][0]]
-        )
-        con.execute(
-            """UPDATE household_scores SET explanation_zh = ? WHERE as_of_date = ? AND household_id = (
-                           SELECT min(household_id) FROM household_scores WHERE as_of_date = ? AND rule_codes <> ''
-                           AND NOT monitored)""",
-            [FORMULA_EXPLANATION, END, END],
-        )
-        (root / "notice_day").write_text(row[0][1].isoformat())
-    finally:
-        con.close()
-    return root
-
-
-@pytest.fixture(scope="session")
-def outputs(warehouse, tmp_path_factory):
-    """Outputs of the newest day and of the notice day, written once."""
-    out = tmp_path_factory.mktemp("outbox")
-    notice_day = date.fromisoformat((warehouse / "notice_day").read_text())
-    con = duckdb.connect(str(warehouse / "wh.duckdb"))
-    try:
-        paths = {}
-        for day in sorted({END, notice_day}):
-            paths[day] = write_county_outputs(con, day, out, load_policy(), run_id="run-1")
-    finally:
-        con.close()
-    return out, paths, notice_day
 
 
 def _county_households(warehouse: Path, day: date) -> dict[str, set[str]]:
@@ -108,16 +48,11 @@ def _county_households(warehouse: Path, day: date) -> dict[str, set[str]]:
         con.close()
 
 
-def _workbook(out: Path, day: date, county: str) -> Path:
-    (book,) = list((out / day.isoformat() / county).glob("*_防返贫监测工作清单_*.xlsx"))
-    return book
-
-
 # --------------------------------------------------------------------------------------------------------- masking
 def test_a_raw_value_from_an_id_column_is_masked_whatever_its_shape(tmp_path):
     """The data-quality sheet shows the raw value of a problem; from an ID column it is an ID number even when it is
     not shaped like one (spaced, 15 digits, a date that does not exist, full-width)."""
-    from fangfanpin.deliverables.workbook import _quality_data
+    from fangfanpin.deliverables.sheets.quality import quality_data
     from fangfanpin.ingest.warehouse import ensure_schema
 
     raw = ["150625 19800101 1234", "150625800101123", "１５０６２５１９８０１３３２１２３４", "张三"]
@@ -127,7 +62,7 @@ def test_a_raw_value_from_an_id_column_is_masked_whatever_its_shape(tmp_path):
             "INSERT INTO quarantine VALUES (?, 'roster', '乡村振兴局', 'roster.csv', ?, ?, ?, '无效', '150625')",
             [[END, i + 2, "证件号码", v] for i, v in enumerate(raw[:3])] + [[END, 9, "姓名", raw[3]]],
         )
-        shown = {r["row"]: r["raw_value"] for r in _quality_data(con, END, "150625")}
+        shown = {r["row"]: r["raw_value"] for r in quality_data(con, END, "150625")}
     assert shown == {2: "150625********1234", 3: "150625********1123", 4: "１５０６２５********１２３４", 9: "张三"}
 
 
@@ -136,7 +71,7 @@ def test_every_county_folder_has_its_files(outputs):
     out, paths, _ = outputs
     for county in COUNTIES:
         folder = out / END.isoformat() / county
-        assert _workbook(out, END, county).name.endswith(f"_防返贫监测工作清单_{END:%Y%m%d}.xlsx")
+        assert workbook_path(out, END, county).name.endswith(f"_防返贫监测工作清单_{END:%Y%m%d}.xlsx")
         assert (folder / "candidates.csv").is_file() and (folder / "manifest.json").is_file()
     assert (out / END.isoformat() / "未归属" / "数据质量问题.xlsx").is_file()
     assert not list(out.rglob(".tmp-*"))
@@ -146,7 +81,7 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
     import openpyxl
 
     out, _, notice_day = outputs
-    wb = openpyxl.load_workbook(_workbook(out, notice_day, COUNTIES[0]))
+    wb = openpyxl.load_workbook(workbook_path(out, notice_day, COUNTIES[0]))
     assert wb.sheetnames == list(SHEETS)
     assert wb.properties.created == datetime(notice_day.year, notice_day.month, notice_day.day)
     for ws in wb.worksheets:
@@ -161,7 +96,7 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
     assert tasks.max_row > 1
     due = tasks.cell(row=2, column=headers.index("截止日期") + 1)
     assert isinstance(due.value, datetime) and due.number_format == "yyyy-mm-dd"
-    days_left = tasks.cell(row=2, column=headers.index("剩余天数") + 1)
+    days_left = tasks.cell(row=2, column=headers.index("剩余天数（工作日）") + 1)
     assert isinstance(days_left.value, (int, float))
     overview = {r[1]: r[2] for r in wb["工作概览"].iter_rows(min_row=2, values_only=True)}
     assert overview["交付日期"] == datetime(notice_day.year, notice_day.month, notice_day.day)
@@ -196,7 +131,7 @@ def test_formula_looking_feed_text_comes_out_as_text(outputs, warehouse):
     found_village = found_explanation = False
     for day in {END, notice_day}:
         for county in COUNTIES:
-            wb = openpyxl.load_workbook(_workbook(out, day, county))
+            wb = openpyxl.load_workbook(workbook_path(out, day, county))
             for ws in wb.worksheets:
                 for row in ws.iter_rows():
                     for c in row:
@@ -286,8 +221,19 @@ def test_candidates_csv_header_bom_and_rows(outputs, warehouse):
 
 
 # ----------------------------------------------------------------------------------------------------------- PDFs
+NOTICE_TITLES = {
+    "拟纳入名单公示": "防止返贫监测对象拟纳入名单公示",
+    "纳入名单补充公示": "防止返贫监测对象纳入名单补充公示",
+    "拟消除风险名单公示": "防止返贫监测对象拟消除风险名单公示",
+}
+
+
 def test_publication_pdf_text(outputs, warehouse):
+    """Each notice names the village as villagers do, its committee signs it, and every household on it shows its
+    村民小组 from the roster ("—" only where the roster has none)."""
     from pypdf import PdfReader
+
+    from fangfanpin.deliverables.places import village_committee, village_place
 
     out, _, notice_day = outputs
     pdfs = sorted(out.joinpath(notice_day.isoformat()).rglob("公示/*.pdf"))
@@ -295,26 +241,27 @@ def test_publication_pdf_text(outputs, warehouse):
     con = duckdb.connect(str(warehouse / "wh.duckdb"), read_only=True)
     try:
         for pdf in pdfs:
-            village_code = pdf.name.split("_")[0]
+            village_code, tag = pdf.stem.split("_")[0], pdf.stem.rsplit("_", 1)[1]
             reader = PdfReader(pdf)
             text = "".join(p.extract_text() for p in reader.pages)
             compact = re.sub(r"\s+", "", text)
-            names = con.execute(
-                """SELECT DISTINCT r.name FROM publication_batches b JOIN publication_members m USING (batch_id)
-                                   JOIN roster_asof(?::DATE) r ON r.household_id = m.household_id AND r.relation = '户主'
-                                   WHERE b.processed_date = ? AND b.village_code = ?""",
+            members = con.execute(
+                """SELECT r.name, r.village_group FROM publication_batches b JOIN publication_members m USING (batch_id)
+                   JOIN roster_asof(?::DATE) r ON r.household_id = m.household_id AND r.relation = '户主'
+                   WHERE b.processed_date = ? AND b.village_code = ?""",
                 [notice_day, notice_day, village_code],
             ).fetchall()
             village = con.execute(
                 "SELECT min(village_name) FROM household_indicators WHERE as_of_date = ? AND village_code = ?",
                 [notice_day, village_code],
             ).fetchall()[0][0]
-            place = re.sub(r"(居民委员会|居委会)$", "", re.sub(r"(村民委员会|村委会)$", "村", village))
-            assert (
-                re.sub(r"\s+", "", f"{place}防止返贫监测对象拟纳入名单公示") in compact
-            )  # the village, not its committee
-            assert "委会防止返贫" not in compact and _committee_of(village) in compact  # the committee signs
-            assert names and all(n[0] in compact for n in names)
+            title = re.sub(r"\s+", "", village_place(village) + NOTICE_TITLES[tag])
+            assert compact.startswith(title) and "委会防止返贫" not in compact  # the village, not its committee
+            assert re.sub(r"\s+", "", village_committee(village)) in compact  # the committee signs
+            assert members and all(name in compact for name, _ in members)
+            groups = [g for _, g in members if g]
+            assert groups and all(g in compact for g in groups)
+            assert compact.count("—") == len(members) - len(groups)
             assert "12317" in compact and "公示期" in compact and "GS-" in compact
             assert not ID_RE.search(compact) and not PHONE_RE.search(compact)
             assert "元" not in text and not re.search(r"\d,\d{3}", text)
@@ -344,7 +291,7 @@ def test_each_county_folder_holds_only_its_households(outputs, warehouse):
             others = set().union(*(v for k, v in households.items() if k != county))
             with (out / day.isoformat() / county / "candidates.csv").open(encoding="utf-8-sig") as fh:
                 assert {r["household_id"] for r in csv.DictReader(fh)} <= own
-            wb = openpyxl.load_workbook(_workbook(out, day, county))
+            wb = openpyxl.load_workbook(workbook_path(out, day, county))
             seen = set()
             for ws in wb.worksheets:
                 headers = [c.value for c in ws[1]]
@@ -448,12 +395,12 @@ def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path)
     """Feed text starting with =, +, - or @ must come back from the file as the same text, never as a formula."""
     import openpyxl
 
-    from fangfanpin.deliverables.workbook import Col, _Writer
+    from fangfanpin.deliverables.xlsx import Col, Writer
 
     values = ["=1+1", "+86 1", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0"]
     cols = [Col("说明", "text", width=30), Col("代码", "code", "code"), Col("备注", "note")]
     data = [{"text": v, "code": v, "note": v} for v in values]
-    writer = _Writer(date(2026, 11, 20))
+    writer = Writer(date(2026, 11, 20))
     writer.sheet("测试", cols, data)
     path = tmp_path / "t.xlsx"
     path.write_bytes(writer.close())
@@ -465,19 +412,28 @@ def test_writer_keeps_every_formula_prefix_as_text_and_wraps_long_text(tmp_path)
     assert ws.cell(2, 1).alignment.wrap_text and not ws.cell(2, 3).alignment.wrap_text
 
 
-def _committee_of(village: str) -> str:
-    return village if village.endswith(("委员会", "村委会", "居委会")) else f"{village}村民委员会"
+def test_villages_are_named_as_villagers_say_them_and_their_committees_sign():
+    """The divisions file's names (config/divisions/villages.csv) as places and as the committees that sign."""
+    from fangfanpin.deliverables.places import village_committee, village_place
 
-
-def test_the_notice_title_names_the_village_not_its_committee():
-    from fangfanpin.deliverables.notices import _place
-
-    assert _place("五苗树村委会") == "五苗树村" and _place("官渠巷社区居委会") == "官渠巷社区"
-    assert (
-        _place("新建村民委员会") == "新建村"
-        and _place("芒哈图嘎查村") == "芒哈图嘎查村"
-        and _place("村委会") == "村委会"
-    )
+    named = {
+        "五苗树村委会": ("五苗树村", "五苗树村村民委员会"),
+        "北元村村委会": ("北元村", "北元村村民委员会"),
+        "新建村民委员会": ("新建村", "新建村村民委员会"),
+        "乌日根嘎查村": ("乌日根嘎查", "乌日根嘎查村民委员会"),
+        "乌日根嘎查村村民委员会": ("乌日根嘎查", "乌日根嘎查村民委员会"),
+        "永联嘎查": ("永联嘎查", "永联嘎查村民委员会"),
+        "官渠巷社区居委会": ("官渠巷社区", "官渠巷社区居民委员会"),
+        "呼和马场第一生产连队居民委员会": ("呼和马场第一生产连队", "呼和马场第一生产连队居民委员会"),
+        "西村村民委会": ("西村", "西村村民委员会"),
+        "村委会": ("村委会", "村委会"),
+    }
+    assert {name: (village_place(name), village_committee(name)) for name in named} == named
+    with (REPO / "config" / "divisions" / "villages.csv").open(encoding="utf-8") as fh:
+        villages = [r["village_name"] for r in csv.DictReader(fh)]
+    assert "乌日根嘎查村" in villages and "五苗树村委会" in villages
+    places = [village_place(v) for v in villages]
+    assert not [p for p in places if re.search("(委员会|村委会|居委会|嘎查村)$", p)]
 
 
 def test_outputs_doc_lists_every_column_of_every_sheet(outputs):
@@ -487,7 +443,10 @@ def test_outputs_doc_lists_every_column_of_every_sheet(outputs):
     documented = sheet_columns((REPO / "docs" / "outputs.md").read_text("utf-8"))
     out, _, notice_day = outputs
     unplaced = out / notice_day.isoformat() / "未归属" / "数据质量问题.xlsx"
-    for path, expected in ((_workbook(out, notice_day, COUNTIES[0]), documented), (unplaced, {"数据质量问题": None})):
+    for path, expected in (
+        (workbook_path(out, notice_day, COUNTIES[0]), documented),
+        (unplaced, {"数据质量问题": None}),
+    ):
         wb = openpyxl.load_workbook(path, read_only=True)
         headers = {ws.title: [c.value for c in next(ws.iter_rows(max_row=1))] for ws in wb.worksheets}
         wb.close()
