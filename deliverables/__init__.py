@@ -30,6 +30,8 @@ from fangfanpin.deliverables.candidates import candidate_rows, candidates_csv
 from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
+from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
+from fangfanpin.deliverables.return_templates import return_templates
 from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
 from fangfanpin.schema import ensure_schema
 
@@ -109,6 +111,8 @@ def write_county_outputs(
                 households,
                 batches=[b["batch_id"] for b in notice.batches],
             )
+        for template_name, payload, due in return_templates(con, day, county, policy):
+            put(folder / TEMPLATES_FOLDER / template_name, payload, due)
         manifest = folder / "manifest.json"
         atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model, chain_head))
         written.append(manifest)

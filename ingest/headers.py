@@ -37,6 +37,7 @@ def map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame |
     """Map one file's headers onto the contract. Returns (frame of raw strings or None if rejected, quarantine, reports)."""
     name = raw.path.name
     wanted = {header_key(c.header): c for c in contract.columns}
+    context = {header_key(h) for h in contract.context_headers}  # a return template's orientation columns
     seen: dict[str, int] = {}
     reports = [{"file": name, "row": None, "column": None, "raw_value": None, "problem": p} for p in raw.problems]
     extras: dict[str, str] = {}
@@ -56,6 +57,8 @@ def map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame |
                 }
             )
             reports += _duplicate_column_differences(raw, header, seen[column.name], i)
+        elif key in context:
+            continue
         elif key:
             extras[_unique(header, extras)] = f"c{i}"
             reports.append(
@@ -122,6 +125,17 @@ def map_file(contract: Contract, raw: RawFile, seq: int) -> tuple[pl.DataFrame |
         *columns, pl.lit(name).alias(FILE), pl.lit(seq, pl.Int64).alias(FILE_SEQ), pl.col(ROW), extra
     )
     return frame, [], reports
+
+
+def without_unanswered_rows(contract: Contract, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """A return template's rows whose only filled cells are the ones it pre-filled were not answered: they are
+    not records (like blank lines), and are left out; returns (the answered rows, how many were left out)."""
+    answers = [c.name for c in contract.columns if c.name not in contract.prefilled]
+    if not contract.prefilled or frame.height == 0:
+        return frame, 0
+    answered = pl.any_horizontal(pl.col(n).str.strip_chars().fill_null("") != "" for n in answers)
+    kept = frame.filter(answered)
+    return kept, frame.height - kept.height
 
 
 def _unique(name: str, taken: dict) -> str:

@@ -382,7 +382,7 @@ def test_manifest_lists_every_file_with_hashes_and_freshness(outputs):
         for f in manifest["files"]:
             assert hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
             assert isinstance(f["rows"], int)
-        book = next(f for f in manifest["files"] if f["path"].endswith(".xlsx"))
+        book = next(f for f in manifest["files"] if f["path"].endswith(f"工作清单_{END:%Y%m%d}.xlsx"))
         assert list(book["sheets"]) == list(SHEETS)
         feeds = {f["feed"]: f for f in manifest["feed_freshness"]}
         assert feeds["roster"]["last_applied_delivery"] and feeds["roster"]["age_days"] >= 0

@@ -1,0 +1,167 @@
+"""Return templates round trip: the county folder's 回传模板 are filled with openpyxl as a clerk fills them in Excel,
+dropped unchanged into the next delivery, and the next run moves the cases they answer."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from workflow_helpers import closed_loop, run_pipeline_day
+
+from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables import write_county_outputs
+from fangfanpin.deliverables.return_templates import FOLDER
+from fangfanpin.generator import MessyRates, generate
+from fangfanpin.ingest.read import delivery_dates
+
+pytestmark = pytest.mark.warehouse
+
+END = date(2026, 11, 20)
+NEXT = END + timedelta(days=1)
+COUNTY = "150625"
+LOOP = [END - timedelta(days=13 - i) for i in range(14)]  # long enough for a 公示 period to end
+
+
+@pytest.fixture(scope="module")
+def county_day(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """One county's closed loop up to END, the villages' publication answers of END held back, and the county's
+    outputs of END: (warehouse, landing, the county's folder)."""
+    root = tmp_path_factory.mktemp("templates")
+    generate(
+        root / "landing",
+        root / "truth",
+        counties=[COUNTY],
+        households=200,
+        start=date(2026, 8, 1),
+        end=END,
+        seed=5,
+        messy=MessyRates(),
+        daily_days=15,
+    )
+    warmup = [d for d in delivery_dates(root / "landing") if d < LOOP[0]][-1:]
+    closed_loop(root / "wh.duckdb", root / "landing", root / "truth", LOOP[:-1], warmup=warmup)
+    for late in (root / "landing" / END.isoformat()).glob("publication_results*"):
+        late.unlink()  # the villages have not answered yet: the batches that ended are due in the template
+    with duckdb.connect(str(root / "wh.duckdb")) as con:
+        run_pipeline_day(con, root / "landing", END)
+        write_county_outputs(con, END, root / "outbox", load_policy(), run_id="test")
+    return root / "wh.duckdb", root / "landing", root / "outbox" / END.isoformat() / COUNTY
+
+
+def _sheet_rows(path: Path) -> tuple[openpyxl.Workbook, list[str], list[list]]:
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    values = [list(r) for r in ws.iter_rows(values_only=True)]
+    return wb, [h.lstrip("*") for h in values[0]], values[1:]
+
+
+def _fill(path: Path, answer) -> list[dict]:
+    """Fill each pre-filled row with ``answer(row as a dict)`` (header → value; None leaves the row unanswered)."""
+    wb, headers, rows = _sheet_rows(path)
+    ws = wb.worksheets[0]
+    answered = []
+    for i, values in enumerate(rows, start=2):
+        row = dict(zip(headers, values))
+        if row.get("户编号") is None:
+            continue
+        filled = answer(row)
+        if filled is None:
+            continue
+        for header, value in filled.items():
+            ws.cell(row=i, column=headers.index(header) + 1, value=value)
+        answered.append(row)
+    wb.save(path)
+    return answered
+
+
+def test_every_template_is_written_with_what_is_due(county_day):
+    _, _, folder = county_day
+    names = sorted(p.name for p in (folder / FOLDER).iterdir())
+    assert names == [f"{t}_{COUNTY}_{END:%Y%m%d}.xlsx" for t in ("县级决定", "民主评议及公示结果", "走访结果")]
+    wb, headers, rows = _sheet_rows(folder / FOLDER / names[2])
+    assert wb.sheetnames == ["走访结果", "填写说明"]
+    ws = wb.worksheets[0]
+    assert ws.protection.sheet and ws.freeze_panes == "A2"
+    assert {"排查结论", "排查日期", "任务编号", "户主姓名"} <= set(headers)
+    assert ws.cell(1, headers.index("排查结论") + 1).value == "*排查结论"  # required, marked
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in ws.data_validations.dataValidation if v.type == "list"}
+    conclusion = f"{openpyxl.utils.get_column_letter(headers.index('排查结论') + 1)}2"
+    assert "建议纳入" in lists[conclusion] and "无法入户" in lists[conclusion]
+    assert any(v.type == "date" for v in ws.data_validations.dataValidation)
+    assert rows and all(r[headers.index("任务编号")] for r in rows if r[headers.index("户编号")])
+
+
+def test_filled_templates_move_the_cases_on_the_next_date(county_day, tmp_path):
+    db, landing, folder = county_day
+    work = tmp_path / "wh.duckdb"
+    shutil.copy(db, work)
+    drop = tmp_path / "landing" / NEXT.isoformat()
+    drop.mkdir(parents=True)
+    for name in ("走访结果", "民主评议及公示结果", "县级决定"):
+        shutil.copy(folder / FOLDER / f"{name}_{COUNTY}_{END:%Y%m%d}.xlsx", drop)
+
+    def visit(row):
+        if row["任务类型"] != "排查":
+            return None  # left unanswered: not a record
+        return {
+            "排查日期": END,
+            "排查人": "王书记",
+            "义务教育有保障": "是",
+            "基本医疗有保障": "是",
+            "住房安全有保障": "是",
+            "饮水安全有保障": "是",
+            "排查结论": "不建议纳入",
+        }
+
+    def publication(row):
+        return {"民主评议结果": "同意", "是否有异议": "否"}
+
+    def decision(row):
+        kind = "确认纳入" if row["案件状态"] == "待确认" else "确认风险消除"
+        return {
+            "决定类型": kind,
+            "监测对象类别": "边缘易致贫户" if kind == "确认纳入" else None,
+            "决定日期": END,
+            "决定单位": "杭锦旗乡村振兴局",
+        }
+
+    visits = _fill(drop / f"走访结果_{COUNTY}_{END:%Y%m%d}.xlsx", visit)
+    published = _fill(drop / f"民主评议及公示结果_{COUNTY}_{END:%Y%m%d}.xlsx", publication)
+    decided = _fill(drop / f"县级决定_{COUNTY}_{END:%Y%m%d}.xlsx", decision)
+    assert visits and published and decided, (len(visits), len(published), len(decided))
+
+    with duckdb.connect(str(work)) as con:
+        for feed in ("visit_results", "publication_results", "county_decisions"):  # only the templates on NEXT
+            con.execute(f"DELETE FROM {feed} WHERE _delivery_date > ?", [END])
+        run_pipeline_day(con, tmp_path / "landing", NEXT)
+        got = {
+            feed: con.execute(
+                "SELECT rows_read, rows_loaded, quarantined, status FROM deliveries WHERE feed = ? AND delivery_date = ?",
+                [feed, NEXT],
+            ).fetchall()[0]
+            for feed in ("visit_results", "publication_results", "county_decisions")
+        }
+        closed = {
+            r[0]
+            for r in con.execute("SELECT task_id FROM visit_task_closures WHERE processed_date = ?", [NEXT]).fetchall()
+        }
+        outcomes = con.execute("SELECT count(*) FROM publication_outcomes WHERE processed_date = ?", [NEXT]).fetchall()[
+            0
+        ][0]
+        states = dict(con.execute("SELECT household_id, state FROM cases").fetchall())
+        unanswered = con.execute(
+            "SELECT count(*) FROM ingest_reports WHERE delivery_date = ? AND problem LIKE '%未填写结果%'", [NEXT]
+        ).fetchall()[0][0]
+    assert got["visit_results"] == (len(visits), len(visits), 0, "applied")
+    assert got["publication_results"] == (len(published), len(published), 0, "applied")
+    assert got["county_decisions"] == (len(decided), len(decided), 0, "applied")
+    assert {r["任务编号"] for r in visits} <= closed
+    assert all(states[r["户编号"]] == "不予纳入" for r in visits)
+    assert outcomes == len(published)
+    assert all(states[r["户编号"]] in ("已纳入", "风险消除") for r in decided)
+    left_blank = sum(1 for r in _sheet_rows(drop / f"走访结果_{COUNTY}_{END:%Y%m%d}.xlsx")[2] if r[0]) - len(visits)
+    assert unanswered == (1 if left_blank else 0)  # rows left blank: one report for the file, no quarantine
