@@ -1,4 +1,4 @@
-"""The county workbook (docs/outputs.md): ten sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
+"""The county workbook (docs/outputs.md): eleven sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
 
 Every sheet is a table: Chinese header row (frozen, with an autofilter), widths from the content, dates as Excel dates,
 amounts and scores as numbers, risk level coloured (高 red, 中 orange, 低 green). Feed text is always written with
@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 
 from fangfanpin.config.policy import Policy
+from fangfanpin.data_contracts import all_contracts
 from fangfanpin.deliverables.data import (
     OPEN,
     QUALITY_KINDS_ZH,
@@ -24,6 +25,7 @@ from fangfanpin.deliverables.data import (
 )
 from fangfanpin.deliverables.masking import mask_id, mask_text
 from fangfanpin.deliverables.notes import notes
+from fangfanpin.deliverables.receipts import receipt_sheet
 from fangfanpin.deliverables.xlsx import Col
 from fangfanpin.deliverables.xlsx import Writer as _Writer
 
@@ -36,6 +38,7 @@ SHEETS = (
     "待确认",
     "风险消除候选",
     "逾期提醒",
+    "回传处理结果",
     "数据质量问题",
     "说明",
 )
@@ -359,6 +362,7 @@ def county_workbook(
         "待确认": to_confirm(con, day, county),
         "风险消除候选": elimination(con, day, county),
         "逾期提醒": overdue(con, day, county),
+        "回传处理结果": receipt_sheet(con, day, county, {c.feed: c.title for c in all_contracts()}),
         "数据质量问题": (QUALITY_COLS, _quality_data(con, day, county)),
         "说明": notes(policy, day, model),
     }

@@ -134,9 +134,24 @@ def test_filled_templates_move_the_cases_on_the_next_date(county_day, tmp_path):
     decided = _fill(drop / f"县级决定_{COUNTY}_{END:%Y%m%d}.xlsx", decision)
     assert visits and published and decided, (len(visits), len(published), len(decided))
 
+    # beside the templates, a decision with a value not allowed and a visit file whose required header is misspelt
+    # and a decision for a household with no case awaiting one, which the ledger cannot apply
+    hid = decided[0]["户编号"]
+    with duckdb.connect(str(work), read_only=True) as con:
+        caseless = con.execute(
+            "SELECT min(household_id) FROM roster WHERE household_id NOT IN (SELECT household_id FROM cases)"
+        ).fetchall()[0][0]
+    (drop / f"county_decisions_{COUNTY}_补报.csv").write_text(
+        f"户编号,决定类型,决定日期,决定单位\n{hid},同意纳入,{END},杭锦旗乡村振兴局\n"
+        f"{caseless},确认纳入,{END},杭锦旗乡村振兴局\n",
+        encoding="utf-8",
+    )
+    (drop / f"visit_results_{COUNTY}_补报.csv").write_text(
+        f"户编号,走访日期,排查人,义务教育有保障,基本医疗有保障,住房安全有保障,饮水安全有保障,排查结论\n"
+        f"{hid},{END},李四,是,是,是,是,建议纳入\n",
+        encoding="utf-8",
+    )
     with duckdb.connect(str(work)) as con:
-        for feed in ("visit_results", "publication_results", "county_decisions"):  # only the templates on NEXT
-            con.execute(f"DELETE FROM {feed} WHERE _delivery_date > ?", [END])
         run_pipeline_day(con, tmp_path / "landing", NEXT)
         got = {
             feed: con.execute(
@@ -153,15 +168,60 @@ def test_filled_templates_move_the_cases_on_the_next_date(county_day, tmp_path):
             0
         ][0]
         states = dict(con.execute("SELECT household_id, state FROM cases").fetchall())
+        write_county_outputs(con, NEXT, tmp_path / "outbox", load_policy(), run_id="next")
         unanswered = con.execute(
             "SELECT count(*) FROM ingest_reports WHERE delivery_date = ? AND problem LIKE '%未填写结果%'", [NEXT]
         ).fetchall()[0][0]
-    assert got["visit_results"] == (len(visits), len(visits), 0, "applied")
+    assert got["visit_results"] == (len(visits) + 1, len(visits), 1, "applied")  # the refused file: 1 row
     assert got["publication_results"] == (len(published), len(published), 0, "applied")
-    assert got["county_decisions"] == (len(decided), len(decided), 0, "applied")
+    assert got["county_decisions"] == (len(decided) + 2, len(decided) + 1, 1, "applied")
     assert {r["任务编号"] for r in visits} <= closed
     assert all(states[r["户编号"]] == "不予纳入" for r in visits)
     assert outcomes == len(published)
     assert all(states[r["户编号"]] in ("已纳入", "风险消除") for r in decided)
     left_blank = sum(1 for r in _sheet_rows(drop / f"走访结果_{COUNTY}_{END:%Y%m%d}.xlsx")[2] if r[0]) - len(visits)
     assert unanswered == (1 if left_blank else 0)  # rows left blank: one report for the file, no quarantine
+
+    receipt = _receipt(tmp_path / "outbox" / NEXT.isoformat() / COUNTY)
+    by_file = {}
+    for row in receipt:
+        by_file.setdefault(row["文件"], []).append(row)
+    assert set(by_file) == {
+        f"走访结果_{COUNTY}_{END:%Y%m%d}.xlsx",
+        f"民主评议及公示结果_{COUNTY}_{END:%Y%m%d}.xlsx",
+        f"县级决定_{COUNTY}_{END:%Y%m%d}.xlsx",
+        f"county_decisions_{COUNTY}_补报.csv",
+        f"visit_results_{COUNTY}_补报.csv",
+    }
+    good = by_file[f"县级决定_{COUNTY}_{END:%Y%m%d}.xlsx"]
+    assert good[0]["处理结果"] == f"已处理 {len(decided)} 行" and len(good) == 1
+    bad_value = by_file[f"county_decisions_{COUNTY}_补报.csv"]
+    assert bad_value[0]["处理结果"] == "已处理 0 行"
+    assert "收到 2 行，已处理 0 行，未处理 1 行，未载入 1 行" in bad_value[0]["说明"]
+    not_applied = [r for r in bad_value if r["处理结果"] == "未处理"]
+    assert [(r["行号"], r["户编号"]) for r in not_applied] == [(3, caseless)]
+    not_loaded = [r for r in bad_value if r["处理结果"] == "未载入"]
+    assert [r["行号"] for r in not_loaded] == [2]
+    assert (
+        "「决定类型」" in not_loaded[0]["说明"]
+        and "确认纳入、不予纳入、确认风险消除、退回重新核实" in not_loaded[0]["说明"]
+    )
+    refused = by_file[f"visit_results_{COUNTY}_补报.csv"]
+    assert refused == [
+        {
+            "文件": f"visit_results_{COUNTY}_补报.csv",
+            "数据集": "走访排查结果",
+            "行号": None,
+            "户编号": None,
+            "处理结果": "整个文件未载入",
+            "说明": refused[0]["说明"],
+        }
+    ]
+    assert "缺少必填列「排查日期」" in refused[0]["说明"] and "走访日期" in refused[0]["说明"]
+
+
+def _receipt(folder: Path) -> list[dict]:
+    book = next(folder.glob("*工作清单_*.xlsx"))
+    ws = openpyxl.load_workbook(book, read_only=True)["回传处理结果"]
+    values = list(ws.iter_rows(values_only=True))
+    return [dict(zip(values[0], r)) for r in values[1:]]
