@@ -3,6 +3,7 @@ dropped unchanged into the next delivery, and the next run moves the cases they 
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,11 +11,13 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from pypdf import PdfReader
 from workflow_helpers import closed_loop, run_pipeline_day
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import write_county_outputs
 from fangfanpin.deliverables.return_templates import FOLDER
+from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS
 from fangfanpin.generator import MessyRates, generate
 from fangfanpin.ingest.read import delivery_dates
 
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.warehouse
 END = date(2026, 11, 20)
 NEXT = END + timedelta(days=1)
 COUNTY = "150625"
+ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
 LOOP = [END - timedelta(days=13 - i) for i in range(14)]  # long enough for a 公示 period to end
 
 
@@ -225,3 +229,27 @@ def _receipt(folder: Path) -> list[dict]:
     ws = openpyxl.load_workbook(book, read_only=True)["回传处理结果"]
     values = list(ws.iter_rows(values_only=True))
     return [dict(zip(values[0], r)) for r in values[1:]]
+
+
+def test_each_village_with_open_tasks_gets_a_printable_task_pack(county_day):
+    db, _, folder = county_day
+    with duckdb.connect(str(db), read_only=True) as con:
+        open_tasks = dict(
+            con.execute(
+                """SELECT t.village_code, count(*) FROM visit_tasks t
+                   LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= ?
+                   WHERE t.processed_date <= ? AND x.task_id IS NULL GROUP BY 1""",
+                [END, END],
+            ).fetchall()
+        )
+    packs = sorted((folder / TASK_PACKS).glob("*_排查任务.pdf"))
+    assert {p.name.split("_")[0] for p in packs} == set(open_tasks)
+    for pack in packs:
+        reader = PdfReader(pack)
+        text = "".join(page.extract_text() for page in reader.pages)
+        assert text.count("户主姓名") == open_tasks[pack.name.split("_")[0]]
+        assert "截止日期" in text and "个工作日" in text and "□建议纳入" in text and "排查人" in text
+        assert not ID_RE.search(text), pack.name  # masked form only
+        assert all(page.mediabox.width < page.mediabox.height for page in reader.pages)  # A4 portrait
+        due = [d for d in re.findall(r"(\d{4}-\d{2}-\d{2})（", text)]
+        assert due == sorted(due)  # the most urgent first
