@@ -1,5 +1,6 @@
-"""Return templates round trip: the county folder's 回传模板 are filled with openpyxl as a clerk fills them in Excel,
-dropped unchanged into the next delivery, and the next run moves the cases they answer."""
+"""The county team's day on one county's closed loop: the 回传模板 filled with openpyxl as a clerk fills them in Excel
+and dropped unchanged into the next delivery move the cases they answer; the next workbook's 回传处理结果 is the
+receipt; each village gets its printable task pack; the workbook prints on A4 landscape."""
 
 from __future__ import annotations
 
@@ -253,3 +254,20 @@ def test_each_village_with_open_tasks_gets_a_printable_task_pack(county_day):
         assert all(page.mediabox.width < page.mediabox.height for page in reader.pages)  # A4 portrait
         due = [d for d in re.findall(r"(\d{4}-\d{2}-\d{2})（", text)]
         assert due == sorted(due)  # the most urgent first
+
+
+def test_the_workbook_prints_on_a4_landscape_with_its_header_on_every_page(county_day):
+    _, _, folder = county_day
+    book = openpyxl.load_workbook(next(folder.glob("*工作清单_*.xlsx")))
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth in (None, 1), ws.title  # absent means 1 page wide (OOXML default)
+        assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$1:$1", ws.title
+    tasks = book["排查任务"]
+    headers = [c.value for c in tasks[1]]
+    assert tasks.freeze_panes == f"{openpyxl.utils.get_column_letter(headers.index('户主姓名') + 2)}2"
+    long_text = [
+        r for r in range(2, tasks.max_row + 1) if len(tasks.cell(r, headers.index("核实内容") + 1).value or "") > 40
+    ]
+    assert long_text and all(tasks.row_dimensions[r].height >= 30 for r in long_text)  # wrapped text has room
