@@ -1,9 +1,11 @@
-# Two commands do all the set-up on a fresh machine with Python 3.11 and pip: `make demo` and `make test`.
+# Two commands do all the set-up on a fresh machine with Python 3.11 and pip: `make demo` and `make test`. Both install
+# Debian packages with apt-get when they are missing, which needs root or sudo: `make demo` the CJK font, `make test`
+# the font and the browser that only the tests use.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint ui bench clean
+.PHONY: demo test lint ui bench clean browser
 
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
@@ -12,8 +14,6 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(BIN)/.installed: pyproject.toml
 	@# the village notices (PDF) embed a CJK font that works offline: Debian's fonts-wqy-microhei
 	test -f $(CJK_FONT) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei; }
-	@# the browser test drives Debian's headless Chromium through Playwright (no browser download)
-	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
@@ -22,8 +22,12 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/fangfanpin demo
 
-test: lint
+test: lint browser
 	$(BIN)/pytest
+
+# the browser test drives Debian's headless Chromium through Playwright (no browser download); the demo does not need it
+browser:
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # the layers of docs/architecture.md (import-linter) and the code style (ruff); seconds
 lint: $(BIN)/.installed

@@ -55,6 +55,13 @@ class Contract:
     placement: str
     columns: tuple[Column, ...]
     row_checks: tuple[str, ...] = field(default=())
+    # a return feed's Chinese file name, as its template is named (走访结果_150625_20261120.xlsx): a file whose name
+    # starts with it belongs to the feed as much as one named by the feed
+    file_title: str | None = None
+    # headers a return template shows for orientation (户主姓名, 核实内容 …): read and left out, never reported
+    context_headers: tuple[str, ...] = field(default=())
+    # the columns a return template fills in itself: a row with nothing else filled was not answered, and is left out
+    prefilled: tuple[str, ...] = field(default=())
 
     @property
     def headers(self) -> dict[str, Column]:
@@ -104,6 +111,9 @@ def _parse(path: Path) -> Contract:
             placement=raw["placement"],
             columns=columns,
             row_checks=tuple(raw.get("row_checks", ())),
+            file_title=raw.get("file_title"),
+            context_headers=tuple(raw.get("context_headers", ())),
+            prefilled=tuple(raw.get("prefilled", ())),
         )
     except (KeyError, TypeError) as exc:
         raise ContractError(f"{where}: malformed contract ({exc})") from exc
@@ -116,6 +126,10 @@ def _parse(path: Path) -> Contract:
     names = contract.names
     if len(set(names)) != len(names) or len({c.header for c in columns}) != len(columns):
         raise ContractError(f"{where}: duplicate column name or header")
+    if set(contract.context_headers) & {c.header for c in columns}:
+        raise ContractError(f"{where}: a context header is also a column's header")
+    if not set(contract.prefilled) <= set(names):
+        raise ContractError(f"{where}: prefilled names a column the contract does not have")
     for c in columns:
         if c.type not in COLUMN_TYPES:
             raise ContractError(f"{where}: column {c.name} has unknown type {c.type!r}")

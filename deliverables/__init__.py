@@ -30,6 +30,10 @@ from fangfanpin.deliverables.candidates import candidate_rows, candidates_csv
 from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
+from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
+from fangfanpin.deliverables.return_templates import return_templates
+from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
+from fangfanpin.deliverables.task_packs import task_pack_pdf, village_task_packs
 from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
 from fangfanpin.schema import ensure_schema
 
@@ -109,6 +113,16 @@ def write_county_outputs(
                 households,
                 batches=[b["batch_id"] for b in notice.batches],
             )
+        for pack in village_task_packs(con, day, county, policy):
+            put(
+                folder
+                / TASK_PACKS_FOLDER
+                / f"{safe_filename(pack.village_code)}_{safe_filename(pack.village_name)}_排查任务.pdf",
+                task_pack_pdf(pack, day, name),
+                len(pack.tasks),
+            )
+        for template_name, payload, due in return_templates(con, day, county, policy):
+            put(folder / TEMPLATES_FOLDER / template_name, payload, due)
         manifest = folder / "manifest.json"
         atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model, chain_head))
         written.append(manifest)

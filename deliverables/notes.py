@@ -109,7 +109,7 @@ def _rows(policy: Policy, day: date, model: str | None) -> dict[tuple, dict]:
     param("绿色通道风险类型", "、".join(wf.green_channel_risk_types))
     param("风险消除：最短监测月数", policy.elimination_min_monitored_months)
     param("风险消除：无规则预警天数", policy.elimination_no_rule_days)
-    param("模型版本", model or "尚未启用模型（风险等级仅按规则，风险评分为空）")
+    param("模型版本", model or "尚未启用模型（风险等级仅按规则，模型概率为空）")
     param("政策文件", policy.path.name)
     since = policy.in_force_from
     param(

@@ -11,24 +11,20 @@ Decisions (documented for the county in docs/outputs.md):
 - Columns: household head name, 村民小组 (from the roster; "—" where it has none), household size, then household
   type (inclusion) or the date monitoring began (elimination), and the standard risk types (因病 is a category, not
   a diagnosis). No ID number, phone number, income, amount, diagnosis or free-text evidence appears on a notice.
-- The Chinese font (WenQuanYi Micro Hei, Debian package fonts-wqy-microhei) is embedded; it is looked up at run time.
-- Bytes are reproducible: reportlab invariant mode, and the PDF creation date set to the delivery date.
+- The Chinese font is embedded and the bytes are reproducible (deliverables/pdf.py).
 """
 
 from __future__ import annotations
 
-import io
-import time as _time
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from xml.sax.saxutils import escape
 
 import duckdb
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.core.fonts import FONT_NAME, find_font
 from fangfanpin.deliverables.data import rows
+from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
 from fangfanpin.deliverables.places import village_committee, village_place
 
 HOTLINE = "12317"
@@ -63,15 +59,6 @@ KINDS = {
         "纳入监测时间",
     ),
 }
-
-
-@cache
-def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics  # reportlab is a slow import, needed only on days with a notice
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(find_font()), subfontIndex=0))
-    return FONT_NAME
 
 
 @dataclass
@@ -143,19 +130,13 @@ def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, poli
     return list(out.values())
 
 
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def notice_pdf(notice: Notice, day: date) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
+    from reportlab.lib import colors  # reportlab is imported only when a PDF is written (deliverables/pdf.py)
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.lib.utils import TimeStamp
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-    font = _register_font()
+    font = register_font()
     kind = KINDS[notice.purpose]
     title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=6 * mm)
     body = ParagraphStyle("b", fontName=font, fontSize=11, leading=18, firstLineIndent=22, wordWrap="CJK")
@@ -168,7 +149,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
         days = (b["end_date"] - b["start_date"]).days + 1
         story += [
             Paragraph(f"公示批次：{escape(b['batch_id'])}", plain),
-            Paragraph(f"公示期：{_cn_date(b['start_date'])}至{_cn_date(b['end_date'])}（共{days}天）", plain),
+            Paragraph(f"公示期：{cn_date(b['start_date'])}至{cn_date(b['end_date'])}（共{days}天）", plain),
             Spacer(1, 2 * mm),
         ]
         table = [["序号", "户主姓名", "村民小组", "家庭人口", kind.last_column, "风险类型"]]
@@ -206,31 +187,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
         ),
         Spacer(1, 10 * mm),
         Paragraph(committee, right),
-        Paragraph(_cn_date(day), right),
+        Paragraph(cn_date(day), right),
     ]
 
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=notice.title,
-        author=notice.committee,
-        subject=kind.title,
-        creator="fangfanpin",
-        invariant=1,
-    )
-
-    stamp = TimeStamp(invariant=1)
-    epoch = (day - date(1970, 1, 1)).days * 86400
-    stamp.t, stamp.lt = epoch, _time.gmtime(epoch)
-    stamp.YMDhms = tuple(stamp.lt)[:6]
-
-    def _date_stamp(canvas, _doc):
-        canvas._doc._timeStamp = stamp  # the PDF's CreationDate/ModDate := the delivery date (UTC midnight)
-
-    doc.build(story, onFirstPage=_date_stamp, onLaterPages=_date_stamp)
-    return buf.getvalue()
+    return build_pdf(story, day, title=notice.title, author=notice.committee, subject=kind.title)

@@ -1,4 +1,4 @@
-"""The county workbook (docs/outputs.md): ten sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
+"""The county workbook (docs/outputs.md): eleven sheets, written with xlsxwriter (deliverables/xlsx.py), reproducible bytes.
 
 Every sheet is a table: Chinese header row (frozen, with an autofilter), widths from the content, dates as Excel dates,
 amounts as numbers, model probabilities as percentages, risk level and rule severity coloured (高 red, 中 orange, 低
@@ -15,7 +15,9 @@ from datetime import date
 import duckdb
 
 from fangfanpin.config.policy import Policy
+from fangfanpin.data_contracts import all_contracts
 from fangfanpin.deliverables.notes import notes
+from fangfanpin.deliverables.receipts import receipt_sheet
 from fangfanpin.deliverables.sheets.alerts import new_alerts
 from fangfanpin.deliverables.sheets.cases import anomalies, elimination, publication, to_confirm
 from fangfanpin.deliverables.sheets.deadlines import overdue, visit_tasks
@@ -33,6 +35,7 @@ SHEETS = (
     "待确认",
     "风险消除候选",
     "逾期提醒",
+    "回传处理结果",
     "数据质量问题",
     "说明",
 )
@@ -52,6 +55,7 @@ def county_workbook(
         "待确认": to_confirm(con, day, county),
         "风险消除候选": elimination(con, day, county),
         "逾期提醒": overdue(con, day, county, policy),
+        "回传处理结果": receipt_sheet(con, day, county, {c.feed: c.title for c in all_contracts()}),
         "数据质量问题": (QUALITY_COLS, quality_data(con, day, county)),
         "说明": notes(policy, day, model),
     }

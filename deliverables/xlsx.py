@@ -21,6 +21,8 @@ AMOUNT_FORMAT = "#,##0"
 SCORE_FORMAT = "0.0000"
 PERCENT_FORMAT = "0.00%"  # a model probability 0.0034 reads 0.34%
 SIGNED_FORMAT = "+0;-0;0"  # a day's change: +3, -2, 0
+LINE_HEIGHT = 15  # points per printed line at the default font size
+NAME_HEADERS = ("户主姓名",)  # the column frozen beside the header row
 TOP = {"valign": "top"}  # rows with wrapped long text grow; every cell stays at the top of its row
 
 
@@ -126,17 +128,40 @@ class Writer:
         for c, col in enumerate(cols):
             ws.write_string(0, c, col.header, self.f["header"])
         cell = self.cell
+        wrapped = [(c, key, cols[c].width) for c, key, kind, _ in plan if kind == "wrap"]
         for r, row in enumerate(data, start=1):
             for c, key, kind, measure in plan:
                 width = cell(ws, r, c, kind, row.get(key), measure)
                 if width > widths[c]:
                     widths[c] = width
+            lines = max((_lines(row.get(key), width) for c, key, width in wrapped), default=1)
+            if lines > 1:  # printed rows keep their wrapped text instead of running over the next row
+                ws.set_row(r, LINE_HEIGHT * lines)
         for c, col in enumerate(cols):
             ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
-        ws.freeze_panes(1, 0)
+        names = [c for c, col in enumerate(cols) if col.header in NAME_HEADERS]
+        ws.freeze_panes(1, names[0] + 1 if names else 0)  # who the row is about stays in sight when scrolling right
         ws.autofilter(0, 0, max(len(data), 1), len(cols) - 1)
+        _print_setup(ws)
         return len(data)
 
     def close(self) -> bytes:
         self.wb.close()
         return self.buf.getvalue()
+
+
+def _lines(value, width: float) -> int:
+    """Printed lines of a wrapped cell: its display width over the column's (a CJK character counts two)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    return -(-_display_width(value) // max(int(width) - 1, 1))
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape, every column on the page's width, the header row on every page, page numbers."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")

@@ -22,6 +22,7 @@ import re
 import stat
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ import polars as pl
 
 from fangfanpin.core.arrow import registered
 from fangfanpin.core.sql import transaction
-from fangfanpin.data_contracts import FEED_NAMES
+from fangfanpin.data_contracts import FEED_NAMES, all_contracts
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -58,12 +59,22 @@ def feed_of(name: str) -> str | None:
 
     >>> feed_of("Visit_Results_150625.XLSX"), feed_of("roster.csv"), feed_of("rosters.csv"), feed_of("roster.xls")
     ('visit_results', 'roster', None, None)
+    >>> feed_of("走访结果_150625_20261120.xlsx"), feed_of("县级决定.xlsx")
+    ('visit_results', 'county_decisions')
     """
     lowered = name.lower()
     if not lowered.endswith(SUFFIXES):
         return None
     stem = lowered.rsplit(".", 1)[0]
-    return next((f for f in FEED_NAMES if stem == f or stem.startswith(f + "_")), None)
+    return next((feed for prefix, feed in _name_prefixes() if stem == prefix or stem.startswith(prefix + "_")), None)
+
+
+@cache
+def _name_prefixes() -> tuple[tuple[str, str], ...]:
+    """(file name prefix, feed): every feed's name, and a return feed's Chinese title as its template is named;
+    longest first, so that no name is taken by a shorter one it starts with."""
+    pairs = [(f, f) for f in FEED_NAMES] + [(c.file_title, c.feed) for c in all_contracts() if c.file_title]
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
 def scan_delivery(landing_dir: Path, day: date) -> list[LandingEntry]:
@@ -101,10 +112,10 @@ def _why_no_feed(name: str) -> str:
     if suffix == "xls" and feed_of(stem + ".xlsx"):
         return P_XLS
     prefix = re.split(r"[_.]\d", stem or name.lower())[0]
-    near = difflib.get_close_matches(prefix, FEED_NAMES, n=1, cutoff=0.75)
+    near = difflib.get_close_matches(prefix, [p for p, _ in _name_prefixes()], n=1, cutoff=0.75)
     if near:
         return P_LIKE_FEED.format(feed=near[0])
-    return P_NO_FEED.format(feeds="、".join(FEED_NAMES))
+    return P_NO_FEED.format(feeds="、".join(p for p, _ in sorted(_name_prefixes())))
 
 
 def county_in_name(name: str, known_counties: frozenset[str]) -> str | None:

@@ -18,7 +18,7 @@ from fangfanpin.config.policy import FileLimits
 from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.damage import split_damaged_rows
-from fangfanpin.ingest.headers import EXTRA, FILE, FILE_SEQ, map_file
+from fangfanpin.ingest.headers import EXTRA, FILE, FILE_SEQ, map_file, without_unanswered_rows
 from fangfanpin.ingest.landing import county_in_name
 from fangfanpin.ingest.normalize import normalize_column
 from fangfanpin.ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
@@ -146,7 +146,22 @@ def prepare_delivery(
         frame, q, r = map_file(contract, raw, seq)
         file_issues += q
         reports += r + raw.row_notes
-        if read_here == 0:
+        unanswered = 0
+        if frame is not None:
+            frame, unanswered = without_unanswered_rows(contract, frame)
+            rows_read -= unanswered
+            read_here -= unanswered
+            if unanswered:
+                reports.append(
+                    {
+                        "file": path.name,
+                        "row": None,
+                        "column": None,
+                        "raw_value": None,
+                        "problem": f"回传模板中有 {unanswered:,} 行只有预填内容、未填写结果，视为未回传，未载入",
+                    }
+                )
+        if read_here == 0 and not unanswered:
             reports.append(
                 {
                     "file": path.name,

@@ -29,6 +29,8 @@ CHECK_EVERY = 1024  # rows between two looks at the clock
 
 P_FORMULA = "是 Excel 公式但文件中没有计算结果（请在 Excel 中重新计算并保存后再发送），该行未载入"
 
+INSTRUCTIONS_SHEET = "填写说明"  # the sheet of instructions in a return template (deliverables), not data
+
 
 def read_xlsx(path: Path, limits: FileLimits, deadline: float) -> RawFile:
     name = path.name
@@ -179,10 +181,10 @@ def _column_has_data(rows: list[tuple], index: int) -> bool:
 
 def _first_visible_sheet(name: str, workbook) -> tuple:
     """The first sheet a person sees when opening the workbook; hidden sheets before it are skipped, and any other
-    sheet is reported as not read."""
+    sheet is reported as not read, except the instructions a return template carries."""
     visible = [s for s in workbook.worksheets if getattr(s, "sheet_state", "visible") == "visible"]
     sheet = visible[0] if visible else workbook.worksheets[0]
-    others = [s.title for s in workbook.worksheets if s is not sheet]
+    others = [s.title for s in workbook.worksheets if s is not sheet and s.title != INSTRUCTIONS_SHEET]
     if not others:
         return sheet, None
     hidden = [s.title for s in workbook.worksheets if getattr(s, "sheet_state", "visible") != "visible"]

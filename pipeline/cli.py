@@ -3,40 +3,40 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 from dagster import DagsterInstance
 
-from fangfanpin.assets.delivery_runs import (
-    DONE,
-    RunPlanError,
-    UsageError,
-    invalidate_from,
-    parse_day,
-    plan_from,
-    plan_pending,
-    read_records,
-    scan_landing,
-)
-from fangfanpin.assets.delivery_runs import prepare as prepare_runs
-from fangfanpin.assets.scoring import TRAINING_JOB_NAME
+from fangfanpin.assets.delivery_runs import RunPlanError, UsageError, invalidate_from, parse_day, plan_from
 from fangfanpin.config import DEMO_COUNTY
-from fangfanpin.config.policy import PolicyError, load_policy
+from fangfanpin.config.policy import PolicyError
 from fangfanpin.config.regions import RegionsError
-from fangfanpin.core.privacy import mask_text, private_dir, restrict_umask
+from fangfanpin.core.privacy import mask_text, restrict_umask
 from fangfanpin.core.settings import settings
-from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
+from fangfanpin.core.warehouse_file import WarehouseBusyError, connect
 from fangfanpin.data_contracts import FEED_NAMES
 from fangfanpin.deliverables.manifest import verify_manifests
 from fangfanpin.generator import generate
-from fangfanpin.ingest.warehouse import accept_delivery, delivery_problems
-from fangfanpin.pipeline.definitions import defs
-from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
-from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs, run_succeeded
+from fangfanpin.ingest.warehouse import accept_delivery
+from fangfanpin.pipeline.dates import window
+from fangfanpin.pipeline.launch import (
+    EXIT_FAILED,
+    EXIT_HELD,
+    EXIT_OK,
+    begin,
+    landing_and_records,
+    pending_plan,
+    prepare_environment,
+    print_summary,
+    run_day,
+    run_plan,
+    train_model,
+)
+from fangfanpin.pipeline.progress import Progress
 from fangfanpin.schema import ensure_schema
 from fangfanpin.workflow.chain import verify_chain
 from fangfanpin.workflow.simulator import prepare_closed_loop, simulate_after_run
@@ -48,131 +48,40 @@ DEMO_HOUSEHOLDS = 5_000
 DEMO_LOOP_DAYS = 30  # the closed-loop period at the end of the demo window
 DEMO_SEED = 20261120
 
-EXIT_OK, EXIT_FAILED, EXIT_HELD = 0, 1, 2
-INSTANCE_CONFIG_MARK = "# One run at a time: the DuckDB warehouse has a single writer."
+
+DATE_HELP = "日期一律写作 YYYY-MM-DD（如 2026-11-20） / dates are written YYYY-MM-DD (e.g. 2026-11-20)"
+EXIT_HELP = """退出状态 / exit status:
+  0  全部运行完成，每份交付都已采用
+     every run finished and every delivery was applied
+  1  运行失败，或命令被拒绝（日期或参数无效、未知的数据集或区域、数据仓库正被另一进程占用等）
+     a run failed, or the command was refused (a bad date or option, an unknown feed or region, the
+     warehouse in use by another process …)
+  2  运行完成，但有事需要操作员处理，每项一行（交付暂缓或被拒收、文件被拒收或未读取、当天没有任何交付、
+     落地文件夹名不是有效日期）
+     the runs finished, but something needs an operator, each on its own line (a delivery held or rejected,
+     a file refused or not read, no feed delivered that day, a landing folder not named by a date)"""
+OTHER_EXITS = """demo 除非运行失败都返回 0；accept、train、generate、verify-ledger 返回 0 或 1。详见 docs/operations.md
+demo exits 0 unless a run fails; accept, train, generate and verify-ledger exit 0 or 1. In full: docs/operations.md"""
+RUN_WHAT = """run the daily job through Dagster. With several dates, a line as each starts (date n of N, time elapsed
+and left); at the end a summary per date, read from the warehouse (docs/operations.md)."""
 
 
-def _prepare_environment() -> None:
-    """Resolve settings to absolute paths and give Dagster its local instance (``instance_config``)."""
-    s = settings()
-    for variable, path in (
-        ("FFP_LANDING_DIR", s.landing_dir),
-        ("FFP_OUTBOX_DIR", s.outbox_dir),
-        ("FFP_WAREHOUSE", s.warehouse),
-        ("FFP_MODEL_DIR", s.model_dir),
-        ("DAGSTER_HOME", s.dagster_home),
-    ):
-        os.environ[variable] = str(path.resolve())
-    home = private_dir(s.dagster_home.resolve())
-    config = home / "dagster.yaml"
-    current, wanted = (config.read_text(encoding="utf-8") if config.exists() else None), instance_config(home)
-    # A file this command wrote is kept current (an older one lacks the event log); one written by hand is left alone.
-    if current is None or (current.startswith(INSTANCE_CONFIG_MARK) and current != wanted):
-        config.write_text(wanted, encoding="utf-8")
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad option exits 1 like every refusal (2 means a delivery needs an operator), masked."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_FAILED, mask_text(f"{self.prog}: error: {message}\n"))
 
 
-def instance_config(home: Path) -> str:
-    """The local instance's dagster.yaml: runs queue one at a time; the event log keeps its SQLite files open
-    (pipeline/event_log.py)."""
-    return (
-        f"{INSTANCE_CONFIG_MARK}\n"
-        "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
-        "telemetry:\n  enabled: false\n"
-        "event_log_storage:\n  module: fangfanpin.pipeline.event_log\n  class: PooledSqliteEventLogStorage\n"
-        f"  config:\n    base_dir: {json.dumps(str(home / 'history' / 'runs'))}\n"
-    )
-
-
-# The terminal shows warnings and errors only (FFP_LOG_LEVEL to change); every step's events are in the instance (UI).
-CONSOLE = {"loggers": {"console": {"config": {"log_level": os.environ.get("FFP_LOG_LEVEL", "WARNING")}}}}
-
-
-def _run_day(instance, day: date, reason: str | None = None) -> int:
-    """Run the daily job for one delivery date through Dagster; return the exit status of docs/operations.md."""
-    ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
-    if reason:
-        print(mask_text(f"{day}: {reason}"))
-    result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-        partition_key=day.isoformat(),
-        instance=instance,
-        raise_on_error=False,
-        run_config=CONSOLE,
-        tags=settings().run_tags | launcher_tags(),
-    )
-    if not result.success:
-        print(
-            f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    with connect(settings().warehouse, read_only=True) as con:
-        problems = delivery_problems(con, day)
-    for feed, status, message in problems:
-        print(mask_text(f"{day}: {feed} {status}: {message}"))
-    print(f"{day}: run {result.run_id} finished" + (f", {len(problems)} delivery problem(s)" if problems else ""))
-    return EXIT_HELD if problems else EXIT_OK
-
-
-def train_model() -> int:
-    """Run the training job through Dagster (normally weekly, by schedule); a model is promoted only if it beats
-    the rules on its validation window."""
-    _prepare_environment()
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=CONSOLE, tags=launcher_tags()
-        )
-    print(f"training run {result.run_id} {'finished' if result.success else 'failed'}")
-    return EXIT_OK if result.success else EXIT_FAILED
-
-
-def _begin(instance) -> None:
-    """Before any run: the policy file loads (PolicyError names the key), no other process holds the warehouse, and
-    runs left STARTED by a killed command are failed."""
-    load_policy()
-    ensure_not_busy(settings().warehouse)
-    for run in mark_abandoned_runs(instance):
-        print(
-            f"run {run.run_id} ({run.tags.get('dagster/partition', run.job_name)}) was left unfinished by a killed "
-            "process: marked failed",
-            file=sys.stderr,
-        )
-
-
-def _landing_and_records(instance):
-    """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded)."""
-    s = settings()
-    landing, notices = scan_landing(s.landing_dir)
-    records = {}
-    if s.warehouse.exists():
-        with connect(s.warehouse) as con:  # the command is the one writer here (_begin made sure)
-            prepare_runs(con)
-            records = read_records(con)
-    run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.status == DONE and r.run_id])
-    return landing, notices, records, run_ok
-
-
-def pending_plan(instance):
-    """(what ``run --pending`` runs, in order, and why; one line per landing folder that is not run)."""
-    landing, notices, records, run_ok = _landing_and_records(instance)
-    return plan_pending(landing, records, run_ok), notices
-
-
-def run_plan(instance, plan) -> int:
-    if any(d in plan.reasons for d in plan.days[1:]):
-        print(
-            f"{plan.days[0]} 起按日期顺序重新计算 {len(plan.days)} 个交付日期（{plan.days[0]} … {plan.days[-1]}） / "
-            f"recomputing forward from {plan.days[0]}: {len(plan.days)} delivery dates, in order"
-        )
-    worst = EXIT_OK
-    for day in plan.days:
-        status = _run_day(instance, day, plan.reasons.get(day))
-        if status == EXIT_FAILED:
-            return EXIT_FAILED
-        worst = max(worst, status)
-    return worst
+def _households(text: str) -> int:
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数 / a positive whole number expected: {text!r}")
+    return int(text)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    start, end = window(args.start, args.end)
     out = Path(args.out)
     truth = Path(args.truth) if args.truth else out.parent / f"{out.name}_truth"
     summary = generate(
@@ -180,8 +89,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         truth,
         counties=args.counties.split(","),
         households=args.households,
-        start=date.fromisoformat(args.start),
-        end=date.fromisoformat(args.end),
+        start=start,
+        end=end,
         seed=args.seed,
         daily_days=args.daily_days,
     )
@@ -193,24 +102,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.region:  # before anything resolves a setting: the region's paths are the defaults from here on
         os.environ["FFP_REGION"] = args.region
     day = None if args.pending else parse_day(args.date)
-    _prepare_environment()
+    prepare_environment()
     with DagsterInstance.get() as instance:
-        _begin(instance)
+        begin(instance)
         if args.pending:
             plan, notices = pending_plan(instance)
             for line in notices:
                 print(mask_text(line), file=sys.stderr)
             if not plan.days:
                 print("nothing pending")
-            return max(run_plan(instance, plan), EXIT_HELD if notices else EXIT_OK)
-        landing, _, records, run_ok = _landing_and_records(instance)
+            status = run_plan(instance, plan)
+            return status if status == EXIT_FAILED else max(status, EXIT_HELD if notices else EXIT_OK)
+        landing, _, records, run_ok = landing_and_records(instance)
         return run_plan(instance, plan_from(day, landing, records, run_ok))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the demo county if absent, then run every delivery in order; over the last ``DEMO_LOOP_DAYS`` days a
     simulated field team answers each day's visit tasks, publications and decisions (a closed loop)."""
-    _prepare_environment()
+    prepare_environment()
     s = settings()
     truth = s.landing_dir.parent / "ground_truth"
     loop_start = DEMO_END - timedelta(days=DEMO_LOOP_DAYS - 1)
@@ -232,20 +142,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
         prepare_closed_loop(s.landing_dir, [d for d in summary.deliveries if d >= loop_start])
     trained = any(s.model_dir.glob("*/card.json"))
     with DagsterInstance.get() as instance:
-        _begin(instance)
+        begin(instance)
         plan, notices = pending_plan(instance)
         for line in notices:
             print(mask_text(line), file=sys.stderr)
-        while plan.days:  # the simulator adds the next day's folder after each run
+        progress, finished = Progress(len(plan.days)), []
+        while plan.days:  # planned again after each date: the simulator writes the next day's answers
             day = plan.days[0]
+            print(progress.starting(day, total=progress.done + len(plan.days)))
             if day >= loop_start and not trained:  # a year of history is in: train once, as the weekly job would
                 trained = train_model() == EXIT_OK
-            status = _run_day(instance, day, plan.reasons.get(day))
+            status = run_day(instance, day, plan.reasons.get(day))
+            progress.finished()
             if status == EXIT_FAILED:
+                print_summary(finished, progress)
                 return EXIT_FAILED
+            finished.append(day)
             if loop_start <= day < DEMO_END:
                 simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
             plan, _ = pending_plan(instance)
+    print_summary(finished, progress)
     workbooks = sorted(s.outbox_dir.glob("*/*/*_防返贫监测工作清单_*.xlsx"))
     if workbooks:
         print(f"latest county workbook: {workbooks[-1]}")
@@ -264,7 +180,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
             f"没有名为 {args.feed!r} 的数据集，可用：{', '.join(FEED_NAMES)} / unknown feed {args.feed!r}; "
             f"the feeds are: {', '.join(FEED_NAMES)}"
         )
-    _prepare_environment()
+    prepare_environment()
     with connect(settings().warehouse) as con:
         ensure_schema(con)
         released = accept_delivery(con, args.feed, day)
@@ -314,20 +230,35 @@ def cmd_verify_ledger(args: argparse.Namespace) -> int:
     return EXIT_OK if against.ok else EXIT_FAILED
 
 
+def _command(sub, name: str, what: str, epilog: str, description: str | None = None) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=what,
+        description=description or what,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fangfanpin", description="防返贫动态监测数据管道")
+    parser = Parser(
+        prog="fangfanpin",
+        description="防返贫动态监测数据管道 / the daily pipeline of 防返贫动态监测",
+        epilog=f"{DATE_HELP}\n\n{EXIT_HELP}\n{OTHER_EXITS}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("generate", help="write synthetic landing data to the feed spec")
+    g = _command(sub, "generate", "write synthetic landing data to the feed spec", f"{DATE_HELP}\n{OTHER_EXITS}")
     g.add_argument("--out", required=True)
     g.add_argument("--truth", help="ground-truth folder (default: <out>_truth beside it)")
     g.add_argument("--counties", default=DEMO_COUNTY)
-    g.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
-    g.add_argument("--start", default=(DEMO_END - timedelta(days=365)).isoformat())
-    g.add_argument("--end", default=DEMO_END.isoformat())
+    g.add_argument("--households", type=_households, default=DEMO_HOUSEHOLDS)
+    g.add_argument("--start", metavar="YYYY-MM-DD", default=(DEMO_END - timedelta(days=365)).isoformat())
+    g.add_argument("--end", metavar="YYYY-MM-DD", default=DEMO_END.isoformat())
     g.add_argument("--seed", type=int, default=DEMO_SEED)
     g.add_argument("--daily-days", type=int, default=21)
     g.set_defaults(func=cmd_generate)
-    r = sub.add_parser("run", help="run the daily job through Dagster")
+    r = _command(sub, "run", "run the daily job through Dagster", f"{DATE_HELP}\n\n{EXIT_HELP}", RUN_WHAT)
     which = r.add_mutually_exclusive_group(required=True)
     which.add_argument(
         "--date",
@@ -347,19 +278,21 @@ def build_parser() -> argparse.ArgumentParser:
         "under var/regions/<region>/ (FFP_REGION does the same)",
     )
     r.set_defaults(func=cmd_run)
-    d = sub.add_parser("demo", help="generate the demo county if absent and run every delivery date")
-    d.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS)
+    d = _command(sub, "demo", "generate the demo county if absent and run every delivery date", OTHER_EXITS)
+    d.add_argument("--households", type=_households, default=DEMO_HOUSEHOLDS)
     d.set_defaults(func=cmd_demo)
-    t = sub.add_parser("train", help="train the risk model now (the weekly schedule does this in production)")
+    t = _command(sub, "train", "train the risk model now (the weekly schedule does this in production)", OTHER_EXITS)
     t.set_defaults(func=cmd_train)
-    a = sub.add_parser("accept", help="accept a delivery that a blocking check held")
+    a = _command(sub, "accept", "accept a delivery that a blocking check held", f"{DATE_HELP}\n{OTHER_EXITS}")
     a.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     a.add_argument("--feed", required=True, help="the feed's name, as in data_contracts/feeds/<feed>.yaml")
     a.set_defaults(func=cmd_accept)
-    v = sub.add_parser(
+    v = _command(
+        sub,
         "verify-ledger",
-        help="recompute the case ledger's hash chain and report the first altered event; "
-        "check its chain head per date against the manifests",
+        "recompute the case ledger's hash chain and report the first altered event; check its chain head per date "
+        "against the manifests",
+        OTHER_EXITS,
     )
     v.add_argument(
         "--manifests",

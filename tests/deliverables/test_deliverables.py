@@ -85,9 +85,10 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
     assert wb.sheetnames == list(SHEETS)
     assert wb.properties.created == datetime(notice_day.year, notice_day.month, notice_day.day)
     for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2", ws.title
-        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
         headers = [c.value for c in ws[1]]
+        name = headers.index("户主姓名") + 2 if "户主姓名" in headers else 1  # frozen up to the head's name
+        assert ws.freeze_panes == f"{openpyxl.utils.get_column_letter(name)}2", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
         assert all(isinstance(h, str) and re.search(r"[\u4e00-\u9fff]", h) for h in headers), (ws.title, headers)
         assert ws.column_dimensions["A"].width and ws.column_dimensions["A"].width >= 8
     tasks = wb["排查任务"]
@@ -329,7 +330,7 @@ def test_manifest_lists_every_file_with_hashes_and_freshness(outputs):
         for f in manifest["files"]:
             assert hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
             assert isinstance(f["rows"], int)
-        book = next(f for f in manifest["files"] if f["path"].endswith(".xlsx"))
+        book = next(f for f in manifest["files"] if f["path"].endswith(f"工作清单_{END:%Y%m%d}.xlsx"))
         assert list(book["sheets"]) == list(SHEETS)
         feeds = {f["feed"]: f for f in manifest["feed_freshness"]}
         assert feeds["roster"]["last_applied_delivery"] and feeds["roster"]["age_days"] >= 0

@@ -102,6 +102,39 @@ def test_missing_required_column_fails_that_file_only(small_landing, tmp_path):
     assert prepared.reconciles and prepared.rows_read == 39
 
 
+def test_headers_marked_required_load_like_plain_ones(small_landing, tmp_path):
+    """Forms mark required columns (*证件号码, 姓名（必填）, 【必填】): the same rows load, with no report."""
+    day = first_date(small_landing)
+    rows = read_text_rows(find_feed_files(small_landing, day, "roster")[0])
+    marks = ("*{}", "{}（必填）", "＊ {} ", "【必填】{}", "{}(选填)")
+    marked = [[marks[i % len(marks)].format(h) for i, h in enumerate(rows[0])]] + rows[1:40]
+    for label, header_rows in (("plain", rows[:40]), ("marked", marked)):
+        (tmp_path / label / day.isoformat()).mkdir(parents=True)
+        write_csv(header_rows, tmp_path / label / day.isoformat() / "roster_a.csv", "utf-8")
+    plain, marked_result = (
+        prepare_delivery(load_contract("roster"), find_feed_files(tmp_path / label, day, "roster"), day)
+        for label in ("plain", "marked")
+    )
+    assert marked_result.rows.height == plain.rows.height > 30
+    assert marked_result.rows.drop(FILE).equals(plain.rows.drop(FILE))
+    assert marked_result.reports.height == plain.reports.height
+
+
+def test_a_rejected_file_does_not_say_its_unknown_columns_do_not_matter(small_landing, tmp_path):
+    day = first_date(small_landing)
+    rows = read_text_rows(find_feed_files(small_landing, day, "roster")[0])
+    id_col = rows[0].index("证件号码")
+    misspelt = [[("身份证号码" if i == id_col else h) for i, h in enumerate(rows[0])]] + rows[1:10]
+    (tmp_path / day.isoformat()).mkdir()
+    write_csv(misspelt, tmp_path / day.isoformat() / "roster_a.csv", "utf-8")
+    prepared = prepare_delivery(load_contract("roster"), find_feed_files(tmp_path, day, "roster"), day)
+    problems = (
+        prepared.quarantine.get_column("problem").unique().to_list() + prepared.reports.get_column("problem").to_list()
+    )
+    assert all("不影响载入" not in p for p in problems), problems
+    assert problems[0] == "文件缺少必填列「证件号码」，整个文件未载入；文件中有未识别的列「身份证号码」，请核对表头"
+
+
 def test_unknown_column_is_reported_not_fatal(small_landing, tmp_path):
     day = first_date(small_landing)
     rows = read_text_rows(find_feed_files(small_landing, day, "roster")[0])

@@ -7,8 +7,8 @@ from dagster import DagsterInstance
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from fangfanpin.pipeline.cli import INSTANCE_CONFIG_MARK, _prepare_environment, instance_config
 from fangfanpin.pipeline.event_log import OPEN_FILES, PooledSqliteEventLogStorage
+from fangfanpin.pipeline.launch import INSTANCE_CONFIG_MARK, instance_config, prepare_environment
 
 pytestmark = pytest.mark.dagster
 
@@ -55,8 +55,8 @@ def test_the_cli_keeps_its_own_instance_config_current_and_leaves_a_hand_written
     home.mkdir()
     config = home / "dagster.yaml"
     config.write_text(f"{INSTANCE_CONFIG_MARK}\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n", encoding="utf-8")
-    _prepare_environment()  # an older file of ours gains the event log
+    prepare_environment()  # an older file of ours gains the event log
     assert config.read_text(encoding="utf-8") == instance_config(home.resolve())
     config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    _prepare_environment()
+    prepare_environment()
     assert config.read_text(encoding="utf-8") == "telemetry:\n  enabled: false\n"

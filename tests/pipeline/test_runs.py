@@ -1,26 +1,22 @@
 """Every delivery date is processed exactly once, in order (docs/operations.md), with real ``fangfanpin run`` processes,
-real Dagster instances and a small generated landing of two counties:
+real Dagster instances and a small generated landing of two counties (tests/pipeline/conftest.py):
 
 - a date whose run failed (an outbox folder that cannot be made) or was killed is not done: ``run --pending`` retries
   it, and a killed run is marked failed in the instance;
 - a county's late file in a processed date's folder is picked up by ``run --pending``, and every later date is
   recomputed after it (the same warehouse and candidates.csv as if the file had come on time); ``run --date`` of an
   earlier date recomputes forward, or refuses when a later date's landing folder is gone;
-- folders not named by a real date are reported, never run; ``run --date`` rejects impossible or future dates;
-- exit status 2 for a file refused inside a feed that otherwise loaded and for a date with no feed at all;
+- folders not named by a real date are reported, never run;
 - the sensor starts new and changed folders, and everything after them, in date order.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -28,80 +24,19 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.instance.ref import InstanceRef
 from landing_helpers import read_text_rows
+from runs_helpers import COUNTIES, ffp, ran, run_env, world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-FFP = str(Path(sys.executable).with_name("fangfanpin"))
-COUNTIES = ["150625", "150626"]
-
-
-def _env(root: Path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FFP_", "DAGSTER_"))}
-    return (
-        env
-        | {
-            "FFP_LANDING_DIR": str(root / "landing"),
-            "FFP_OUTBOX_DIR": str(root / "outbox"),
-            "FFP_MODEL_DIR": str(root / "models"),
-            "FFP_WAREHOUSE": str(root / "wh" / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(root / "dagster"),
-        }
-        | extra
-    )
-
-
-def _ffp(root: Path, *args: str, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([FFP, *args], env=_env(root, **extra), cwd=root, capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def deliveries(tmp_path_factory) -> tuple[Path, list[date]]:
-    """Three delivery dates: a full one, then two daily ones."""
-    from fangfanpin.generator import MessyRates, generate
-    from fangfanpin.ingest.read import delivery_dates
-
-    base = tmp_path_factory.mktemp("runs")
-    generate(
-        base / "landing",
-        base / "truth",
-        counties=COUNTIES,
-        households=60,
-        start=date(2026, 10, 1),
-        end=date(2026, 11, 20),
-        seed=13,
-        messy=MessyRates.heavy(),
-        daily_days=2,
-    )
-    return base / "landing", delivery_dates(base / "landing")[-3:]
-
-
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory, deliveries) -> Path:
-    """A world where the first date is done (landing, warehouse, outbox, instance); copy it with ``_world``."""
-    landing, days = deliveries
-    root = tmp_path_factory.mktemp("processed")
-    shutil.copytree(landing / days[0].isoformat(), root / "landing" / days[0].isoformat())
-    done = _ffp(root, "run", "--pending")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return root
-
-
-def _world(processed: Path, dest: Path, deliveries, *more: date) -> Path:
-    for sub in ("landing", "wh", "outbox", "dagster"):
-        shutil.copytree(processed / sub, dest / sub)
-    for day in more:
-        shutil.copytree(deliveries[0] / day.isoformat(), dest / "landing" / day.isoformat())
-    return dest
 
 
 def _pending(root: Path, monkeypatch) -> list[date]:
     """What ``run --pending`` would run now (in this process: no second start-up)."""
-    from fangfanpin.pipeline.cli import _prepare_environment, pending_plan
+    from fangfanpin.pipeline.launch import pending_plan, prepare_environment
 
-    for variable, value in _env(root).items():
+    for variable, value in run_env(root).items():
         if variable.startswith(("FFP_", "DAGSTER_")):
             monkeypatch.setenv(variable, value)
-    _prepare_environment()
+    prepare_environment()
     with DagsterInstance.get() as instance:
         return pending_plan(instance)[0].days
 
@@ -110,11 +45,6 @@ def _runs(root: Path) -> list:
     """The instance's runs, oldest first."""
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(root / "dagster"))) as instance:
         return list(reversed(instance.get_runs()))
-
-
-def _ran(output: str) -> list[str]:
-    """The dates whose run finished, in the order the command printed them."""
-    return re.findall(r"^(\d{4}-\d{2}-\d{2}): run \S+ finished", output, re.MULTILINE)
 
 
 def _tables(root: Path) -> dict[str, list]:
@@ -137,14 +67,17 @@ def _candidates(root: Path, day: date) -> dict[str, bytes]:
 # ------------------------------------------------------------------------------------------- failed and killed runs
 def test_a_failed_run_is_not_done_and_pending_retries_exactly_it(processed, deliveries, tmp_path, monkeypatch):
     d2 = deliveries[1][1]
-    root = _world(processed, tmp_path, deliveries, d2)
+    root = world(processed, tmp_path, deliveries, d2)
     (root / "outbox" / d2.isoformat()).write_text("a file where the date's folder must be")
-    failed = _ffp(root, "run", "--pending")
+    (root / "landing" / "20261118").mkdir()  # a folder to report (status 2) does not hide the failure (status 1)
+    failed = ffp(root, "run", "--pending")
     assert failed.returncode == 1 and f"{d2}: run" in failed.stderr and "failed" in failed.stderr
+    assert "20261118" in failed.stderr
     (root / "outbox" / d2.isoformat()).unlink()
-    retried = _ffp(root, "run", "--pending")
+    (root / "landing" / "20261118").rmdir()
+    retried = ffp(root, "run", "--pending")
     assert retried.returncode == 0, retried.stderr[-3000:]
-    assert _ran(retried.stdout) == [d2.isoformat()]
+    assert ran(retried.stdout) == [d2.isoformat()]
     assert "did not finish" in retried.stdout
     assert _pending(root, monkeypatch) == []
     assert [r.tags["dagster/partition"] for r in _runs(root)][-2:] == [d2.isoformat(), d2.isoformat()]
@@ -158,15 +91,15 @@ def test_a_failed_run_is_not_done_and_pending_retries_exactly_it(processed, deli
 
 def test_a_killed_run_is_marked_failed_and_pending_retries_it(processed, deliveries, tmp_path):
     d2 = deliveries[1][1]
-    root = _world(processed, tmp_path, deliveries, d2)
-    killed = _ffp(root, "run", "--date", d2.isoformat(), FFP_TEST_KILL_AT="deliverables")
+    root = world(processed, tmp_path, deliveries, d2)
+    killed = ffp(root, "run", "--date", d2.isoformat(), FFP_TEST_KILL_AT="deliverables")
     assert killed.returncode == -signal.SIGKILL
     left = _runs(root)[-1]
     assert left.status == DagsterRunStatus.STARTED and left.tags["dagster/partition"] == d2.isoformat()
-    retried = _ffp(root, "run", "--pending")
+    retried = ffp(root, "run", "--pending")
     assert retried.returncode == 0, retried.stderr[-3000:]
     assert f"run {left.run_id}" in retried.stderr and "marked failed" in retried.stderr
-    assert _ran(retried.stdout) == [d2.isoformat()]
+    assert ran(retried.stdout) == [d2.isoformat()]
     runs = {r.run_id: r for r in _runs(root)}
     assert runs[left.run_id].status == DagsterRunStatus.FAILURE
     assert all(r.status != DagsterRunStatus.STARTED for r in runs.values())
@@ -205,12 +138,12 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
 
     d2, d3 = deliveries[1][1:]
     name, rows = _late_claim(deliveries, d2)
-    ref = _world(processed, tmp_path / "ref", deliveries, d2, d3)  # the file came on time
+    ref = world(processed, tmp_path / "ref", deliveries, d2, d3)  # the file came on time
     _write(ref / "landing" / d2.isoformat() / name, rows)
-    assert _ffp(ref, "run", "--pending").returncode == 0
+    assert ffp(ref, "run", "--pending").returncode == 0
 
-    root = _world(processed, tmp_path / "late", deliveries, d2, d3)
-    assert _ran(_ffp(root, "run", "--pending").stdout) == [d2.isoformat(), d3.isoformat()]
+    root = world(processed, tmp_path / "late", deliveries, d2, d3)
+    assert ran(ffp(root, "run", "--pending").stdout) == [d2.isoformat(), d3.isoformat()]
     on_time = _tables(root), _candidates(root, d3)
     stale = [
         t
@@ -220,10 +153,11 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
     assert stale and on_time[1] != _candidates(ref, d3)  # control: the late file changes the last day's results
 
     _write(root / "landing" / d2.isoformat() / name, rows)
-    late = _ffp(root, "run", "--pending")
+    late = ffp(root, "run", "--pending")
     assert late.returncode == 0, late.stderr[-3000:]
-    assert _ran(late.stdout) == [d2.isoformat(), d3.isoformat()]
+    assert ran(late.stdout) == [d2.isoformat(), d3.isoformat()]
     assert name in late.stdout and "recomputing forward" in late.stdout
+    assert re.search(rf"^\[2/2\] {d3} .*date 2 of 2: .* left$", late.stdout, re.MULTILINE)  # the progress line
     assert _tables(root) == _tables(ref)
     assert _candidates(root, d3) == _candidates(ref, d3)
     assert _pending(root, monkeypatch) == []  # (and from here on this process works in this world)
@@ -233,31 +167,13 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
     assert main(["run", "--date", d2.isoformat()]) == 1  # d3 would become an empty delivery
     refused = capsys.readouterr()
     assert d3.isoformat() in refused.err and "落地文件夹已不存在" in refused.err
-    assert len(refused.err.strip().splitlines()) == 1 and _ran(refused.out) == []
+    assert len(refused.err.strip().splitlines()) == 1 and ran(refused.out) == []
     shutil.move(tmp_path / "held", root / "landing" / d3.isoformat())
-    earlier = _ffp(root, "run", "--date", d2.isoformat())
+    earlier = ffp(root, "run", "--date", d2.isoformat())
     assert earlier.returncode == 0, earlier.stderr[-3000:]
-    assert _ran(earlier.stdout) == [d2.isoformat(), d3.isoformat()]
+    assert ran(earlier.stdout) == [d2.isoformat(), d3.isoformat()]
     assert _tables(root) == on_time[0] and _candidates(root, d3) == on_time[1]
     assert _pending(root, monkeypatch) == []
-
-
-# ------------------------------------------------------------------------------------------------- exit status 2
-def test_exit_status_2_for_a_refused_file_and_for_a_date_with_no_feed(processed, deliveries, tmp_path):
-    d2 = deliveries[1][1]
-    root = _world(processed, tmp_path, deliveries, d2)
-    applications = sorted((root / "landing" / d2.isoformat()).glob("applications_*.csv"))[0]
-    (applications.parent / "applications_150625_补报.csv").write_text("编号,备注\n1,这不是申请表\n", encoding="utf-8")
-    empty = d2 - timedelta(days=1)
-    (root / "landing" / empty.isoformat()).mkdir()
-    (root / "landing" / empty.isoformat() / "说明.txt").write_text("本日无数据", encoding="utf-8")
-    done = _ffp(root, "run", "--pending")
-    assert done.returncode == 2, done.stderr[-3000:]
-    assert _ran(done.stdout) == [empty.isoformat(), d2.isoformat()]
-    lines = done.stdout.splitlines()
-    assert any(line.startswith(f"{empty}: ") and "no feed delivered" in line for line in lines)
-    refused = [line for line in lines if line.startswith(f"{d2}: applications file_rejected")]
-    assert len(refused) == 1 and "applications_150625_补报.csv" in refused[0]
 
 
 # ------------------------------------------------------------------------------------- folder names and dates
@@ -283,35 +199,12 @@ def test_folders_not_named_by_a_real_date_are_reported_and_never_run(ffp_env, ca
         assert instance.get_runs() == []
 
 
-def test_run_date_rejects_impossible_misformatted_and_future_dates(ffp_env, capsys):
-    from fangfanpin.pipeline.cli import build_parser, main
-
-    tomorrow = date.today() + timedelta(days=2)  # after today in every time zone
-    for text in ("2026-02-30", "20260917", "2026-9-18", "yesterday", tomorrow.isoformat(), "2023-06-01"):
-        assert main(["run", "--date", text]) == 1, text
-        out, err = capsys.readouterr()
-        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (text, err)
-        assert text in err
-    assert not (ffp_env / "warehouse.duckdb").exists()  # nothing ran
-    run_help = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
-    assert "YYYY-MM-DD" in run_help
-
-
-def test_accept_names_the_feeds_when_the_feed_is_unknown(ffp_env, capsys):
-    from fangfanpin.data_contracts import FEED_NAMES
-    from fangfanpin.pipeline.cli import main
-
-    assert main(["accept", "--date", "2026-11-19", "--feed", "rosters"]) == 1
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "rosters" in err and all(f in err for f in FEED_NAMES)
-    assert not (ffp_env / "warehouse.duckdb").exists()
-
-
 def test_accept_makes_the_date_and_later_ones_pending(processed, deliveries, tmp_path, monkeypatch, capsys):
-    from fangfanpin.pipeline.cli import main, pending_plan
+    from fangfanpin.pipeline.cli import main
+    from fangfanpin.pipeline.launch import pending_plan
 
     d1 = deliveries[1][0]
-    root = _world(processed, tmp_path, deliveries)
+    root = world(processed, tmp_path, deliveries)
     assert _pending(root, monkeypatch) == []
     assert main(["accept", "--date", d1.isoformat(), "--feed", "roster"]) == 0
     assert "run --pending" in capsys.readouterr().out

@@ -1,0 +1,139 @@
+"""Village task packs (排查任务): one printable A4 PDF per village with open visit tasks, for the village team.
+
+Each task is a card: who to visit (head of household, 户编号, the masked ID number, phone), what to verify, the due
+date and the working days left, then blank fields to write the result by hand (visit date, visitor, the three
+guarantees and drinking water, the conclusion, notes), in the order of the 走访结果 return template so that copying
+the card into the template is line by line. Cards are sorted by due date: a team that cannot visit everyone visits
+the most urgent first. No ID number beyond its masked form and no illness beyond the risk type appear: the card's
+text comes from the task's 核实内容, which names risk types and indicators, never diagnoses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+from xml.sax.saxutils import escape
+
+import duckdb
+
+from fangfanpin.config.policy import Policy
+from fangfanpin.core.privacy import mask_id, mask_phone, mask_text
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.deliverables.data import rows
+from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
+from fangfanpin.deliverables.workdays import prepare_workdays
+
+FOLDER = "排查任务"
+
+TASKS_SQL = """
+SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id, hh.head_name,
+       hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date,
+       (SELECT ordinal FROM dlv_workdays WHERE day = t.due_date)
+           - (SELECT ordinal FROM dlv_workdays WHERE day = $d) AS working_days_left
+FROM visit_tasks t
+LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
+LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
+WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL
+ORDER BY t.village_code, t.due_date, t.household_id, t.task_id"""
+
+
+@dataclass
+class TaskPack:
+    village_code: str
+    village_name: str
+    township: str
+    tasks: list[dict]
+
+
+def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy) -> list[TaskPack]:
+    """The open visit tasks of ``county`` on ``day``, one pack per village; needs ``data.prepare`` first. Working days
+    left are counted as on the 排查任务 sheet (deliverables/workdays.py)."""
+    prepare_workdays(con, day, policy.as_of(day).workflow)
+    packs = []
+    for village, tasks in groupby(rows(con, TASKS_SQL, {"d": day, "c": county}), key=lambda r: r["village_code"]):
+        tasks = list(tasks)
+        first = tasks[0]
+        packs.append(TaskPack(village, first["village_name"] or village, first["township"] or "", tasks))
+    return packs
+
+
+def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+    font = register_font()
+    title_style = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
+    sub = ParagraphStyle("s", fontName=font, fontSize=10, leading=14, alignment=1, spaceAfter=4 * mm)
+    cell = ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13)
+    label = ParagraphStyle("l", fontName=font, fontSize=9.5, leading=13, textColor=colors.HexColor("#333333"))
+    village = escape(mask_text(pack.village_name))
+    title = f"{village}入户排查任务单"
+    story = [
+        Paragraph(title, title_style),
+        Paragraph(
+            f"{escape(county_name)} {escape(pack.township)}　截至{cn_date(day)}未完成的走访任务共 {len(pack.tasks)} 项，"
+            "按截止日期排列，请优先走访靠前的农户；走访后在“走访结果”回传模板中逐项填写。",
+            sub,
+        ),
+    ]
+    conclusions = "　".join(f"□{v}" for v in load_contract("visit_results").column("conclusion").values)
+    width = [26 * mm, 52 * mm, 26 * mm, 70 * mm]
+    for i, t in enumerate(pack.tasks, start=1):
+        left = t["working_days_left"]
+        due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
+        data = [
+            [
+                _para(f"{i}. {t['purpose']}", label),
+                _para(t["task_id"], cell),
+                _para("截止日期", label),
+                _para(due, cell),
+            ],
+            [
+                _para("户主姓名", label),
+                _para(t["head_name"] or "", cell),
+                _para("户编号", label),
+                _para(t["household_id"], cell),
+            ],
+            [
+                _para("证件号码", label),
+                _para(mask_id(t["head_id"]), cell),
+                _para("联系电话", label),
+                _para(mask_phone(t["phone"]), cell),
+            ],
+            [_para("核实内容", label), _para(mask_text(t["what_to_verify_zh"] or ""), cell), "", ""],
+            [_para("排查日期", label), _para("____年__月__日", cell), _para("排查人", label), ""],
+            [
+                _para("三保障及饮水", label),
+                _para(
+                    "义务教育有保障 □是 □否　基本医疗有保障 □是 □否　住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
+                    cell,
+                ),
+                "",
+                "",
+            ],
+            [_para("核实收入", label), _para("家庭人均纯收入 ________ 元　合规自付支出 ________ 元", cell), "", ""],
+            [_para("排查结论", label), _para(conclusions, cell), "", ""],
+            [_para("情况说明", label), "", "", ""],
+        ]
+        table = Table(data, colWidths=width, rowHeights=[None] * 8 + [16 * mm])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    *[("SPAN", (1, r), (3, r)) for r in (3, 5, 6, 7, 8)],
+                ]
+            )
+        )
+        story += [KeepTogether([table, Spacer(1, 4 * mm)])]
+    return build_pdf(story, day, title=title, author=f"{county_name}防返贫监测", subject="入户排查任务单", margin_mm=14)
+
+
+def _para(text: str, style):
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(escape(text), style)
