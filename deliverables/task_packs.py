@@ -22,6 +22,7 @@ from fangfanpin.core.privacy import mask_id, mask_phone, mask_text
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.deliverables.data import rows
 from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
+from fangfanpin.deliverables.places import village_place
 from fangfanpin.deliverables.workdays import prepare_workdays
 
 FOLDER = "排查任务"
@@ -54,7 +55,7 @@ def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, p
     for village, tasks in groupby(rows(con, TASKS_SQL, {"d": day, "c": county}), key=lambda r: r["village_code"]):
         tasks = list(tasks)
         first = tasks[0]
-        packs.append(TaskPack(village, first["village_name"] or village, first["township"] or "", tasks))
+        packs.append(TaskPack(village, village_place(first["village_name"] or village), first["township"] or "", tasks))
     return packs
 
 

@@ -38,6 +38,11 @@ def feed_ddl() -> list[str]:
             f"CREATE TABLE IF NOT EXISTS {q(contract.feed)} ({columns}, _delivery_date DATE NOT NULL, "
             f"{FILE} VARCHAR, {FILE_SEQ} BIGINT, {ROW} BIGINT, {EXTRA} VARCHAR, county_code VARCHAR)"
         )
+        # a column added to a contract reaches a warehouse made before it (rows are inserted by name)
+        ddl += [
+            f"ALTER TABLE {q(contract.feed)} ADD COLUMN IF NOT EXISTS {q(c.name)} {SQL_TYPES[c.type]}"
+            for c in contract.columns
+        ]
         ddl.append(asof_macro_sql(contract))
     return ddl
 

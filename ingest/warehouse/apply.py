@@ -118,9 +118,9 @@ def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> t
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
             resent = _drop_resent(con, contract, day)
             replaced = _report_replaced(con, contract, day)
-            con.execute(f"INSERT INTO {feed} SELECT * FROM placed")
+            con.execute(f"INSERT INTO {feed} BY NAME SELECT * FROM placed")
         else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
-            con.execute(f"INSERT INTO {feed} {select}", params)
+            con.execute(f"INSERT INTO {feed} BY NAME {select}", params)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE placed AS SELECT {FILE}, {ROW}, county_code FROM {feed} "
                 "WHERE _delivery_date = ?",

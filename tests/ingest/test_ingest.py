@@ -259,3 +259,22 @@ def test_every_contract_places_rows_by_columns_it_has():
         assert contract.placement_columns and set(contract.placement_columns) <= set(contract.names), feed
     assert load_contract("econ_check").placement_columns == ["id_number"]
     assert load_contract("applications").placement_columns == ["village_code", "head_id_number"]
+
+
+def test_a_warehouse_made_before_a_contract_column_gets_it_and_loads_it(small_landing, tmp_path):
+    """A county's warehouse from before the roster had 村民小组: opening it adds the column, and rows load by name."""
+    from fangfanpin.schema import ensure_schema
+
+    day = first_date(small_landing)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    ensure_schema(con)
+    con.execute("ALTER TABLE roster DROP COLUMN village_group")
+    con.execute("ALTER TABLE roster ADD COLUMN legacy_note VARCHAR")  # and one the contract no longer has
+    con.execute("DELETE FROM ffp_schema")
+    ensure_schema(con)
+    ingest_feed(con, load_contract("roster"), small_landing, day)
+    loaded, grouped, heads = con.execute(
+        "SELECT count(*), count(village_group), count(*) FILTER (WHERE relation = '户主') FROM roster"
+    ).fetchall()[0]
+    con.close()
+    assert loaded > 0 and grouped > 0 and heads > 0
