@@ -75,8 +75,8 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     story = [
         Paragraph(title, title_style),
         Paragraph(
-            f"{escape(county_name)} {escape(pack.township)}　截至{cn_date(day)}未完成的走访任务共 {len(pack.tasks)} 项，"
-            "按截止日期排列，请优先走访靠前的农户；走访后在“走访结果”回传模板中逐项填写。",
+            f"{escape(county_name)} {escape(pack.township)}　截至{cn_date(day)}未完成的走访任务共 {len(pack.tasks)} 项<br/>"
+            "按截止日期排列，请优先走访靠前的农户；走访后在“走访结果”回传模板中逐项填写",
             sub,
         ),
     ]

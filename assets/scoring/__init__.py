@@ -102,8 +102,8 @@ def household_scores(
     if unusable:  # a broken or tampered model must not stop the day's lists: rules alone, and say so
         metadata["model_unavailable"] = f"模型不可用（{unusable}），本次仅按规则评分"
         context.log.warning(metadata["model_unavailable"])
-    elif loaded is None:
-        context.log.warning("没有已启用的模型：风险等级仅由规则决定，概率为空")
+    elif loaded is None:  # the normal state until a first model passes its gates: said, not warned about
+        context.log.info("没有已启用的模型：风险等级仅由规则决定，概率为空")
     return MaterializeResult(metadata=metadata)
 
 

@@ -14,7 +14,7 @@ import duckdb
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables.data import rows
-from fangfanpin.deliverables.sheets.common import BASE, HH, ORDER, case_sheet_sql, with_head
+from fangfanpin.deliverables.sheets.common import BASE, HH, ORDER, PLACE, case_sheet_sql, with_head
 from fangfanpin.deliverables.xlsx import Col
 
 TODAY = "(SELECT ordinal FROM dlv_workdays WHERE day = $d)"
@@ -42,12 +42,7 @@ def visit_tasks(con: duckdb.DuckDBPyConnection, day: date, county: str):
     cols = [
         Col("任务编号", "task_id", "code"),
         Col("任务类型", "purpose"),
-        Col("乡镇", "township"),
-        Col("行政村", "village_name"),
-        Col("村代码", "village_code", "code"),
-        Col("户编号", "household_id", "code"),
-        Col("户主姓名", "head_name"),
-        Col("户主证件号码（脱敏）", "head_id_masked"),
+        *PLACE,
         Col("联系电话", "phone", "phone"),
         Col("核实内容", "what_to_verify_zh", width=60),
         Col("派发日期", "issued_date", "date"),
