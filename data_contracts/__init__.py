@@ -55,6 +55,7 @@ class Contract:
     placement: str
     columns: tuple[Column, ...]
     row_checks: tuple[str, ...] = field(default=())
+    cadence_days: int = 1  # how often the department delivers: the freshness check's yardstick
     # a return feed's Chinese file name, as its template is named (走访结果_150625_20261120.xlsx): a file whose name
     # starts with it belongs to the feed as much as one named by the feed
     file_title: str | None = None
@@ -111,6 +112,7 @@ def _parse(path: Path) -> Contract:
             placement=raw["placement"],
             columns=columns,
             row_checks=tuple(raw.get("row_checks", ())),
+            cadence_days=raw["cadence_days"],
             file_title=raw.get("file_title"),
             context_headers=tuple(raw.get("context_headers", ())),
             prefilled=tuple(raw.get("prefilled", ())),
@@ -119,6 +121,8 @@ def _parse(path: Path) -> Contract:
         raise ContractError(f"{where}: malformed contract ({exc})") from exc
     if contract.feed != path.stem:
         raise ContractError(f"{where}: feed name {contract.feed!r} differs from the file name")
+    if not isinstance(contract.cadence_days, int) or contract.cadence_days < 1:
+        raise ContractError(f"{where}: cadence_days must be a whole number of days ≥ 1")
     if contract.kind not in FEED_KINDS:
         raise ContractError(f"{where}: kind must be one of {sorted(FEED_KINDS)}")
     if contract.placement not in PLACEMENTS:

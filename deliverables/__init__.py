@@ -35,6 +35,7 @@ from fangfanpin.deliverables.return_templates import return_templates
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
 from fangfanpin.deliverables.task_packs import task_pack_pdf, village_task_packs
 from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
+from fangfanpin.ingest.freshness import feed_freshness
 from fangfanpin.schema import ensure_schema
 
 UNPLACED_DIR = "未归属"
@@ -78,7 +79,7 @@ def write_county_outputs(
     D.prepare(con, day)
     counties = D.counties(con, day)
     model = D.model_version(con, day)
-    freshness = D.feed_freshness(con, day)
+    freshness = feed_freshness(con, day)
     chain_head = D.chain_head(con, day)
     written: list[Path] = []
     _LAST.clear()

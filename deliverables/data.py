@@ -93,22 +93,6 @@ def chain_head(con: duckdb.DuckDBPyConnection, day: date) -> dict | None:
     return {"events": got[0][0], "head_hash": got[0][1]} if got else None
 
 
-def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
-    last = {
-        r[0]: r[1]
-        for r in con.execute(
-            """
-        SELECT feed, max(delivery_date) FROM deliveries
-        WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""",
-            [day],
-        ).fetchall()
-    }
-    return [
-        {"feed": f, "last_applied_delivery": last.get(f), "age_days": (day - last[f]).days if f in last else None}
-        for f in FEED_NAMES
-    ]
-
-
 def quality_rows(
     con: duckdb.DuckDBPyConnection, day: date, county: str | None, known: list[str] | None = None
 ) -> list[dict]:

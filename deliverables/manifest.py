@@ -46,6 +46,8 @@ def manifest_bytes(
                 "feed": f["feed"],
                 "last_applied_delivery": f["last_applied_delivery"].isoformat() if f["last_applied_delivery"] else None,
                 "age_days": f["age_days"],
+                "cadence_days": f["cadence_days"],
+                "status": f["status"],
             }
             for f in freshness
         ],

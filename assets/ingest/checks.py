@@ -1,7 +1,10 @@
-"""Asset checks of every ingest asset: the contract's Great Expectations suites, reconciliation and snapshot holds.
+"""Asset checks of every ingest asset: the contract's Great Expectations suites, reconciliation, refused files,
+snapshot holds and freshness.
 
-Blocking (ERROR) for structure, keys and reconciliation; WARN for drift against the previous delivery. A held
-snapshot is an ERROR that does not block: docs/operations.md wants the run to finish on the previous snapshot.
+Blocking (ERROR) for structure, keys and reconciliation; WARN for drift against the previous delivery. A refused
+file and a held snapshot are ERRORs that do not block: docs/operations.md wants the run to finish on what did load.
+Freshness: WARN when the feed's newest usable delivery is older than its contract's cadence, ERROR past twice it,
+so a department that stopped delivering shows on the asset graph.
 Great Expectations is imported inside the checks only (it takes seconds to import).
 """
 
@@ -21,8 +24,10 @@ from dagster import (
 from fangfanpin.assets.constants import DELIVERY_PARTITIONS, INGEST_KEYS
 from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.config.policy import Policy
+from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.data_contracts.gx_suites import DeliveryProfile, drift_suite, structure_suite, validate
+from fangfanpin.ingest.freshness import FRESH, LATE, describe, feed_freshness
 from fangfanpin.ingest.warehouse import q
 
 
@@ -103,6 +108,33 @@ def _snapshot_applied(d: dict | None) -> dict:
     )
 
 
+def _files_accepted(d: dict | None) -> dict:
+    files = json.loads((d or {}).get("files") or "[]")
+    refused = [f["name"] for f in files if f.get("rejected")]
+    return dict(
+        passed=not refused,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "files": len(files),
+            "refused": mask_text("、".join(refused)) or "无",
+            "message": "有文件被整个拒收，原因见数据质量问题" if refused else "本日交付的文件全部读取",
+        },
+    )
+
+
+def _freshness(f: dict) -> dict:
+    return dict(
+        passed=f["status"] == FRESH,
+        severity=AssetCheckSeverity.WARN if f["status"] == LATE else AssetCheckSeverity.ERROR,
+        metadata={
+            "newest_delivery": f["last_applied_delivery"].isoformat() if f["last_applied_delivery"] else "无",
+            "days_since": f["age_days"] if f["age_days"] is not None else -1,
+            "cadence_days": f["cadence_days"],
+            "message": describe(f),
+        },
+    )
+
+
 def build_checks(contract: Contract) -> AssetChecksDefinition:
     """One step per feed runs all of its checks: they read the same rows and delivery record, and a step each cost
     the demo's daily run more in Dagster's per-step overhead than the checks themselves."""
@@ -132,6 +164,23 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             description="与上一次交付相比，行数或空值率变化过大时预警（Great Expectations，WARN）。",
         ),
     ]
+    specs += [
+        AssetCheckSpec(
+            "files_accepted",
+            asset=key,
+            blocking=False,
+            partitions_def=DELIVERY_PARTITIONS,
+            description="本日交付的文件都被读取；有文件被整个拒收（加密、表头缺必填列、超过上限等）时为错误（ERROR）。",
+        ),
+        AssetCheckSpec(
+            "freshness",
+            asset=key,
+            blocking=False,
+            partitions_def=DELIVERY_PARTITIONS,
+            description=f"时效：约定每 {contract.cadence_days} 天交付一次；最近一次有效交付超过该天数为警告（WARN），"
+            "超过两倍为错误（ERROR）。",
+        ),
+    ]
     if contract.kind == "snapshot":  # a held snapshot is an ERROR that does not block (docs/operations.md)
         specs.append(
             AssetCheckSpec(
@@ -146,7 +195,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
     @multi_asset_check(
         specs=specs,
         name=f"ingest__{feed}_checks",
-        description=f"{contract.title}：契约结构、行数核对、漂移"
+        description=f"{contract.title}：契约结构、行数核对、漂移、文件拒收、时效"
         + ("、快照采用" if contract.kind == "snapshot" else ""),
     )
     def checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings):
@@ -159,10 +208,13 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
                 "ORDER BY delivery_date DESC LIMIT 1",
                 [feed, day],
             ).fetchall()
+            fresh = next(f for f in feed_freshness(con, day) if f["feed"] == feed)
         results = {
             "contract_structure": _structure(contract, rows),
             "counts_reconcile": _reconcile(d),
             "drift": _drift(contract, rows, d, previous[0] if previous else None, settings.policy()),
+            "files_accepted": _files_accepted(d),
+            "freshness": _freshness(fresh),
         }
         if contract.kind == "snapshot":
             results["snapshot_applied"] = _snapshot_applied(d)

@@ -13,9 +13,10 @@ from datetime import date
 import duckdb
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.deliverables.data import feed_freshness, feed_title, rows
+from fangfanpin.deliverables.data import feed_title, rows
 from fangfanpin.deliverables.sheets.alerts import alert_counts, previous_date
 from fangfanpin.deliverables.xlsx import Col, percent_text
+from fangfanpin.ingest.freshness import STATUS_ZH, feed_freshness
 from fangfanpin.workflow import states as S
 
 COLUMNS = [
@@ -115,7 +116,8 @@ def overview(
             "数据时效",
             feed_title(f["feed"]),
             f["last_applied_delivery"] or "无",
-            "" if f["age_days"] is None else f"距今 {f['age_days']} 天",
+            ("" if f["age_days"] is None else f"距今 {f['age_days']} 天，")
+            + f"约定每 {f['cadence_days']} 天交付一次：{STATUS_ZH[f['status']]}",
         )
     lv = policy.risk_levels
     add("阈值", f"{day.year} 年监测范围（元/人/年）", policy.monitoring_line(day.year))

@@ -109,3 +109,30 @@ def test_each_feed_checks_in_one_step_blocking_for_structure_and_counts_only():
             expected["snapshot_applied"] = False
         assert {name: spec.blocking for name, spec in specs.items()} == expected, contract.feed
         assert {spec.asset_key.path[-1] for spec in specs.values()} == {contract.feed}
+
+
+def test_a_refused_file_and_a_late_feed_are_failed_checks(small_landing, ffp_env):
+    """A delivery with one file refused whole and one feed never delivered: both show as failed ERROR checks on their
+    assets (the run still succeeds); a feed delivered on time passes its freshness check."""
+    from dagster import AssetCheckSeverity
+
+    day = delivery_dates(small_landing)[0]
+    folder = copy_delivery(small_landing, day, ffp_env / "landing")
+    (folder / "county_decisions_150625_extra.csv").write_text("户编号,决定日期\n1,2026-01-01\n", encoding="utf-8")
+    for path in folder.glob("medical_claims*"):
+        path.unlink()
+    result = materialize(
+        [*ingest_assets, *ingest_checks],
+        partition_key=day.isoformat(),
+        resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
+    )
+    assert result.success
+    checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    refused = checks[("county_decisions", "files_accepted")]
+    assert not refused.passed and refused.severity == AssetCheckSeverity.ERROR
+    assert "county_decisions_150625_extra.csv" in refused.metadata["refused"].value
+    assert checks[("roster", "files_accepted")].passed
+    never = checks[("medical_claims", "freshness")]
+    assert not never.passed and never.severity == AssetCheckSeverity.ERROR
+    assert "从未交付" in never.metadata["message"].value
+    assert checks[("roster", "freshness")].passed
