@@ -82,7 +82,8 @@ def render(contract: Contract) -> str:
     lines = [
         f"### {contract.feed} — {contract.title}",
         "",
-        f"Sent by {contract.department} · **{contract.kind}** · key: {key} · placed in a county "
+        f"Sent by {contract.department} · **{contract.kind}** · expected every {contract.cadence_days} "
+        f"day{'s' if contract.cadence_days > 1 else ''} · key: {key} · placed in a county "
         f"{PLACEMENTS[contract.placement].format(id=id_header)}.",
         "",
         "| header | field | required | type | allowed values | key | placement | personal |",
