@@ -104,7 +104,13 @@ def test_each_feed_checks_in_one_step_blocking_for_structure_and_counts_only():
     assert len(feed_checks) == len(all_contracts()) and set(feed_checks) <= set(ingest_checks)
     for checks, contract in zip(feed_checks, all_contracts()):
         specs = {spec.name: spec for spec in checks.check_specs}
-        expected = {"contract_structure": True, "counts_reconcile": True, "drift": False}
+        expected = {
+            "contract_structure": True,
+            "counts_reconcile": True,
+            "drift": False,
+            "files_accepted": False,
+            "freshness": False,
+        }
         if contract.kind == "snapshot":
             expected["snapshot_applied"] = False
         assert {name: spec.blocking for name, spec in specs.items()} == expected, contract.feed
