@@ -25,10 +25,13 @@ from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.assets.workflow import WORKFLOW_KEYS
 from fangfanpin.deliverables import last_summary, write_county_outputs
 from fangfanpin.deliverables.candidates import COLUMN_DOCS, COLUMNS
+from fangfanpin.ingest.warehouse import delivery_problems
 
 DELIVERABLES_GROUP = "deliverables"
 DELIVERABLES_KEYS = {"county_outbox": AssetKey(["deliverables", "county_outbox"])}
 CANDIDATES_SCHEMA = TableSchema(columns=[TableColumn(c, "varchar", description=COLUMN_DOCS[c]) for c in COLUMNS])
+
+PROBLEMS_TAG = "ffp/delivery_problems"  # on a run whose date has a delivery to look at (exit status 2)
 
 
 def _whole_daily_run(context: AssetExecutionContext) -> bool:
@@ -70,6 +73,9 @@ def county_outbox(
         paths = write_county_outputs(con, day, outbox, settings.policy(), run_id=context.run_id)
         if _whole_daily_run(context):  # the job's last asset: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)
+        problems = delivery_problems(con, day)
+    if problems:  # the run list shows which delivery an operator must look at, whoever launched the run
+        context.instance.add_run_tags(context.run_id, {PROBLEMS_TAG: problems_tag(problems)})
     summary = last_summary()
     candidates = sum(c.candidates for c in summary)
     context.log.info(f"deliverables for {day}: {len(paths)} files in {outbox / day.isoformat()}")
@@ -84,6 +90,15 @@ def county_outbox(
             "files_by_county": MetadataValue.md(files_markdown(summary)),
         }
     )
+
+
+def problems_tag(problems: list[tuple[str, str, str]]) -> str:
+    """``applications:file_rejected, roster:held``: feeds and what happened, never a file name or a value.
+
+    >>> problems_tag([("roster", "held", "…"), ("applications", "file_rejected", "…"), ("roster", "held", "…")])
+    'applications:file_rejected, roster:held'
+    """
+    return ", ".join(sorted({f"{feed}:{status}" for feed, status, _ in problems}))
 
 
 deliverables_assets = [county_outbox]

@@ -53,6 +53,18 @@ def test_exit_status_2_and_one_line_per_problem(operator_days):
     assert [line for line in lines if line.startswith(f"{d2}: roster held: 快照骤减")]
 
 
+def test_the_run_list_names_what_was_refused_or_held(operator_days):
+    """The run of a date with a delivery to look at carries a tag naming the feeds and what happened (no file
+    names, no values); so does the run of the date with nothing delivered (its folder holds only a stray entry)."""
+    from fangfanpin.assets.deliverables import PROBLEMS_TAG
+
+    root, d2, empty = operator_days["root"], operator_days["d2"], operator_days["empty"]
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(root / "dagster"))) as instance:
+        tags = {r.tags["dagster/partition"]: r.tags.get(PROBLEMS_TAG) for r in instance.get_runs()}
+    assert tags[d2.isoformat()] == "applications:file_rejected, roster:held"
+    assert tags[empty.isoformat()] == "交付文件夹:file_not_read, 全部数据集:no_delivery"
+
+
 def test_a_progress_line_as_each_date_starts(operator_days):
     done, d2, empty = operator_days["done"], operator_days["d2"], operator_days["empty"]
     lines = done.stdout.splitlines()
