@@ -14,6 +14,10 @@ from fangfanpin.workflow import states as S
 
 OPEN = list(S.INCLUSION_OPEN)
 SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
+# the county's visit tasks still open on the delivery date ($d, $c): 排查任务, the task packs, the 走访结果 template
+OPEN_TASKS = """(SELECT t.* FROM visit_tasks t
+    LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
+    WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL)"""
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:

@@ -21,7 +21,7 @@ import xlsxwriter
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.data_contracts import Column, Contract, load_contract
-from fangfanpin.deliverables.data import rows
+from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.ingest.xlsx import INSTRUCTIONS_SHEET
 
 FOLDER = "回传模板"
@@ -79,12 +79,9 @@ TEMPLATES = (
             "核实内容": "what_to_verify_zh",
             "截止日期": "due_date",
         },
-        """SELECT t.task_id, t.purpose, t.township, hh.village_name, t.household_id, hh.head_name,
+        f"""SELECT t.task_id, t.purpose, t.township, hh.village_name, t.household_id, hh.head_name,
                   t.what_to_verify_zh, t.due_date
-           FROM visit_tasks t
-           LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
-           LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
-           WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL
+           FROM {OPEN_TASKS} t LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
            ORDER BY t.due_date, t.township, hh.village_name, t.household_id, t.task_id""",
         "今天未完成的入户排查任务。每户走访后填写排查日期、排查人、“三保障”及饮水安全情况和排查结论；"
         "主动走访发现的新情况可在表格下方另起一行填写（任务编号留空）。",

@@ -20,22 +20,18 @@ import duckdb
 from fangfanpin.config.policy import Policy
 from fangfanpin.core.privacy import mask_id, mask_phone, mask_text
 from fangfanpin.data_contracts import load_contract
-from fangfanpin.deliverables.data import rows
+from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
 from fangfanpin.deliverables.places import village_place
-from fangfanpin.deliverables.workdays import prepare_workdays
+from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
 
 FOLDER = "排查任务"
 
-TASKS_SQL = """
+TASKS_SQL = f"""
 SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id, hh.head_name,
        hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date,
-       (SELECT ordinal FROM dlv_workdays WHERE day = t.due_date)
-           - (SELECT ordinal FROM dlv_workdays WHERE day = $d) AS working_days_left
-FROM visit_tasks t
-LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
-LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
-WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL
+       {ordinal("t.due_date")} - {TODAY} AS working_days_left
+FROM {OPEN_TASKS} t LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
 ORDER BY t.village_code, t.due_date, t.household_id, t.task_id"""
 
 

@@ -42,3 +42,11 @@ def prepare_workdays(con: duckdb.DuckDBPyConnection, day: date, wf: Workflow) ->
     frame = ordinals(low - timedelta(days=7), high + timedelta(days=7), wf).select("day", "ordinal")
     with registered(con, "dlv_workdays_frame", frame):
         con.execute("CREATE OR REPLACE TEMP TABLE dlv_workdays AS SELECT * FROM dlv_workdays_frame").fetchall()
+
+
+TODAY = "(SELECT ordinal FROM dlv_workdays WHERE day = $d)"  # the delivery date's working-day number
+
+
+def ordinal(column: str) -> str:
+    """SQL: the working-day number of ``column`` (needs ``prepare_workdays``); differences are working days."""
+    return f"(SELECT w.ordinal FROM dlv_workdays w WHERE w.day = {column})"

@@ -18,7 +18,8 @@ FRESH, LATE, OVERDUE, NEVER = "fresh", "late", "overdue", "never"
 STATUS_ZH = {FRESH: "按时", LATE: "迟交", OVERDUE: "严重迟交", NEVER: "从未交付"}
 
 
-def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
+def feed_freshness(con: duckdb.DuckDBPyConnection, day: date, feeds: list[str] | None = None) -> list[dict]:
+    """Every feed's freshness on ``day`` (or only ``feeds``'), in feed-name order."""
     last = dict(
         con.execute(
             """SELECT feed, max(delivery_date) FROM deliveries
@@ -28,6 +29,8 @@ def feed_freshness(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
     )
     out = []
     for contract in all_contracts():
+        if feeds is not None and contract.feed not in feeds:
+            continue
         newest = last.get(contract.feed)
         age = (day - newest).days if newest else None
         out.append(

@@ -208,7 +208,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
                 "ORDER BY delivery_date DESC LIMIT 1",
                 [feed, day],
             ).fetchall()
-            fresh = next(f for f in feed_freshness(con, day) if f["feed"] == feed)
+            (fresh,) = feed_freshness(con, day, [feed])
         results = {
             "contract_structure": _structure(contract, rows),
             "counts_reconcile": _reconcile(d),

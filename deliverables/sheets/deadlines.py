@@ -13,15 +13,10 @@ from datetime import date
 import duckdb
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.deliverables.data import rows
+from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.deliverables.sheets.common import BASE, HH, ORDER, PLACE, case_sheet_sql, with_head
+from fangfanpin.deliverables.workdays import TODAY, ordinal
 from fangfanpin.deliverables.xlsx import Col
-
-TODAY = "(SELECT ordinal FROM dlv_workdays WHERE day = $d)"
-
-
-def _ordinal(column: str) -> str:
-    return f"(SELECT w.ordinal FROM dlv_workdays w WHERE w.day = {column})"
 
 
 def visit_tasks(con: duckdb.DuckDBPyConnection, day: date, county: str):
@@ -30,12 +25,10 @@ def visit_tasks(con: duckdb.DuckDBPyConnection, day: date, county: str):
         f"""
         SELECT t.task_id, t.purpose, t.township, t.village_code, hh.village_name, t.household_id, hh.head_name,
                hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date, t.case_id,
-               cs.case_status, {_ordinal("t.due_date")} - {TODAY} AS days_left
-        FROM visit_tasks t
-        LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
+               cs.case_status, {ordinal("t.due_date")} - {TODAY} AS days_left
+        FROM {OPEN_TASKS} t
         LEFT JOIN case_status_daily cs ON cs.as_of_date = $d AND cs.case_id = t.case_id
         {HH.format(t="t")}
-        WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL
         {ORDER.format(t="t")}, t.task_id""",
         {"d": day, "c": county},
     )
@@ -82,10 +75,10 @@ def overdue(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Poli
             CASE cs.case_status {limit} ELSE '时限' END
                 || CASE WHEN cs.due_date < cs.state_since THEN '；进入本状态时已超过此时限' ELSE '' END AS limit_zh,
             {start} AS limit_start,
-            {TODAY} - {_ordinal("cs.due_date")} AS days_overdue_wd,
+            {TODAY} - {ordinal("cs.due_date")} AS days_overdue_wd,
             concat_ws('、', cs.township, hh.village_name) AS responsible""",
         where="cs.overdue",
-        order=f"{TODAY} - {_ordinal('cs.due_date')} DESC, cs.due_date",
+        order=f"{TODAY} - {ordinal('cs.due_date')} DESC, cs.due_date",
     )
     data = rows(con, sql, params)
     cols = BASE + [
