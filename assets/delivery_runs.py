@@ -64,17 +64,26 @@ def date_problem(day: date) -> str | None:
     return None
 
 
-def parse_day(text: str) -> date:
-    """A date the pipeline can run, given as YYYY-MM-DD; UsageError with a one-line message (Chinese and English)."""
-    try:
-        day = date.fromisoformat(text) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) else None
-    except ValueError:  # 2026-02-30
-        day = None
+def real_date(text: str, option: str = "") -> date:
+    """Any real date written YYYY-MM-DD, else UsageError with one line; ``option`` names where it was given."""
+    day = None
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:  # 2026-13-01, 2026-02-30
+            pass
     if day is None:
+        given = f"{option} {text!r}".lstrip()
         raise UsageError(
-            f"{text!r} 不是有效的日期，应为 {DATE_FORMAT}，例如 2026-09-17 / {text!r} is not a valid date: "
+            f"{given} 不是有效的日期，应为 {DATE_FORMAT}，例如 2026-09-17 / {given} is not a valid date: "
             f"{DATE_FORMAT} expected, e.g. 2026-09-17"
         )
+    return day
+
+
+def parse_day(text: str) -> date:
+    """A date the pipeline can run, given as YYYY-MM-DD; UsageError with a one-line message (Chinese and English)."""
+    day = real_date(text)
     if problem := date_problem(day):
         raise UsageError(problem)
     return day

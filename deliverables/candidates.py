@@ -102,8 +102,6 @@ def candidate_rows(con: duckdb.DuckDBPyConnection, day: date, county: str, polic
         if r["model_warning"]:
             sources.add("模型预警")
         status = r["case_status"] or ("已纳入" if r["monitored"] else "")
-        if r["monitored"] and status in ("", *OPEN):
-            status = status or "已纳入"
         p = r["probability"]
         out.append(
             {

@@ -80,6 +80,9 @@ def receipt_sheet(con: duckdb.DuckDBPyConnection, day: date, county: str, titles
     files = rows(con, SUMMARY_SQL, params)
     rejected = [f["file"] for f in files if f["rejected"]]
     details = rows(con, DETAIL_SQL, params | {"rejected": rejected})
+    by_file: dict[str, list[dict]] = {}
+    for d in details:
+        by_file.setdefault(d["file"], []).append(d | {"title": titles.get(d["feed"], d["feed"])})
     out = []
     for f in files:
         out.append(
@@ -90,7 +93,7 @@ def receipt_sheet(con: duckdb.DuckDBPyConnection, day: date, county: str, titles
                 "detail": _summary(f),
             }
         )
-        out += [d | {"title": titles.get(d["feed"], d["feed"])} for d in details if d["file"] == f["file"]]
+        out += by_file.get(f["file"], [])
     return COLUMNS, out
 
 

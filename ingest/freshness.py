@@ -20,16 +20,17 @@ STATUS_ZH = {FRESH: "按时", LATE: "迟交", OVERDUE: "严重迟交", NEVER: "�
 
 def feed_freshness(con: duckdb.DuckDBPyConnection, day: date, feeds: list[str] | None = None) -> list[dict]:
     """Every feed's freshness on ``day`` (or only ``feeds``'), in feed-name order."""
+    wanted = list(feeds) if feeds is not None else [c.feed for c in all_contracts()]
     last = dict(
         con.execute(
             """SELECT feed, max(delivery_date) FROM deliveries
-               WHERE status IN ('applied', 'accepted') AND delivery_date <= ? GROUP BY 1""",
-            [day],
+               WHERE status IN ('applied', 'accepted') AND delivery_date <= ? AND list_contains(?, feed) GROUP BY 1""",
+            [day, wanted],
         ).fetchall()
     )
     out = []
     for contract in all_contracts():
-        if feeds is not None and contract.feed not in feeds:
+        if contract.feed not in wanted:
             continue
         newest = last.get(contract.feed)
         age = (day - newest).days if newest else None

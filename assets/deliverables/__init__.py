@@ -60,7 +60,8 @@ def files_markdown(summary) -> str:
     owners=[OWNER],
     partitions_def=DELIVERY_PARTITIONS,
     deps=[WORKFLOW_KEYS["case_ledger"], LANDING_KEY],
-    description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、数据质量问题、说明）、"
+    description="县级工作清单（工作概览、新增预警、排查任务、比对异常、公示名单、待确认、风险消除候选、逾期提醒、回传处理结果、"
+    "数据质量问题、说明）、村级排查任务单 PDF、回传模板（走访结果、民主评议及公示结果、县级决定）、"
     "candidates.csv、村级公示 PDF（拟纳入、纳入补充公示、拟消除风险）和 manifest.json，按县写入 <outbox>/<日期>/<县代码>/；"
     "无法归属到县的数据质量问题写入 <outbox>/<日期>/未归属/。证件号码一律脱敏，电话仅出现在排查任务表。",
 )
@@ -85,7 +86,8 @@ def county_outbox(
             "dagster/column_schema": CANDIDATES_SCHEMA,
             "counties": len([c for c in summary if c.county_code.isdigit()]),
             "files_written": len(paths),
-            "publication_notices": sum(1 for c in summary for f in c.files if f["path"].endswith(".pdf")),
+            "publication_notices": sum(1 for c in summary for f in c.files if f["path"].startswith("公示/")),
+            "task_packs": sum(1 for c in summary for f in c.files if f["path"].startswith("排查任务/")),
             "outbox": MetadataValue.path(str(outbox / day.isoformat())),
             "files_by_county": MetadataValue.md(files_markdown(summary)),
         }

@@ -78,7 +78,7 @@ def overdue(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Poli
             {TODAY} - {ordinal("cs.due_date")} AS days_overdue_wd,
             concat_ws('、', cs.township, hh.village_name) AS responsible""",
         where="cs.overdue",
-        order=f"{TODAY} - {ordinal('cs.due_date')} DESC, cs.due_date",
+        order="days_overdue_wd DESC, cs.due_date",
     )
     data = rows(con, sql, params)
     cols = BASE + [

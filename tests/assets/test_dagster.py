@@ -39,7 +39,7 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
     from fangfanpin.pipeline.cli import main
     from fangfanpin.pipeline.definitions import defs
 
-    assert defs.resolve_job_def("daily_job") is not None
+    defs.resolve_job_def("daily_job")  # raises when the job is missing
     assert {s.name for s in defs.schedules} == {"daily_schedule", "weekly_training_schedule"}
     assert {s.name for s in defs.sensors} == {"new_delivery_sensor"}
     days = delivery_dates(small_landing)[:2]

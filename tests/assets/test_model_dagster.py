@@ -61,16 +61,12 @@ def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
 def test_definitions_have_the_training_job_and_weekly_schedule():
     from fangfanpin.pipeline.definitions import defs
 
-    assert defs.resolve_job_def("training_job") is not None
+    defs.resolve_job_def("training_job")  # raises when the job is missing
     schedule = defs.resolve_schedule_def("weekly_training_schedule")
     assert schedule.cron_schedule == "0 3 * * 1" and schedule.job_name == "training_job"
     daily = defs.resolve_job_def("daily_job")
-    keys = (
-        {k.to_user_string() for k in daily.asset_layer.executable_asset_keys}
-        if hasattr(daily, "asset_layer")
-        else set()
-    )
-    assert not keys or ("scoring/household_scores" in keys and "scoring/risk_model" not in keys)
+    keys = {k.to_user_string() for k in daily.asset_layer.executable_asset_keys}
+    assert "scoring/household_scores" in keys and "scoring/risk_model" not in keys
 
 
 def _tamper_model_file(model_dir, version) -> None:

@@ -28,6 +28,7 @@ from paths import REPO
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import CANDIDATE_COLUMNS, SHEETS, write_county_outputs
+from fangfanpin.deliverables.xlsx import LEVEL_COLOURS
 
 pytestmark = pytest.mark.dagster
 
@@ -120,9 +121,9 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
         alerts.cell(row=r, column=col).value: alerts.cell(row=r, column=col).fill.fgColor.rgb
         for r in range(2, alerts.max_row + 1)
     }
-    assert fills and all(v and v != "00000000" for v in fills.values())
-    if "高" in fills:
-        assert fills["高"].endswith("FFC7CE")
+    assert fills
+    for level, colour in fills.items():  # every level shown has its own colour (高 red, 中 orange, 低 green)
+        assert colour.endswith(LEVEL_COLOURS[level][0].lstrip("#")), (level, colour)
 
 
 def test_formula_looking_feed_text_comes_out_as_text(outputs, warehouse):
