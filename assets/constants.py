@@ -2,17 +2,18 @@
 
 import warnings
 
-from dagster import AssetKey, DailyPartitionsDefinition, PreviewWarning
+from dagster import AssetKey, DynamicPartitionsDefinition, PreviewWarning
 
 from fangfanpin.data_contracts import FEED_NAMES
 
 # Partitioned asset checks are "preview" in Dagster 1.13; we rely on them knowingly.
 warnings.filterwarnings("ignore", category=PreviewWarning)
 
-# Deliveries are dated by the day the extract was taken. The first partition is far enough back for any county's
-# history; the last is today (end_offset=1), because the data date of a morning delivery may be today.
+# Deliveries are dated by the day the extract was taken. A date becomes a partition when its delivery folder is run
+# (the command, the sensor and the schedule add it), so the UI lists real delivery dates only, and a date missing
+# from the list is a delivery that never came. Dates before the first one are refused as typing mistakes.
 FIRST_DELIVERY_DATE = "2024-01-01"
-DELIVERY_PARTITIONS = DailyPartitionsDefinition(start_date=FIRST_DELIVERY_DATE, end_offset=1, timezone="Asia/Shanghai")
+DELIVERY_PARTITIONS = DynamicPartitionsDefinition(name="delivery_dates")
 
 INGEST_GROUP = "ingest"
 # The daily job runs these groups for one delivery date (pipeline/jobs.py); deliverables/county_outbox, its last asset,

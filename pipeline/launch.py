@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRunStatus
 
 from fangfanpin.assets.delivery_runs import DONE, Plan, plan_pending, read_records, scan_landing
 from fangfanpin.assets.delivery_runs import prepare as prepare_runs
@@ -17,10 +17,11 @@ from fangfanpin.assets.scoring import TRAINING_JOB_NAME
 from fangfanpin.config.policy import load_policy
 from fangfanpin.core.privacy import mask_text, private_dir
 from fangfanpin.core.settings import settings
-from fangfanpin.core.warehouse_file import connect, ensure_not_busy
+from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 from fangfanpin.ingest.warehouse import delivery_problems
-from fangfanpin.pipeline.definitions import defs
-from fangfanpin.pipeline.jobs import DAILY_JOB_NAME
+from fangfanpin.pipeline.automation import runs_in_flight
+from fangfanpin.pipeline.job_runs import execute_job_run
+from fangfanpin.pipeline.jobs import DAILY_JOB_NAME, add_delivery_partition
 from fangfanpin.pipeline.progress import Progress
 from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs, run_succeeded
 from fangfanpin.pipeline.run_summary import format_summary, summarize
@@ -69,24 +70,22 @@ def run_day(instance, day: date, reason: str | None = None) -> int:
     ensure_not_busy(settings().warehouse)  # a second writer fails here, before any step runs
     if reason:
         print(mask_text(f"{day}: {reason}"))
-    result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
+    add_delivery_partition(instance, day)
+    run = execute_job_run(
+        instance,
+        DAILY_JOB_NAME,
         partition_key=day.isoformat(),
-        instance=instance,
-        raise_on_error=False,
         run_config=CONSOLE,
         tags=settings().run_tags | launcher_tags(),
     )
-    if not result.success:
-        print(
-            f"{day}: run {result.run_id} failed; see the Dagster UI (dagster dev) for the step that failed",
-            file=sys.stderr,
-        )
+    if run.status != DagsterRunStatus.SUCCESS:
+        print(f"{day}: run {run.run_id} failed; see the Dagster UI (make ui) for the step that failed", file=sys.stderr)
         return EXIT_FAILED
     with connect(settings().warehouse, read_only=True) as con:
         problems = delivery_problems(con, day)
     for feed, status, message in problems:
         print(mask_text(f"{day}: {feed} {status}: {message}"))
-    print(f"{day}: run {result.run_id} finished" + (f", {len(problems)} delivery problem(s)" if problems else ""))
+    print(f"{day}: run {run.run_id} finished" + (f", {len(problems)} delivery problem(s)" if problems else ""))
     return EXIT_HELD if problems else EXIT_OK
 
 
@@ -95,16 +94,16 @@ def train_model() -> int:
     the rules on its validation window."""
     prepare_environment()
     with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def(TRAINING_JOB_NAME).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=CONSOLE, tags=launcher_tags()
-        )
-    print(f"training run {result.run_id} {'finished' if result.success else 'failed'}")
-    return EXIT_OK if result.success else EXIT_FAILED
+        run = execute_job_run(instance, TRAINING_JOB_NAME, run_config=CONSOLE, tags=launcher_tags())
+    succeeded = run.status == DagsterRunStatus.SUCCESS
+    print(f"training run {run.run_id} {'finished' if succeeded else 'failed'}")
+    return EXIT_OK if succeeded else EXIT_FAILED
 
 
 def begin(instance) -> None:
-    """Before any run: the policy file loads (PolicyError names the key), no other process holds the warehouse, and
-    runs left STARTED by a killed command are failed."""
+    """Before any run: the policy file loads (PolicyError names the key), no other process holds the warehouse, runs
+    left STARTED by a killed command are failed, and no run of the daemon (sensor, schedule) or the UI is queued or
+    running (the warehouse has one writer)."""
     load_policy()
     ensure_not_busy(settings().warehouse)
     for run in mark_abandoned_runs(instance):
@@ -112,6 +111,12 @@ def begin(instance) -> None:
             f"run {run.run_id} ({run.tags.get('dagster/partition', run.job_name)}) was left unfinished by a killed "
             "process: marked failed",
             file=sys.stderr,
+        )
+    if in_flight := runs_in_flight(instance):
+        raise WarehouseBusyError(
+            f"Dagster 实例中有 {in_flight} 个运行在排队或进行中（传感器、定时任务或界面启动的），请等它们结束后再运行；"
+            f"可在界面的 Runs 页查看。 / {in_flight} run(s) started by the sensor, the schedule or the UI are queued or "
+            "running in the Dagster instance: wait for them to finish (see Runs in the UI), then run again."
         )
 
 

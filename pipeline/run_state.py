@@ -1,6 +1,6 @@
 """The Dagster side of the run bookkeeping: who launched a run, runs left STARTED by a killed process, how runs ended.
 
-The command runs the daily job in its own process (``execute_in_process``); a process killed by SIGKILL cannot
+The command runs the daily job in its own process (``job_runs.execute_job_run``); a process killed by SIGKILL cannot
 report its run as failed, so the run would stay STARTED in the instance forever. Every run the command launches
 carries the launching process's PID and start time (``launcher_tags``); before the next run starts, after
 ``ensure_not_busy`` showed that no process holds the warehouse, ``mark_abandoned_runs`` reports each such run whose

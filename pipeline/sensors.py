@@ -1,57 +1,23 @@
-"""Start runs when a delivery folder appears in the landing directory, or changes after it was seen (a county's late
-file): that date and every later one, oldest first (deliveries are processed in date order; the instance queues one
-run at a time). Folders that are not named by a runnable date are reported, not run.
+"""Start runs when a delivery folder appears in the landing directory, or changes after it was processed (a county's
+late file): what ``fangfanpin run --pending`` would run, oldest date first (pipeline/automation.py). On by default:
+a deployment runs the daemon so that deliveries are processed as they arrive."""
 
-The cursor maps each date seen to a digest of its folder's listing (names, sizes, modification times). A run that
-fails is not started again by the sensor: ``fangfanpin run --pending`` (or the UI) retries it.
-"""
+from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
 
-import hashlib
-import json
-
-from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
-
-from fangfanpin.assets.delivery_runs import scan_landing
 from fangfanpin.core.settings import settings
+from fangfanpin.pipeline.automation import pending_runs
 from fangfanpin.pipeline.jobs import daily_job
-
-
-def _digest(files: list) -> str:
-    return hashlib.sha256(json.dumps(files, ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
-
-
-def _seen(cursor: str | None, current: dict[str, str]) -> dict[str, str]:
-    if not cursor:
-        return {}
-    if cursor.startswith("{"):
-        return json.loads(cursor)
-    return {d: digest for d, digest in current.items() if d <= cursor}  # an older cursor: the newest date seen
 
 
 @sensor(
     job=daily_job,
     minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
     description="落地目录出现新的交付日期文件夹、或已处理的文件夹中又有文件到达时，"
-    "按日期顺序启动该日期及其后各日期的运行。",
+    "按日期顺序启动待处理日期的运行（与 fangfanpin run --pending 相同）。",
 )
 def new_delivery_sensor(context: SensorEvaluationContext):
-    landing, notices = scan_landing(settings().landing_dir)
-    for line in notices:
-        context.log.warning(line)
-    current = {d.isoformat(): _digest(files) for d, files in landing.items()}
-    seen = _seen(context.cursor, current)
-    changed = sorted(d for d, digest in current.items() if seen.get(d) != digest)
-    if not changed:
-        return SkipReason("\n".join(["no new or changed delivery folder", *notices]))
-    first = changed[0]
-    requests = [
-        RunRequest(
-            run_key=f"delivery-{d}-{current[d]}-from-{first}-{current[first]}",
-            partition_key=d,
-            tags=settings().run_tags,
-        )
-        for d in sorted(current)
-        if d >= first
-    ]
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    return requests
+    pending = pending_runs(context.instance, settings().run_tags)
+    for line in pending.notices:
+        context.log.info(line)
+    return pending.requests or SkipReason("\n".join(pending.notices))

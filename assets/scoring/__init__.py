@@ -21,6 +21,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSelection,
+    DefaultScheduleStatus,
     MaterializeResult,
     MetadataValue,
     RunRequest,
@@ -217,6 +218,7 @@ training_job = define_asset_job(
     job=training_job,
     cron_schedule="0 3 * * 1",
     execution_timezone="Asia/Shanghai",
+    default_status=DefaultScheduleStatus.RUNNING,
     description="每周一凌晨重新训练风险模型（每日任务只评分，不训练）。",
 )
 def weekly_training_schedule(context: ScheduleEvaluationContext):

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+import yaml
+from dagster import DagsterInstance, RunsFilter
+from dagster_helpers import materialize_day
 from landing_helpers import copy_delivery
+from paths import REPO
 from privacy_helpers import full_id_numbers
 
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS
 from fangfanpin.assets.ingest import ingest_assets, ingest_checks
 from fangfanpin.assets.resources import pipeline_resources
 from fangfanpin.ingest.read import delivery_dates
 from fangfanpin.pipeline.event_log import PooledSqliteEventLogStorage
+from fangfanpin.pipeline.job_runs import DEFINITIONS_MODULE, LOCATION_NAME, REPOSITORY_NAME
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +24,7 @@ pytestmark = pytest.mark.e2e
 def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):
     day = delivery_dates(small_landing)[0]
     copy_delivery(small_landing, day, ffp_env / "landing")
-    result = materialize(
+    result = materialize_day(
         [*ingest_assets, *ingest_checks],
         partition_key=day.isoformat(),
         resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
@@ -42,6 +47,14 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
     defs.resolve_job_def("daily_job")  # raises when the job is missing
     assert {s.name for s in defs.schedules} == {"daily_schedule", "weekly_training_schedule"}
     assert {s.name for s in defs.sensors} == {"new_delivery_sensor"}
+    # the deployment runs the daemon: deliveries are processed as they arrive, the model retrained weekly
+    assert {s.default_status.value for s in [*defs.schedules, *defs.sensors]} == {"RUNNING"}
+    workspace = yaml.safe_load((REPO / "workspace.yaml").read_text(encoding="utf-8"))
+    assert workspace["load_from"][0]["python_module"] == {
+        "module_name": DEFINITIONS_MODULE,
+        "working_directory": ".",
+        "location_name": LOCATION_NAME,
+    }
     days = delivery_dates(small_landing)[:2]
     for day in days:
         copy_delivery(small_landing, day, ffp_env / "landing")
@@ -51,6 +64,13 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
         runs = instance.get_runs()
         assert len(runs) == 2
         assert {r.tags.get("dagster/partition") for r in runs} == {d.isoformat() for d in days}
+        # as a run launched from the UI: under the daily job of the workspace's code location, on its timeline
+        label = {".dagster/repository": f"{REPOSITORY_NAME}@{LOCATION_NAME}"}  # what the job's Runs tab asks for
+        assert len(instance.get_runs(RunsFilter(job_name="daily_job", tags=label))) == 2
+        assert {r.remote_job_origin.location_name for r in runs} == {LOCATION_NAME}
+        assert {r.job_name for r in runs} == {"daily_job"}
+        # the partitions are the delivery dates run, nothing else
+        assert instance.get_dynamic_partitions(DELIVERY_PARTITIONS.name) == [d.isoformat() for d in days]
         _assert_daily_metadata(defs, instance)
     with duckdb.connect(str(ffp_env / "warehouse.duckdb"), read_only=True) as con:
         processed = {r[0] for r in con.execute("SELECT DISTINCT delivery_date FROM deliveries").fetchall()}
@@ -127,7 +147,7 @@ def test_a_refused_file_and_a_late_feed_are_failed_checks(small_landing, ffp_env
     (folder / "county_decisions_150625_extra.csv").write_text("户编号,决定日期\n1,2026-01-01\n", encoding="utf-8")
     for path in folder.glob("medical_claims*"):
         path.unlink()
-    result = materialize(
+    result = materialize_day(
         [*ingest_assets, *ingest_checks],
         partition_key=day.isoformat(),
         resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),

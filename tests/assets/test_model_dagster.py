@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from dagster import materialize
+from dagster_helpers import materialize_day
 from model_helpers import LAST_DAY, model_county, trained_model  # noqa: F401
 
 pytestmark = pytest.mark.dagster
@@ -33,7 +34,7 @@ def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
     resources = pipeline_resources(warehouse=str(db))
 
     # a new warehouse with no model: rules alone, the drift check passes with nothing to compare
-    first = materialize([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), resources=resources)
+    first = materialize_day([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), resources=resources)
     assert first.success
     meta = first.get_asset_materialization_events()[0].materialization.metadata
     assert meta["model_version"].value == "无（仅规则）" and meta["dagster/row_count"].value > 1000
@@ -51,7 +52,7 @@ def test_scoring_and_training_assets(model_county, trained_model, ffp_env):
     # with a promoted model: probabilities and the version in metadata
     shutil.rmtree(ffp_env / "models")
     shutil.copytree(trained_model["model_dir"], ffp_env / "models")
-    second = materialize([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), resources=resources)
+    second = materialize_day([household_scores, feature_drift], partition_key=LAST_DAY.isoformat(), resources=resources)
     assert second.success
     meta = second.get_asset_materialization_events()[0].materialization.metadata
     assert meta["model_version"].value != "无（仅规则）"
@@ -102,7 +103,7 @@ def test_a_broken_or_misplaced_model_scores_by_rules_and_the_run_succeeds(model_
     shutil.copytree(trained_model["model_dir"], ffp_env / "models")
     damage(ffp_env / "models", promoted_version(ffp_env / "models")["version"])
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(
+        result = materialize_day(
             [household_scores, feature_drift],
             partition_key=LAST_DAY.isoformat(),
             instance=instance,

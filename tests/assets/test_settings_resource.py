@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dagster import materialize
+from dagster_helpers import materialize_day
 from landing_helpers import copy_delivery, first_date
 from paths import REPO
 
@@ -61,7 +61,7 @@ def test_the_ingest_assets_read_the_folder_and_policy_they_are_given(small_landi
     warehouse = ffp_env / "warehouse.duckdb"
     resources = pipeline_resources(warehouse=str(warehouse), landing_dir=str(given), policy_file=str(policy_copy))
 
-    assert materialize(ingest_assets, partition_key=day.isoformat(), resources=resources).success
+    assert materialize_day(ingest_assets, partition_key=day.isoformat(), resources=resources).success
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         listed = con.execute("SELECT count(*) FROM landing_files WHERE delivery_date = ?", [day]).fetchall()[0][0]

@@ -8,7 +8,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from dagster import materialize
+from dagster_helpers import materialize_day
 
 from fangfanpin.crosscheck import run_crosscheck
 from fangfanpin.data_contracts import all_contracts
@@ -50,7 +50,7 @@ def test_generated_delivery_end_to_end(small_landing, tmp_path):
     assert run_crosscheck(con, DAY) == first  # idempotent
     con.close()
 
-    result = materialize(
+    result = materialize_day(
         crosscheck_assets, partition_key=DAY.isoformat(), resources=pipeline_resources(warehouse=str(db))
     )
     assert result.success

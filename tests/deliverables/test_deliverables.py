@@ -365,7 +365,8 @@ def test_rerun_gives_identical_bytes_and_removes_stale_files(outputs, warehouse)
 
 # ---------------------------------------------------------------------------------------------------------- Dagster
 def test_county_outbox_asset_materializes(warehouse, ffp_env):
-    from dagster import AssetKey, materialize
+    from dagster import AssetKey
+    from dagster_helpers import materialize_day
 
     from fangfanpin.assets.deliverables import county_outbox
     from fangfanpin.assets.resources import pipeline_resources
@@ -373,7 +374,7 @@ def test_county_outbox_asset_materializes(warehouse, ffp_env):
     from fangfanpin.pipeline.jobs import daily_job
 
     shutil.copy(warehouse / "wh.duckdb", ffp_env / "warehouse.duckdb")
-    result = materialize(
+    result = materialize_day(
         [county_outbox],
         partition_key=END.isoformat(),
         resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),

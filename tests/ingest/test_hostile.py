@@ -6,7 +6,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import pytest
-from dagster import AssetCheckSeverity, materialize
+from dagster import AssetCheckSeverity
+from dagster_helpers import materialize_day
 from hostile_corpus import CLAIMS, build_hostile_landing
 
 from fangfanpin.data_contracts import FEED_NAMES, all_contracts, load_contract
@@ -176,7 +177,7 @@ def test_the_hostile_delivery_through_dagster(small_landing, ffp_env):
     resources = pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb"))
     checks = {}
     for day in days:
-        result = materialize([*ingest_assets, *ingest_checks], partition_key=day.isoformat(), resources=resources)
+        result = materialize_day([*ingest_assets, *ingest_checks], partition_key=day.isoformat(), resources=resources)
         assert result.success, day
         for event in result.get_asset_materialization_events():
             metadata = event.step_materialization_data.materialization.metadata

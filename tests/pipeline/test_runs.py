@@ -7,7 +7,8 @@ real Dagster instances and a small generated landing of two counties (tests/pipe
   recomputed after it (the same warehouse and candidates.csv as if the file had come on time); ``run --date`` of an
   earlier date recomputes forward, or refuses when a later date's landing folder is gone;
 - folders not named by a real date are reported, never run;
-- the sensor starts new and changed folders, and everything after them, in date order.
+- the sensor and the schedule start what ``run --pending`` would run, in date order, never while a run is queued,
+  and never retry a failed date in a loop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import csv
 import re
 import shutil
 import signal
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -213,53 +214,68 @@ def test_accept_makes_the_date_and_later_ones_pending(processed, deliveries, tmp
     assert plan.days == [d1] and "out of date" in plan.reasons[d1]
 
 
-# ------------------------------------------------------------------------------------------------------ sensor
-def test_sensor_starts_new_and_changed_folders_and_every_later_date(deliveries, ffp_env):
-    from dagster import SkipReason, build_sensor_context
+# ------------------------------------------------------------------------------------------- sensor and schedule
+def _evaluate(root: Path, monkeypatch, automation):
+    """The sensor's or the schedule's evaluation on ``root``'s instance: (run requests or SkipReason, partitions)."""
+    from dagster import build_schedule_context, build_sensor_context
 
-    from fangfanpin.pipeline.sensors import new_delivery_sensor
-
-    landing, (d1, d2, _) = deliveries[0], deliveries[1]
-    for day in (d1, d2):
-        shutil.copytree(landing / day.isoformat(), ffp_env / "landing" / day.isoformat())
-
-    def tick(cursor):
-        context = build_sensor_context(cursor=cursor)
-        return new_delivery_sensor(context), context.cursor
-
-    first, cursor = tick(None)
-    assert [r.partition_key for r in first] == [d1.isoformat(), d2.isoformat()]
-    assert isinstance(tick(cursor)[0], SkipReason)
-    legacy, _ = tick(d1.isoformat())  # a cursor of the older sensor: the newest date it had seen
-    assert [r.partition_key for r in legacy] == [d2.isoformat()]
-
-    shutil.copy(
-        next((ffp_env / "landing" / d1.isoformat()).glob("applications_*")),
-        ffp_env / "landing" / d1.isoformat() / "applications_150699_late.csv",
-    )
-    (ffp_env / "landing" / "20261118").mkdir()
-    late, cursor = tick(cursor)
-    assert [r.partition_key for r in late] == [d1.isoformat(), d2.isoformat()]
-    assert not {r.run_key for r in late} & {r.run_key for r in first}
-    skipped, _ = tick(cursor)
-    assert isinstance(skipped, SkipReason) and "20261118" in skipped.skip_message
-
-
-def test_schedule_runs_the_newest_real_date_and_reports_other_folders(deliveries, ffp_env):
-    from datetime import datetime
-
-    from dagster import RunRequest, SkipReason, build_schedule_context
-
+    from fangfanpin.assets.constants import DELIVERY_PARTITIONS
     from fangfanpin.pipeline.schedules import daily_schedule
 
-    (ffp_env / "landing" / "2026-9-18").mkdir()
-    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 21, 5, 30))
-    skipped = daily_schedule(context)
-    assert isinstance(skipped, SkipReason) and "2026-9-18" in skipped.skip_message
-    shutil.copytree(deliveries[0] / deliveries[1][0].isoformat(), ffp_env / "landing" / deliveries[1][0].isoformat())
-    (ffp_env / "landing" / "20261120").mkdir()  # would have been read as the newest date
-    request = daily_schedule(context)
-    assert isinstance(request, RunRequest) and request.partition_key == deliveries[1][0].isoformat()
+    _pending(root, monkeypatch)  # the environment of root
+    with DagsterInstance.get() as instance:
+        if automation is daily_schedule:
+            context = build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 21, 5, 30))
+        else:
+            context = build_sensor_context(instance=instance)
+        return automation(context), set(instance.get_dynamic_partitions(DELIVERY_PARTITIONS.name))
+
+
+def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliveries, tmp_path, monkeypatch):
+    from dagster import SkipReason
+
+    from fangfanpin.pipeline.definitions import defs
+    from fangfanpin.pipeline.job_runs import remote_origin
+    from fangfanpin.pipeline.schedules import daily_schedule
+    from fangfanpin.pipeline.sensors import new_delivery_sensor
+
+    d0, d1, _ = deliveries[1]
+    root = world(processed, tmp_path, deliveries, d1)
+    (root / "landing" / "2026-9-18").mkdir()
+    for automation in (new_delivery_sensor, daily_schedule):
+        requests, partitions = _evaluate(root, monkeypatch, automation)
+        assert [r.partition_key for r in requests] == [d1.isoformat()], automation  # d0 is done
+        assert partitions == {d0.isoformat(), d1.isoformat()}
+    again, _ = _evaluate(root, monkeypatch, new_delivery_sensor)
+    assert [r.run_key for r in again] == [r.run_key for r in requests]  # one state of the folder: one run key
+
+    shutil.copy(
+        next((root / "landing" / d0.isoformat()).glob("applications_*")),
+        root / "landing" / d0.isoformat() / "applications_150699_late.csv",
+    )
+    late, _ = _evaluate(root, monkeypatch, new_delivery_sensor)
+    assert [r.partition_key for r in late] == [d0.isoformat(), d1.isoformat()]
+    assert late[0].run_key != requests[0].run_key
+
+    with DagsterInstance.get() as instance:  # a run queued by the daemon: nothing else starts until it ends
+        job = defs.resolve_job_def("daily_job")
+        queued = instance.create_run_for_job(
+            job,
+            status=DagsterRunStatus.QUEUED,
+            tags={"dagster/partition": d0.isoformat()},
+            remote_job_origin=remote_origin("daily_job"),
+        )
+    waiting, _ = _evaluate(root, monkeypatch, new_delivery_sensor)
+    assert isinstance(waiting, SkipReason) and "queued or running" in waiting.skip_message
+    assert "2026-9-18" in waiting.skip_message  # the folder not named by a real date is reported, not run
+    with DagsterInstance.get() as instance:
+        instance.report_run_canceled(instance.get_run_by_id(queued.run_id))
+
+    with duckdb.connect(str(root / "wh" / "warehouse.duckdb")) as con:  # d0's last run failed
+        con.execute("UPDATE delivery_runs SET status = 'started' WHERE delivery_date = ?", [d0])
+    for automation in (new_delivery_sensor, daily_schedule):
+        failed, _ = _evaluate(root, monkeypatch, automation)
+        assert isinstance(failed, SkipReason) and "run --pending" in failed.skip_message, automation  # not in a loop
 
 
 def test_a_policy_file_that_does_not_load_stops_the_command_with_one_line(ffp_env, monkeypatch, capsys):

@@ -156,7 +156,7 @@ def test_a_ledger_made_before_the_chain_is_hashed_once(copy):
 
 
 def test_blocking_asset_check_stops_the_deliverables(copy, ffp_env):
-    from dagster import materialize
+    from dagster_helpers import materialize_day
 
     from fangfanpin.assets.deliverables import county_outbox
     from fangfanpin.assets.resources import pipeline_resources
@@ -165,14 +165,14 @@ def test_blocking_asset_check_stops_the_deliverables(copy, ffp_env):
     con, path, days = copy
     resources = pipeline_resources(warehouse=str(path))
     con.close()
-    ok = materialize([*workflow_assets, ledger_hash_chain], partition_key=days[-1].isoformat(), resources=resources)
+    ok = materialize_day([*workflow_assets, ledger_hash_chain], partition_key=days[-1].isoformat(), resources=resources)
     assert ok.success and all(e.passed for e in ok.get_asset_check_evaluations())
     with duckdb.connect(str(path)) as con:  # tamper with the first day: a run of the newest day does not rewrite it
         case_id, seq = con.execute(
             "SELECT case_id, event_seq FROM case_events WHERE processed_date = ? ORDER BY case_id LIMIT 1", [days[0]]
         ).fetchall()[0]
         con.execute("UPDATE case_events SET unit = '某人' WHERE case_id = ? AND event_seq = ?", [case_id, seq])
-    bad = materialize(
+    bad = materialize_day(
         [*workflow_assets, ledger_hash_chain, county_outbox],
         partition_key=days[-1].isoformat(),
         resources=resources,

@@ -91,7 +91,7 @@ def test_failed_run_leaves_the_ledger_untouched(county, monkeypatch):
 def test_dagster_asset_materializes_the_ledger(tmp_path):
     import re
 
-    from dagster import materialize
+    from dagster_helpers import materialize_day
 
     from fangfanpin.assets.resources import pipeline_resources
     from fangfanpin.assets.workflow import workflow_assets
@@ -102,13 +102,17 @@ def test_dagster_asset_materializes_the_ledger(tmp_path):
     insert_indicators(con, D1)
     insert_rule_hit(con, D1, 1)
     con.close()
-    result = materialize(workflow_assets, partition_key=D1.isoformat(), resources=pipeline_resources(warehouse=str(db)))
+    result = materialize_day(
+        workflow_assets, partition_key=D1.isoformat(), resources=pipeline_resources(warehouse=str(db))
+    )
     assert result.success
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["cases_opened_today"].value == 2  # H1 by its rule, H3 from the roster
     text = " ".join(str(v.value) for v in metadata.values())
     assert "待排查" in text and not re.search(r"\d{17}[\dXx]", text)
-    again = materialize(workflow_assets, partition_key=D1.isoformat(), resources=pipeline_resources(warehouse=str(db)))
+    again = materialize_day(
+        workflow_assets, partition_key=D1.isoformat(), resources=pipeline_resources(warehouse=str(db))
+    )
     assert again.success
     with duckdb.connect(str(db)) as con:
         assert con.execute("SELECT count(*) FROM cases").fetchall()[0][0] == 2
