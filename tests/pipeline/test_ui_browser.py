@@ -1,7 +1,9 @@
-"""The Dagster UI in a real browser: a small county is run through the daily job into a fresh instance, the
-webserver is started on it, and headless Chromium (Debian's, installed by `make test`) opens the asset graph and
-asset pages. The expected assets and checks must be visible, and no full ID number may appear in any page or in any
-file of the instance (run storage, event logs, compute logs).
+"""The Dagster UI in a real browser, as an analyst opens it in the morning: a small county's first two delivery dates
+are run by the command into a fresh instance (the second without its medical claims: a department that stopped
+delivering), the webserver is started on it, and headless Chromium (Debian's, installed by `make test`) opens the
+daily job's runs, the timeline, the asset graph with the late feed, the partitions, the asset pages and their charts.
+What each shows is asserted, and no full ID number may appear in any page or in any file of the instance (run
+storage, event logs, compute logs).
 
 Screenshots go to $FFP_SCREENSHOT_DIR if set, else to the test's temporary folder; the path is printed.
 """
@@ -9,6 +11,7 @@ Screenshots go to $FFP_SCREENSHOT_DIR if set, else to the test's temporary folde
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,7 +32,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = REPO
-RUN_DAYS = 1
+RUN_DAYS = 2
+LATE_FEED = "medical_claims"  # every 10 days; missing from the second date, a month after the first
+OTHER_FEEDS = [f for f in INGEST_FEEDS if f != LATE_FEED]
+JOB_PATH = "/locations/fangfanpin/jobs/daily_job"
 
 
 def _free_port() -> int:
@@ -56,12 +62,14 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float
 
 @pytest.fixture
 def webserver(small_landing, ffp_env):
-    """The daily job run for the first RUN_DAYS delivery dates, then dagster-webserver on that instance."""
+    """The daily job run by the command for the first RUN_DAYS delivery dates (the late feed missing from the last),
+    then dagster-webserver on that instance."""
     from fangfanpin.pipeline.cli import main
 
     require_installed(CHROMIUM, "Debian chromium is not installed at /usr/bin/chromium (make test installs it)")
-    for day in delivery_dates(small_landing)[:RUN_DAYS]:
-        copy_delivery(small_landing, day, ffp_env / "landing")
+    days = delivery_dates(small_landing)[:RUN_DAYS]
+    for day in days:
+        copy_delivery(small_landing, day, ffp_env / "landing", None if day != days[-1] else OTHER_FEEDS)
     assert main(["run", "--pending"]) in (0, 2)
     port = _free_port()
     log = ffp_env / "webserver.log"
@@ -78,7 +86,7 @@ def webserver(small_landing, ffp_env):
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(url, server, log)
-        yield url, ffp_env
+        yield url, ffp_env, days
     finally:
         server.terminate()
         try:
@@ -86,6 +94,11 @@ def webserver(small_landing, ffp_env):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _graph_node(page, asset: str):
+    """The asset graph's box of ``asset`` (the innermost element holding its name and its checks)."""
+    return page.locator("div").filter(has=page.get_by_text(asset, exact=True)).filter(has_text="Asset checks").last
 
 
 def _screenshot_dir(tmp_path: Path) -> Path:
@@ -97,7 +110,7 @@ def _screenshot_dir(tmp_path: Path) -> Path:
 def test_asset_graph_and_pages_show_assets_and_checks_without_id_numbers(webserver, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    url, home = webserver
+    url, home, days = webserver
     shots = _screenshot_dir(tmp_path)
     pages: dict[str, str] = {}
     with sync_playwright() as p:
@@ -131,8 +144,30 @@ def test_asset_graph_and_pages_show_assets_and_checks_without_id_numbers(webserv
             page.screenshot(path=str(shots / f"{name}.png"))
             page.get_by_role("button", name="Close").click()
 
+        # the runs the command started are the daily job's, on the timeline too
+        visit("job_runs", f"{JOB_PATH}/runs", "daily_job")
+        listed = re.findall(r"partition: (\d{4}-\d{2}-\d{2})", page.inner_text("body"))
+        assert sorted(listed) == [d.isoformat() for d in days] and "Success" in pages["job_runs"], listed
+        visit("timeline", "/overview/activity/timeline", "daily_job")
+        row = page.locator("div[style*='height: 32px']").filter(has=page.locator(f"a[href='{JOB_PATH}']"))
+        assert row.locator("[style*='accent-green']").inner_text().strip() == str(RUN_DAYS)  # succeeded runs
+        # the partitions are the delivery dates, and nothing else
+        visit("partitions", "/assets/ingest/roster?view=partitions", "Partitions")
+        assert re.search(rf"\b{RUN_DAYS} Partitions\b", pages["partitions"], re.I), pages["partitions"][-3000:]
+        # the late feed is red on the asset graph, without opening it
+        visit("ingest_graph", "/locations/fangfanpin/asset-groups/ingest", "roster", LATE_FEED)
+        checks_icon = "a[href$='?view=checks'] [role=img]"
+        late = _graph_node(page, LATE_FEED).locator(checks_icon)
+        assert late.get_attribute("aria-label") == "close" and "accent-red" in late.get_attribute("style")
+        on_time = _graph_node(page, "roster").locator(checks_icon)
+        assert on_time.get_attribute("aria-label") != "close" and "accent-red" not in on_time.get_attribute("style")
+        sensor = _graph_node(page, "roster").locator("[aria-label=sensor]")  # the automation is on
+        assert "accent-green" in sensor.get_attribute("style")
         visit("ingest_catalog", "/assets/ingest?view=folder", *INGEST_FEEDS)
-        visit("ingest_graph", "/locations/fangfanpin/asset-groups/ingest", "roster", "person_links")
+        visit(f"{LATE_FEED}_checks", f"/assets/ingest/{LATE_FEED}?view=checks", "freshness")
+        page.get_by_text("freshness", exact=True).first.click()
+        page.get_by_text("严重迟交").first.wait_for()
+        page.screenshot(path=str(shots / f"{LATE_FEED}_freshness.png"), full_page=True)
         visit(
             "crosscheck_graph",
             "/locations/fangfanpin/asset-groups/crosscheck",
