@@ -128,19 +128,6 @@ def quality_rows(
     )
 
 
-# What county users read instead of the feed and issue codes (data_contracts titles; crosscheck/sql/quality.sql kinds).
-QUALITY_KINDS_ZH = {
-    "inactive_person_receiving": "死亡或迁出人员仍在享受",
-    "id_sex_mismatch": "性别与证件号码不符",
-    "id_birth_mismatch": "出生日期与证件号码不符",
-    "household_size_mismatch": "户人数与花名册行数不符",
-    "student_overage": "学生年龄远超学段",
-    "settlement_outside_roster": "花名册外人员的医疗结算",
-    "unmatched_record": "无法关联到花名册",
-    "ambiguous_name_match": "按姓名+出生日期+村匹配到多人",
-}
-
-
 def feed_title(feed: str | None) -> str:
     """The feed's Chinese title from its data contract (e.g. roster → 农户及家庭成员信息); the code if unknown."""
     return load_contract(feed).title if feed in FEED_NAMES else (feed or "")
