@@ -158,7 +158,7 @@ def feeds_table(con: duckdb.DuckDBPyConnection, day: date, freshness: list[dict]
                 "今日交付": arrived,
                 "今日载入行": int(loaded or 0),
                 "今日隔离行": int(quarantined or 0),
-                "隔离率": f"{100 * quarantined / read:.1f}%" if read else "—",
+                "隔离率": f"{100 * (quarantined or 0) / read:.1f}%" if read else "—",
             }
         )
     return Table(FEED_COLUMNS, rows)
