@@ -78,40 +78,37 @@ class Overview:
     late_feeds: list[str]  # one line per feed not on time (ingest.freshness.describe)
 
 
+# Columns most important first and headers short: the UI gives a table about 600 pixels before it scrolls sideways.
 FEED_COLUMNS = [
-    Column("数据集", "string"),
-    Column("报送部门", "string"),
-    Column("最近交付日期", "date", "最近一次被采用（载入或操作员确认）的交付"),
-    Column("距今天数", "int", "交付日期减最近交付日期（自然日）"),
-    Column("约定周期（天）", "int", "数据契约约定的交付周期"),
+    Column("数据集（报送部门）", "string"),
     Column("时效", "string", "按时；迟交：超过约定周期；严重迟交：超过两倍；从未交付"),
+    Column("距今天数", "int", "交付日期减最近交付日期（自然日）"),
+    Column("周期（天）", "int", "数据契约约定的交付周期"),
+    Column("最近交付", "date", "最近一次被采用（载入或操作员确认）的交付日期"),
     Column("今日交付", "string", "本交付日期收到的情况"),
-    Column("今日载入行", "int"),
-    Column("今日隔离行", "int", "不符合数据契约、未入库的行，原因见数据质量问题表"),
-    Column("隔离率", "string", "今日隔离行 ÷ 今日读取行"),
+    Column("载入行", "int", "今日载入的行"),
+    Column("隔离行（占比）", "string", "今日不符合数据契约、未入库的行（占今日读取的行），原因见数据质量问题表"),
 ]
+COUNTY = Column("县", "string")  # in the warnings and overdue tables only when the warehouse holds several counties
 WARNING_COLUMNS = [
-    Column("县", "string"),
     Column("乡镇", "string"),
     Column("规则", "string", "规则名称（政策文件）；模型预警：未触发规则、模型概率达到预警线"),
-    Column("规则代码", "string"),
     Column("今日新增", "int", "今日预警、上一交付日期未预警的非监测户；一户触发多条规则时每条各计一次"),
-    Column("上一交付日期新增", "int", "上一交付日期按同样口径的新增预警户"),
-    Column("变化", "int", "今日新增减上一交付日期新增"),
+    Column("上次新增", "int", "上一交付日期按同样口径的新增预警户"),
+    Column("变化", "int", "今日新增减上次新增"),
+    Column("规则代码", "string"),
 ]
 OVERDUE_COLUMNS = [
-    Column("县", "string"),
+    Column("逾期工作日", "int", "时限截止日期之后的工作日数，按政策文件的工作日历，与“逾期提醒”表相同"),
     Column("乡镇", "string"),
     Column("行政村", "string"),
-    Column("户编号（脱敏）", "string"),
-    Column("立案日期", "date"),
+    Column("户编号（脱敏）", "string", "前 6 位和后 4 位；在该县工作清单的“逾期提醒”表中查找"),
     Column("案件状态", "string"),
-    Column("超过的时限", "string"),
-    Column("时限截止日期", "date"),
-    Column("逾期天数（工作日）", "int", "按政策文件的工作日历计算，与“逾期提醒”表相同"),
+    Column("时限截止", "date"),
+    Column("超过的时限", "string", "详见“逾期提醒”表（时限起算日期、进入状态时是否已超过）"),
 ]
 QUALITY_COLUMNS = [
-    Column("县", "string"),
+    Column("县", "string", "（未归属）：无法归属到县的记录"),
     Column("问题类型", "string"),
     Column("应由何部门修正", "string"),
     Column("条数", "int"),
@@ -144,21 +141,20 @@ def feeds_table(con: duckdb.DuckDBPyConnection, day: date, freshness: list[dict]
     rows = []
     for f in sorted(freshness, key=lambda f: _STATUS_ORDER[f["status"]]):  # one row per feed
         status, read, loaded, quarantined, refused = today.get(f["feed"], ("no_delivery", 0, 0, 0, 0))
+        quarantined = int(quarantined or 0)
         arrived = DELIVERY_ZH.get(status, status)
         if refused:
             arrived += f"，{refused} 个文件被拒收"
         rows.append(
             {
-                "数据集": f["title"],
-                "报送部门": f["department"],
-                "最近交付日期": f["last_applied_delivery"],
-                "距今天数": f["age_days"],
-                "约定周期（天）": f["cadence_days"],
+                "数据集（报送部门）": f"{f['title']}（{f['department']}）",
                 "时效": STATUS_ZH[f["status"]],
+                "距今天数": f["age_days"],
+                "周期（天）": f["cadence_days"],
+                "最近交付": f["last_applied_delivery"],
                 "今日交付": arrived,
-                "今日载入行": int(loaded or 0),
-                "今日隔离行": int(quarantined or 0),
-                "隔离率": f"{100 * (quarantined or 0) / read:.1f}%" if read else "—",
+                "载入行": int(loaded or 0),
+                "隔离行（占比）": f"{quarantined:,}（{100 * quarantined / read:.1f}%）" if read else "0",
             }
         )
     return Table(FEED_COLUMNS, rows)
@@ -180,41 +176,48 @@ _BY_TOWNSHIP = f"""
     FROM {WARNINGS} WHERE new GROUP BY ALL ORDER BY 1 NULLS LAST, 2"""
 
 
+def _with_county(columns: list[Column], rows: list[dict], several: bool) -> Table:
+    """The table, with the county as its first column when there are several counties."""
+    if several:
+        return Table([COUNTY, *columns], rows)
+    return Table(columns, [{k: v for k, v in r.items() if k != COUNTY.name} for r in rows])
+
+
 def warnings_tables(
-    con: duckdb.DuckDBPyConnection, day: date, previous: date | None, policy: Policy
+    con: duckdb.DuckDBPyConnection, day: date, previous: date | None, policy: Policy, several: bool
 ) -> tuple[Table, list[tuple[str, int, int]]]:
     """(new warnings by township × rule, households newly warned by township: (township, today, previous date))."""
     params = {"days": [d for d in (day, previous) if d], "d": day, "prev": previous}
     names = {code: rule.name for code, rule in policy.rules.items()} | {MODEL: "模型预警"}
     rows = [
         {
-            "县": _county(county),
+            COUNTY.name: _county(county),
             "乡镇": mask_text(township),
             "规则": names.get(rule, mask_text(rule)),
-            "规则代码": "" if rule == MODEL else mask_text(rule),
             "今日新增": today,
-            "上一交付日期新增": prev,
+            "上次新增": prev,
             "变化": today - prev,
+            "规则代码": "" if rule == MODEL else mask_text(rule),
         }
         for county, township, rule, today, prev in con.execute(_BY_RULE, params).fetchall()  # townships × rules
     ]
-    towns = con.execute(_BY_TOWNSHIP, params).fetchall()
-    several = len({county for county, *_ in towns}) > 1  # then a township is named with its county
     by_township = [
         (mask_text(f"{_county(county)} {township}" if several else township), today, prev)
-        for county, township, today, prev in towns
+        for county, township, today, prev in con.execute(_BY_TOWNSHIP, params).fetchall()
     ]
-    return Table(WARNING_COLUMNS, rows), by_township
+    return _with_county(WARNING_COLUMNS, rows, several), by_township
 
 
-def overdue_table(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, limit: int) -> tuple[Table, int]:
+def overdue_table(
+    con: duckdb.DuckDBPyConnection, day: date, policy: Policy, limit: int, several: bool
+) -> tuple[Table, int]:
     """(the ``limit`` most overdue cases, how many cases are overdue)."""
     prepare_workdays(con, day, policy.workflow)
     limit_zh, params = limit_sql(policy)
     got = con.execute(
         f"""
         SELECT cs.county_code, cs.township, coalesce(h.village_name, cs.village_code), cs.household_id,
-               cs.opened_date, cs.case_status, {limit_zh}, cs.due_date, {DAYS_OVERDUE} AS days_overdue, count(*) OVER () AS total
+               cs.case_status, cs.due_date, {limit_zh}, {DAYS_OVERDUE} AS days_overdue, count(*) OVER () AS total
         FROM case_status_daily cs
         LEFT JOIN household_indicators h ON h.as_of_date = $d AND h.household_id = cs.household_id
         WHERE cs.as_of_date = $d AND cs.overdue
@@ -224,19 +227,18 @@ def overdue_table(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, lim
     ).fetchall()
     rows = [
         {
-            "县": _county(county),
+            COUNTY.name: _county(county),
+            "逾期工作日": days,
             "乡镇": mask_text(township or NO_TOWNSHIP),
             "行政村": mask_text(village_place(village or "")),
             "户编号（脱敏）": mask_id(household),
-            "立案日期": opened,
             "案件状态": state,
-            "超过的时限": limit_text,
-            "时限截止日期": due,
-            "逾期天数（工作日）": days,
+            "时限截止": due,
+            "超过的时限": limit_text.split("（")[0],  # the limit; where it counts from is in the sheet
         }
-        for county, township, village, household, opened, state, limit_text, due, days, _ in got  # at most ``limit``
+        for county, township, village, household, state, due, limit_text, days, _ in got  # at most ``limit``
     ]
-    return Table(OVERDUE_COLUMNS, rows), got[0][-1] if got else 0
+    return _with_county(OVERDUE_COLUMNS, rows, several), got[0][-1] if got else 0
 
 
 def quality_table(con: duckdb.DuckDBPyConnection, day: date) -> Table:
@@ -259,8 +261,18 @@ def daily_overview(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, li
     previous = previous_date(con, day)
     freshness = feed_freshness(con, day)
     feeds = feeds_table(con, day, freshness)
-    warnings, by_township = warnings_tables(con, day, previous, policy)
-    overdue, overdue_total = overdue_table(con, day, policy, limit)
+    (quarantined,) = con.execute(
+        "SELECT coalesce(sum(quarantined), 0) FROM deliveries WHERE delivery_date = ?", [day]
+    ).fetchall()[0]
+    several = (
+        con.execute(
+            "SELECT count(DISTINCT county_code) FROM household_scores WHERE as_of_date = ? AND county_code IS NOT NULL",
+            [day],
+        ).fetchall()[0][0]
+        > 1
+    )
+    warnings, by_township = warnings_tables(con, day, previous, policy, several)
+    overdue, overdue_total = overdue_table(con, day, policy, limit, several)
     quality = quality_table(con, day)
     new_today, new_before = sum(t for _, t, _ in by_township), sum(p for *_, p in by_township)
     statuses = [f["status"] for f in freshness]
@@ -268,10 +280,10 @@ def daily_overview(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, li
         "feeds_late": statuses.count(LATE),
         "feeds_overdue": statuses.count(OVERDUE),
         "feeds_never": statuses.count(NEVER),
-        "rows_loaded": sum(feeds.column("今日载入行")),
-        "rows_quarantined": sum(feeds.column("今日隔离行")),
+        "rows_loaded": sum(feeds.column("载入行")),
+        "rows_quarantined": quarantined,
         "new_warnings": new_today,
-        "new_warnings_previous": new_before,
+        "new_warnings_before": new_before,
         "new_warnings_change": new_today - new_before,
         "cases_overdue": overdue_total,
         "quality_issues": sum(quality.column("条数")),
@@ -285,7 +297,7 @@ def summary_markdown(ov: Overview) -> str:
     n = ov.numbers
     read = n["rows_loaded"] + n["rows_quarantined"]
     since = f"上一交付日期 {ov.previous}" if ov.previous else "无上一交付日期"
-    most = max(ov.overdue.column("逾期天数（工作日）"), default=0)
+    most = max(ov.overdue.column("逾期工作日"), default=0)
     lines = [
         f"**交付日期 {ov.day}**",
         (
@@ -297,7 +309,7 @@ def summary_markdown(ov: Overview) -> str:
         + (f"\n  - 另有 {len(ov.late_feeds) - 4} 个见下表" if len(ov.late_feeds) > 4 else ""),
         f"- 今日载入 {n['rows_loaded']:,} 行，隔离 {n['rows_quarantined']:,} 行"
         + (f"（{100 * n['rows_quarantined'] / read:.1f}%）" if read else ""),
-        f"- 新增预警 {n['new_warnings']:,} 户（{since}：{n['new_warnings_previous']:,} 户，"
+        f"- 新增预警 {n['new_warnings']:,} 户（{since}：{n['new_warnings_before']:,} 户，"
         f"变化 {n['new_warnings_change']:+,}）",
         f"- 逾期案件 {n['cases_overdue']:,} 件" + (f"，最久逾期 {most:,} 个工作日" if most else ""),
         f"- 跨部门数据质量问题 {n['quality_issues']:,} 条",

@@ -36,7 +36,7 @@ NUMBER_KEYS = (
     "rows_loaded",
     "rows_quarantined",
     "new_warnings",
-    "new_warnings_previous",
+    "new_warnings_before",
     "new_warnings_change",
     "cases_overdue",
     "quality_issues",
@@ -58,18 +58,18 @@ def overview_metadata(ov: Overview) -> dict:
     return {
         "summary": MetadataValue.md(summary_markdown(ov)),
         "feeds": table_value(ov.feeds),
-        "new_warnings_by_township_chart": MetadataValue.md(
+        "warnings_chart": MetadataValue.md(
             chart_md(new_warnings_by_township, ov.warnings_by_township, previous, alt="各乡镇新增预警户数")
         ),
-        "new_warnings_by_township_rule": table_value(ov.warnings),
+        "warnings_by_rule": table_value(ov.warnings),
         "overdue_cases": table_value(ov.overdue),
-        "overdue_cases_note": (
+        "overdue_note": (
             f"逾期案件共 {ov.overdue_total:,} 件，按逾期天数列出前 {shown:,} 件，其余见各县工作清单的“逾期提醒”表"
             if ov.overdue_total > shown
             else f"逾期案件共 {ov.overdue_total:,} 件，全部列出"
         ),
-        "quality_issues_by_kind": table_value(ov.quality),
-        "previous_delivery_date": ov.previous.isoformat() if ov.previous else "无",
+        "quality_by_kind": table_value(ov.quality),
+        "previous_date": ov.previous.isoformat() if ov.previous else "无",
         **{key: ov.numbers[key] for key in NUMBER_KEYS},
     }
 

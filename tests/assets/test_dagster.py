@@ -75,10 +75,10 @@ def _assert_daily_metadata(defs, instance) -> None:
         metadata = event.asset_materialization.metadata
         if spec.key == OVERVIEW_KEY:
             assert isinstance(metadata["summary"], MarkdownMetadataValue) and "新增预警" in metadata["summary"].value
-            tables = ("feeds", "new_warnings_by_township_rule", "overdue_cases", "quality_issues_by_kind")
+            tables = ("feeds", "warnings_by_rule", "overdue_cases", "quality_by_kind")
             assert all(isinstance(metadata[k], TableMetadataValue) for k in tables)
             assert all(isinstance(metadata[k].value, int) for k in NUMBER_KEYS)
-            assert [c.name for c in metadata["feeds"].schema.columns][:2] == ["数据集", "报送部门"]
+            assert [c.name for c in metadata["feeds"].schema.columns][:2] == ["数据集（报送部门）", "时效"]
         else:
             assert "dagster/row_count" in metadata, spec.key
             assert "dagster/column_schema" in metadata or "dagster/column_schema" in spec.metadata, spec.key

@@ -22,6 +22,7 @@ from fangfanpin.core.privacy import mask_id
 from fangfanpin.crosscheck.kinds import QUALITY_KINDS_ZH
 from fangfanpin.deliverables import data as D
 from fangfanpin.deliverables.daily_overview import daily_overview, summary_markdown
+from fangfanpin.deliverables.sheets.deadlines import limit_names
 from fangfanpin.deliverables.sheets.deadlines import overdue as overdue_sheet
 from fangfanpin.deliverables.workdays import prepare_workdays
 from fangfanpin.ingest.freshness import STATUS_ZH
@@ -54,7 +55,9 @@ def overview_wh(warehouse, tmp_path_factory) -> dict:
         cases = [
             r[0]
             for r in con.execute(
-                "SELECT case_id FROM case_status_daily WHERE as_of_date = ? ORDER BY case_id LIMIT ?", [END, len(DUE)]
+                """SELECT case_id FROM case_status_daily WHERE as_of_date = ? AND list_contains(?, case_status)
+                   ORDER BY case_id LIMIT ?""",
+                [END, list(limit_names(load_policy())), len(DUE)],
             ).fetchall()
         ]
         for case, due in zip(cases, DUE):
@@ -87,11 +90,11 @@ def con(overview_wh):
 
 
 def test_a_late_feed_shows_late_with_its_newest_delivery_and_age(overview):
-    feeds = {r["数据集"]: r for r in overview.feeds.rows}
-    late = feeds[LATE_TITLE]
+    feeds = {r["数据集（报送部门）"]: r for r in overview.feeds.rows}
+    late = feeds[f"{LATE_TITLE}（医疗保障局）"]
     assert late["时效"] == STATUS_ZH["late"] == "迟交"
-    assert late["最近交付日期"] == END - timedelta(days=LATE_AGE) and late["距今天数"] == LATE_AGE
-    assert late["约定周期（天）"] == 10 and late["今日交付"] == "整批拒收"
+    assert late["最近交付"] == END - timedelta(days=LATE_AGE) and late["距今天数"] == LATE_AGE
+    assert late["周期（天）"] == 10 and late["今日交付"] == "整批拒收"
     assert overview.numbers["feeds_late"] == 1
     statuses = overview.feeds.column("时效")
     assert statuses.index("迟交") < statuses.index("按时")  # the late ones first
@@ -108,11 +111,11 @@ def test_rows_today_are_the_deliveries_and_the_quarantine(overview, con):
         con.execute("SELECT feed, count(*) FROM quarantine WHERE delivery_date = ? GROUP BY 1", [END]).fetchall()
     )
     assert overview.numbers["rows_quarantined"] == quarantined == sum(by_feed.values()) > 0
-    roster = next(r for r in overview.feeds.rows if r["数据集"] == "农户及家庭成员信息")
+    roster = next(r for r in overview.feeds.rows if r["数据集（报送部门）"].startswith("农户及家庭成员信息"))
     read = con.execute(
         "SELECT rows_read FROM deliveries WHERE feed = 'roster' AND delivery_date = ?", [END]
     ).fetchall()[0][0]
-    assert roster["今日隔离行"] == by_feed["roster"] and roster["隔离率"] == f"{100 * by_feed['roster'] / read:.1f}%"
+    assert roster["隔离行（占比）"] == f"{by_feed['roster']:,}（{100 * by_feed['roster'] / read:.1f}%）"
 
 
 def test_new_warnings_by_township_and_rule_are_a_direct_count(overview, con):
@@ -139,7 +142,7 @@ def test_new_warnings_by_township_and_rule_are_a_direct_count(overview, con):
     names = {r["规则代码"]: r["规则"] for r in overview.warnings.rows}
     policy = load_policy()
     assert all(names[code] == policy.rules[code].name for code in names if code)
-    assert all(r["变化"] == r["今日新增"] - r["上一交付日期新增"] for r in overview.warnings.rows)
+    assert all(r["变化"] == r["今日新增"] - r["上次新增"] for r in overview.warnings.rows)
     assert sum(n for _, n, _ in overview.warnings_by_township) == new.height
 
 
@@ -160,9 +163,9 @@ def test_overdue_cases_masked_with_working_days_as_the_sheet_counts_them(overvie
         ),
         reverse=True,
     )
-    assert [r["逾期天数（工作日）"] for r in rows] == [days for days, _ in expected]  # most overdue first
-    assert sorted((r["逾期天数（工作日）"], r["户编号（脱敏）"]) for r in rows) == sorted(expected)
-    assert rows[-1]["逾期天数（工作日）"] == 1 and 5 in [r["逾期天数（工作日）"] for r in rows]  # not calendar days
+    assert [r["逾期工作日"] for r in rows] == [days for days, _ in expected]  # most overdue first
+    assert sorted((r["逾期工作日"], r["户编号（脱敏）"]) for r in rows) == sorted(expected)
+    assert rows[-1]["逾期工作日"] == 1 and 5 in [r["逾期工作日"] for r in rows]  # not calendar days
     assert all(re.fullmatch(r"\d{6}\*{8}\d{4}", r["户编号（脱敏）"]) for r in rows)
     # the 逾期提醒 sheet shows the same cases, days and limits
     D.prepare(con, END)
@@ -170,9 +173,13 @@ def test_overdue_cases_masked_with_working_days_as_the_sheet_counts_them(overvie
     sheet = []
     for county in D.counties(con, END):
         _, data = overdue_sheet(con, END, county, load_policy().as_of(END))
-        sheet += [(mask_id(r["household_id"]), r["days_overdue_wd"], r["limit_zh"], r["due_date"]) for r in data]
-    shown = [(r["户编号（脱敏）"], r["逾期天数（工作日）"], r["超过的时限"], r["时限截止日期"]) for r in rows]
-    assert sorted(shown) == sorted(sheet)
+        sheet += [
+            (county, mask_id(r["household_id"]), r["days_overdue_wd"], r["limit_zh"], r["due_date"]) for r in data
+        ]
+    names = D.county_names()
+    shown = [(r["县"], r["户编号（脱敏）"], r["逾期工作日"], r["超过的时限"], r["时限截止"]) for r in rows]
+    assert sorted(shown) == sorted((names[c], h, n, limit.split("（")[0], due) for c, h, n, limit, due in sheet)
+    assert all(r["超过的时限"] and "个工作日" in r["超过的时限"] for r in rows)
     assert f"测试镇{mask_id(PLANTED_ID)}" in [r["乡镇"] for r in rows]
 
 
@@ -180,12 +187,10 @@ def test_the_overdue_table_is_capped_and_says_how_many_there_are(overview_wh):
     with duckdb.connect(str(overview_wh["path"])) as con:
         capped = daily_overview(con, END, load_policy(), limit=2)
     assert len(capped.overdue.rows) == 2 and capped.overdue_total == capped.numbers["cases_overdue"] == len(DUE)
-    assert capped.overdue.column("逾期天数（工作日）") == sorted(
-        capped.overdue.column("逾期天数（工作日）"), reverse=True
-    )
+    assert capped.overdue.column("逾期工作日") == sorted(capped.overdue.column("逾期工作日"), reverse=True)
 
 
-def test_quality_issues_by_kind_in_chinese(overview, con):
+def test_quality_by_kind_in_chinese(overview, con):
     total = con.execute("SELECT count(*) FROM data_quality_issues WHERE delivery_date = ?", [END]).fetchall()[0][0]
     assert overview.numbers["quality_issues"] == sum(overview.quality.column("条数")) == total > 0
     assert set(overview.quality.column("问题类型")) <= set(QUALITY_KINDS_ZH.values())
