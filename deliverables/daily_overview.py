@@ -261,8 +261,9 @@ def daily_overview(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, li
     previous = previous_date(con, day)
     freshness = feed_freshness(con, day)
     feeds = feeds_table(con, day, freshness)
-    (quarantined,) = con.execute(
-        "SELECT coalesce(sum(quarantined), 0) FROM deliveries WHERE delivery_date = ?", [day]
+    read, quarantined = con.execute(
+        "SELECT coalesce(sum(rows_read), 0), coalesce(sum(quarantined), 0) FROM deliveries WHERE delivery_date = ?",
+        [day],
     ).fetchall()[0]
     several = (
         con.execute(
@@ -280,8 +281,9 @@ def daily_overview(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, li
         "feeds_late": statuses.count(LATE),
         "feeds_overdue": statuses.count(OVERDUE),
         "feeds_never": statuses.count(NEVER),
+        "rows_read": int(read),
         "rows_loaded": sum(feeds.column("载入行")),
-        "rows_quarantined": quarantined,
+        "rows_quarantined": int(quarantined),
         "new_warnings": new_today,
         "new_warnings_before": new_before,
         "new_warnings_change": new_today - new_before,
@@ -295,7 +297,6 @@ def daily_overview(con: duckdb.DuckDBPyConnection, day: date, policy: Policy, li
 def summary_markdown(ov: Overview) -> str:
     """A few lines in Chinese, short enough for the UI to show without a click."""
     n = ov.numbers
-    read = n["rows_loaded"] + n["rows_quarantined"]
     since = f"上一交付日期 {ov.previous}" if ov.previous else "无上一交付日期"
     most = max(ov.overdue.column("逾期工作日"), default=0)
     lines = [
@@ -308,7 +309,7 @@ def summary_markdown(ov: Overview) -> str:
         + "".join(f"\n  - {line}" for line in ov.late_feeds[:4])
         + (f"\n  - 另有 {len(ov.late_feeds) - 4} 个见下表" if len(ov.late_feeds) > 4 else ""),
         f"- 今日载入 {n['rows_loaded']:,} 行，隔离 {n['rows_quarantined']:,} 行"
-        + (f"（{100 * n['rows_quarantined'] / read:.1f}%）" if read else ""),
+        + (f"（占读取行的 {100 * n['rows_quarantined'] / n['rows_read']:.1f}%）" if n["rows_read"] else ""),
         f"- 新增预警 {n['new_warnings']:,} 户（{since}：{n['new_warnings_before']:,} 户，"
         f"变化 {n['new_warnings_change']:+,}）",
         f"- 逾期案件 {n['cases_overdue']:,} 件" + (f"，最久逾期 {most:,} 个工作日" if most else ""),

@@ -33,6 +33,7 @@ NUMBER_KEYS = (
     "feeds_late",
     "feeds_overdue",
     "feeds_never",
+    "rows_read",
     "rows_loaded",
     "rows_quarantined",
     "new_warnings",

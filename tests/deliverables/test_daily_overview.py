@@ -103,10 +103,11 @@ def test_a_late_feed_shows_late_with_its_newest_delivery_and_age(overview):
 
 
 def test_rows_today_are_the_deliveries_and_the_quarantine(overview, con):
-    loaded, quarantined = con.execute(
-        "SELECT sum(rows_loaded), sum(quarantined) FROM deliveries WHERE delivery_date = ?", [END]
+    read, loaded, quarantined = con.execute(
+        "SELECT sum(rows_read), sum(rows_loaded), sum(quarantined) FROM deliveries WHERE delivery_date = ?", [END]
     ).fetchall()[0]
-    assert overview.numbers["rows_loaded"] == loaded > 0
+    assert overview.numbers["rows_loaded"] == loaded > 0 and overview.numbers["rows_read"] == read
+    assert f"隔离 {quarantined:,} 行（占读取行的 {100 * quarantined / read:.1f}%）" in summary_markdown(overview)
     by_feed = dict(
         con.execute("SELECT feed, count(*) FROM quarantine WHERE delivery_date = ? GROUP BY 1", [END]).fetchall()
     )
