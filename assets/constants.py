@@ -16,9 +16,9 @@ FIRST_DELIVERY_DATE = "2024-01-01"
 DELIVERY_PARTITIONS = DynamicPartitionsDefinition(name="delivery_dates")
 
 INGEST_GROUP = "ingest"
-# The daily job runs these groups for one delivery date (pipeline/jobs.py); deliverables/county_outbox, its last asset,
-# marks the date done only in a run of all of them (assets/delivery_runs.py).
+# The daily job runs these groups for one delivery date (pipeline/jobs.py); deliverables/county_outbox, its last asset
+# that writes, marks the date done only in a run of all of them (assets/delivery_runs.py).
 DAILY_JOB_NAME = "daily_job"
-DAILY_GROUPS = (INGEST_GROUP, "crosscheck", "scoring", "workflow", "deliverables")
+DAILY_GROUPS = (INGEST_GROUP, "crosscheck", "scoring", "workflow", "deliverables", "overview")
 INGEST_KEYS = {feed: AssetKey(["ingest", feed]) for feed in FEED_NAMES}
 OWNER = "team:data-platform"

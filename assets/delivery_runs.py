@@ -2,18 +2,20 @@
 
 The warehouse table ``delivery_runs`` has one row per delivery date that a run ever touched:
 
-- a run's first warehouse connection (``fangfanpin.assets.resources``) calls ``start_run``: the date becomes ``started``, with
-  the run id and the listing (name, size, mtime) of its landing folder, and every later date becomes ``stale``
-  (its indicators, scores, rule hits, ledger and outbox were built on the earlier state);
-- the daily job's last asset (``deliverables/county_outbox``) calls ``finish_run``: the date becomes ``done``, but
-  only in a run of the whole daily job (a run of some of its assets leaves the date ``started``).
+- a run's first warehouse connection to write (``fangfanpin.assets.resources``) calls ``start_run``: the date becomes
+  ``started``, with the run id and the listing (name, size, mtime) of its landing folder, and every later date
+  becomes ``stale`` (its indicators, scores, rule hits, ledger and outbox were built on the earlier state);
+- the daily job's last asset that writes (``deliverables/county_outbox``) calls ``finish_run``: the date becomes
+  ``done``, but only in a run of the whole daily job (a run of some of its assets leaves the date ``started``). The
+  daily overview after it only reads: it neither starts nor finishes a date, and a run of it alone changes nothing.
 
 So whatever launched the run (the command, the sensor, the schedule, the UI) the record says the same. A date is
-done when its row is ``done`` and its run succeeded in the Dagster instance (a step after the last asset can still
-fail; a run unknown to the instance counts as it is recorded). ``plan_pending`` lists what ``run --pending`` runs:
-every landing date from the first one that is not done, or whose folder changed after it was processed (a county's
-late file), onwards in date order; ``plan_from`` the same for ``run --date``. Both refuse (``RunPlanError``) when a
-date they would have to run again has lost its landing folder: running it would turn it into an empty delivery.
+done when its row is ``done`` and its run succeeded in the Dagster instance (a step after the outbox, such as the
+overview, can still fail; a run unknown to the instance counts as it is recorded). ``plan_pending`` lists what
+``run --pending`` runs: every landing date from the first one that is not done, or whose folder changed after it was
+processed (a county's late file), onwards in date order; ``plan_from`` the same for ``run --date``. Both refuse
+(``RunPlanError``) when a date they would have to run again has lost its landing folder: running it would turn it
+into an empty delivery.
 """
 
 from __future__ import annotations

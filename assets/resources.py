@@ -6,9 +6,10 @@ takes it as a parameter, and the warehouse resource holds the same one; no asset
 
 DuckDB has a single writer: the daily job runs its steps in one process, the instance queues one run at a time,
 and every asset opens the warehouse through this resource. A run of a delivery date's partition records, when it first
-opens the warehouse, that the date is being run (``fangfanpin.assets.delivery_runs.start_run``), whoever launched it. The path is resolved when a connection is opened (not
-when definitions load), so ``FFP_WAREHOUSE`` set by the CLI or a test always wins unless the settings resource
-names a file.
+opens the warehouse to write, that the date is being run (``fangfanpin.assets.delivery_runs.start_run``), whoever
+launched it; an asset that only reads (the daily overview) says so and leaves the record alone. The path is resolved
+when a connection is opened (not when definitions load), so ``FFP_WAREHOUSE`` set by the CLI or a test always wins
+unless the settings resource names a file.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class WarehouseResource(DuckDBResource):
     _run_connection: Any = PrivateAttr(default=None)
     _in_run: bool = PrivateAttr(default=False)
     _run: tuple[str, date] | None = PrivateAttr(default=None)  # (run id, delivery date) of a partitioned run
+    _recorded: bool = PrivateAttr(default=False)  # start_run was called for the run
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._in_run = True
@@ -80,7 +82,7 @@ class WarehouseResource(DuckDBResource):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._run_connection is not None:
             self._run_connection.close()
-        self._run_connection, self._in_run, self._run = None, False, None
+        self._run_connection, self._in_run, self._run, self._recorded = None, False, None, False
 
     def _open(self):
         """The warehouse, every table of its schema in place (fangfanpin.schema: the one place that makes them)."""
@@ -90,14 +92,17 @@ class WarehouseResource(DuckDBResource):
         return con
 
     @contextmanager
-    def get_connection(self):
+    def get_connection(self, *, writes: bool = True):
+        """The warehouse. ``writes=False``: the caller only reads (a report), so its run alone does not mark the
+        date as being run again (a run of the overview from the UI leaves the date done and later dates as they are)."""
         if self._in_run:
             if self._run_connection is None:
                 self._run_connection = self._open()
-                if self._run is not None:
-                    run_id, day = self._run
-                    landing = self.settings.resolve().landing_dir
-                    start_run(self._run_connection, day, run_id, folder_files(landing, day))
+            if writes and self._run is not None and not self._recorded:
+                run_id, day = self._run
+                landing = self.settings.resolve().landing_dir
+                start_run(self._run_connection, day, run_id, folder_files(landing, day))
+                self._recorded = True
             con = self._run_connection
             try:
                 yield con

@@ -153,6 +153,40 @@ def rule_hits_by_rule(rows: list[tuple], title: str = "各规则命中户数") -
         return _png(fig)
 
 
+def new_warnings_by_township(rows: list[tuple], previous: str, title: str = "各乡镇新增预警户数") -> bytes:
+    """rows: (township, today, previous). Horizontal bars per township: today's new warnings, below them (grey) the
+    previous delivery date's, named by ``previous`` (e.g. 上一交付日期（11-19）); each labelled with today's count and
+    the change."""
+    from matplotlib.ticker import MaxNLocator
+
+    data = sorted(
+        ((t or "（未知乡镇）", int(a or 0), int(b or 0)) for t, a, b in rows), key=lambda r: (r[1], r[2], r[0])
+    )
+    with _figure((SIZE[0], max(2.4, 0.9 + 0.36 * len(data)))) as (fig, ax):
+        if not any(r[1] or r[2] for r in data):
+            _empty(ax, title, "今日和上一交付日期均无新增预警")
+            return _png(fig)
+        y = list(range(len(data)))
+        bars = ax.barh([i + 0.2 for i in y], [r[1] for r in data], height=0.4, color=PALETTE[1], label="今日")
+        ax.barh([i - 0.2 for i in y], [r[2] for r in data], height=0.4, color="#bdc3c7", label=previous)
+        top = max(max(max(r[1], r[2]) for r in data), 1)
+        for bar, (_, today, before) in zip(bars, data):
+            ax.text(
+                max(today, before) + top * 0.01,
+                bar.get_y() + bar.get_height() / 2,
+                f"{today:,}（{today - before:+,}）",
+                va="center",
+                fontsize=8,
+            )
+        ax.set_yticks(y, [r[0] for r in data])
+        ax.set_xlim(0, top * 1.2)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # households
+        ax.set_xlabel("新增预警户数")
+        ax.set_title(title)
+        ax.legend(loc="lower right", frameon=False)
+        return _png(fig)
+
+
 def cases_by_state_over_time(
     rows: list[tuple], states: list[str] | tuple[str, ...], title: str = "进行中的案件（按状态）"
 ) -> bytes:

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.deliverables.data import OPEN, SOURCES, rows
+from fangfanpin.deliverables.data import FLAGGED, OPEN, SOURCES, rows
 from fangfanpin.deliverables.masking import mask_id, mask_text, neutralise_formula
 
 COLUMNS = (
@@ -53,11 +53,11 @@ COLUMN_DOCS = {
     "explanation": "预警证据",
 }
 
-CANDIDATES_SQL = """
+CANDIDATES_SQL = f"""
 WITH s AS (SELECT * FROM household_scores WHERE as_of_date = $d AND county_code = $c),
 csd AS (SELECT * FROM case_status_daily WHERE as_of_date = $d AND county_code = $c),
 op AS (SELECT * FROM csd WHERE list_contains($open::VARCHAR[], case_status)),
-fired AS (SELECT household_id FROM s WHERE (rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning),
+fired AS (SELECT household_id FROM s WHERE {FLAGGED}),
 lc AS (SELECT * FROM cases_asof($d) WHERE county_code = $c
        QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY opened_date DESC, case_id DESC) = 1),
 ids AS (SELECT household_id FROM op UNION SELECT household_id FROM fired),

@@ -14,6 +14,19 @@ from fangfanpin.workflow import states as S
 
 OPEN = list(S.INCLUSION_OPEN)
 SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
+# A household is flagged on a date when a rule fired for it or the model warned (household_scores); a warning is a
+# flag on a household not monitored: the workbook's 新增预警, the command's summary and the daily overview count them.
+FLAGGED = "((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"
+WARNED = f"(NOT coalesce(monitored, false) AND {FLAGGED})"
+# Every warning on each date of $days, and whether it is new: no warning for the household at the previous scored
+# date (max(as_of_date) before the day, in any county). Columns: day, before, the household_scores row's own.
+WARNINGS = f"""(
+    SELECT p.day, p.before, t.* EXCLUDE (as_of_date), b.household_id IS NULL AS new
+    FROM (SELECT day, (SELECT max(as_of_date) FROM household_scores WHERE as_of_date < day) AS before
+          FROM (SELECT unnest($days::DATE[]) AS day)) p
+    JOIN (SELECT * FROM household_scores WHERE {WARNED}) t ON t.as_of_date = p.day
+    LEFT JOIN (SELECT as_of_date, household_id FROM household_scores WHERE {WARNED}) b
+           ON b.as_of_date = p.before AND b.household_id = t.household_id)"""
 # the county's visit tasks still open on the delivery date ($d, $c): 排查任务, the task packs, the 走访结果 template
 OPEN_TASKS = """(SELECT t.* FROM visit_tasks t
     LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
@@ -126,19 +139,6 @@ def quality_rows(
                          ORDER BY feed, file, "row" NULLS LAST, field, problem, handling""",
         params,
     )
-
-
-# What county users read instead of the feed and issue codes (data_contracts titles; crosscheck/sql/quality.sql kinds).
-QUALITY_KINDS_ZH = {
-    "inactive_person_receiving": "死亡或迁出人员仍在享受",
-    "id_sex_mismatch": "性别与证件号码不符",
-    "id_birth_mismatch": "出生日期与证件号码不符",
-    "household_size_mismatch": "户人数与花名册行数不符",
-    "student_overage": "学生年龄远超学段",
-    "settlement_outside_roster": "花名册外人员的医疗结算",
-    "unmatched_record": "无法关联到花名册",
-    "ambiguous_name_match": "按姓名+出生日期+村匹配到多人",
-}
 
 
 def feed_title(feed: str | None) -> str:

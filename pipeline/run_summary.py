@@ -16,10 +16,8 @@ from datetime import date
 import duckdb
 
 from fangfanpin.data_contracts import FEED_NAMES
+from fangfanpin.deliverables.data import WARNINGS
 from fangfanpin.pipeline.progress import clock_text
-
-# A household is flagged as in the workbook's 新增预警: not monitored, and a rule fired or the model warned.
-FLAGGED = """NOT coalesce(monitored, false) AND ((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"""
 
 SUMMARY_SQL = f"""
 WITH days AS (SELECT unnest($days::DATE[]) AS day),
@@ -37,14 +35,9 @@ not_read AS (
 held AS (
     SELECT delivery_date AS day, count(*) AS snapshots FROM snapshot_versions
     WHERE delivery_date IN (SELECT day FROM days) AND status = 'held' GROUP BY ALL),
-flagged AS (SELECT as_of_date, household_id FROM household_scores WHERE {FLAGGED}),
-previous AS (
-    SELECT day, (SELECT max(as_of_date) FROM household_scores WHERE as_of_date < day) AS before FROM days),
 warnings AS (
-    SELECT p.day, count(*) FILTER (WHERE b.household_id IS NULL) AS new, count(b.household_id) AS continuing
-    FROM previous p JOIN flagged t ON t.as_of_date = p.day
-    LEFT JOIN flagged b ON b.as_of_date = p.before AND b.household_id = t.household_id
-    GROUP BY ALL),
+    SELECT day, count(*) FILTER (WHERE new) AS new, count(*) FILTER (WHERE NOT new) AS continuing
+    FROM {WARNINGS} w GROUP BY ALL),
 opened AS (
     SELECT processed_date AS day, count(*) AS cases FROM case_openings
     WHERE processed_date IN (SELECT day FROM days) GROUP BY ALL),

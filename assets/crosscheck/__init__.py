@@ -14,6 +14,7 @@ from fangfanpin.assets.metadata import query_markdown, row_count, table_schema
 from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.charts import chart_md, rule_hits_by_rule
 from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
+from fangfanpin.crosscheck.kinds import KIND_ZH, kind_params
 
 CROSSCHECK_GROUP = "crosscheck"
 CROSSCHECK_KEYS = {
@@ -105,9 +106,9 @@ def _links_result(con, day: date) -> MaterializeResult:
 def _quality_result(con, day: date) -> MaterializeResult:
     by_kind = query_markdown(
         con,
-        """SELECT kind, fix_by, count(*) FROM data_quality_issues WHERE delivery_date = ?
-                                GROUP BY ALL ORDER BY 3 DESC, 1, 2""",
-        [day],
+        f"""SELECT coalesce(z.kind_zh, i.kind), i.fix_by, count(*) FROM data_quality_issues i
+            LEFT JOIN {KIND_ZH} z USING (kind) WHERE i.delivery_date = $d GROUP BY ALL ORDER BY 3 DESC, 1, 2""",
+        {"d": day} | kind_params(),
         ["问题类型", "整改部门", "条数"],
     )
     return _result(

@@ -72,7 +72,7 @@ def county_outbox(
     outbox = settings.resolve().outbox_dir
     with warehouse.get_connection() as con:
         paths = write_county_outputs(con, day, outbox, settings.policy(), run_id=context.run_id)
-        if _whole_daily_run(context):  # the job's last asset: the date is done (assets/delivery_runs.py)
+        if _whole_daily_run(context):  # the job's last writer: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)
         problems = delivery_problems(con, day)
     if problems:  # the run list shows which delivery an operator must look at, whoever launched the run

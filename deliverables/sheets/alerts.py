@@ -19,11 +19,9 @@ from datetime import date
 
 import duckdb
 
-from fangfanpin.deliverables.data import OPEN, rows
+from fangfanpin.deliverables.data import FLAGGED, OPEN, rows
 from fangfanpin.deliverables.sheets.common import HH, ORDER, PLACE, with_head
 from fangfanpin.deliverables.xlsx import Col
-
-FLAGGED = "((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"
 
 # every flagged household not monitored, with its kind (the module's docstring); parameters $d, $c, $prev, $open
 _CLASSIFIED = f"""

@@ -60,11 +60,24 @@ def limit_names(policy: Policy) -> dict[str, str]:
     }
 
 
+# working days a case of ``cs`` is past its due date on $d (needs ``prepare_workdays``)
+DAYS_OVERDUE = f"{TODAY} - {ordinal('cs.due_date')}"
+
+
+def limit_sql(policy: Policy) -> tuple[str, dict[str, str]]:
+    """SQL naming the limit a case of ``cs`` has passed (limit_names), and its bound parameters."""
+    names = limit_names(policy)
+    params = {f"limit_{i}": name for i, name in enumerate(names.values())}
+    limit = " ".join(f"WHEN '{state}' THEN $limit_{i}" for i, state in enumerate(names))  # states: code constants
+    sql = f"""CASE cs.case_status {limit} ELSE '时限' END
+              || CASE WHEN cs.due_date < cs.state_since THEN '；进入本状态时已超过此时限' ELSE '' END"""
+    return sql, params
+
+
 def overdue(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy):
     """One row per case past its due date, most overdue first."""
-    names = limit_names(policy)
-    params = {"d": day, "c": county} | {f"limit_{i}": name for i, name in enumerate(names.values())}
-    limit = " ".join(f"WHEN '{state}' THEN $limit_{i}" for i, state in enumerate(names))  # states: code constants
+    limit, params = limit_sql(policy)
+    params |= {"d": day, "c": county}
     start = """CASE cs.case_status WHEN '待确认' THEN cs.opened_date
                    WHEN '消除待确认' THEN (SELECT max(e.event_date) FROM case_events e
                         WHERE e.case_id = cs.case_id AND e.processed_date <= $d
@@ -72,10 +85,9 @@ def overdue(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Poli
                    ELSE cs.state_since END"""
     sql = case_sheet_sql(
         extra_select=f""",
-            CASE cs.case_status {limit} ELSE '时限' END
-                || CASE WHEN cs.due_date < cs.state_since THEN '；进入本状态时已超过此时限' ELSE '' END AS limit_zh,
+            {limit} AS limit_zh,
             {start} AS limit_start,
-            {TODAY} - {ordinal("cs.due_date")} AS days_overdue_wd,
+            {DAYS_OVERDUE} AS days_overdue_wd,
             concat_ws('、', cs.township, hh.village_name) AS responsible""",
         where="cs.overdue",
         order="days_overdue_wd DESC, cs.due_date",

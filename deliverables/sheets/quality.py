@@ -6,7 +6,8 @@ from datetime import date
 
 import duckdb
 
-from fangfanpin.deliverables.data import QUALITY_KINDS_ZH, feed_title, id_headers, quality_rows
+from fangfanpin.crosscheck.kinds import QUALITY_KINDS_ZH
+from fangfanpin.deliverables.data import feed_title, id_headers, quality_rows
 from fangfanpin.deliverables.masking import mask_id, mask_text
 from fangfanpin.deliverables.xlsx import Col
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 import yaml
-from dagster import DagsterInstance, RunsFilter
+from dagster import DagsterInstance, MarkdownMetadataValue, RunsFilter, TableMetadataValue
 from dagster_helpers import materialize_day
 from landing_helpers import copy_delivery
 from paths import REPO
@@ -79,16 +81,30 @@ def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landin
 
 
 def _assert_daily_metadata(defs, instance) -> None:
-    """Every asset of the daily job reports a row count and a column schema, charts are PNGs, and no metadata value
-    holds a full ID number."""
+    """Every asset of the daily job reports a row count and a column schema (the overview, a report, its tables and
+    counts), charts are PNGs, data-quality kinds are Chinese, and no metadata value holds a full ID number."""
+    from fangfanpin.assets.overview import NUMBER_KEYS, OVERVIEW_KEY
+
+    daily = defs.resolve_job_def("daily_job").asset_layer.selected_asset_keys
+    assert OVERVIEW_KEY in daily
     for spec in defs.resolve_all_asset_specs():
         if spec.group_name == "model_training":
             continue
         event = instance.get_latest_materialization_event(spec.key)
         assert event is not None, spec.key
         metadata = event.asset_materialization.metadata
-        assert "dagster/row_count" in metadata, spec.key
-        assert "dagster/column_schema" in metadata or "dagster/column_schema" in spec.metadata, spec.key
+        if spec.key == OVERVIEW_KEY:
+            assert isinstance(metadata["summary"], MarkdownMetadataValue) and "新增预警" in metadata["summary"].value
+            tables = ("feeds", "warnings_by_rule", "overdue_cases", "quality_by_kind")
+            assert all(isinstance(metadata[k], TableMetadataValue) for k in tables)
+            assert all(isinstance(metadata[k].value, int) for k in NUMBER_KEYS)
+            assert [c.name for c in metadata["feeds"].schema.columns][:2] == ["数据集（报送部门）", "时效"]
+        else:
+            assert "dagster/row_count" in metadata, spec.key
+            assert "dagster/column_schema" in metadata or "dagster/column_schema" in spec.metadata, spec.key
+        if spec.key.path[-1] == "data_quality_issues":
+            kinds = metadata["issues_by_kind"].value
+            assert not re.search(r"\b[a-z]+_[a-z_]+\b", kinds) and "无法关联到花名册" in kinds, kinds
         for name, value in metadata.items():
             text = str(value.value)
             if name.endswith("_chart"):

@@ -40,6 +40,9 @@ CASES = {
         [(d, s, i + k) for i, d in enumerate(DAYS) for k, s in enumerate(("待排查", "待公示", "已纳入"))],
         ("待排查", "待比对", "待公示"),
     ),
+    "new_warnings": lambda: charts.new_warnings_by_township(
+        [("锡尼镇", 3, 0), ("伊和乌素苏木", 0, 2), (None, 1, 1)], "上一交付日期（11-19）"
+    ),
     "calibration": lambda: charts.calibration(
         [{"predicted": p, "observed": p * 0.9, "n": 100} for p in (0.01, 0.05, 0.1, 0.2, 0.4)]
     ),
@@ -63,6 +66,8 @@ def test_chart_is_a_deterministic_png_of_sane_size(name):
         (charts.rule_hits_by_rule, ([],)),
         (charts.cases_by_state_over_time, ([], ("待排查",))),
         (charts.calibration, ([],)),
+        (charts.new_warnings_by_township, ([], "上一交付日期（无）")),
+        (charts.new_warnings_by_township, ([("锡尼镇", 0, 0)], "上一交付日期（无）")),
         (charts.cases_by_state_over_time, ([(DAYS[0], "待排查", 3)], ("待排查",))),  # one day: bars, not an area
     ],
 )

@@ -214,6 +214,32 @@ def test_accept_makes_the_date_and_later_ones_pending(processed, deliveries, tmp
     assert plan.days == [d1] and "out of date" in plan.reasons[d1]
 
 
+def test_the_overview_alone_only_reads_and_the_date_stays_done(processed, deliveries, tmp_path, monkeypatch):
+    """An analyst materializes only the daily overview of a processed date (as from the UI): it reads the warehouse,
+    so the date stays done with its run, and nothing becomes pending."""
+    from dagster import materialize
+
+    from fangfanpin.assets.overview import daily_overview_asset
+    from fangfanpin.assets.resources import pipeline_resources
+
+    d1 = deliveries[1][0]
+    root = world(processed, tmp_path, deliveries)
+    assert _pending(root, monkeypatch) == []  # and the environment points at the world
+    wh = root / "wh" / "warehouse.duckdb"
+    with duckdb.connect(str(wh), read_only=True) as con:
+        before = con.execute("SELECT * FROM delivery_runs ORDER BY ALL").fetchall()
+    with DagsterInstance.get() as instance:
+        result = materialize(
+            [daily_overview_asset], partition_key=d1.isoformat(), instance=instance, resources=pipeline_resources()
+        )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    assert event.step_materialization_data.materialization.metadata["rows_loaded"].value > 0
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("SELECT * FROM delivery_runs ORDER BY ALL").fetchall() == before
+    assert [r[2] for r in before] == ["done"] and _pending(root, monkeypatch) == []
+
+
 # ------------------------------------------------------------------------------------------- sensor and schedule
 def _evaluate(root: Path, monkeypatch, automation):
     """The sensor's or the schedule's evaluation on ``root``'s instance: (run requests or SkipReason, partitions)."""
