@@ -141,6 +141,7 @@ def test_asset_graph_and_pages_show_assets_and_checks_without_id_numbers(webserv
             image.wait_for()
             width, height = image.evaluate("e => [e.naturalWidth, e.naturalHeight]")
             assert width >= 300 and height >= 200, (key, width, height)
+            page.wait_for_timeout(500)  # the dialog fades in
             page.screenshot(path=str(shots / f"{name}.png"))
             page.get_by_role("button", name="Close").click()
 
@@ -193,6 +194,14 @@ def test_asset_graph_and_pages_show_assets_and_checks_without_id_numbers(webserv
         chart("risk_levels_chart", "levels_by_township_chart")
         visit("case_ledger", "/assets/workflow/case_ledger", "cases_by_state_chart")
         chart("cases_by_state_chart", "cases_by_state_chart")
+        # the morning's one page: the late feed, new warnings by township and rule, the overdue cases as a list
+        visit("daily_overview", "/assets/overview/daily_overview", "summary", "feeds", "overdue_cases")
+        overview = pages["daily_overview"]
+        assert "医疗费用结算" in overview and "严重迟交" in overview, "the late feed is named in the overview"
+        assert "warnings_by_rule" in overview and "逾期工作日" in overview
+        masked_households = re.findall(r"\b\d{6}\*{8}\d{4}\b", page.inner_text("body"))
+        assert masked_households, "the overdue cases are listed by masked household ID"
+        chart("new_warnings_chart", "warnings_chart")
         browser.close()
     print(f"\nscreenshots: {shots}")
 
