@@ -57,7 +57,8 @@ class Record:
 
 
 def date_problem(day: date) -> str | None:
-    """Why the pipeline cannot run ``day`` (None: it can): its partitions run from the first delivery date to today."""
+    """Why the pipeline cannot run ``day`` (None: it can): a date after today, or before the first delivery date (a
+    typing mistake), never becomes a delivery partition."""
     today, first = datetime.now(TIMEZONE).date(), date.fromisoformat(FIRST_DELIVERY_DATE)
     if day > today:
         return f"日期 {day} 晚于今天（{today}） / {day} is after today ({today})"
