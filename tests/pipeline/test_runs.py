@@ -257,9 +257,10 @@ def _evaluate(root: Path, monkeypatch, automation):
         return automation(context), set(instance.get_dynamic_partitions(DELIVERY_PARTITIONS.name))
 
 
-def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliveries, tmp_path, monkeypatch):
+def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliveries, tmp_path, monkeypatch, capsys):
     from dagster import SkipReason
 
+    from fangfanpin.pipeline.cli import main
     from fangfanpin.pipeline.definitions import defs
     from fangfanpin.pipeline.job_runs import remote_origin
     from fangfanpin.pipeline.schedules import daily_schedule
@@ -294,6 +295,8 @@ def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliver
     waiting, _ = _evaluate(root, monkeypatch, new_delivery_sensor)
     assert isinstance(waiting, SkipReason) and "queued or running" in waiting.skip_message
     assert "2026-9-18" in waiting.skip_message  # the folder not named by a real date is reported, not run
+    assert main(["run", "--pending"]) == 1  # the command is not a second writer either
+    assert "queued or running" in capsys.readouterr().err
     with DagsterInstance.get() as instance:
         instance.report_run_canceled(instance.get_run_by_id(queued.run_id))
 
