@@ -65,7 +65,7 @@ class FileLimits:
 class RiskLevels:
     high_probability: float
     medium_probability: float
-    model_warning_probability: float
+    model_warning_min_lift: float  # a model warning's probability is at least this many times the base rate
     model_capacity_per_village_per_week: int
 
 
@@ -81,6 +81,10 @@ class ModelSettings:
     explain_min_probability: float
     top_features: int
     drift_psi_warn: float
+    promote_min_recall_gain: float  # production recall minus the rules' recall, at least (and its interval above 0)
+    promote_max_extra_visits: float  # production visits at most (1 + this) times the rules' visits
+    promote_min_type_recall_share: float  # per household type, model recall ≥ this share of the rules' recall
+    backtest_windows: int  # rolling-origin validation windows on the card
 
 
 @dataclass(frozen=True)
@@ -252,15 +256,17 @@ def _parse(path: Path, data: dict) -> Policy:
     risk_levels = RiskLevels(
         high_probability=fraction("risk_levels.high_probability", levels.get("high_probability")),
         medium_probability=fraction("risk_levels.medium_probability", levels.get("medium_probability")),
-        model_warning_probability=fraction(
-            "risk_levels.model_warning_probability", levels.get("model_warning_probability")
-        ),
+        model_warning_min_lift=number("risk_levels.model_warning_min_lift", levels.get("model_warning_min_lift")),
         model_capacity_per_village_per_week=whole(
             "risk_levels.model_capacity_per_village_per_week",
             levels.get("model_capacity_per_village_per_week"),
             minimum=0,
         ),
     )
+    if risk_levels.model_warning_min_lift < 1:
+        raise fail("risk_levels.model_warning_min_lift", "a number ≥ 1", risk_levels.model_warning_min_lift)
+    if "model_warning_probability" in levels:
+        raise PolicyError("risk_levels.model_warning_probability: replaced by model_warning_min_lift (docs/policy.md)")
     if risk_levels.medium_probability > risk_levels.high_probability:
         raise fail(
             "risk_levels.medium_probability",
@@ -363,6 +369,14 @@ def _model_settings(model: dict) -> ModelSettings:
         explain_min_probability=fraction("model.explain_min_probability", opt("explain_min_probability", 0.1)),
         top_features=whole("model.top_features", opt("top_features", 3), minimum=1),
         drift_psi_warn=number("model.drift_psi_warn", opt("drift_psi_warn", 0.25)),
+        promote_min_recall_gain=fraction("model.promote_min_recall_gain", opt("promote_min_recall_gain", 0.05)),
+        promote_max_extra_visits=number(
+            "model.promote_max_extra_visits", opt("promote_max_extra_visits", 0.15), allow_zero=True
+        ),
+        promote_min_type_recall_share=fraction(
+            "model.promote_min_type_recall_share", opt("promote_min_type_recall_share", 0.5)
+        ),
+        backtest_windows=whole("model.backtest_windows", opt("backtest_windows", 3), minimum=1),
     )
     if settings.validation_months >= settings.training_months:
         raise fail(
