@@ -14,7 +14,7 @@ import duckdb
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
-from fangfanpin.deliverables.sheets.common import BASE, HH, ORDER, PLACE, case_sheet_sql, with_head
+from fangfanpin.deliverables.sheets.common import BASE, HH, PLACE, case_sheet_sql, with_head
 from fangfanpin.deliverables.workdays import TODAY, ordinal
 from fangfanpin.deliverables.xlsx import Col
 
