@@ -8,7 +8,7 @@ GATE_LABELS = (
     ("auc_ok", "ROC-AUC ≥ {min_auc}"),
     ("beats_rules_at_equal_workload", "同等走访量下不差于规则"),
     ("production_gain", "上线配置召回率提升 ≥ {min_recall_gain} 且区间下限 > 0、多走访 ≤ {max_extra_visits:.0%}"),
-    ("fair_by_household_type", "各类农户召回率 ≥ 规则的 {min_type_recall_share:.0%}"),
+    ("fair_by_household_type", "各类农户（正样本 ≥ {type_min_positives}）召回率 ≥ 规则的 {min_type_recall_share:.0%}"),
 )
 
 ROWS = (

@@ -117,12 +117,14 @@ def promotion_gate(metrics: dict, settings) -> dict[str, bool]:
     - beats_rules_at_equal_workload: recall at the rules' workload ≥ the rules' recall;
     - production_gain: rules + model warnings reach at least ``promote_min_recall_gain`` more recall than the rules
       alone, the 95 % interval's lower bound above 0, with at most ``promote_max_extra_visits`` more visits;
-    - fair_by_household_type: in every household type with positives, recall at the rules' workload ≥
-      ``promote_min_type_recall_share`` × the rules' recall there."""
+    - fair_by_household_type: in every household type with at least ``promote_type_min_positives`` positives,
+      recall at the rules' workload ≥ ``promote_min_type_recall_share`` × the rules' recall there."""
     work = metrics["workload"]
     rules, prod, gain = work["rules_alone"], work["production"], metrics["production_gain"]
     extra = prod["workload"] / rules["workload"] - 1 if rules["workload"] else float("inf")
-    fair, _ = reach.fair_by_type(metrics["by_household_type"], settings.promote_min_type_recall_share, 1)
+    fair, _ = reach.fair_by_type(
+        metrics["by_household_type"], settings.promote_min_type_recall_share, settings.promote_type_min_positives
+    )
     return {
         "auc_ok": (metrics["model"]["roc_auc"] or 0) >= settings.promote_min_auc,
         "beats_rules_at_equal_workload": work["model_equal_workload"]["recall"] >= rules["recall"],
@@ -137,7 +139,7 @@ GATE_ZH = {
     "auc_ok": "ROC-AUC 低于 {min_auc}",
     "beats_rules_at_equal_workload": "同等走访量下召回率不如规则",
     "production_gain": "规则 + 模型预警的召回率提升不足 {gain}（或其 95% 区间下限不大于 0，或走访量多于规则的 {extra}）",
-    "fair_by_household_type": "某类农户的召回率低于规则在该类农户召回率的 {share}",
+    "fair_by_household_type": "某类农户（正样本不少于 {min_positives} 个）的召回率低于规则在该类农户召回率的 {share}",
 }
 
 
@@ -274,6 +276,7 @@ def train(
             "min_recall_gain": settings.promote_min_recall_gain,
             "max_extra_visits": settings.promote_max_extra_visits,
             "min_type_recall_share": settings.promote_min_type_recall_share,
+            "type_min_positives": settings.promote_type_min_positives,
             "promoted": bool(promoted),
         },
         "policy": {
@@ -293,6 +296,7 @@ def train(
             "gain": settings.promote_min_recall_gain,
             "extra": f"{settings.promote_max_extra_visits:.0%}",
             "share": f"{settings.promote_min_type_recall_share:.0%}",
+            "min_positives": settings.promote_type_min_positives,
         }
         message = (
             f"模型 {version}（{chosen}）未启用：验证窗口上"

@@ -166,10 +166,11 @@ def test_model_worse_than_rules_is_not_promoted(trained_model):
                 "production": {"recall": production_recall, "workload": production_visits},
             },
             "production_gain": {"difference": production_recall - rules_recall, "ci95": [lo, 0.2]},
-            "by_household_type": {"脱贫户": {"positives": 4, "rules_alone": 0.5, "model_equal_workload": 0.5}},
+            "by_household_type": {"脱贫户": {"positives": 12, "rules_alone": 0.5, "model_equal_workload": 0.5}},
         }
 
     settings = model_policy().model
+    assert settings.promote_type_min_positives == 10
     checks = ["auc_ok", "beats_rules_at_equal_workload", "production_gain", "fair_by_household_type"]
 
     def failed(m):
@@ -203,11 +204,17 @@ def test_gate_refuses_a_model_that_neglects_a_household_type(trained_model, tmp_
     fair = _evaluate(con, ts, val, p, policy, ts.y[val], base)
     poor = fair["by_household_type"]["脱贫户"]
     assert poor["positives"] > 0 and poor["rules_alone"] > 0
+    assert set(fair["by_household_type"]) <= {"脱贫户", "一般农户", "监测户"}
     neglect = (ts.frame.filter(val)["household_type"] == "脱贫户").to_numpy()
     unfair = _evaluate(con, ts, val, np.where(neglect, 0.0, p), policy, ts.y[val], base)
     assert unfair["by_household_type"]["脱贫户"]["model_equal_workload"] == 0
-    assert promotion_gate(unfair, policy.model)["fair_by_household_type"] is False
-    assert set(fair["by_household_type"]) <= {"脱贫户", "一般农户", "监测户"}
+    # the small test county has few positives per type: gate the types with at least as many as 脱贫户 has
+    gated = model_policy(model={"promote_type_min_positives": poor["positives"]}).model
+    assert promotion_gate(fair, gated)["fair_by_household_type"] is True
+    assert promotion_gate(unfair, gated)["fair_by_household_type"] is False
+    # a type with fewer positives than the policy asks for is shown on the card but does not decide
+    few = model_policy(model={"promote_type_min_positives": poor["positives"] + 1000}).model
+    assert promotion_gate(unfair, few)["fair_by_household_type"] is True
 
 
 def test_tampered_artifact_is_refused(trained_model, tmp_path):
