@@ -9,8 +9,10 @@
    they force weighted binning, several times slower, for no gain in ranking); above ``max_training_rows`` every
    positive is kept and negatives are sampled, and ``prior_shift`` restores the population's base rate;
 3. the candidate with the higher validation PR-AUC is chosen, refitted on every labelled date, and stored;
-4. it is promoted only if its validation ROC-AUC reaches ``promote_min_auc`` and its recall at the rules' workload
-   is at least the rules' (a model worse than the rules is kept on disk but not promoted).
+4. the card measures what the county gets on the validation window (the production configuration against the rules,
+   with a bootstrap interval; the first tasks of each village; townships and household types) and on a rolling-origin
+   backtest; the model is promoted only if it passes every check of ``promotion_gate`` (a model that fails is kept on
+   disk but not promoted).
 """
 
 from __future__ import annotations
@@ -143,17 +145,24 @@ GATE_ZH = {
 }
 
 
+def _production(con, ts: TrainingSet, mask: np.ndarray, probability: np.ndarray, policy: Policy, y, base: float):
+    """The window's rows with the rules' flags, and its workload metrics and selections (rules, model warnings as
+    the daily scoring chooses them with the base rate ``base``, production)."""
+    frame = ts.frame.filter(mask)
+    flags = evaluation.rule_flags(con, sorted(set(frame["as_of_date"].to_list())))
+    f = evaluation.flagged(frame, probability, flags)
+    levels = policy.risk_levels
+    floor = warning_floor(levels.model_warning_min_lift, base)
+    workload, chosen = evaluation.workload_metrics(f, y, levels.model_capacity_per_village_per_week, floor)
+    return frame, flags, f, workload, chosen
+
+
 def _evaluate(
     con, ts: TrainingSet, mask: np.ndarray, probability: np.ndarray, policy: Policy, y: np.ndarray, base: float
 ) -> dict:
-    frame = ts.frame.filter(mask)
-    flags = evaluation.rule_flags(con, sorted(set(frame["as_of_date"].to_list())))
-    levels = policy.risk_levels
-    f = evaluation.flagged(frame, probability, flags)
-    floor = warning_floor(levels.model_warning_min_lift, base)
-    workload, chosen = evaluation.workload_metrics(f, y, levels.model_capacity_per_village_per_week, floor)
-    households = frame["household_id"].to_numpy()
+    frame, flags, f, workload, chosen = _production(con, ts, mask, probability, policy, y, base)
     groups = {k: chosen[k] for k in ("rules_alone", "model_equal_workload", "production")}
+    households = frame["household_id"].to_numpy()
     return {
         "model": evaluation.ranking_metrics(probability, y),
         "rules": evaluation.ranking_metrics(evaluation.rules_ranking(frame, flags), y, probability=False),
@@ -169,19 +178,20 @@ def _evaluate(
     }
 
 
-def _window_measure(con, ts: TrainingSet, policy: Policy):
-    """The backtest's measure of one window: the rules and the production configuration (no bootstrap)."""
+def _backtest(con, ts: TrainingSet, policy: Policy, chosen: str) -> dict:
+    """The rolling-origin backtest (models.backtest) of the chosen kind of model, measured as the validation window."""
+    settings = policy.model
 
-    def measure(mask, probability, base, y):
-        frame = ts.frame.filter(mask)
-        flags = evaluation.rule_flags(con, sorted(set(frame["as_of_date"].to_list())))
-        levels = policy.risk_levels
-        f = evaluation.flagged(frame, probability, flags)
-        floor = warning_floor(levels.model_warning_min_lift, base)
-        work, _ = evaluation.workload_metrics(f, y, levels.model_capacity_per_village_per_week, floor)
-        return work | {"roc_auc": evaluation.ranking_metrics(probability, y)["roc_auc"]}
+    def fit_predict(train_rows: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, float]:
+        X, y, weight = _sample(ts.X[train_rows], ts.y[train_rows], settings.max_training_rows)
+        model = _fit(candidates(settings.calibration)[chosen], X, y)
+        return predict(model, ts.X[window], weight), float(ts.y[train_rows].mean())
 
-    return measure
+    def measure(window: np.ndarray, probability: np.ndarray, base: float, y: np.ndarray) -> dict:
+        workload = _production(con, ts, window, probability, policy, y, base)[3]
+        return workload | {"roc_auc": evaluation.ranking_metrics(probability, y)["roc_auc"]}
+
+    return rolling_origin(ts, settings.backtest_windows, fit_predict, measure)
 
 
 def train(
@@ -227,12 +237,7 @@ def train(
         y_truth = evaluation.truth_labels(truth, ts.frame.filter(val), settings.horizon_days)
         honest = _evaluate(con, ts, val, p_val, policy, y_truth, base_train)
 
-    def fit_predict(train_rows: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, float]:
-        X, y, weight = _sample(ts.X[train_rows], ts.y[train_rows], settings.max_training_rows)
-        model = _fit(candidates(settings.calibration)[chosen], X, y)
-        return predict(model, ts.X[window], weight), float(ts.y[train_rows].mean())
-
-    backtest = rolling_origin(ts, settings.backtest_windows, fit_predict, _window_measure(con, ts, policy))
+    backtest = _backtest(con, ts, policy, chosen)
 
     final = candidates(settings.calibration)[chosen]
     X_all, y_all, w_all = _sample(ts.X, ts.y, settings.max_training_rows)
