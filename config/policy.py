@@ -27,6 +27,7 @@ import yaml
 
 from fangfanpin.config import CONFIG_DIR
 from fangfanpin.config.dated import Change, apply_changes, parse_changes
+from fangfanpin.config.model_settings import ModelSettings, model_settings
 from fangfanpin.config.rules import SEVERITIES, Rule, parse_rules
 from fangfanpin.config.values import PolicyError, by_year, fail, fraction, mapping, number, risk_type, text, whole
 from fangfanpin.config.values import day as as_date
@@ -65,22 +66,8 @@ class FileLimits:
 class RiskLevels:
     high_probability: float
     medium_probability: float
-    model_warning_probability: float
+    model_warning_min_lift: float  # a model warning's probability is at least this many times the base rate
     model_capacity_per_village_per_week: int
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    horizon_days: int
-    training_months: int
-    validation_months: int
-    min_positive_labels: int
-    max_training_rows: int
-    calibration: str  # sigmoid / isotonic
-    promote_min_auc: float
-    explain_min_probability: float
-    top_features: int
-    drift_psi_warn: float
 
 
 @dataclass(frozen=True)
@@ -252,15 +239,17 @@ def _parse(path: Path, data: dict) -> Policy:
     risk_levels = RiskLevels(
         high_probability=fraction("risk_levels.high_probability", levels.get("high_probability")),
         medium_probability=fraction("risk_levels.medium_probability", levels.get("medium_probability")),
-        model_warning_probability=fraction(
-            "risk_levels.model_warning_probability", levels.get("model_warning_probability")
-        ),
+        model_warning_min_lift=number("risk_levels.model_warning_min_lift", levels.get("model_warning_min_lift")),
         model_capacity_per_village_per_week=whole(
             "risk_levels.model_capacity_per_village_per_week",
             levels.get("model_capacity_per_village_per_week"),
             minimum=0,
         ),
     )
+    if risk_levels.model_warning_min_lift < 1:
+        raise fail("risk_levels.model_warning_min_lift", "a number ≥ 1", risk_levels.model_warning_min_lift)
+    if "model_warning_probability" in levels:
+        raise PolicyError("risk_levels.model_warning_probability: replaced by model_warning_min_lift (docs/policy.md)")
     if risk_levels.medium_probability > risk_levels.high_probability:
         raise fail(
             "risk_levels.medium_probability",
@@ -321,7 +310,7 @@ def _parse(path: Path, data: dict) -> Policy:
         ),
         elimination_no_rule_days=whole("elimination.no_rule_days", elimination.get("no_rule_days"), minimum=1),
         model_horizon_days=whole("model.horizon_days", model.get("horizon_days"), minimum=1),
-        model=_model_settings(model),
+        model=model_settings(model),
         parameter_names=MappingProxyType(names),
         raw=MappingProxyType(data),
     )
@@ -343,32 +332,6 @@ def _parse_dated(path: Path, data: dict) -> Policy:
             replace(version, raw=MappingProxyType(raw), in_force_from=start, changes=every, timeline=timeline)
         )
     return timeline.versions[0]
-
-
-def _model_settings(model: dict) -> ModelSettings:
-    def opt(name: str, default: Any) -> Any:
-        return model.get(name, default)
-
-    calibration = opt("calibration", "sigmoid")
-    if calibration not in ("sigmoid", "isotonic"):
-        raise fail("model.calibration", "sigmoid or isotonic", calibration)
-    settings = ModelSettings(
-        horizon_days=whole("model.horizon_days", model.get("horizon_days"), minimum=1),
-        training_months=whole("model.training_months", opt("training_months", 12), minimum=2),
-        validation_months=whole("model.validation_months", opt("validation_months", 3), minimum=1),
-        min_positive_labels=whole("model.min_positive_labels", opt("min_positive_labels", 20), minimum=1),
-        max_training_rows=whole("model.max_training_rows", opt("max_training_rows", 150000), minimum=1000),
-        calibration=calibration,
-        promote_min_auc=fraction("model.promote_min_auc", opt("promote_min_auc", 0.6)),
-        explain_min_probability=fraction("model.explain_min_probability", opt("explain_min_probability", 0.1)),
-        top_features=whole("model.top_features", opt("top_features", 3), minimum=1),
-        drift_psi_warn=number("model.drift_psi_warn", opt("drift_psi_warn", 0.25)),
-    )
-    if settings.validation_months >= settings.training_months:
-        raise fail(
-            "model.validation_months", f"< training_months ({settings.training_months})", settings.validation_months
-        )
-    return settings
 
 
 def policy_path() -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from fangfanpin.data_contracts import FEED_NAMES, load_contract
+from fangfanpin.models.targeting import priority_sql, severity_rank_sql
 from fangfanpin.workflow import states as S
 
 OPEN = list(S.INCLUSION_OPEN)
@@ -27,10 +28,22 @@ WARNINGS = f"""(
     JOIN (SELECT * FROM household_scores WHERE {WARNED}) t ON t.as_of_date = p.day
     LEFT JOIN (SELECT as_of_date, household_id FROM household_scores WHERE {WARNED}) b
            ON b.as_of_date = p.before AND b.household_id = t.household_id)"""
-# the county's visit tasks still open on the delivery date ($d, $c): 排查任务, the task packs, the 走访结果 template
-OPEN_TASKS = """(SELECT t.* FROM visit_tasks t
-    LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
-    WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL)"""
+# The county's visit tasks still open on the delivery date ($d, $c): 排查任务, the task packs, the 走访结果 template.
+# Each with its priority (models.targeting: the higher of the case's rule severity and today's, then today's model
+# probability), priority_rank (1 = first within its village; then due date) and priority_zh (what it rests on).
+_RANK = f"greatest({severity_rank_sql('ps.severity_max')}, coalesce(pe.severity_rank, 0))"
+OPEN_TASKS = f"""(SELECT *, row_number() OVER (PARTITION BY village_code
+                            ORDER BY priority DESC, due_date, household_id, task_id) AS priority_rank
+    FROM (SELECT t.*, {priority_sql(_RANK, "ps.probability")} AS priority,
+                 concat_ws('；', CASE {_RANK} WHEN 2 THEN '规则严重程度高' WHEN 1 THEN '规则严重程度中' END,
+                           CASE WHEN ps.probability IS NOT NULL
+                                THEN '模型概率 ' || printf('%.1f', ps.probability * 100) || '%' END) AS priority_zh
+          FROM visit_tasks t
+          LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= $d
+          LEFT JOIN household_scores ps ON ps.as_of_date = $d AND ps.household_id = t.household_id
+          LEFT JOIN (SELECT case_id, max({severity_rank_sql("severity")}) AS severity_rank FROM case_events
+                     WHERE processed_date <= $d GROUP BY case_id) pe ON pe.case_id = t.case_id
+          WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL))"""
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:

@@ -21,7 +21,11 @@ EXCLUSION_MEANINGS = {
     "EXC-PUBLIC": "比对：家庭成员为财政供养人员",
     "EXC-ASSETS": "比对：家庭金融资产超过监测范围×家庭人口的倍数",
 }
-MODEL_MEANING = "模型预警：未触发规则，模型概率达到预警阈值"
+MODEL_MEANING = (
+    "模型预警：该户没有触发任何规则，但模型根据各部门数据估计，它今后被确认为监测对象的可能性明显高于一般农户；"
+    "每村每周按可能性从高到低派发，不超过走访容量。它只说明值得上门看一看，不代表该户已有风险，"
+    "走访后按实际情况填写结论。原因栏列出使可能性升高最多的两三项情况"
+)
 COLUMNS = [
     Col("类别", "kind"),
     Col("代码", "code"),
@@ -79,7 +83,8 @@ def _rows(policy: Policy, day: date, model: str | None) -> dict[tuple, dict]:
         "模型预警",
         "MODEL",
         meaning=MODEL_MEANING,
-        thresholds=f"模型概率 ≥ {percent_text(lv.model_warning_probability)}",
+        thresholds=f"每村每周最多 {lv.model_capacity_per_village_per_week} 户；"
+        f"模型概率不低于训练数据中平均水平的 {lv.model_warning_min_lift:g} 倍",
     )
 
     def param(name, value):
@@ -93,12 +98,17 @@ def _rows(policy: Policy, day: date, model: str | None) -> dict[tuple, dict]:
     param("风险等级 高", f"触发任一“高”级规则，或模型概率 ≥ {percent_text(lv.high_probability)}")
     param("风险等级 中", f"触发其他规则，或模型概率 ≥ {percent_text(lv.medium_probability)}")
     param("风险等级 低", "其他")
+    param(
+        "走访优先级",
+        "排查任务和村级任务单按优先级排列：先看规则严重程度（高、中、未触发规则），同等严重程度再按模型概率从高到低；"
+        "走不完时先走访靠前的农户",
+    )
     param("规则严重程度", "触发的规则中最高的严重程度（高/中），见上方各规则；只由模型预警的农户为空")
     param(
         "模型概率",
         f"模型估计该户在 {policy.model.horizon_days} 天内被确认为监测对象的概率（按历史确认情况校准），"
         "以百分数显示：0.34% 表示同类农户中约千分之三会被确认；它不是评分，"
-        "只与上面的阈值比较（决定风险等级和模型预警）；未启用模型时为空",
+        "用于决定风险等级、模型预警和走访先后；未启用模型时为空",
     )
     param("模型预警走访容量", f"每村每周 {lv.model_capacity_per_village_per_week} 户")
     param("待排查时限（工作日）", wf.pending_visit_working_days)

@@ -3,8 +3,9 @@
 Each task is a card: who to visit (head of household, 户编号, the masked ID number, phone), what to verify, the due
 date and the working days left, then blank fields to write the result by hand (visit date, visitor, the three
 guarantees and drinking water, the conclusion, notes), in the order of the 走访结果 return template so that copying
-the card into the template is line by line. Cards are sorted by due date: a team that cannot visit everyone visits
-the most urgent first. No ID number beyond its masked form and no illness beyond the risk type appear: the card's
+the card into the template is line by line. Cards are sorted by priority (deliverables.data.OPEN_TASKS: rule severity,
+then the model's probability; the card's number is its place): a team that cannot visit everyone visits the likeliest
+households first. No ID number beyond its masked form and no illness beyond the risk type appear: the card's
 text comes from the task's 核实内容, which names risk types and indicators, never diagnoses.
 """
 
@@ -30,9 +31,9 @@ FOLDER = "排查任务"
 TASKS_SQL = f"""
 SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id, hh.head_name,
        hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date,
-       {ordinal("t.due_date")} - {TODAY} AS working_days_left
+       {ordinal("t.due_date")} - {TODAY} AS working_days_left, t.priority_rank, t.priority_zh
 FROM {OPEN_TASKS} t LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
-ORDER BY t.village_code, t.due_date, t.household_id, t.task_id"""
+ORDER BY t.village_code, t.priority_rank"""
 
 
 @dataclass
@@ -72,7 +73,8 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
         Paragraph(title, title_style),
         Paragraph(
             f"{escape(county_name)} {escape(pack.township)}　截至{cn_date(day)}未完成的走访任务共 {len(pack.tasks)} 项<br/>"
-            "按截止日期排列，请优先走访靠前的农户；走访后在“走访结果”回传模板中逐项填写",
+            "按优先级排列（先看规则严重程度，再看模型估计的可能性），序号即优先级，走不完时请先走访靠前的农户；"
+            "走访后在“走访结果”回传模板中逐项填写",
             sub,
         ),
     ]
@@ -100,6 +102,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
                 _para("联系电话", label),
                 _para(mask_phone(t["phone"]), cell),
             ],
+            [_para("优先依据", label), _para(t["priority_zh"] or "未触发规则，无模型概率", cell), "", ""],
             [_para("核实内容", label), _para(mask_text(t["what_to_verify_zh"] or ""), cell), "", ""],
             [_para("排查日期", label), _para("____年__月__日", cell), _para("排查人", label), ""],
             [
@@ -115,14 +118,14 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
             [_para("排查结论", label), _para(conclusions, cell), "", ""],
             [_para("情况说明", label), "", "", ""],
         ]
-        table = Table(data, colWidths=width, rowHeights=[None] * 8 + [16 * mm])
+        table = Table(data, colWidths=width, rowHeights=[None] * 9 + [16 * mm])
         table.setStyle(
             TableStyle(
                 [
                     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    *[("SPAN", (1, r), (3, r)) for r in (3, 5, 6, 7, 8)],
+                    *[("SPAN", (1, r), (3, r)) for r in (3, 4, 6, 7, 8, 9)],
                 ]
             )
         )

@@ -5,7 +5,9 @@ Workload definitions (per feature date, per village, among households not monito
 - rules alone: every household with a rule hit;
 - model at equal workload: in each village the model's top-n, n = the number of rule-flagged households there;
 - at capacity: in each village at most K = the weekly visit capacity; the rules pick 高-severity first, then more
-  rules; the model picks the highest probabilities.
+  rules; the model picks the highest probabilities;
+- production: what the daily run visits: every rule hit plus the model warnings (models.targeting), each feature
+  date counted as one week.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import duckdb
 import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+from fangfanpin.models.targeting import select_warnings
 
 
 def rule_flags(con: duckdb.DuckDBPyConnection, dates: list[date]) -> pl.DataFrame:
@@ -70,24 +74,41 @@ def _pr(selected: np.ndarray, y: np.ndarray) -> dict:
     }
 
 
-def workload_metrics(
-    frame: pl.DataFrame,
-    probability: np.ndarray,
-    y: np.ndarray,
-    flags: pl.DataFrame,
-    capacity: int,
-    warn_probability: float,
-) -> dict:
-    """Precision and recall of the rules and the model at equal workload and at the weekly capacity."""
-    f = (
-        frame.select("as_of_date", "village_code", "household_id")
-        .with_columns(pl.Series("p", probability))
-        .join(flags, on=["as_of_date", "household_id"], how="left")
+def flagged(frame: pl.DataFrame, probability: np.ndarray, flags: pl.DataFrame) -> pl.DataFrame:
+    """The window's rows (as_of_date, village_code, household_id, township, household_type) with the probability
+    ``p`` and the rules' flags: rule_high 1/0 (-1 without a rule), rule_count (0 without a rule)."""
+    return (
+        frame.select("as_of_date", "village_code", "household_id", "township", "household_type")
+        .with_columns(pl.Series("p", probability, dtype=pl.Float64))
+        .join(flags, on=["as_of_date", "household_id"], how="left", maintain_order="left")
         .with_columns(pl.col("rule_high").fill_null(-1), pl.col("rule_count").fill_null(0))
     )
+
+
+def production(f: pl.DataFrame, capacity: int, min_probability: float) -> tuple[np.ndarray, np.ndarray]:
+    """(rule hits, model warnings) as the daily run selects them, each feature date counted as one week: every
+    household with a rule hit, and per village the model warnings of models.targeting.select_warnings."""
     ruled = (f["rule_count"] > 0).to_numpy()
+    warn = select_warnings(
+        f,
+        f["p"].to_numpy(),
+        ~ruled,
+        capacity=capacity,
+        min_probability=min_probability,
+        by=["as_of_date", "village_code"],
+    )
+    return ruled, warn
+
+
+def workload_metrics(
+    f: pl.DataFrame, y: np.ndarray, capacity: int, min_probability: float
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Precision and recall of the rules and the model at equal workload and at the weekly capacity, and of the
+    production configuration (rules + model warnings); ``f`` from ``flagged``. Also the selections themselves
+    (rules_alone, model_equal_workload, production, warnings: boolean per row)."""
+    ruled, warn = production(f, capacity, min_probability)
     n_rules = f.group_by("as_of_date", "village_code").agg(pl.col("rule_count").gt(0).sum().alias("_n"))
-    f2 = f.join(n_rules, on=["as_of_date", "village_code"], how="left")
+    f2 = f.join(n_rules, on=["as_of_date", "village_code"], how="left", maintain_order="left")
     model_equal = _top_per_village(f2, ["p"], pl.col("_n"))
     rules_cap = (
         _top_per_village(
@@ -96,21 +117,14 @@ def workload_metrics(
         & ruled
     )
     model_cap = _top_per_village(f, ["p"], pl.lit(capacity))
-    warn = _top_per_village(
-        f.with_columns(
-            pl.when(pl.Series(ruled | (probability < warn_probability))).then(-1.0).otherwise(pl.col("p")).alias("_w")
-        ),
-        ["_w"],
-        pl.lit(capacity),
-    )
-    warn &= ~ruled & (probability >= warn_probability)
     return {
         "rules_alone": _pr(ruled, y),
         "model_equal_workload": _pr(model_equal, y),
         "rules_at_capacity": _pr(rules_cap, y),
         "model_at_capacity": _pr(model_cap, y),
-        "rules_plus_model_warnings": _pr(ruled | warn, y),
-    }
+        "production": _pr(ruled | warn, y)
+        | {"model_warnings": int(warn.sum()), "min_probability": round(float(min_probability), 6)},
+    }, {"rules_alone": ruled, "model_equal_workload": model_equal, "production": ruled | warn, "warnings": warn}
 
 
 def ranking_metrics(score: np.ndarray, y: np.ndarray, *, probability: bool = True) -> dict:

@@ -4,11 +4,12 @@
 
 One DuckDB query gives the features and the day's rule hits per household; the promoted model (if any) scores the
 numpy matrix; levels follow the policy (高: any 高 rule or p ≥ high; 中: any rule or p ≥ medium; else 低). A model
-warning (模型预警) is a household not monitored, with no rule hit and p ≥ the warning threshold, within its village's
-weekly capacity (ISO week of ``day``; households already warned earlier that week keep their place, new ones fill the
-rest by highest probability). With no promoted model: probability NULL, levels from the rules, no model warnings.
-Contributing features: the drop in probability when one feature is set to its training median (households with
-p ≥ explain_min_probability only); the phrases come from models.features.
+warning (模型预警) is a household not monitored, with no rule hit, ranked by probability within its village's weekly
+capacity and at least ``model_warning_min_lift`` times the model's base rate (models.targeting: ISO week of ``day``;
+households already warned earlier that week keep their place). With no promoted model: probability NULL, levels from
+the rules, no model warnings. Contributing features, per household (every model warning, and every household with
+p ≥ explain_min_probability): the drop in probability when one feature alone is set to its training median, the
+largest first, named when it is at least 5 % of the household's probability; the phrases come from models.features.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from fangfanpin.models.features import (
     feature_select,
     matrix,
 )
+from fangfanpin.models.targeting import select_warnings, warning_floor
 from fangfanpin.models.training import predict
 from fangfanpin.schema import ensure_schema
 
@@ -98,8 +100,13 @@ def contributions(
     return out
 
 
+# A feature is named only when setting it to the training median lowers the household's probability by at least
+# this share of that probability: a relative cut, so that a warning at 2 % is explained as well as one at 40 %.
+MIN_RELATIVE_CONTRIBUTION = 0.05
+
+
 def describe(
-    X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int, values: dict
+    X: np.ndarray, contrib: np.ndarray, reference: np.ndarray, top: int, values: dict, p: np.ndarray
 ) -> tuple[list[str], list[list[str]]]:
     """Per row: the Chinese phrases of its main contributing features (naming ``values``), and their feature names."""
     high = [f.high_zh.format_map(values) for f in FEATURES]
@@ -109,7 +116,7 @@ def describe(
     for i in range(X.shape[0]):
         row_p, row_n = [], []
         for j in order[i]:
-            if contrib[i, j] <= 0.001:
+            if contrib[i, j] <= MIN_RELATIVE_CONTRIBUTION * p[i]:
                 break
             f = FEATURES[j]
             x = X[i, j]
@@ -120,37 +127,41 @@ def describe(
     return phrases, names
 
 
-def _model_warnings(con, frame: pl.DataFrame, p: np.ndarray, day: date, policy: Policy) -> np.ndarray:
+def _model_warnings(con, frame: pl.DataFrame, p: np.ndarray, day: date, policy: Policy, base_rate: float) -> np.ndarray:
     levels = policy.risk_levels
-    eligible = (
-        (~frame["monitored"].to_numpy())
-        & (frame["rule_codes"].to_numpy() == "")
-        & (p >= levels.model_warning_probability)
-    )
-    if not eligible.any():
-        return eligible
+    eligible = (~frame["monitored"].to_numpy()) & (frame["rule_codes"].to_numpy() == "")
     week_start = day - timedelta(days=day.weekday())
     prior = con.sql(
         """SELECT DISTINCT village_code, household_id FROM household_scores
                        WHERE as_of_date >= $w AND as_of_date < $d AND model_warning""",
         params={"w": week_start, "d": day},
     ).pl()
-    used = prior.group_by("village_code").agg(pl.len().alias("used"))
-    f = (
-        frame.select("village_code", "household_id")
-        .with_row_index("_i")
-        .with_columns(pl.Series("p", p))
-        .filter(pl.Series(eligible))
-        .join(prior.with_columns(pl.lit(True).alias("prior")), on=["village_code", "household_id"], how="left")
-        .join(used, on="village_code", how="left")
-        .with_columns(pl.col("prior").fill_null(False), pl.col("used").fill_null(0))
-        .sort(["prior", "p"], descending=True)
-        .with_columns(pl.int_range(pl.len()).over(["village_code", "prior"]).alias("_rank"))
+    keys = frame.select("village_code", "household_id")
+    earlier = keys.join(
+        prior.with_columns(pl.lit(True).alias("_prior")),
+        on=["village_code", "household_id"],
+        how="left",
+        maintain_order="left",
+    )["_prior"].fill_null(False)
+    return select_warnings(
+        keys,
+        p,
+        eligible,
+        capacity=levels.model_capacity_per_village_per_week,
+        min_probability=warning_floor(levels.model_warning_min_lift, base_rate),
+        by=["village_code"],
+        prior=earlier.to_numpy(),
+        used=prior.group_by("village_code").agg(pl.len().alias("used")),
     )
-    keep = f.filter(pl.col("prior") | (pl.col("_rank") < (levels.model_capacity_per_village_per_week - pl.col("used"))))
-    out = np.zeros(frame.height, dtype=bool)
-    out[keep["_i"].to_numpy()] = True
-    return out
+
+
+def base_rate(card: dict, p: np.ndarray, monitored: np.ndarray) -> float:
+    """The share of positives among the labelled rows the model was fitted on (the card); a card without it: the
+    mean probability of the households not monitored (what a calibrated model expects)."""
+    if card.get("base_rate") is not None:
+        return float(card["base_rate"])
+    rest = p[~monitored]
+    return float(rest.mean()) if rest.size else 0.0
 
 
 def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: LoadedModel | None) -> pl.DataFrame:
@@ -170,21 +181,24 @@ def score_frame(con, frame: pl.DataFrame, day: date, policy: Policy, loaded: Loa
         weight = float(loaded.card.get("negative_weight", 1.0))
         p = predict(loaded.model, X, weight)
         reference = np.asarray(loaded.card["reference"]["median"], float)
-        explain = np.flatnonzero(p >= settings.explain_min_probability)
+        base = base_rate(loaded.card, p, frame["monitored"].to_numpy())
+        warn = _model_warnings(con, frame, p, day, policy, base)
+        explain = np.flatnonzero((p >= settings.explain_min_probability) | warn)
         phrases, names = describe(
             X[explain],
             contributions(loaded.model, X[explain], reference, p[explain], weight),
             reference,
             settings.top_features,
             feature_phrases(policy),
+            p[explain],
         )
         top_zh[explain] = phrases
-        warn = _model_warnings(con, frame, p, day, policy)
         where = {int(i): k for k, i in enumerate(explain)}
         for i in np.flatnonzero(warn):
             k = where.get(int(i))
             reasons = phrases[k] if k is not None and phrases[k] else "多项指标综合"
-            explanation[i] = f"模型预警：{reasons}（概率 {p[i]:.2f}）"
+            lift = f"，约为平均水平的 {p[i] / base:.1f} 倍" if base > 0 else ""
+            explanation[i] = f"模型预警：{reasons}（概率 {p[i] * 100:.1f}%{lift}）"
             rule_codes[i] = "MODEL"
             types = [] if k is None else sorted({FEATURE_RISK_TYPES.get(f, "其他") for f in names[k]})
             risk_types[i] = ";".join(types) or "其他"

@@ -14,28 +14,32 @@ import duckdb
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
-from fangfanpin.deliverables.sheets.common import BASE, HH, ORDER, PLACE, case_sheet_sql, with_head
+from fangfanpin.deliverables.sheets.common import BASE, HH, PLACE, case_sheet_sql, with_head
 from fangfanpin.deliverables.workdays import TODAY, ordinal
 from fangfanpin.deliverables.xlsx import Col
 
 
 def visit_tasks(con: duckdb.DuckDBPyConnection, day: date, county: str):
+    """The open visit tasks, village by village in priority order (优先级 1 first: deliverables.data.OPEN_TASKS)."""
     data = rows(
         con,
         f"""
         SELECT t.task_id, t.purpose, t.township, t.village_code, hh.village_name, t.household_id, hh.head_name,
                hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date, t.case_id,
-               cs.case_status, {ordinal("t.due_date")} - {TODAY} AS days_left
+               cs.case_status, {ordinal("t.due_date")} - {TODAY} AS days_left, t.priority_rank, t.priority_zh
         FROM {OPEN_TASKS} t
         LEFT JOIN case_status_daily cs ON cs.as_of_date = $d AND cs.case_id = t.case_id
         {HH.format(t="t")}
-        {ORDER.format(t="t")}, t.task_id""",
+        ORDER BY coalesce(t.township, ''), coalesce(t.village_code, ''), t.priority_rank""",
         {"d": day, "c": county},
     )
     cols = [
         Col("任务编号", "task_id", "code"),
         Col("任务类型", "purpose"),
-        *PLACE,
+        *PLACE[:3],
+        Col("优先级（村内顺序）", "priority_rank", "int"),
+        Col("优先依据", "priority_zh", width=30),
+        *PLACE[3:],
         Col("联系电话", "phone", "phone"),
         Col("核实内容", "what_to_verify_zh", width=60),
         Col("派发日期", "issued_date", "date"),

@@ -123,6 +123,11 @@ def overview(
     add("阈值", f"{day.year} 年监测范围（元/人/年）", policy.monitoring_line(day.year))
     add("阈值", "风险等级“高”：模型概率不低于", percent_text(lv.high_probability), "或触发任一“高”级规则")
     add("阈值", "风险等级“中”：模型概率不低于", percent_text(lv.medium_probability), "或触发其他规则")
-    add("阈值", "模型预警：模型概率不低于", percent_text(lv.model_warning_probability), "未触发规则的农户")
+    add(
+        "阈值",
+        "模型预警：每村每周最多（户）",
+        lv.model_capacity_per_village_per_week,
+        f"未触发规则的农户按模型概率从高到低，且不低于平均水平的 {lv.model_warning_min_lift:g} 倍",
+    )
     add("阈值", "其他规则阈值", "见“说明”工作表")
     return COLUMNS, data

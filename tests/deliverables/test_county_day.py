@@ -245,6 +245,7 @@ def test_each_village_with_open_tasks_gets_a_printable_task_pack(county_day):
         )
     packs = sorted((folder / TASK_PACKS).glob("*_排查任务.pdf"))
     assert {p.name.split("_")[0] for p in packs} == set(open_tasks)
+    ordered = 0
     for pack in packs:
         reader = PdfReader(pack)
         text = "".join(page.extract_text() for page in reader.pages)
@@ -252,8 +253,16 @@ def test_each_village_with_open_tasks_gets_a_printable_task_pack(county_day):
         assert "截止日期" in text and "个工作日" in text and "□建议纳入" in text and "排查人" in text
         assert not ID_RE.search(text), pack.name  # masked form only
         assert all(page.mediabox.width < page.mediabox.height for page in reader.pages)  # A4 portrait
-        due = [d for d in re.findall(r"(\d{4}-\d{2}-\d{2})（", text)]
-        assert due == sorted(due)  # the most urgent first
+        # the likeliest first: rule severity, then the model's probability, as the card of each task says
+        keys = [
+            (2 if sev == "高" else 1 if sev == "中" else 0, float(p or 0))
+            for sev, p in re.findall(r"优先依据\s*(?:规则严重程度([高中]))?；?(?:模型概率 ([0-9.]+)%)?", text)
+        ]
+        assert len(keys) == text.count("户主姓名")
+        assert keys == sorted(keys, reverse=True), (pack.name, keys)
+        assert "按优先级排列" in text
+        ordered += len(keys) > 1
+    assert ordered  # some village's order rests on more than one stated priority
 
 
 def test_the_workbook_prints_on_a4_landscape_with_its_header_on_every_page(county_day):

@@ -100,6 +100,13 @@ def test_workbook_sheets_headers_panes_filters_and_formats(outputs):
     assert isinstance(due.value, datetime) and due.number_format == "yyyy-mm-dd"
     days_left = tasks.cell(row=2, column=headers.index("剩余天数（工作日）") + 1)
     assert isinstance(days_left.value, (int, float))
+    # village by village in priority order: 优先级 counts 1, 2, ... and what it rests on never rises down the list
+    listed = [dict(zip(headers, r)) for r in tasks.iter_rows(min_row=2, values_only=True)]
+    for village in {r["村代码"] for r in listed}:
+        mine = [r for r in listed if r["村代码"] == village]
+        assert [r["优先级（村内顺序）"] for r in mine] == list(range(1, len(mine) + 1))
+        keys = [_priority_key(r["优先依据"]) for r in mine]
+        assert keys == sorted(keys, reverse=True), keys
     overview = {r[1]: r[2] for r in wb["工作概览"].iter_rows(min_row=2, values_only=True)}
     assert overview["交付日期"] == datetime(notice_day.year, notice_day.month, notice_day.day)
     assert isinstance(overview[f"{notice_day.year} 年监测范围（元/人/年）"], (int, float))
@@ -142,6 +149,14 @@ def test_formula_looking_feed_text_comes_out_as_text(outputs, warehouse):
                         found_village |= c.value == FORMULA_VILLAGE
                         found_explanation |= c.value == FORMULA_EXPLANATION
     assert found_village and found_explanation
+
+
+def _priority_key(text: str | None) -> tuple[int, float]:
+    """(severity rank, model probability) back from the 优先依据 a county user reads."""
+    text = text or ""
+    rank = 2 if "规则严重程度高" in text else 1 if "规则严重程度中" in text else 0
+    p = re.search(r"模型概率 ([0-9.]+)%", text)
+    return rank, float(p.group(1)) if p else 0.0
 
 
 def test_no_full_id_number_and_phones_only_in_visit_tasks(outputs):

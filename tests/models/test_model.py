@@ -126,38 +126,95 @@ def test_training_writes_a_versioned_card_without_personal_data(trained_model):
     val = card["validation"]
     assert 0.5 < val["model"]["roc_auc"] <= 1 and val["rules"]["roc_auc"] is not None
     assert {"rules_alone", "model_equal_workload", "rules_at_capacity", "model_at_capacity"} <= set(val["workload"])
+    # what the county gets: the production configuration against the rules alone, with its interval
+    prod, rules = val["workload"]["production"], val["workload"]["rules_alone"]
+    assert prod["workload"] == rules["workload"] + prod["model_warnings"] and prod["recall"] >= rules["recall"]
+    gain = val["production_gain"]
+    assert gain["difference"] == pytest.approx(prod["recall"] - rules["recall"], abs=2e-4)
+    assert gain["ci95"][0] <= gain["difference"] <= gain["ci95"][1] and gain["resamples"] == 1000
+    assert set(val["first_k"]) == {"rules_order", "priority_order", "probability_order"}
+    assert all(set(v) == {"1", "3", "5"} for v in val["first_k"].values())
+    assert sum(r["positives"] for r in val["by_township"].values()) == val["positives"]
+    assert sum(r["positives"] for r in val["by_household_type"].values()) == val["positives"]
+    windows = card["backtest"]["windows"]
+    assert len(windows) >= 2 and card["backtest"]["recall_gain"]["mean"] is not None
+    assert [w["date"] for w in windows] == sorted(w["date"] for w in windows)
+    assert 0 < card["base_rate"] < 0.2
     assert card["truth_validation"]["model"]["roc_auc"] is not None
     text = (folder / "card.md").read_text(encoding="utf-8")
     assert "结论" in text and "仅规则" in text and "生成器真值" in text
+    assert "95% 区间" in text and "滚动回测" in text and "按户类型" in text and "每村前 k 项" in text
     assert card["gate"]["promoted"] == (result.status == "promoted")
     # no household id or ID number anywhere in the artifact
     blobs = [(folder / "card.json").read_bytes(), (folder / "card.md").read_bytes()]
     with zipfile.ZipFile(folder / "model.skops") as zf:
         blobs += [zf.read(n) for n in zf.namelist()]
     for blob in blobs:
-        text = blob.decode("utf-8", errors="ignore")
+        text = re.sub("[0-9a-f]{64}", "", blob.decode("utf-8", errors="ignore"))  # a sha256 may hold 18 digits in a row
         assert not HOUSEHOLD_ID.search(text) and not ID_NUMBER.search(text)
 
 
 def test_model_worse_than_rules_is_not_promoted(trained_model):
     from fangfanpin.models.training import promotion_gate
 
-    def metrics(model_recall, rules_recall, auc):
+    def metrics(model_recall, rules_recall, auc, production_recall=0.6, lo=0.02, production_visits=110):
         return {
             "model": {"roc_auc": auc},
-            "workload": {"model_equal_workload": {"recall": model_recall}, "rules_alone": {"recall": rules_recall}},
+            "workload": {
+                "model_equal_workload": {"recall": model_recall},
+                "rules_alone": {"recall": rules_recall, "workload": 100},
+                "production": {"recall": production_recall, "workload": production_visits},
+            },
+            "production_gain": {"difference": production_recall - rules_recall, "ci95": [lo, 0.2]},
+            "by_household_type": {"脱贫户": {"positives": 12, "rules_alone": 0.5, "model_equal_workload": 0.5}},
         }
 
-    assert promotion_gate(metrics(0.4, 0.5, 0.9), 0.6) == (False, True)
-    assert promotion_gate(metrics(0.6, 0.5, 0.55), 0.6) == (True, False)
-    assert promotion_gate(metrics(0.6, 0.5, 0.8), 0.6) == (True, True)
+    settings = model_policy().model
+    assert settings.promote_type_min_positives == 10
+    checks = ["auc_ok", "beats_rules_at_equal_workload", "production_gain", "fair_by_household_type"]
+
+    def failed(m):
+        return [k for k in checks if not promotion_gate(m, settings)[k]]
+
+    assert failed(metrics(0.6, 0.5, 0.8)) == []
+    assert failed(metrics(0.4, 0.5, 0.9)) == ["beats_rules_at_equal_workload"]
+    assert failed(metrics(0.6, 0.5, 0.55)) == ["auc_ok"]
+    assert failed(metrics(0.6, 0.5, 0.8, production_recall=0.52)) == ["production_gain"]  # gain below 0.05
+    assert failed(metrics(0.6, 0.5, 0.8, lo=0.0)) == ["production_gain"]  # interval reaches 0
+    assert failed(metrics(0.6, 0.5, 0.8, production_visits=120)) == ["production_gain"]  # 20 % more visits
     result = trained_model["result"]
     gate = result.card["gate"]
-    assert (
-        gate["promoted"] == (gate["beats_rules_at_equal_workload"] and gate["auc_ok"]) == (result.status == "promoted")
-    )
+    assert gate["promoted"] == all(gate[k] for k in checks) == (result.status == "promoted")
     if result.status == "not_promoted":
         assert "未启用" in result.message
+
+
+def test_gate_refuses_a_model_that_neglects_a_household_type(trained_model, tmp_path):
+    """The trained model scored as it is passes the fairness check; the same model with every 脱贫户 scored 0 finds
+    none of them at the rules' workload, below half the rules' recall there, and is refused."""
+    from fangfanpin.models.training import _evaluate, predict, promotion_gate
+
+    con = copy_db(trained_model["db"], tmp_path)
+    policy = model_policy()
+    ts = build_training_set(con, policy, backfill=False)
+    val = ts.frame["as_of_date"].is_in(ts.dates[-2:]).to_numpy()
+    loaded = artifacts.load_promoted(trained_model["model_dir"])
+    p = predict(loaded.model, ts.X[val], loaded.card["negative_weight"])
+    base = float(ts.y[~val].mean())
+    fair = _evaluate(con, ts, val, p, policy, ts.y[val], base)
+    poor = fair["by_household_type"]["脱贫户"]
+    assert poor["positives"] > 0 and poor["rules_alone"] > 0
+    assert set(fair["by_household_type"]) <= {"脱贫户", "一般农户", "监测户"}
+    neglect = (ts.frame.filter(val)["household_type"] == "脱贫户").to_numpy()
+    unfair = _evaluate(con, ts, val, np.where(neglect, 0.0, p), policy, ts.y[val], base)
+    assert unfair["by_household_type"]["脱贫户"]["model_equal_workload"] == 0
+    # the small test county has few positives per type: gate the types with at least as many as 脱贫户 has
+    gated = model_policy(model={"promote_type_min_positives": poor["positives"]}).model
+    assert promotion_gate(fair, gated)["fair_by_household_type"] is True
+    assert promotion_gate(unfair, gated)["fair_by_household_type"] is False
+    # a type with fewer positives than the policy asks for is shown on the card but does not decide
+    few = model_policy(model={"promote_type_min_positives": poor["positives"] + 1000}).model
+    assert promotion_gate(unfair, few)["fair_by_household_type"] is True
 
 
 def test_tampered_artifact_is_refused(trained_model, tmp_path):
@@ -320,7 +377,7 @@ def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_pa
     con = copy_db(trained_model["db"], tmp_path)
     policy = model_policy(
         risk_levels={
-            "model_warning_probability": 0.02,
+            "model_warning_min_lift": 1,
             "medium_probability": 0.05,
             "high_probability": 0.2,
             "model_capacity_per_village_per_week": 2,
@@ -340,8 +397,11 @@ def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_pa
     warned = rows.filter(rows["model_warning"])
     assert warned.height > 0
     assert (warned["rule_codes"] == "MODEL").all() and not warned["monitored"].any()
-    assert (warned["probability"] >= 0.02).all() and warned["severity_max"].null_count() == warned.height
-    assert all(t.startswith("模型预警：") and "概率" in t for t in warned["explanation_zh"])
+    base = trained_model["result"].card["base_rate"]
+    assert (warned["probability"] >= base).all() and warned["severity_max"].null_count() == warned.height
+    assert all(t.startswith("模型预警：") and "概率" in t and "倍" in t for t in warned["explanation_zh"])
+    # every model warning names the features that raised its probability most, in Chinese (not the fallback)
+    assert all(t and "多项指标综合" not in e for t, e in zip(warned["top_features_zh"], warned["explanation_zh"]))
     assert all(rt for rt in warned["risk_types"])
     explained = rows.filter(rows["probability"] >= 0.05)
     assert (explained["top_features_zh"] != "").mean() > 0.9
@@ -358,7 +418,7 @@ def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_pa
     ).sort("probability", descending=True)
     assert cands["model_warning"][0]
     kept = set(first.filter(first["model_warning"])["household_id"]) & set(
-        rows.filter(rows["rule_codes"].is_in(["", "MODEL"]) & (rows["probability"] >= 0.02))["household_id"]
+        rows.filter(rows["rule_codes"].is_in(["", "MODEL"]) & (rows["probability"] >= base))["household_id"]
     )
     assert kept <= set(warned["household_id"])
 
@@ -387,3 +447,9 @@ def test_policy_model_section_is_validated():
     with pytest.raises(PolicyError, match="model.validation_months"):
         model_policy(model={"validation_months": 12})
     assert model_policy().model.horizon_days == 90
+    with pytest.raises(PolicyError, match="model_warning_min_lift"):
+        model_policy(risk_levels={"model_warning_min_lift": 0.5})
+    with pytest.raises(PolicyError, match="replaced by model_warning_min_lift"):  # the old absolute threshold
+        model_policy(risk_levels={"model_warning_probability": 0.3})
+    with pytest.raises(PolicyError, match="model.promote_min_type_recall_share"):
+        model_policy(model={"promote_min_type_recall_share": 1.5})

@@ -201,8 +201,7 @@ def warnings(st: Day) -> None:
             src={"feed": "household_scores"},
             rule_codes=["MODEL"],
             risk_types=[t for t in (r["risk_types"] or "").split(";") if t],
-            evidence_zh=(r["explanation_zh"] or "模型预警")
-            + (f"（概率 {r['probability']:.4f}）" if r["probability"] is not None else ""),
+            evidence_zh=r["explanation_zh"] or "模型预警",  # the scoring's text already gives the probability
         )
         if case is not None and case.opened_date == st.day and case.seq == 1:
             used[r["village_code"]] = used.get(r["village_code"], 0) + 1
