@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tomllib
 
 import docs_tables
 import pytest
-from paths import REPO
+from paths import CODE_PACKAGES, REPO
 
 pytestmark = pytest.mark.unit
 
@@ -35,3 +36,16 @@ def test_the_readme_names_every_package_make_installs_and_root():
     setup = docs_tables.section((REPO / "README.md").read_text(encoding="utf-8"), "Set-up: two commands")
     assert "two Debian packages" in setup and "root or `sudo`" in setup
     assert all(f"`{name}`" in setup for name in _apt_packages("test"))
+
+
+def test_every_code_folder_is_a_package_the_distribution_ships():
+    """A folder with an __init__.py that pyproject's explicit list leaves out would be missing from a wheel (an
+    editable install, as in development, would not show it)."""
+    with (REPO / "pyproject.toml").open("rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    folders = {"fangfanpin"} | {
+        ".".join(("fangfanpin", *init.parent.relative_to(REPO).parts))
+        for top in CODE_PACKAGES
+        for init in (REPO / top).glob("**/__init__.py")
+    }
+    assert folders == listed
