@@ -82,7 +82,7 @@ TEMPLATES = (
         f"""SELECT t.task_id, t.purpose, t.township, hh.village_name, t.household_id, hh.head_name,
                   t.what_to_verify_zh, t.due_date
            FROM {OPEN_TASKS} t LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
-           ORDER BY t.due_date, t.township, hh.village_name, t.household_id, t.task_id""",
+           ORDER BY coalesce(t.township, ''), coalesce(t.village_code, ''), t.priority_rank""",
         "今天未完成的入户排查任务。每户走访后填写排查日期、排查人、“三保障”及饮水安全情况和排查结论；"
         "主动走访发现的新情况可在表格下方另起一行填写（任务编号留空）。",
     ),

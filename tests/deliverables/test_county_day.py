@@ -100,6 +100,19 @@ def test_every_template_is_written_with_what_is_due(county_day):
     assert rows and all(r[headers.index("任务编号")] for r in rows if r[headers.index("户编号")])
 
 
+def test_the_visit_template_lists_each_village_in_the_order_of_its_task_list(county_day):
+    """A village that cannot answer every row answers the most likely households first, as on 排查任务."""
+    _, _, folder = county_day
+    _, headers, rows = _sheet_rows(folder / FOLDER / f"走访结果_{COUNTY}_{END:%Y%m%d}.xlsx")
+    (workbook,) = folder.glob("*.xlsx")
+    tasks = openpyxl.load_workbook(workbook, read_only=True)["排查任务"]
+    listed = [list(r) for r in tasks.iter_rows(values_only=True)]
+    task_id, rank = listed[0].index("任务编号"), listed[0].index("优先级（村内顺序）")
+    in_sheet = [r[task_id] for r in listed[1:] if r[task_id]]
+    in_template = [r[headers.index("任务编号")] for r in rows if r[headers.index("任务编号")]]
+    assert in_template == in_sheet and any(r[rank] and r[rank] > 1 for r in listed[1:])
+
+
 def test_filled_templates_move_the_cases_on_the_next_date(county_day, tmp_path):
     db, landing, folder = county_day
     work = tmp_path / "wh.duckdb"
