@@ -18,7 +18,7 @@ from dagster import (
     asset,
 )
 
-from fangfanpin.assets.constants import DAILY_GROUPS, DAILY_JOB_NAME, DELIVERY_PARTITIONS, OWNER
+from fangfanpin.assets.constants import DAILY_JOB_NAME, DELIVERY_PARTITIONS, OWNER, WRITING_GROUPS
 from fangfanpin.assets.delivery_runs import finish_run
 from fangfanpin.assets.ingest import LANDING_KEY
 from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
@@ -35,11 +35,12 @@ PROBLEMS_TAG = "ffp/delivery_problems"  # on a run whose date has a delivery to 
 
 
 def _whole_daily_run(context: AssetExecutionContext) -> bool:
-    """A run of every asset of the daily job (the command, sensor and schedule run the job; the UI may select all)."""
+    """A run of every asset of the daily job that writes (the command, sensor and schedule run the job; the UI may
+    select them, with or without the read-only overview)."""
     run = context.dagster_run
     if not run.asset_selection:
         return run.job_name == DAILY_JOB_NAME
-    return AssetSelection.groups(*DAILY_GROUPS).resolve(context.repository_def.asset_graph) <= run.asset_selection
+    return AssetSelection.groups(*WRITING_GROUPS).resolve(context.repository_def.asset_graph) <= run.asset_selection
 
 
 def files_markdown(summary) -> str:

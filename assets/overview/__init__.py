@@ -1,6 +1,6 @@
 """The daily overview asset: a thin Dagster wrapper around ``deliverables.daily_overview``, partitioned by delivery date.
 
-One asset, ``overview/daily_overview``, after the county outbox (the last asset of the daily job): the analyst's
+One asset, ``overview/daily_overview``, after the county outbox (the daily job's last asset that writes): the analyst's
 morning questions on one page, all counties together. Its tables are Dagster table metadata, which the UI draws
 inline with their Chinese headers (a Markdown table longer than a few lines hides behind "[Show Markdown]"); the
 chart is a PNG in Markdown; the counts are plain integers, so the UI plots them across dates. It only reads the
@@ -20,15 +20,14 @@ from dagster import (
     asset,
 )
 
-from fangfanpin.assets.constants import DELIVERY_PARTITIONS, OWNER
+from fangfanpin.assets.constants import DELIVERY_PARTITIONS, OWNER, REPORT_GROUP
 from fangfanpin.assets.deliverables import DELIVERABLES_KEYS
 from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.charts import chart_md, new_warnings_by_township
 from fangfanpin.deliverables.daily_overview import Overview, Table, daily_overview, summary_markdown
 
-OVERVIEW_GROUP = "overview"
+OVERVIEW_GROUP = REPORT_GROUP
 OVERVIEW_KEY = AssetKey(["overview", "daily_overview"])
-# the plain counts, to plot across dates (Overview.numbers)
 NUMBER_KEYS = (
     "feeds_late",
     "feeds_overdue",
@@ -71,7 +70,7 @@ def overview_metadata(ov: Overview) -> dict:
         ),
         "quality_by_kind": table_value(ov.quality),
         "previous_date": ov.previous.isoformat() if ov.previous else "无",
-        **{key: ov.numbers[key] for key in NUMBER_KEYS},
+        **ov.numbers,  # plain counts, which the UI plots across dates
     }
 
 

@@ -240,6 +240,34 @@ def test_the_overview_alone_only_reads_and_the_date_stays_done(processed, delive
     assert [r[2] for r in before] == ["done"] and _pending(root, monkeypatch) == []
 
 
+def test_a_run_of_every_writing_asset_without_the_report_marks_the_date_done(
+    processed, deliveries, tmp_path, monkeypatch
+):
+    """The overview only reads: a UI run of every other asset of the daily job is a whole run of the date."""
+    from dagster import execute_job
+
+    from fangfanpin.assets.overview import OVERVIEW_KEY
+    from fangfanpin.pipeline.definitions import defs
+    from fangfanpin.pipeline.job_runs import reconstructable_job
+
+    d0 = deliveries[1][0]
+    root = world(processed, tmp_path, deliveries)
+    _pending(root, monkeypatch)
+    job = defs.resolve_job_def("daily_job")
+    writing = [k for k in job.asset_layer.selected_asset_keys if k != OVERVIEW_KEY]
+    with DagsterInstance.get() as instance:
+        result = execute_job(  # as the UI launches it: the job reconstructed from the code location
+            reconstructable_job("daily_job"),
+            instance,
+            tags={"dagster/partition": d0.isoformat()},
+            asset_selection=writing,
+        )
+    assert result.success
+    with duckdb.connect(str(root / "wh" / "warehouse.duckdb"), read_only=True) as con:
+        record = con.execute("SELECT status, run_id FROM delivery_runs WHERE delivery_date = ?", [d0]).fetchall()
+    assert record == [("done", result.run_id)] and _pending(root, monkeypatch) == []
+
+
 # ------------------------------------------------------------------------------------------- sensor and schedule
 def _evaluate(root: Path, monkeypatch, automation):
     """The sensor's or the schedule's evaluation on ``root``'s instance: (run requests or SkipReason, partitions)."""
