@@ -23,8 +23,8 @@ class ModelSettings:
     drift_psi_warn: float
     promote_min_recall_gain: float  # production recall minus the rules' recall, at least (and its interval above 0)
     promote_max_extra_visits: float  # production visits at most (1 + this) times the rules' visits
-    promote_min_type_recall_share: float
-    promote_type_min_positives: int  # a household type with fewer positives is shown on the card, not gated  # per household type, model recall ≥ this share of the rules' recall
+    promote_min_type_recall_share: float  # per household type, model recall ≥ this share of the rules' recall
+    promote_type_min_positives: int  # a household type with fewer positives is shown on the card, not gated
     backtest_windows: int  # rolling-origin validation windows on the card
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from fangfanpin.models.targeting import priority, severity_rank
+from fangfanpin.models.targeting import SEVERITY_RANK, priority
 
 FIRST_K = (1, 3, 5)
 RESAMPLES = 1000
@@ -50,7 +50,7 @@ def orders(f: pl.DataFrame) -> dict[str, np.ndarray]:
     """Sort keys (higher first) of the task orders compared: the rules' own order (高 first, then more rules; model
     warnings last), the priority (models.targeting.priority) and the model's probability alone."""
     high, count, p = f["rule_high"].to_numpy(), f["rule_count"].to_numpy(), f["p"].to_numpy()
-    rank = np.where(high == 1, 2, np.where(high == 0, 1, 0))
+    rank = np.where(high == 1, SEVERITY_RANK["高"], np.where(high == 0, SEVERITY_RANK["中"], 0))
     return {
         "rules_order": rank * 1000.0 + np.minimum(count, 999),
         "priority_order": priority(rank, p),
@@ -105,4 +105,4 @@ def fair_by_type(groups: dict, share: float, min_positives: int) -> tuple[bool, 
     return not short, short
 
 
-__all__ = ["recall_difference", "first_k", "by_group", "fair_by_type", "severity_rank", "HOUSEHOLD_TYPES_ZH"]
+__all__ = ["recall_difference", "first_k", "by_group", "fair_by_type", "HOUSEHOLD_TYPES_ZH"]

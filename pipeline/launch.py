@@ -90,8 +90,8 @@ def run_day(instance, day: date, reason: str | None = None) -> int:
 
 
 def train_model() -> int:
-    """Run the training job through Dagster (normally weekly, by schedule); a model is promoted only if it beats
-    the rules on its validation window."""
+    """Run the training job through Dagster (normally weekly, by schedule); a model is promoted only if it
+    passes every check of the promotion gate (models/training.py) on its validation window."""
     prepare_environment()
     with DagsterInstance.get() as instance:
         run = execute_job_run(instance, TRAINING_JOB_NAME, run_config=CONSOLE, tags=launcher_tags())

@@ -140,7 +140,7 @@ def feature_drift(
     kinds={"scikitlearn"},
     owners=[OWNER],
     description="风险模型训练（每周或按需）：月末时点特征、90 天内确认纳入为标签（已监测户不参与），按时间切分选择逻辑回归或"
-    "直方图梯度提升并校准；与仅规则在同等走访量下比较，不优于规则的模型不启用。产物：skops 模型 + 模型卡。",
+    "直方图梯度提升并校准；与仅规则比较，只有通过全部启用检查（ROC-AUC、同等走访量下优于规则、实际配置的召回增益及其置信区间、各户类型公平）的模型才启用。产物：skops 模型 + 模型卡。",
 )
 def risk_model(
     context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
@@ -187,7 +187,7 @@ def risk_model(
     asset=MODEL_KEY,
     name="model_promoted",
     blocking=False,
-    description="本次训练的模型是否通过检查并启用（验证窗口 ROC-AUC 达标且同等走访量下召回率不低于规则）。",
+    description="本次训练的模型是否通过全部启用检查并启用（ROC-AUC、同等走访量下优于规则、实际配置的召回增益、各户类型公平；见模型卡）。",
 )
 def model_promoted(context: AssetCheckExecutionContext, settings: PipelineSettings) -> AssetCheckResult:
     from fangfanpin.models.artifacts import ArtifactError, promoted_version
