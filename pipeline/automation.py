@@ -16,9 +16,18 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
-from dagster import DagsterInstance, DagsterRunStatus, RunRequest, RunsFilter
+from dagster import DagsterInstance, DagsterRunStatus, RunRequest, RunsFilter, SkipReason
 
-from fangfanpin.assets.delivery_runs import STARTED, Record, RunPlanError, plan_pending, read_records, scan_landing
+from fangfanpin.assets.delivery_runs import (
+    DONE,
+    STARTED,
+    Record,
+    RunPlanError,
+    plan_pending,
+    read_records,
+    scan_landing,
+)
+from fangfanpin.assets.delivery_runs import prepare as prepare_runs
 from fangfanpin.core.settings import settings
 from fangfanpin.core.warehouse_file import WarehouseBusyError, connect
 from fangfanpin.pipeline.jobs import add_delivery_partition
@@ -50,21 +59,44 @@ def runs_in_flight(instance: DagsterInstance) -> int:
 
 
 def read_records_read_only() -> dict[date, Record]:
-    """Every date's record, from a read-only connection (the daemon never writes to the warehouse)."""
+    """Every date's record, from a read-only connection (the daemon never writes to the warehouse). A warehouse whose
+    ledger ran before the records were kept has none yet: RunPlanError, until the command's next start adds them."""
     path = settings().warehouse
     if not path.exists():
         return {}
     with connect(path, read_only=True) as con:
         try:
-            return read_records(con)
+            records = read_records(con)
         except duckdb.CatalogException:  # no run has written to this warehouse yet
             return {}
+        if not records and con.execute("SELECT count(*) FROM workflow_runs").fetchall()[0][0]:
+            raise RunPlanError(
+                "数据仓库还没有各交付日期的运行记录，请先运行一次 fangfanpin run --pending / the warehouse has no run "
+                "records yet: run fangfanpin run --pending once"
+            )
+    return records
+
+
+def landing_and_records(instance: DagsterInstance, *, read_only: bool = False):
+    """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded). The
+    command's connection may write (``prepare`` keeps the records' table current); the daemon's only reads."""
+    s = settings()
+    landing, notices = scan_landing(s.landing_dir)
+    if read_only:
+        records = read_records_read_only()
+    elif s.warehouse.exists():
+        with connect(s.warehouse) as con:  # the command is the one writer here (launch.begin made sure)
+            prepare_runs(con)
+            records = read_records(con)
+    else:
+        records = {}
+    run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.status == DONE and r.run_id])
+    return landing, notices, records, run_ok
 
 
 def pending_runs(instance: DagsterInstance, tags: dict[str, str]) -> Pending:
     """The run requests for every pending landing date, oldest first; the partitions they need are added."""
-    landing, notices = scan_landing(settings().landing_dir)
-    result = Pending(notices=list(notices))
+    result = Pending()
     for run in mark_abandoned_runs(instance):
         result.notices.append(
             f"运行 {run.run_id} 的进程已不存在，标记为失败 / run {run.run_id}: its process is gone, marked failed"
@@ -75,14 +107,10 @@ def pending_runs(instance: DagsterInstance, tags: dict[str, str]) -> Pending:
         )
         return result
     try:
-        records = read_records_read_only()
-    except WarehouseBusyError as error:
-        result.notices.append(str(error))
-        return result
-    run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.run_id])
-    try:
+        landing, notices, records, run_ok = landing_and_records(instance, read_only=True)
+        result.notices.extend(notices)
         plan = plan_pending(landing, records, run_ok)
-    except RunPlanError as error:
+    except (WarehouseBusyError, RunPlanError) as error:
         result.notices.append(str(error))
         return result
     if not plan.days:
@@ -103,3 +131,11 @@ def pending_runs(instance: DagsterInstance, tags: dict[str, str]) -> Pending:
             )
         )
     return result
+
+
+def evaluate(context) -> list[RunRequest] | SkipReason:
+    """A sensor's or a schedule's evaluation: the pending runs, or why there are none (each notice in its log)."""
+    pending = pending_runs(context.instance, settings().run_tags)
+    for line in pending.notices:
+        context.log.info(line)
+    return pending.requests or SkipReason("\n".join(pending.notices))

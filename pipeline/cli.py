@@ -22,13 +22,13 @@ from fangfanpin.data_contracts import FEED_NAMES
 from fangfanpin.deliverables.manifest import verify_manifests
 from fangfanpin.generator import generate
 from fangfanpin.ingest.warehouse import accept_delivery
+from fangfanpin.pipeline.automation import landing_and_records
 from fangfanpin.pipeline.dates import window
 from fangfanpin.pipeline.launch import (
     EXIT_FAILED,
     EXIT_HELD,
     EXIT_OK,
     begin,
-    landing_and_records,
     pending_plan,
     prepare_environment,
     print_summary,

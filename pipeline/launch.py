@@ -11,19 +11,18 @@ from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
 
-from fangfanpin.assets.delivery_runs import DONE, Plan, plan_pending, read_records, scan_landing
-from fangfanpin.assets.delivery_runs import prepare as prepare_runs
+from fangfanpin.assets.delivery_runs import Plan, plan_pending
 from fangfanpin.assets.scoring import TRAINING_JOB_NAME
 from fangfanpin.config.policy import load_policy
 from fangfanpin.core.privacy import mask_text, private_dir
 from fangfanpin.core.settings import settings
 from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
 from fangfanpin.ingest.warehouse import delivery_problems
-from fangfanpin.pipeline.automation import runs_in_flight
+from fangfanpin.pipeline.automation import landing_and_records, runs_in_flight
 from fangfanpin.pipeline.job_runs import execute_job_run
 from fangfanpin.pipeline.jobs import DAILY_JOB_NAME, add_delivery_partition
 from fangfanpin.pipeline.progress import Progress
-from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs, run_succeeded
+from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs
 from fangfanpin.pipeline.run_summary import format_summary, summarize
 
 EXIT_OK, EXIT_FAILED, EXIT_HELD = 0, 1, 2
@@ -118,19 +117,6 @@ def begin(instance) -> None:
             f"可在界面的 Runs 页查看。 / {in_flight} run(s) started by the sensor, the schedule or the UI are queued or "
             "running in the Dagster instance: wait for them to finish (see Runs in the UI), then run again."
         )
-
-
-def landing_and_records(instance):
-    """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded)."""
-    s = settings()
-    landing, notices = scan_landing(s.landing_dir)
-    records = {}
-    if s.warehouse.exists():
-        with connect(s.warehouse) as con:  # the command is the one writer here (begin made sure)
-            prepare_runs(con)
-            records = read_records(con)
-    run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.status == DONE and r.run_id])
-    return landing, notices, records, run_ok
 
 
 def pending_plan(instance):

@@ -2,10 +2,9 @@
 the catch-up should the sensor have been stopped. On by default; folders not named by a runnable date are reported,
 not run."""
 
-from dagster import DefaultScheduleStatus, ScheduleEvaluationContext, SkipReason, schedule
+from dagster import DefaultScheduleStatus, ScheduleEvaluationContext, schedule
 
-from fangfanpin.core.settings import settings
-from fangfanpin.pipeline.automation import pending_runs
+from fangfanpin.pipeline.automation import evaluate
 from fangfanpin.pipeline.jobs import daily_job
 
 
@@ -17,7 +16,4 @@ from fangfanpin.pipeline.jobs import daily_job
     description="每天清晨处理待处理的交付日期（与 fangfanpin run --pending 相同）。",
 )
 def daily_schedule(context: ScheduleEvaluationContext):
-    pending = pending_runs(context.instance, settings().run_tags)
-    for line in pending.notices:
-        context.log.info(line)
-    return pending.requests or SkipReason("\n".join(pending.notices))
+    return evaluate(context)

@@ -2,10 +2,9 @@
 late file): what ``fangfanpin run --pending`` would run, oldest date first (pipeline/automation.py). On by default:
 a deployment runs the daemon so that deliveries are processed as they arrive."""
 
-from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
+from dagster import DefaultSensorStatus, SensorEvaluationContext, sensor
 
-from fangfanpin.core.settings import settings
-from fangfanpin.pipeline.automation import pending_runs
+from fangfanpin.pipeline.automation import evaluate
 from fangfanpin.pipeline.jobs import daily_job
 
 
@@ -17,7 +16,4 @@ from fangfanpin.pipeline.jobs import daily_job
     "按日期顺序启动待处理日期的运行（与 fangfanpin run --pending 相同）。",
 )
 def new_delivery_sensor(context: SensorEvaluationContext):
-    pending = pending_runs(context.instance, settings().run_tags)
-    for line in pending.notices:
-        context.log.info(line)
-    return pending.requests or SkipReason("\n".join(pending.notices))
+    return evaluate(context)

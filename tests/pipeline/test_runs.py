@@ -286,7 +286,7 @@ def _evaluate(root: Path, monkeypatch, automation):
 
 
 def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliveries, tmp_path, monkeypatch, capsys):
-    from dagster import SkipReason
+    from dagster import SkipReason, build_sensor_context
 
     from fangfanpin.pipeline.cli import main
     from fangfanpin.pipeline.definitions import defs
@@ -322,7 +322,6 @@ def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliver
         )
     waiting, _ = _evaluate(root, monkeypatch, new_delivery_sensor)
     assert isinstance(waiting, SkipReason) and "queued or running" in waiting.skip_message
-    assert "2026-9-18" in waiting.skip_message  # the folder not named by a real date is reported, not run
     assert main(["run", "--pending"]) == 1  # the command is not a second writer either
     assert "queued or running" in capsys.readouterr().err
     with DagsterInstance.get() as instance:
@@ -333,6 +332,13 @@ def test_sensor_and_schedule_start_what_run_pending_would_run(processed, deliver
     for automation in (new_delivery_sensor, daily_schedule):
         failed, _ = _evaluate(root, monkeypatch, automation)
         assert isinstance(failed, SkipReason) and "run --pending" in failed.skip_message, automation  # not in a loop
+        assert "2026-9-18" in failed.skip_message  # the folder not named by a real date is reported, never run
+
+    with duckdb.connect(str(root / "wh" / "warehouse.duckdb")) as con:  # a ledger older than the run records
+        con.execute("DELETE FROM delivery_runs")
+    with DagsterInstance.get() as instance:  # the daemon alone (the command's next start would add the records)
+        legacy = new_delivery_sensor(build_sensor_context(instance=instance))
+    assert isinstance(legacy, SkipReason) and "no run records yet" in legacy.skip_message  # not every date again
 
 
 def test_a_policy_file_that_does_not_load_stops_the_command_with_one_line(ffp_env, monkeypatch, capsys):
