@@ -14,6 +14,7 @@ FORMULA_VILLAGE = '=HYPERLINK("http://x","点我")村'
 FORMULA_EXPLANATION = "@SUM(1+1) 测试说明"
 ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
 PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+# the tests' own statement of a flagged household, an oracle independent of deliverables.data.FLAGGED
 FLAGGED = "((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"
 UNFLAG = "rule_codes = '', model_warning = false, severity_max = NULL, risk_types = ''"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from deliverables_helpers import END, ID_RE
 from pypdf import PdfReader
 from workflow_helpers import closed_loop, run_pipeline_day
 
@@ -24,10 +25,8 @@ from fangfanpin.ingest.read import delivery_dates
 
 pytestmark = pytest.mark.warehouse
 
-END = date(2026, 11, 20)
 NEXT = END + timedelta(days=1)
 COUNTY = "150625"
-ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
 LOOP = [END - timedelta(days=13 - i) for i in range(14)]  # long enough for a 公示 period to end
 
 
