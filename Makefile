@@ -23,7 +23,7 @@ demo: $(BIN)/.installed
 	$(BIN)/fangfanpin demo
 
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # the browser test drives Debian's headless Chromium through Playwright (no browser download); the demo does not need it
 browser:
