@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import groupby
 from xml.sax.saxutils import escape
 
@@ -98,6 +99,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
             *[("SPAN", (1, r), (3, r)) for r in SPANNED],
         ]
     )
+    fit = cache(lambda value, room: cell_text(value, text, room))  # the labels and fixed texts, once per pack
     for i, t in enumerate(pack.tasks, start=1):
         left = t["working_days_left"]
         due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
@@ -119,7 +121,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
             ["情况说明", "", "", ""],
         ]
         cells = [
-            [cell_text(v, text, wide if r in SPANNED and c == 1 else width[c]) for c, v in enumerate(row)]
+            [fit(v, wide if r in SPANNED and c == 1 else width[c]) for c, v in enumerate(row)]
             for r, row in enumerate(data)
         ]
         table = Table(cells, colWidths=width, rowHeights=[None] * 9 + [16 * mm], style=style)
