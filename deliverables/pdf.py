@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import time as _time
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
+from xml.sax.saxutils import escape
 
 from fangfanpin.core.fonts import FONT_NAME, find_font
 
@@ -22,6 +23,40 @@ def register_font() -> str:
 
     pdfmetrics.registerFont(TTFont(FONT_NAME, str(find_font()), subfontIndex=0))
     return FONT_NAME
+
+
+CELL_PADDING = 6  # reportlab's default left and right padding of a table cell
+
+
+def cell_text(text: str, style, width: float):
+    """``text`` for a table cell ``width`` wide whose TableStyle gives the font, size, leading and colour of the
+    ParagraphStyle ``style``: its lines as a plain string, or a Paragraph when they are not plain (a word wider than
+    the cell).
+
+    The table draws a string's lines exactly where a Paragraph in the same cell draws them (left aligned; the same
+    baselines whatever the vertical alignment), without the parse and wrap a Paragraph costs in every cell: a short
+    text is measured, a longer one is wrapped by a Paragraph once and its lines taken as it would draw them."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    room = width - 2 * CELL_PADDING
+    if text == " ".join(text.split()) and stringWidth(text, style.fontName, style.fontSize) < room - 1:
+        return text
+    lines = _lines(text, style.fontName, style.fontSize, style.leading, room)
+    return Paragraph(escape(text), style) if lines is None else lines
+
+
+@lru_cache(maxsize=4096)  # the fixed texts of a form, and the same 核实内容 on many cards
+def _lines(text: str, font: str, size: float, leading: float, room: float) -> str | None:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    para = Paragraph(escape(text), ParagraphStyle("cell", fontName=font, fontSize=size, leading=leading))
+    para.wrap(room, 1e6)
+    bl = para.blPara
+    if bl.kind != 0 or any(extra < 0 for extra, _ in bl.lines):  # fragments, or a line wider than the cell
+        return None
+    return "\n".join(" ".join(words) for _, words in bl.lines)
 
 
 def cn_date(d: date) -> str:
