@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,7 @@ from fangfanpin.deliverables.candidates import candidate_rows, candidates_csv
 from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
+from fangfanpin.deliverables.pdf_pool import PdfPool
 from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
 from fangfanpin.deliverables.return_templates import return_templates
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
@@ -67,9 +69,10 @@ def _clean(folder: Path, keep: set[Path]) -> None:
 
 
 def write_county_outputs(
-    con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str
+    con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str, pdf_workers: int = 1
 ) -> list[Path]:
-    """Write every county folder of ``day`` and the 未归属 workbook; return the paths written."""
+    """Write every county folder of ``day`` and the 未归属 workbook; return the paths written. A county's village
+    task packs are rendered in ``pdf_workers`` processes when they are many (deliverables/pdf_pool.py)."""
     ensure_schema(con)
     policy = policy.as_of(day)
     outbox_dir = Path(outbox_dir)
@@ -83,52 +86,57 @@ def write_county_outputs(
     chain_head = D.chain_head(con, day)
     written: list[Path] = []
     _LAST.clear()
-    for county in counties:
-        name = D.county_name(con, county)
-        folder = root / county
-        out = CountyOutput(county, name)
+    with PdfPool(pdf_workers) as pool:
+        for county in counties:
+            name = D.county_name(con, county)
+            folder = root / county
+            out = CountyOutput(county, name)
 
-        def put(path: Path, payload: bytes, rows: int, out=out, folder=folder, **extra) -> None:
-            atomic_write_bytes(path, payload)
-            written.append(path)
-            out.files.append(file_entry(folder, path, payload, rows, **extra))
+            def put(path: Path, payload: bytes, rows: int, out=out, folder=folder, **extra) -> None:
+                atomic_write_bytes(path, payload)
+                written.append(path)
+                out.files.append(file_entry(folder, path, payload, rows, **extra))
 
-        book, sheet_rows = county_workbook(con, day, county, policy, model)
-        put(
-            folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx",
-            book,
-            sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")),
-            sheets=sheet_rows,
-        )
-        cands = candidate_rows(con, day, county, policy)
-        out.candidates = len(cands)
-        put(folder / "candidates.csv", candidates_csv(cands), len(cands))
-        for notice in village_notices(con, day, county, policy):
-            pdf = notice_pdf(notice, day)
-            households = sum(len(b["members"]) for b in notice.batches)
+            book, sheet_rows = county_workbook(con, day, county, policy, model)
             put(
-                folder
-                / "公示"
-                / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_{notice.file_tag}.pdf",
-                pdf,
-                households,
-                batches=[b["batch_id"] for b in notice.batches],
+                folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx",
+                book,
+                sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")),
+                sheets=sheet_rows,
             )
-        for pack in village_task_packs(con, day, county, policy):
-            put(
-                folder
-                / TASK_PACKS_FOLDER
-                / f"{safe_filename(pack.village_code)}_{safe_filename(pack.village_name)}_排查任务.pdf",
-                task_pack_pdf(pack, day, name),
-                len(pack.tasks),
+            cands = candidate_rows(con, day, county, policy)
+            out.candidates = len(cands)
+            put(folder / "candidates.csv", candidates_csv(cands), len(cands))
+            for notice in village_notices(con, day, county, policy):
+                pdf = notice_pdf(notice, day)
+                households = sum(len(b["members"]) for b in notice.batches)
+                put(
+                    folder
+                    / "公示"
+                    / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_{notice.file_tag}.pdf",
+                    pdf,
+                    households,
+                    batches=[b["batch_id"] for b in notice.batches],
+                )
+            packs = village_task_packs(con, day, county, policy)
+            cards = sum(len(pack.tasks) for pack in packs)
+            for pack, pdf in zip(packs, pool.render(partial(task_pack_pdf, day=day, county_name=name), packs, cards)):
+                put(
+                    folder
+                    / TASK_PACKS_FOLDER
+                    / f"{safe_filename(pack.village_code)}_{safe_filename(pack.village_name)}_排查任务.pdf",
+                    pdf,
+                    len(pack.tasks),
+                )
+            for template_name, payload, due in return_templates(con, day, county, policy):
+                put(folder / TEMPLATES_FOLDER / template_name, payload, due)
+            manifest = folder / "manifest.json"
+            atomic_write_bytes(
+                manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model, chain_head)
             )
-        for template_name, payload, due in return_templates(con, day, county, policy):
-            put(folder / TEMPLATES_FOLDER / template_name, payload, due)
-        manifest = folder / "manifest.json"
-        atomic_write_bytes(manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model, chain_head))
-        written.append(manifest)
-        _clean(folder, set(written))
-        _LAST.append(out)
+            written.append(manifest)
+            _clean(folder, set(written))
+            _LAST.append(out)
     book, n = unplaced_workbook(con, day, counties)
     path = atomic_write_bytes(root / UNPLACED_DIR / "数据质量问题.xlsx", book)
     written.append(path)

@@ -70,9 +70,12 @@ def county_outbox(
     context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
 ) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
-    outbox = settings.resolve().outbox_dir
+    resolved = settings.resolve()
+    outbox = resolved.outbox_dir
     with warehouse.get_connection() as con:
-        paths = write_county_outputs(con, day, outbox, settings.policy(), run_id=context.run_id)
+        paths = write_county_outputs(
+            con, day, outbox, settings.policy(), run_id=context.run_id, pdf_workers=resolved.pdf_workers
+        )
         if _whole_daily_run(context):  # the job's last writer: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)
         problems = delivery_problems(con, day)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -17,9 +18,12 @@ from pypdf import PdfReader
 from workflow_helpers import closed_loop, run_pipeline_day
 
 from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables import data as D
 from fangfanpin.deliverables import write_county_outputs
+from fangfanpin.deliverables.pdf_pool import PdfPool
 from fangfanpin.deliverables.return_templates import FOLDER
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS
+from fangfanpin.deliverables.task_packs import task_pack_pdf, village_task_packs
 from fangfanpin.generator import MessyRates, generate
 from fangfanpin.ingest.read import delivery_dates
 
@@ -275,6 +279,21 @@ def test_each_village_with_open_tasks_gets_a_printable_task_pack(county_day):
         assert "按优先级排列" in text
         ordered += len(keys) > 1
     assert ordered  # some village's order rests on more than one stated priority
+
+
+def test_task_packs_rendered_in_worker_processes_are_the_files_rendered_here(county_day, tmp_path):
+    db, _, folder = county_day
+    shutil.copy(db, tmp_path / "wh.duckdb")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        D.prepare(con, END)
+        packs = village_task_packs(con, END, COUNTY, load_policy())
+        render = partial(task_pack_pdf, day=END, county_name=D.county_name(con, COUNTY))
+    cards = sum(len(p.tasks) for p in packs)
+    with PdfPool(2, min_cards=cards) as pool:  # a batch of exactly min_cards goes to the workers
+        pdfs = list(pool.render(render, packs, cards))
+        assert pool.started
+    written = {p.name.split("_")[0]: p.read_bytes() for p in (folder / TASK_PACKS).glob("*_排查任务.pdf")}
+    assert len(packs) > 1 and [written[p.village_code] for p in packs] == pdfs
 
 
 def test_the_workbook_prints_on_a4_landscape_with_its_header_on_every_page(county_day):
