@@ -35,8 +35,8 @@ from fangfanpin.ingest.warehouse.placement import PLACEMENT_REPORTS
 from fangfanpin.schema import q
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-# the code that turns files into rows and issues; the warehouse side (placement, apply) runs again on a copy
-_READING_CODE = ("ingest/*.py", "ingest/normalize/*.py", "data_contracts/*.py", "core/privacy.py")
+# the code that turns files into rows, issues and profiles, and tells placement's reports from reading's
+_READING_CODE = ("ingest/**/*.py", "data_contracts/**/*.py", "core/privacy.py")
 
 
 @cache

@@ -96,7 +96,7 @@ def apply_delivery(
                 ),
             )
         if prepared.same_as is not None:
-            message = f"{SAME_AS.format(prepared.same_as)}；{message}"
+            message = f"{message}（{SAME_AS.format(prepared.same_as)}）"
         con.execute(
             "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

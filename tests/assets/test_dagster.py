@@ -211,7 +211,7 @@ def test_a_snapshot_resent_unchanged_says_so_in_metadata_checks_and_summary(smal
         metadata = m.step_materialization_data.materialization.metadata
         assert metadata["same_as"].value == f"与上次交付相同（{day}），未重新解析"
         assert f"与上次交付相同（{day}），未重新解析" in metadata["files"].value
-        assert metadata["message"].value.startswith(f"与上次交付相同（{day}）")
+        assert metadata["message"].value.endswith(f"（与上次交付相同（{day}），未重新解析）")
     evaluations = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
     assert (
         evaluations[("roster", "drift")].passed

@@ -74,7 +74,7 @@ def test_snapshots_resent_unchanged_are_copied_exactly_as_reading_them(small_lan
     message = copied.execute(
         "SELECT message FROM deliveries WHERE feed = 'housing_safety' AND delivery_date = ?", [d3]
     ).fetchall()[0][0]
-    assert message.startswith(f"与上次交付相同（{d2}），未重新解析；快照")
+    assert message.startswith("快照 ") and message.endswith(f"已替换上一期（与上次交付相同（{d2}），未重新解析）")
     # a re-run of a date, and an earlier date run again before it, leave every table as it was
     before = _tables(copied)
     for day in (d3, d1, d2, d3):
