@@ -107,7 +107,8 @@ def set_second_day(work: Path, day, variant: str) -> int:
 
 
 def _write_changed(contract, source: Path, target: Path) -> int:
-    """``source`` as UTF-8 CSV with one column's values rotated among every hundredth row."""
+    """``source`` as UTF-8 CSV with one column's values rotated among every hundredth row: the column, of those
+    that neither key nor place a row, whose values differ most among those rows (a county's name would not change)."""
     import polars as pl
 
     from fangfanpin.ingest.read import read_file
@@ -115,9 +116,10 @@ def _write_changed(contract, source: Path, target: Path) -> int:
     raw = read_file(source)
     frame = raw.frame.drop("_row")
     frame.columns = raw.headers
-    fixed = set(contract.key) | set(contract.placement_columns)
-    header = next(c.header for c in contract.columns if c.name not in fixed and c.header in frame.columns)
     index = pl.int_range(frame.height, eager=True).filter(pl.int_range(frame.height, eager=True) % 100 == 7)
+    fixed = set(contract.key) | set(contract.placement_columns)
+    free = [c.header for c in contract.columns if c.name not in fixed and c.header in frame.columns]
+    header = max(free, key=lambda h: frame.get_column(h).gather(index).n_unique())
     picked = frame.get_column(header).gather(index)
     rotated = pl.concat([picked.tail(1), picked.head(picked.len() - 1)]) if picked.len() else picked
     frame = frame.with_columns(frame.get_column(header).scatter(index, rotated))
