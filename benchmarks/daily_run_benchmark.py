@@ -1,7 +1,7 @@
 """Daily-run benchmark: the full daily job through Dagster for one delivery date, at several sizes.
 
     .venv/bin/python benchmarks/daily_run_benchmark.py [--sizes 10000,100000,1000000] [--workdir benchmarks/out/daily]
-                                                       [--reuse]
+                                                       [--reuse] [--ordinary-day | --only-ordinary-day]
 
 For each size N (households, about 3.5 persons each) across the 12 counties whose villages are packaged in
 config/divisions:
@@ -28,6 +28,9 @@ The target figures use "process s", the whole `fangfanpin run --date` process (P
 definitions, the run, the exit check), not only the Dagster run ("run s"). Timings on a machine shared with other
 work vary by a factor of two: measure the 100k and 1M sizes on a quiet machine.
 
+4. with ``--ordinary-day``, the delivery after the first with every snapshot re-sent unchanged, and with 1 % of
+   their rows changed, plus a day's increments (ordinary_day.py), timed the same way: its own table.
+
 Results: a table on stdout, <workdir>/daily_run_benchmark.json and <workdir>/daily_run_benchmark.png (time against
 size per stage, log-log; matplotlib is a dependency of the project).
 Targets, on 2 cores: 1,000,000 households full daily run ≤ 180 s and ≤ 6 GB peak; t(1M) ≤ 12 × t(100k).
@@ -52,6 +55,7 @@ from isolate import run_isolated  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+import ordinary_day  # noqa: E402
 from crosscheck_benchmark import DAY  # noqa: E402  the pandas baseline's date, so both agree
 from crosscheck_benchmark import _pin as pin_two_cores  # noqa: E402
 
@@ -135,11 +139,12 @@ def bootstrap_model(workdir: Path) -> str:
     return result.version
 
 
-def run_daily(work: Path, model_dir: Path) -> dict:
-    """The daily job in a fresh process, as `fangfanpin run --date`; returns wall time, peak RSS and the exit status."""
-    for name in ("outbox", "dagster"):
+def run_daily(work: Path, model_dir: Path, day: date = DAY, fresh: bool = True) -> dict:
+    """The daily job in a fresh process, as `fangfanpin run --date`; returns wall time, peak RSS and the exit status.
+    ``fresh``: on an empty warehouse, outbox and instance."""
+    for name in ("outbox", "dagster") if fresh else ():
         shutil.rmtree(work / name, ignore_errors=True)
-    for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+    for name in ("warehouse.duckdb", "warehouse.duckdb.wal") if fresh else ():
         (work / name).unlink(missing_ok=True)
     env = dict(
         os.environ,
@@ -153,7 +158,7 @@ def run_daily(work: Path, model_dir: Path) -> dict:
     with open(log_out, "wb") as out, open(log_err, "wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--date", DAY.isoformat()],
+            [sys.executable, "-m", "fangfanpin.pipeline.cli", "run", "--date", day.isoformat()],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -373,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="households, comma-separated")
     parser.add_argument("--workdir", default="benchmarks/out/daily")
     parser.add_argument("--reuse", action="store_true", help="reuse generated landing data in the workdir")
+    parser.add_argument("--ordinary-day", action="store_true", help="also the next day's delivery (ordinary_day.py)")
+    parser.add_argument("--only-ordinary-day", action="store_true", help="the ordinary day only")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     workdir = Path(args.workdir).resolve()
@@ -380,18 +387,24 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     version = bootstrap_model(workdir)
     print(f"scoring model {version} in {workdir / 'models'} ({time.perf_counter() - t:.1f} s, not timed)", flush=True)
-    results = []
+    results, ordinary = [], []
     for n in sizes:
         print(f"{n:,} households …", flush=True)
-        results.append(measure(workdir / f"h{n}", n, args.reuse, workdir / "models"))
-        results[-1]["model_version"] = version
-    print_table(results)
+        if not args.only_ordinary_day:
+            results.append(measure(workdir / f"h{n}", n, args.reuse, workdir / "models"))
+            results[-1]["model_version"] = version
+        if args.ordinary_day or args.only_ordinary_day:
+            ordinary += ordinary_day.measure_ordinary(
+                workdir / f"o{n}", n, args.reuse, workdir / "models", sys.modules[__name__]
+            )
+    if results:
+        print_table(results)
+    if ordinary:
+        ordinary_day.print_ordinary(ordinary, STAGES, DAY)
     out = workdir / "daily_run_benchmark.json"
-    out.write_text(
-        json.dumps({"day": DAY.isoformat(), "counties": COUNTIES, "results": results}, ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
-    png = plot(results, workdir / "daily_run_benchmark.png")
+    found = {"day": DAY.isoformat(), "counties": COUNTIES, "results": results, "ordinary_day": ordinary}
+    out.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
+    png = plot(results, workdir / "daily_run_benchmark.png") if results else None
     print(f"\nresults: {out}" + (f"\nplot: {png}" if png else ""))
     return 0
 

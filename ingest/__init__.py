@@ -9,6 +9,7 @@ delivery → typed rows, quarantine, reports, reconciled counts) and ``warehouse
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -22,6 +23,7 @@ from fangfanpin.data_contracts import Contract
 from fangfanpin.data_contracts.gx_suites import profile
 from fangfanpin.ingest.prepare import PreparedDelivery, prepare_delivery
 from fangfanpin.ingest.read import DEFAULT_LIMITS, find_feed_files
+from fangfanpin.ingest.unchanged import copied_delivery, delivery_fingerprint, same_as_earlier
 from fangfanpin.ingest.warehouse import ApplyResult, apply_delivery, ensure_schema
 
 
@@ -47,11 +49,23 @@ def ingest_feed(
     region_counties: frozenset[str] | None = None,
     limits: FileLimits = DEFAULT_LIMITS,
 ) -> IngestOutcome:
-    """Read, check and load one feed's delivery for ``day``; ``region_counties`` restricts placement to a region."""
+    """Read, check and load one feed's delivery for ``day``; ``region_counties`` restricts placement to a region.
+    A snapshot whose files are those of its newest earlier delivery is not read again (``ingest.unchanged``)."""
     ensure_schema(con)
     files = find_feed_files(landing_dir, day, contract.feed)
-    prepared = prepare_delivery(contract, files, day, known_counties(), limits)
-    delivery_profile = profile(prepared.rows.select(contract.names)).to_dict() if files else None
+    counties = known_counties()
+    fingerprint = delivery_fingerprint(contract, files, limits, counties) if files else None
+    earlier = same_as_earlier(con, contract, day, fingerprint, counties) if fingerprint else None
+    if earlier is not None:
+        prepared = copied_delivery(con, contract, day, earlier, files, fingerprint, counties)
+        (stored_profile,) = con.execute(
+            "SELECT profile FROM deliveries WHERE feed = ? AND delivery_date = ?", [contract.feed, earlier]
+        ).fetchone()
+        delivery_profile = json.loads(stored_profile) if stored_profile else None
+    else:
+        prepared = prepare_delivery(contract, files, day, counties, limits)
+        prepared.fingerprint = fingerprint
+        delivery_profile = profile(prepared.rows.select(contract.names)).to_dict() if files else None
     applied = apply_delivery(
         con, prepared, shrink_ratio=shrink_ratio, profile=delivery_profile, region_counties=region_counties
     )

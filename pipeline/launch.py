@@ -23,7 +23,7 @@ from fangfanpin.pipeline.job_runs import execute_job_run
 from fangfanpin.pipeline.jobs import DAILY_JOB_NAME, add_delivery_partition
 from fangfanpin.pipeline.progress import Progress
 from fangfanpin.pipeline.run_state import launcher_tags, mark_abandoned_runs
-from fangfanpin.pipeline.run_summary import format_summary, summarize
+from fangfanpin.pipeline.run_summary import format_summary, resent_unchanged, summarize
 
 EXIT_OK, EXIT_FAILED, EXIT_HELD = 0, 1, 2
 INSTANCE_CONFIG_MARK = "# One run at a time: the DuckDB warehouse has a single writer."
@@ -130,7 +130,7 @@ def print_summary(days: list[date], progress: Progress) -> None:
     if not days:
         return
     with connect(settings().warehouse, read_only=True) as con:
-        lines = format_summary(summarize(con, days), progress.elapsed())
+        lines = format_summary(summarize(con, days), progress.elapsed()) + resent_unchanged(con, days)
     print("\n".join(["", *lines]))
 
 

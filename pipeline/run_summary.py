@@ -15,7 +15,7 @@ from datetime import date
 
 import duckdb
 
-from fangfanpin.data_contracts import FEED_NAMES
+from fangfanpin.data_contracts import FEED_NAMES, all_contracts
 from fangfanpin.deliverables.data import WARNINGS
 from fangfanpin.pipeline.progress import clock_text
 
@@ -136,3 +136,21 @@ def _legend(parts: list[str], width: int = 100) -> list[str]:
             lines.append("")
         lines[-1] += ("；" if lines[-1] else "") + part
     return lines
+
+
+def resent_unchanged(con: duckdb.DuckDBPyConnection, days: list[date]) -> list[str]:
+    """One line per date with snapshots re-sent unchanged (not read again, their rows copied: ingest.unchanged)."""
+    titles = {c.feed: c.title for c in all_contracts()}
+    rows = con.execute(
+        "SELECT delivery_date, feed, same_as FROM deliveries WHERE list_contains(?::DATE[], delivery_date) "
+        "AND same_as IS NOT NULL ORDER BY 1, 2",
+        [sorted(set(days))],
+    ).fetchall()
+    by_day: dict[date, list[str]] = {}
+    for day, feed, same_as in rows:
+        by_day.setdefault(day, []).append(f"{titles.get(feed, feed)}（同 {same_as}）")
+    return [
+        f"{day}：与上次交付相同，未重新解析：{'、'.join(feeds)} / {len(feeds)} snapshot(s) re-sent unchanged, "
+        "not read again"
+        for day, feeds in by_day.items()
+    ]

@@ -44,10 +44,17 @@ def _delivery(con, feed: str, day: date) -> dict | None:
     return rows[0] if rows else None
 
 
-def _structure(contract: Contract, rows) -> dict:
+def _same_note(d: dict) -> str:
+    return f"与上次交付（{d['same_as']}）相同，未重新解析：行与上次相同，未做漂移比较"
+
+
+def _structure(contract: Contract, rows, d: dict | None) -> dict:
     if rows.height == 0:
         return dict(passed=True, metadata={"rows": 0, "note": "本日无新载入的行"})
     result = validate(rows, structure_suite(contract))
+    same = (
+        {"same_as": f"与上次交付（{d['same_as']}）相同，行从上次复制，检查照常进行"} if (d or {}).get("same_as") else {}
+    )
     return dict(
         passed=result.success,
         severity=AssetCheckSeverity.ERROR,
@@ -55,6 +62,7 @@ def _structure(contract: Contract, rows) -> dict:
             "rows": rows.height,
             "expectations": result.evaluated,
             "failures": MetadataValue.md(_failures_md(result)),
+            **same,
         },
     )
 
@@ -81,6 +89,13 @@ def _drift(contract: Contract, rows, d: dict | None, previous, policy: Policy) -
             passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"}
         )
     ingest = policy["ingest"]
+    low, high = ingest["drift_row_ratio"]
+    if d.get("same_as") == previous[0] and low <= 1 <= high:  # the same rows as the delivery compared with
+        return dict(
+            passed=True,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"compared_with": previous[0].isoformat(), "rows": rows.height, "note": _same_note(d)},
+        )
     suite = drift_suite(
         contract,
         DeliveryProfile.from_dict(json.loads(previous[1])),
@@ -210,7 +225,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             ).fetchall()
             (fresh,) = feed_freshness(con, day, [feed])
         results = {
-            "contract_structure": _structure(contract, rows),
+            "contract_structure": _structure(contract, rows, d),
             "counts_reconcile": _reconcile(d),
             "drift": _drift(contract, rows, d, previous[0] if previous else None, settings.policy()),
             "files_accepted": _files_accepted(d),

@@ -108,6 +108,7 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             )
         prepared, applied = outcome.prepared, outcome.applied
         context.log.info(mask_text(f"{contract.feed} {day}: {applied.status} — {applied.message}"))
+        same = f"与上次交付相同（{prepared.same_as}），未重新解析" if prepared.same_as else None
         return MaterializeResult(
             metadata={
                 "dagster/row_count": applied.rows_stored,
@@ -115,11 +116,13 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
                 "message": applied.message,
                 "files": MetadataValue.md(
                     "\n".join(
-                        f"- {mask_text(f.name)}（{f.encoding}，{f.rows:,} 行{'，已拒收' if f.rejected else ''}）"
+                        f"- {mask_text(f.name)}（{f.encoding}，{f.rows:,} 行{'，已拒收' if f.rejected else ''}"
+                        f"{'，' + same if same else ''}）"
                         for f in prepared.files
                     )
                     or "本日无交付"
                 ),
+                "same_as": same or "否",
                 "rows_read": prepared.rows_read,
                 "rows_loaded": applied.rows_stored,
                 "rows_duplicate": prepared.duplicates + applied.resent,

@@ -4,6 +4,7 @@ versions reported, issues stored and placed, and a snapshot versioned (held when
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +28,8 @@ from fangfanpin.ingest.warehouse.placement import (
 )
 from fangfanpin.schema import q
 
+SAME_AS = "与上次交付相同（{:%Y-%m-%d}），未重新解析"
+
 
 @dataclass
 class ApplyResult:
@@ -49,7 +52,14 @@ def apply_delivery(
     a row placed in any other county is kept unplaced and reported (config/regions.yaml)."""
     contract, day = prepared.contract, prepared.delivery_date
     with transaction(con):
-        for table in (q(contract.feed), "quarantine", "ingest_reports", "deliveries", "snapshot_versions"):
+        for table in (
+            q(contract.feed),
+            "quarantine",
+            "ingest_reports",
+            "deliveries",
+            "snapshot_versions",
+            "issue_keys",
+        ):
             where = "_delivery_date = ?" if table == q(contract.feed) else "feed = ? AND delivery_date = ?"
             con.execute(
                 f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day]
@@ -62,6 +72,13 @@ def apply_delivery(
         insert_issues(con, "ingest_reports", prepared.reports, contract, day)
         place_reports(con, contract, day)
         place_issues(con, prepared, region_counties)
+        if prepared.issue_keys is not None:
+            with registered(con, "issue_key_rows", _stored_keys(contract, prepared.issue_keys)):
+                con.execute(
+                    'INSERT INTO issue_keys SELECT ?, ?, file, "row", village_code, household_id, id_number '
+                    "FROM issue_key_rows",
+                    [contract.feed, day],
+                )
         if contract.kind == "snapshot":
             status, message = _version_snapshot(con, contract, day, shrink_ratio, stored, prepared)
         else:
@@ -78,8 +95,10 @@ def apply_delivery(
                     .to_list()
                 ),
             )
+        if prepared.same_as is not None:
+            message = f"{message}（{SAME_AS.format(prepared.same_as)}）"
         con.execute(
-            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 contract.feed,
                 day,
@@ -94,6 +113,8 @@ def apply_delivery(
                 status,
                 message,
                 json.dumps(profile, ensure_ascii=False) if profile else None,
+                prepared.fingerprint,
+                prepared.same_as,
             ],
         )
         con.execute("DROP TABLE placed")
@@ -101,19 +122,40 @@ def apply_delivery(
     return ApplyResult(status=status, message=message, rows_stored=stored, resent=resent, replaced=replaced)
 
 
+def _stored_keys(contract: Contract, keys: pl.DataFrame) -> pl.DataFrame:
+    """``PreparedDelivery.issue_keys`` in the columns of the table ``issue_keys``."""
+    placement = contract.placement_columns
+    ids = [c for c in placement if c not in ("village_code", "household_id")]
+    return keys.select(
+        "file",
+        "row",
+        *[(pl.col(c) if c in placement else pl.lit(None, pl.Utf8)).alias(c) for c in ("village_code", "household_id")],
+        (pl.col(ids[0]) if ids else pl.lit(None, pl.Utf8)).alias("id_number"),
+    )
+
+
 def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> tuple[int, int, int]:
-    """Insert the delivery's rows, placed in a county; temp table ``placed`` keeps what the checks need.
+    """Insert the delivery's rows, placed in a county; temp table ``placed`` keeps what the checks need. A delivery
+    re-sent unchanged (``same_as``) takes its rows from the earlier delivery's, placed again on its own date.
     Returns (rows stored, re-sent rows dropped, rows replacing an earlier version)."""
     contract, day, feed = prepared.contract, prepared.delivery_date, q(prepared.contract.feed)
     join, county = placement_sql(contract)
     columns = ", ".join(f"s.{q(n)}" for n in contract.names)
-    params = [day] + ([day] if join else [])
+    lineage = f"{FILE}, {FILE_SEQ}, {ROW}, {EXTRA}"
+    staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
+    source, source_params = "staged_rows", []
+    if prepared.same_as is not None:
+        names = ", ".join(q(n) for n in contract.names)
+        source = f"(SELECT {names}, {lineage} FROM {feed} WHERE _delivery_date = ?)"
+        source_params = [prepared.same_as]
+    params = [day, *source_params] + ([day] if join else [])
     select = (
         f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
-        f"{county} AS county_code FROM staged_rows s {join}"
+        f"{county} AS county_code FROM {source} s {join}"
     )
     resent = replaced = 0
-    with registered(con, "staged_rows", prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)):
+    staging = registered(con, "staged_rows", staged) if prepared.same_as is None else nullcontext()
+    with staging:
         if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, report replaced ones, insert
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
             resent = _drop_resent(con, contract, day)

@@ -14,6 +14,12 @@ from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.prepare import PreparedDelivery
 from fangfanpin.schema import q
 
+# How the reports that placing rows writes begin: a delivery re-sent unchanged places its rows again, so these are
+# made again, not copied (ingest.unchanged)
+UNPLACED = "无法归属到任何县（"
+OTHER_REGION = "该记录属于本区域以外的县（"
+PLACEMENT_REPORTS = (UNPLACED, OTHER_REGION)
+
 
 def placement_sql(contract: Contract) -> tuple[str, str]:
     """(join clause, county expression) placing each staged row ``s`` in a county."""
@@ -44,7 +50,7 @@ def report_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: dat
             day,
             contract.feed,
             contract.department,
-            f"无法归属到任何县（{how[contract.placement]}），列入未归属数据质量清单",
+            f"{UNPLACED}{how[contract.placement]}），列入未归属数据质量清单",
         ],
     )
 
@@ -104,9 +110,9 @@ def unplace_other_regions(con: duckdb.DuckDBPyConnection, contract: Contract, da
     outside = "county_code IS NOT NULL AND NOT list_contains(?::VARCHAR[], county_code)"
     con.execute(
         "INSERT INTO ingest_reports SELECT ?, ?, ?, _file, _row, NULL, county_code, "
-        "'该记录属于本区域以外的县（' || county_code || '），应交付给该县所在区域，本区域不处理，列入未归属数据质量清单', "
+        "? || county_code || '），应交付给该县所在区域，本区域不处理，列入未归属数据质量清单', "
         f"NULL FROM placed WHERE {outside}",
-        [day, contract.feed, contract.department, counties],
+        [day, contract.feed, contract.department, OTHER_REGION, counties],
     )
     con.execute(
         f"UPDATE {q(contract.feed)} SET county_code = NULL WHERE _delivery_date = ? AND {outside}", [day, counties]

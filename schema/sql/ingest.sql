@@ -14,6 +14,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     quarantined BIGINT, status VARCHAR NOT NULL, message VARCHAR, profile VARCHAR,
     PRIMARY KEY (feed, delivery_date)
 );
+-- fingerprint: the delivery's files (names, SHA-256) and everything reading them depends on (ingest/unchanged.py);
+-- same_as: the earlier delivery whose rows and issues this one copied, its files being the same
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS same_as DATE;
+-- The placement columns of rows read but not loaded (quarantined, superseded): a delivery re-sent unchanged places
+-- their issues again, against the roster of its own date, without reading its files.
+CREATE TABLE IF NOT EXISTS issue_keys (
+    feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, file VARCHAR, "row" BIGINT, village_code VARCHAR,
+    household_id VARCHAR, id_number VARCHAR
+);
 CREATE TABLE IF NOT EXISTS snapshot_versions (
     feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, county_code VARCHAR NOT NULL, rows BIGINT,
     previous_rows BIGINT, status VARCHAR NOT NULL, reason VARCHAR,

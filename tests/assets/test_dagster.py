@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -180,3 +182,46 @@ def test_a_refused_file_and_a_late_feed_are_failed_checks(small_landing, ffp_env
     assert not never.passed and never.severity == AssetCheckSeverity.ERROR
     assert "从未交付" in never.metadata["message"].value
     assert checks[("roster", "freshness")].passed
+
+
+def test_a_snapshot_resent_unchanged_says_so_in_metadata_checks_and_summary(small_landing, ffp_env):
+    """The next day's roster and housing file re-sent byte for byte: the assets' metadata and the drift check say
+    they were the same as the day before and not read again, the structure check still runs on the copied rows, and
+    the command's summary lists them."""
+    from fangfanpin.pipeline.run_summary import resent_unchanged
+
+    day = delivery_dates(small_landing)[0]
+    nxt = day + timedelta(days=1)
+    feeds = ["roster", "housing_safety"]
+    copy_delivery(small_landing, day, ffp_env / "landing", feeds)
+    shutil.copytree(ffp_env / "landing" / day.isoformat(), ffp_env / "landing" / nxt.isoformat())
+    chosen = [a for a in ingest_assets if a.key.path[-1] in feeds]
+    checks = [c for c in ingest_checks if {k.asset_key.path[-1] for k in c.check_keys} <= set(feeds)]
+    instance = DagsterInstance.ephemeral()
+    for partition in (day, nxt):
+        result = materialize_day(
+            [*chosen, *checks],
+            partition_key=partition.isoformat(),
+            instance=instance,
+            resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
+            selection=[*chosen, *checks],
+        )
+        assert result.success
+    for m in result.get_asset_materialization_events():
+        metadata = m.step_materialization_data.materialization.metadata
+        assert metadata["same_as"].value == f"与上次交付相同（{day}），未重新解析"
+        assert f"与上次交付相同（{day}），未重新解析" in metadata["files"].value
+        assert metadata["message"].value.endswith(f"（与上次交付相同（{day}），未重新解析）")
+    evaluations = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert (
+        evaluations[("roster", "drift")].passed
+        and "未重新解析" in evaluations[("roster", "drift")].metadata["note"].value
+    )
+    structure = evaluations[("roster", "contract_structure")]
+    assert structure.metadata["expectations"].value > 0 and "检查照常进行" in structure.metadata["same_as"].value
+    with duckdb.connect(str(ffp_env / "warehouse.duckdb"), read_only=True) as con:
+        lines = resent_unchanged(con, [day, nxt])
+    assert lines == [
+        f"{nxt}：与上次交付相同，未重新解析：农村房屋安全鉴定及改造（同 {day}）、农户及家庭成员信息（同 {day}） / "
+        "2 snapshot(s) re-sent unchanged, not read again"
+    ]
