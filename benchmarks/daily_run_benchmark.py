@@ -33,7 +33,7 @@ work vary by a factor of two: measure the 100k and 1M sizes on a quiet machine.
 
 Results: a table on stdout, <workdir>/daily_run_benchmark.json and <workdir>/daily_run_benchmark.png (time against
 size per stage, log-log; matplotlib is a dependency of the project).
-Targets, on 2 cores: 1,000,000 households full daily run ≤ 180 s and ≤ 6 GB peak; t(1M) ≤ 12 × t(100k).
+Targets, on 2 cores: 1,000,000 households full daily run ≤ 60 s and ≤ 4 GB peak; t(1M) ≤ 12 × t(100k).
 Run sizes above 10,000 only on a quiet machine.
 """
 
@@ -74,7 +74,7 @@ COUNTIES = [
     "411481",
 ]
 STAGES = ["ingest", "crosscheck", "scoring", "workflow", "deliverables"]
-TARGET_SECONDS_1M, TARGET_PEAK_GB_1M, TARGET_GROWTH = 180, 6, 12
+TARGET_SECONDS_1M, TARGET_PEAK_GB_1M, TARGET_GROWTH = 60, 4, 12
 
 
 def generate_landing(work: Path, households: int) -> dict:
