@@ -68,6 +68,19 @@ def _clean(folder: Path, keep: set[Path]) -> None:
             p.rmdir()
 
 
+@dataclass(frozen=True)
+class _Day:
+    """What every county folder of one date shares."""
+
+    day: date
+    policy: Policy
+    model: str | None
+    freshness: list[dict]
+    chain_head: dict | None
+    run_id: str
+    pool: PdfPool
+
+
 def write_county_outputs(
     con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str, pdf_workers: int = 1
 ) -> list[Path]:
@@ -75,70 +88,75 @@ def write_county_outputs(
     task packs are rendered in ``pdf_workers`` processes when they are many (deliverables/pdf_pool.py)."""
     ensure_schema(con)
     policy = policy.as_of(day)
-    outbox_dir = Path(outbox_dir)
-    root = outbox_dir / day.isoformat()
+    root = Path(outbox_dir) / day.isoformat()
     for stale in sorted(root.rglob(".tmp-*")) if root.exists() else []:  # a run killed between write and rename
         stale.unlink()
     D.prepare(con, day)
     counties = D.counties(con, day)
-    model = D.model_version(con, day)
-    freshness = feed_freshness(con, day)
-    chain_head = D.chain_head(con, day)
     written: list[Path] = []
     _LAST.clear()
     with PdfPool(pdf_workers) as pool:
+        shared = _Day(
+            day, policy, D.model_version(con, day), feed_freshness(con, day), D.chain_head(con, day), run_id, pool
+        )
         for county in counties:
-            name = D.county_name(con, county)
-            folder = root / county
-            out = CountyOutput(county, name)
-
-            def put(path: Path, payload: bytes, rows: int, out=out, folder=folder, **extra) -> None:
-                atomic_write_bytes(path, payload)
-                written.append(path)
-                out.files.append(file_entry(folder, path, payload, rows, **extra))
-
-            book, sheet_rows = county_workbook(con, day, county, policy, model)
-            put(
-                folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx",
-                book,
-                sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")),
-                sheets=sheet_rows,
-            )
-            cands = candidate_rows(con, day, county, policy)
-            out.candidates = len(cands)
-            put(folder / "candidates.csv", candidates_csv(cands), len(cands))
-            for notice in village_notices(con, day, county, policy):
-                pdf = notice_pdf(notice, day)
-                households = sum(len(b["members"]) for b in notice.batches)
-                put(
-                    folder
-                    / "公示"
-                    / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_{notice.file_tag}.pdf",
-                    pdf,
-                    households,
-                    batches=[b["batch_id"] for b in notice.batches],
-                )
-            packs = village_task_packs(con, day, county, policy)
-            cards = sum(len(pack.tasks) for pack in packs)
-            for pack, pdf in zip(packs, pool.render(partial(task_pack_pdf, day=day, county_name=name), packs, cards)):
-                put(
-                    folder
-                    / TASK_PACKS_FOLDER
-                    / f"{safe_filename(pack.village_code)}_{safe_filename(pack.village_name)}_排查任务.pdf",
-                    pdf,
-                    len(pack.tasks),
-                )
-            for template_name, payload, due in return_templates(con, day, county, policy):
-                put(folder / TEMPLATES_FOLDER / template_name, payload, due)
-            manifest = folder / "manifest.json"
-            atomic_write_bytes(
-                manifest, manifest_bytes(day, county, name, run_id, out.files, freshness, model, chain_head)
-            )
-            written.append(manifest)
-            _clean(folder, set(written))
-            _LAST.append(out)
+            _LAST.append(_write_county(con, shared, county, root / county, written))
     book, n = unplaced_workbook(con, day, counties)
     path = atomic_write_bytes(root / UNPLACED_DIR / "数据质量问题.xlsx", book)
     written.append(path)
     _LAST.append(CountyOutput(UNPLACED_DIR, UNPLACED_DIR, [file_entry(root / UNPLACED_DIR, path, book, n)]))
     return written
+
+
+def _write_county(
+    con: duckdb.DuckDBPyConnection, at: _Day, county: str, folder: Path, written: list[Path]
+) -> CountyOutput:
+    """One county's folder: workbook, candidates.csv, notices, task packs, return templates, then manifest.json;
+    files of an earlier run that this one did not write are removed."""
+    day, policy = at.day, at.policy
+    name = D.county_name(con, county)
+    out = CountyOutput(county, name)
+
+    def put(path: Path, payload: bytes, rows: int, **extra) -> None:
+        atomic_write_bytes(path, payload)
+        written.append(path)
+        out.files.append(file_entry(folder, path, payload, rows, **extra))
+
+    book, sheet_rows = county_workbook(con, day, county, policy, at.model)
+    put(
+        folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx",
+        book,
+        sum(v for k, v in sheet_rows.items() if k not in ("工作概览", "说明")),
+        sheets=sheet_rows,
+    )
+    cands = candidate_rows(con, day, county, policy)
+    out.candidates = len(cands)
+    put(folder / "candidates.csv", candidates_csv(cands), len(cands))
+    for notice in village_notices(con, day, county, policy):
+        put(
+            folder
+            / "公示"
+            / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_{notice.file_tag}.pdf",
+            notice_pdf(notice, day),
+            sum(len(b["members"]) for b in notice.batches),
+            batches=[b["batch_id"] for b in notice.batches],
+        )
+    packs = village_task_packs(con, day, county, policy)
+    cards = sum(len(pack.tasks) for pack in packs)
+    for pack, pdf in zip(packs, at.pool.render(partial(task_pack_pdf, day=day, county_name=name), packs, cards)):
+        put(
+            folder
+            / TASK_PACKS_FOLDER
+            / f"{safe_filename(pack.village_code)}_{safe_filename(pack.village_name)}_排查任务.pdf",
+            pdf,
+            len(pack.tasks),
+        )
+    for template_name, payload, due in return_templates(con, day, county, policy):
+        put(folder / TEMPLATES_FOLDER / template_name, payload, due)
+    manifest = folder / "manifest.json"
+    atomic_write_bytes(
+        manifest, manifest_bytes(day, county, name, at.run_id, out.files, at.freshness, at.model, at.chain_head)
+    )
+    written.append(manifest)
+    _clean(folder, set(written))
+    return out
