@@ -83,11 +83,11 @@ def place_issues(
     join, county = placement_sql(contract)
     region = [] if region_counties is None else [sorted(region_counties)]
     inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
-    with registered(con, "issue_keys", keys):
+    with registered(con, "placement_keys", keys):
         for table in ("quarantine", "ingest_reports"):
             con.execute(
                 f"""UPDATE {table} qu SET county_code = x.county_code
-                    FROM (SELECT s.file, s."row", {county} AS county_code FROM issue_keys s {join}) x
+                    FROM (SELECT s.file, s."row", {county} AS county_code FROM placement_keys s {join}) x
                     WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
                       AND qu.file = x.file AND qu."row" = x."row" {inside}""",
                 ([day] if join else []) + [contract.feed, day] + region,
@@ -98,7 +98,7 @@ def place_issues(
                 con.execute(
                     f"""UPDATE {table} qu SET county_code = ? WHERE feed = ? AND delivery_date = ? AND file = ?
                           AND county_code IS NULL
-                          AND NOT EXISTS (SELECT 1 FROM issue_keys k WHERE k.file = qu.file AND k."row" = qu."row")
+                          AND NOT EXISTS (SELECT 1 FROM placement_keys k WHERE k.file = qu.file AND k."row" = qu."row")
                           AND NOT EXISTS (SELECT 1 FROM placed p WHERE p._file = qu.file AND p._row = qu."row")""",
                     [named, contract.feed, day, file],
                 )
