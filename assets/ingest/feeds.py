@@ -18,6 +18,7 @@ from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest.warehouse.apply import SAME_AS
 
 DAGSTER_TYPES = {
     "text": "string",
@@ -108,7 +109,7 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             )
         prepared, applied = outcome.prepared, outcome.applied
         context.log.info(mask_text(f"{contract.feed} {day}: {applied.status} — {applied.message}"))
-        same = f"与上次交付相同（{prepared.same_as}），未重新解析" if prepared.same_as else None
+        same = SAME_AS.format(prepared.same_as) if prepared.same_as else None
         return MaterializeResult(
             metadata={
                 "dagster/row_count": applied.rows_stored,
