@@ -28,19 +28,6 @@ from fangfanpin.deliverables.daily_overview import Overview, Table, daily_overvi
 
 OVERVIEW_GROUP = REPORT_GROUP
 OVERVIEW_KEY = AssetKey(["overview", "daily_overview"])
-NUMBER_KEYS = (
-    "feeds_late",
-    "feeds_overdue",
-    "feeds_never",
-    "rows_read",
-    "rows_loaded",
-    "rows_quarantined",
-    "new_warnings",
-    "new_warnings_before",
-    "new_warnings_change",
-    "cases_overdue",
-    "quality_issues",
-)
 
 
 def table_value(table: Table) -> MetadataValue:
