@@ -41,7 +41,8 @@ def select_warnings(
 ) -> np.ndarray:
     """Boolean per row of ``keys``: the model warnings. Per group ``by`` (a village, and in the evaluation also the
     date), the ``eligible`` rows with p ≥ ``min_probability`` by highest p, up to ``capacity``. ``prior`` marks rows
-    warned earlier in the same week: they keep their place whatever today's p; ``used`` (``by`` + ``used``) counts
+    warned earlier in the same week: while still eligible and above the floor they keep their place whatever their
+    rank today; ``used`` (``by`` + ``used``) counts
     the places already taken in each group this week (a prior row that is no longer eligible still used its place)."""
     n = keys.height
     candidate = eligible & (np.nan_to_num(p, nan=-1.0) >= min_probability)
