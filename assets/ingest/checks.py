@@ -1,7 +1,7 @@
-"""Asset checks of every ingest asset: the contract's Great Expectations suites, reconciliation, refused files,
-snapshot holds and freshness.
+"""Asset checks of every ingest asset: the contract's Great Expectations suites, reconciliation, reports placed in
+their rows' counties, refused files, snapshot holds and freshness.
 
-Blocking (ERROR) for structure, keys and reconciliation; WARN for drift against the previous delivery. A refused
+Blocking (ERROR) for structure, keys, reconciliation and placed reports; WARN for drift against the previous delivery. A refused
 file and a held snapshot are ERRORs that do not block: docs/operations.md wants the run to finish on what did load.
 Freshness: WARN when the feed's newest usable delivery is older than its contract's cadence, ERROR past twice it,
 so a department that stopped delivering shows on the asset graph.
@@ -28,7 +28,7 @@ from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import Contract, all_contracts
 from fangfanpin.data_contracts.gx_suites import DeliveryProfile, drift_suite, structure_suite, validate
 from fangfanpin.ingest.freshness import FRESH, LATE, describe, feed_freshness
-from fangfanpin.ingest.warehouse import q
+from fangfanpin.ingest.warehouse import q, reports_left_unplaced
 
 
 def _failures_md(result) -> str:
@@ -114,6 +114,19 @@ def _drift(contract: Contract, rows, d: dict | None, previous, policy: Policy) -
     )
 
 
+def _reports_placed(unplaced: int) -> dict:
+    return dict(
+        passed=unplaced == 0,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "unplaced_reports": unplaced,
+            "message": f"{unplaced} 条关于已载入行的提示没有归属到该行所在的县，县级工作清单看不到"
+            if unplaced
+            else "关于已载入行的提示都已归属到该行所在的县",
+        },
+    )
+
+
 def _snapshot_applied(d: dict | None) -> dict:
     d = d or {"status": "no_delivery", "message": "没有本日的交付记录"}
     return dict(
@@ -172,6 +185,13 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             description="读取行数 = 载入 + 重复 + 被覆盖 + 隔离：没有一行被静默丢弃。",
         ),
         AssetCheckSpec(
+            "reports_placed",
+            asset=key,
+            blocking=True,
+            partitions_def=DELIVERY_PARTITIONS,
+            description="关于已载入行的提示（如15位号码已转换）都归属到该行所在的县，进入该县的工作清单，不留在未归属清单。",
+        ),
+        AssetCheckSpec(
             "drift",
             asset=key,
             blocking=False,
@@ -224,9 +244,11 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
                 [feed, day],
             ).fetchall()
             (fresh,) = feed_freshness(con, day, [feed])
+            unplaced = reports_left_unplaced(con, contract, day)
         results = {
             "contract_structure": _structure(contract, rows, d),
             "counts_reconcile": _reconcile(d),
+            "reports_placed": _reports_placed(unplaced),
             "drift": _drift(contract, rows, d, previous[0] if previous else None, settings.policy()),
             "files_accepted": _files_accepted(d),
             "freshness": _freshness(fresh),

@@ -17,6 +17,7 @@ accepting a held snapshot).
 
 from fangfanpin.ingest.warehouse.apply import ApplyResult, apply_delivery
 from fangfanpin.ingest.warehouse.operator import accept_delivery, delivery_problems, held_or_rejected
+from fangfanpin.ingest.warehouse.placement import reports_left_unplaced
 from fangfanpin.schema import asof_macro_sql, ensure_schema, q
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "ensure_schema",
     "held_or_rejected",
     "q",
+    "reports_left_unplaced",
 ]

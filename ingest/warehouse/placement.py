@@ -66,6 +66,17 @@ def place_reports(con: duckdb.DuckDBPyConnection, contract: Contract, day: date)
     )
 
 
+def reports_left_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:
+    """Reports about a row stored in a county that carry no county themselves: 0 unless placing them was lost, and
+    then the county would never see them (the ingest check ``reports_placed``)."""
+    return con.execute(
+        f"""SELECT count(*) FROM ingest_reports r
+            JOIN {q(contract.feed)} x ON x._delivery_date = r.delivery_date AND x._file = r.file AND x._row = r."row"
+            WHERE r.feed = ? AND r.delivery_date = ? AND r.county_code IS NULL AND x.county_code IS NOT NULL""",
+        [contract.feed, day],
+    ).fetchall()[0][0]
+
+
 def place_issues(
     con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, region_counties: frozenset[str] | None
 ) -> None:

@@ -41,7 +41,11 @@ def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):
     checks = {(e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()}
     assert checks[("roster", "contract_structure")]
     assert checks[("roster", "counts_reconcile")]
-    assert all(passed for (feed, name), passed in checks.items() if name in ("contract_structure", "counts_reconcile"))
+    assert all(
+        passed
+        for (feed, name), passed in checks.items()
+        if name in ("contract_structure", "counts_reconcile", "reports_placed")
+    )
 
 
 def test_definitions_load_and_cli_runs_are_recorded_in_the_instance(small_landing, ffp_env):
@@ -147,6 +151,7 @@ def test_each_feed_checks_in_one_step_blocking_for_structure_and_counts_only():
         expected = {
             "contract_structure": True,
             "counts_reconcile": True,
+            "reports_placed": True,
             "drift": False,
             "files_accepted": False,
             "freshness": False,

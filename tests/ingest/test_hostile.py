@@ -187,8 +187,12 @@ def test_the_hostile_delivery_through_dagster(small_landing, ffp_env):
     first, second = days
     claims = next(e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == CLAIMS)
     assert claims.step_materialization_data.materialization.metadata["rows_read"].value > 1000
-    assert all(e.passed for (_, name), e in checks[first].items() if name in ("counts_reconcile", "contract_structure"))
-    assert all(e.passed for (_, name), e in checks[second].items() if name == "counts_reconcile")
+    assert all(
+        e.passed
+        for (_, name), e in checks[first].items()
+        if name in ("counts_reconcile", "contract_structure", "reports_placed")
+    )
+    assert all(e.passed for (_, name), e in checks[second].items() if name in ("counts_reconcile", "reports_placed"))
     spike = checks[second][(CLAIMS, "drift")]
     assert not spike.passed and spike.severity == AssetCheckSeverity.WARN
     held = checks[second][("roster", "snapshot_applied")]

@@ -14,6 +14,7 @@ from fangfanpin.data_contracts import FEED_NAMES, load_contract
 from fangfanpin.ingest import ingest_feed
 from fangfanpin.ingest.prepare import FILE, prepare_delivery
 from fangfanpin.ingest.read import delivery_dates, find_feed_files
+from fangfanpin.ingest.warehouse import reports_left_unplaced
 
 pytestmark = pytest.mark.warehouse
 
@@ -49,6 +50,11 @@ def test_heavy_messy_values_are_normalised_or_quarantined(small_landing, tmp_pat
                            WHERE r.problem LIKE '15位%'""").pl()
     assert converted.height > 0 and converted["county_code"].to_list() == converted["row_county"].to_list()
     assert converted["county_code"].null_count() == 0
+    # the ingest check reports_placed counts a report left without its row's county, as when an update is lost
+    roster = load_contract("roster")
+    assert reports_left_unplaced(con, roster, day) == 0
+    con.execute("UPDATE ingest_reports SET county_code = NULL WHERE problem LIKE '15位%'")
+    assert reports_left_unplaced(con, roster, day) == converted.height
     unplaced = con.sql("SELECT count(*) FROM ingest_reports WHERE problem LIKE '无法归属%' AND county_code IS NOT NULL")
     assert unplaced.fetchall()[0][0] == 0
     # a row quarantined for its ID (Excel's scientific notation) still names its village: the county sees it; a row
