@@ -17,6 +17,7 @@ earlier run that this run did not write (e.g. a village notice no longer due).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -35,7 +36,7 @@ from fangfanpin.deliverables.pdf_pool import PdfPool
 from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
 from fangfanpin.deliverables.return_templates import return_templates
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
-from fangfanpin.deliverables.task_packs import task_pack_pdf, village_task_packs
+from fangfanpin.deliverables.task_packs import TaskPack, task_pack_pdf, village_task_packs
 from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
 from fangfanpin.ingest.freshness import feed_freshness
 from fangfanpin.schema import ensure_schema
@@ -99,8 +100,10 @@ def write_county_outputs(
         shared = _Day(
             day, policy, D.model_version(con, day), feed_freshness(con, day), D.chain_head(con, day), run_id, pool
         )
+        # every county's task packs are queued first: the workers render them while the workbooks below are written
+        packs = {county: _queue_task_packs(con, shared, county) for county in counties}
         for county in counties:
-            _LAST.append(_write_county(con, shared, county, root / county, written))
+            _LAST.append(_write_county(con, shared, county, packs.pop(county), root / county, written))
     book, n = unplaced_workbook(con, day, counties)
     path = atomic_write_bytes(root / UNPLACED_DIR / "数据质量问题.xlsx", book)
     written.append(path)
@@ -108,13 +111,30 @@ def write_county_outputs(
     return written
 
 
+@dataclass(frozen=True)
+class _TaskPacks:
+    """A county's village task packs and their PDFs, in the same order (rendered as they are read, or already
+    rendering in the pool's workers)."""
+
+    county_name: str
+    packs: list[TaskPack]
+    pdfs: Iterator[bytes]
+
+
+def _queue_task_packs(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _TaskPacks:
+    name = D.county_name(con, county)
+    packs = village_task_packs(con, at.day, county, at.policy)
+    cards = sum(len(pack.tasks) for pack in packs)
+    return _TaskPacks(name, packs, at.pool.render(partial(task_pack_pdf, day=at.day, county_name=name), packs, cards))
+
+
 def _write_county(
-    con: duckdb.DuckDBPyConnection, at: _Day, county: str, folder: Path, written: list[Path]
+    con: duckdb.DuckDBPyConnection, at: _Day, county: str, task_packs: _TaskPacks, folder: Path, written: list[Path]
 ) -> CountyOutput:
     """One county's folder: workbook, candidates.csv, notices, task packs, return templates, then manifest.json;
     files of an earlier run that this one did not write are removed."""
     day, policy = at.day, at.policy
-    name = D.county_name(con, county)
+    name = task_packs.county_name
     out = CountyOutput(county, name)
 
     def put(path: Path, payload: bytes, rows: int, **extra) -> None:
@@ -141,9 +161,7 @@ def _write_county(
             sum(len(b["members"]) for b in notice.batches),
             batches=[b["batch_id"] for b in notice.batches],
         )
-    packs = village_task_packs(con, day, county, policy)
-    cards = sum(len(pack.tasks) for pack in packs)
-    for pack, pdf in zip(packs, at.pool.render(partial(task_pack_pdf, day=day, county_name=name), packs, cards)):
+    for pack, pdf in zip(task_packs.packs, task_packs.pdfs):
         put(
             folder
             / TASK_PACKS_FOLDER

@@ -6,7 +6,8 @@
 
 Below ``min_cards`` cards in a batch the PDFs are rendered here, one after another: starting a worker (a fresh
 interpreter importing the deliverables and the font) costs about as much as a thousand cards. Above it, the pool
-(started once, on the first large batch) renders them in worker processes and hands the bytes back in order. The
+(started once, on the first large batch) renders them in worker processes and hands the bytes back in order;
+``render`` returns at once and the workers start on the batch while the caller goes on with other work. The
 workers only render: the warehouse stays with its one writer, and a PDF's bytes are the same in any process
 (reportlab's invariant mode).
 """
