@@ -28,12 +28,13 @@ WARNINGS = f"""(
     JOIN (SELECT * FROM household_scores WHERE {WARNED}) t ON t.as_of_date = p.day
     LEFT JOIN (SELECT as_of_date, household_id FROM household_scores WHERE {WARNED}) b
            ON b.as_of_date = p.before AND b.household_id = t.household_id)"""
-# The county's visit tasks still open on the delivery date ($d, $c): 排查任务, the task packs, the 走访结果 template.
+# The visit tasks still open on the delivery date ($d), of every county (prepare keeps them in the temp table
+# dlv_open_tasks; OPEN_TASKS is one county's, $c): 排查任务, the task packs, the 走访结果 template.
 # Each with its priority (models.targeting: the higher of the case's rule severity and today's, then today's model
 # probability), priority_rank (1 = first within its village; then due date) and priority_zh (what it rests on).
 _RANK = f"greatest({severity_rank_sql('ps.severity_max')}, coalesce(pe.severity_rank, 0))"
-OPEN_TASKS = f"""(SELECT *, row_number() OVER (PARTITION BY village_code
-                            ORDER BY priority DESC, due_date, household_id, task_id) AS priority_rank
+_OPEN_TASKS_OF_DAY = f"""SELECT *, row_number() OVER (PARTITION BY county_code, village_code
+                                ORDER BY priority DESC, due_date, household_id, task_id) AS priority_rank
     FROM (SELECT t.*, {priority_sql(_RANK, "ps.probability")} AS priority,
                  concat_ws('；', CASE {_RANK} WHEN 2 THEN '规则严重程度高' WHEN 1 THEN '规则严重程度中' END,
                            CASE WHEN ps.probability IS NOT NULL
@@ -43,7 +44,8 @@ OPEN_TASKS = f"""(SELECT *, row_number() OVER (PARTITION BY village_code
           LEFT JOIN household_scores ps ON ps.as_of_date = $d AND ps.household_id = t.household_id
           LEFT JOIN (SELECT case_id, max({severity_rank_sql("severity")}) AS severity_rank FROM case_events
                      WHERE processed_date <= $d GROUP BY case_id) pe ON pe.case_id = t.case_id
-          WHERE t.processed_date <= $d AND t.county_code = $c AND x.task_id IS NULL))"""
+          WHERE t.processed_date <= $d AND x.task_id IS NULL)"""
+OPEN_TASKS = "(SELECT * FROM dlv_open_tasks WHERE county_code = $c)"
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -60,8 +62,9 @@ def county_names() -> dict[str, str]:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """Temp table ``dlv_hh``: one row per household of the day: head (name, ID, phone), names of village/township,
-    村民小组, size and type, from the roster as of ``day`` with household_indicators as fallback."""
+    """Temp tables of the day: ``dlv_hh``, one row per household: head (name, ID, phone), names of village/township,
+    村民小组, size and type, from the roster as of ``day`` with household_indicators as fallback; ``dlv_open_tasks``,
+    the visit tasks open on ``day`` (OPEN_TASKS)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE dlv_hh AS
@@ -85,6 +88,7 @@ def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
         FROM ind i FULL JOIN heads h ON h.household_id = i.household_id""",
         [day, day],
     ).fetchall()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dlv_open_tasks AS {_OPEN_TASKS_OF_DAY}", {"d": day}).fetchall()
 
 
 def counties(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
