@@ -3,7 +3,7 @@
 The warehouse table ``delivery_runs`` has one row per delivery date that a run ever touched:
 
 - a run's first warehouse connection to write (``fangfanpin.assets.resources``) calls ``start_run``: the date becomes
-  ``started``, with the run id and the listing (name, size, mtime) of its landing folder, and every later date
+  ``started``, with the run id and the listing (name, size, mtime, SHA-256) of its landing folder, and every later date
   becomes ``stale`` (its indicators, scores, rule hits, ledger and outbox were built on the earlier state);
 - the daily job's last asset that writes (``deliverables/county_outbox``) calls ``finish_run``: the date becomes
   ``done``, but only in a run of the whole daily job (a run of some of its assets leaves the date ``started``). The
@@ -20,10 +20,12 @@ into an empty delivery.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,7 +55,9 @@ class UsageError(ValueError):
 class Record:
     status: str
     run_id: str | None
-    files: list | None  # [[name, size, mtime_ns], ...] of the landing folder when the run started; None: not known
+    # [[name, size, mtime_ns, sha256], ...] of the landing folder when the run started (no sha256 in records made
+    # before it was kept); None: not known
+    files: list | None
 
 
 def date_problem(day: date) -> str | None:
@@ -92,8 +96,10 @@ def parse_day(text: str) -> date:
     return day
 
 
-def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
-    """(every runnable landing date → its files, one line per folder that is not run and why, masked)."""
+def scan_landing(landing_dir: Path, records: dict[date, Record] | None = None) -> tuple[dict[date, list], list[str]]:
+    """(every runnable landing date → its files, one line per folder that is not run and why, masked). A file that
+    only differs from a date's record by its time, with the content the date ran on, is listed as recorded
+    (``as_recorded``)."""
     root = Path(landing_dir)
     days = delivery_dates(root)
     named = {d.isoformat() for d in days}
@@ -111,17 +117,42 @@ def scan_landing(landing_dir: Path) -> tuple[dict[date, list], list[str]]:
                 f"{problem.split(' / ')[1]}"
             )
         else:
-            runnable[d] = folder_files(root, d)
+            runnable[d] = as_recorded(root / d.isoformat(), folder_files(root, d), (records or {}).get(d))
     return runnable, [mask_text(line) for line in notices]  # folder names come from outside
 
 
-def folder_files(landing_dir: Path, day: date) -> list[list]:
-    """[name, size, mtime_ns] of every file in the date's landing folder, by name (hidden files left out)."""
+def folder_files(landing_dir: Path, day: date, *, digests: bool = False) -> list[list]:
+    """[name, size, mtime_ns] of every file in the date's landing folder, by name (hidden files left out); with
+    ``digests``, each file's SHA-256 too (what a run records)."""
     folder = Path(landing_dir) / day.isoformat()
     if not folder.is_dir():
         return []
     stats = [(p.name, p.stat()) for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-    return sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats)
+    listing = sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats)
+    return [[*f, _sha256(folder / f[0])] for f in listing] if digests else listing
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@lru_cache(maxsize=4096)  # the sensor scans every tick: a restored file is read once per process, not every time
+def _content(path: Path, mtime_ns: int) -> str:
+    return _sha256(path)
+
+
+def as_recorded(folder: Path, files: list[list], record: Record | None) -> list[list]:
+    """``files`` with the recorded time for a file whose size and SHA-256 are the ones its date ran on: a landing
+    folder copied or restored without its file times is not new. Only such files are read."""
+    recorded = {f[0]: f for f in (record.files or [])} if record else {}
+    listed = []
+    for name, size, mtime in files:
+        was = recorded.get(name)
+        if was and len(was) > 3 and was[1] == size and was[2] != mtime and _content(folder / name, mtime) == was[3]:
+            mtime = was[2]
+        listed.append([name, size, mtime])
+    return listed
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -181,7 +212,7 @@ def _changed(before: list | None, now: list) -> list[str]:
     """Names of the files added, changed or removed since ``before``."""
     if before is None:
         return []
-    old, new = {f[0]: f for f in before}, {f[0]: f for f in now}
+    old, new = {f[0]: f[:3] for f in before}, {f[0]: f[:3] for f in now}  # name, size, time: not the digest
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 

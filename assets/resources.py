@@ -101,7 +101,7 @@ class WarehouseResource(DuckDBResource):
             if writes and self._run is not None and not self._recorded:
                 run_id, day = self._run
                 landing = self.settings.resolve().landing_dir
-                start_run(self._run_connection, day, run_id, folder_files(landing, day))
+                start_run(self._run_connection, day, run_id, folder_files(landing, day, digests=True))
                 self._recorded = True
             con = self._run_connection
             try:

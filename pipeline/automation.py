@@ -81,7 +81,6 @@ def landing_and_records(instance: DagsterInstance, *, read_only: bool = False):
     """(runnable landing dates → files, notices about other folders, delivery records, run id → succeeded). The
     command's connection may write (``prepare`` keeps the records' table current); the daemon's only reads."""
     s = settings()
-    landing, notices = scan_landing(s.landing_dir)
     if read_only:
         records = read_records_read_only()
     elif s.warehouse.exists():
@@ -90,6 +89,7 @@ def landing_and_records(instance: DagsterInstance, *, read_only: bool = False):
             records = read_records(con)
     else:
         records = {}
+    landing, notices = scan_landing(s.landing_dir, records)
     run_ok = run_succeeded(instance, [r.run_id for r in records.values() if r.status == DONE and r.run_id])
     return landing, notices, records, run_ok
 

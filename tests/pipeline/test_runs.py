@@ -14,6 +14,7 @@ real Dagster instances and a small generated landing of two counties (tests/pipe
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import signal
@@ -175,6 +176,25 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
     assert ran(earlier.stdout) == [d2.isoformat(), d3.isoformat()]
     assert _tables(root) == on_time[0] and _candidates(root, d3) == on_time[1]
     assert _pending(root, monkeypatch) == []
+
+
+def test_a_landing_copied_without_its_file_times_is_not_run_again(processed, deliveries, tmp_path, monkeypatch):
+    """A copy or restore of the landing directory that gives every file a new time leaves every date done: each file
+    has the content its date ran on. A file whose content changed at the same size makes its date run again."""
+    root = world(processed, tmp_path, deliveries)
+    folders = sorted(p for p in (root / "landing").iterdir() if p.is_dir())
+    for path in (root / "landing").rglob("*"):
+        if path.is_file():
+            later = path.stat().st_mtime_ns + 3600 * 10**9
+            os.utime(path, ns=(later, later))
+    assert _pending(root, monkeypatch) == []
+
+    changed = max(sorted(folders[0].iterdir()), key=lambda p: p.stat().st_size)
+    data = bytearray(changed.read_bytes())
+    at = next(i for i in range(len(data) - 1, 0, -1) if chr(data[i]).isdigit())
+    data[at] = ord("1") if data[at] != ord("1") else ord("2")  # one digit: the same size, another content
+    changed.write_bytes(bytes(data))
+    assert _pending(root, monkeypatch) == [date.fromisoformat(p.name) for p in folders]
 
 
 # ------------------------------------------------------------------------------------- folder names and dates
