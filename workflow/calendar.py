@@ -7,6 +7,7 @@ A limit of N working days ends on the N-th working day after the day the state b
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from fangfanpin.config.policy import Workflow
 
@@ -19,6 +20,7 @@ def is_working_day(day: date, wf: Workflow) -> bool:
     return day.weekday() < 5
 
 
+@lru_cache(maxsize=4096)  # the cases of one day share a few (start, n) among hundreds of thousands of calls
 def add_working_days(start: date, n: int, wf: Workflow) -> date:
     """The n-th working day after ``start`` (``start`` itself never counts)."""
     if n < 0:
