@@ -33,7 +33,7 @@ class Settings:
     # table appended to; at DuckDB's 122,880 a county's day rewrites several days of its snapshot tables at every
     # run's close. A multiple of 2,048.
     duckdb_row_group_size: int
-    pdf_workers: int  # processes rendering a county's village task packs when they are many (deliverables/pdf_pool.py)
+    render_workers: int  # processes rendering big workbooks and task packs (deliverables/render_pool.py)
     region: Region | None = None
 
     @property
@@ -60,7 +60,7 @@ def _workers(text: str | None) -> int:
     if text is None:
         return len(os.sched_getaffinity(0))  # the cores this process may use (a pinned benchmark, a container)
     if not text.strip().isdigit() or int(text) < 1:
-        raise ValueError(f"FFP_PDF_WORKERS must be a whole number of processes, at least 1, not {text!r}")
+        raise ValueError(f"FFP_RENDER_WORKERS must be a whole number of processes, at least 1, not {text!r}")
     return int(text)
 
 
@@ -77,6 +77,6 @@ def settings() -> Settings:
         duckdb_memory_limit=env("FFP_DUCKDB_MEMORY_LIMIT", "3GB"),
         duckdb_checkpoint_threshold=env("FFP_DUCKDB_CHECKPOINT_THRESHOLD", "256MB"),
         duckdb_row_group_size=_row_group_size(env("FFP_DUCKDB_ROW_GROUP_SIZE", "16384")),
-        pdf_workers=_workers(env("FFP_PDF_WORKERS")),
+        render_workers=_workers(env("FFP_RENDER_WORKERS")),
         region=region,
     )

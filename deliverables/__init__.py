@@ -17,10 +17,12 @@ earlier run that this run did not write (e.g. a village notice no longer due).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -32,12 +34,12 @@ from fangfanpin.deliverables.candidates import candidate_rows, candidates_csv
 from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
-from fangfanpin.deliverables.pdf_pool import PdfPool
+from fangfanpin.deliverables.render_pool import MIN_CARDS, MIN_ROWS, RenderPool
 from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
 from fangfanpin.deliverables.return_templates import return_templates
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
 from fangfanpin.deliverables.task_packs import TaskPack, task_pack_pdf, village_task_packs
-from fangfanpin.deliverables.workbook import SHEETS, county_workbook, unplaced_workbook
+from fangfanpin.deliverables.workbook import SHEETS, county_sheets, render_workbook, unplaced_sheets
 from fangfanpin.ingest.freshness import feed_freshness
 from fangfanpin.schema import ensure_schema
 
@@ -79,14 +81,20 @@ class _Day:
     freshness: list[dict]
     chain_head: dict | None
     run_id: str
-    pool: PdfPool
+    pool: RenderPool
 
 
 def write_county_outputs(
-    con: duckdb.DuckDBPyConnection, day: date, outbox_dir: Path, policy: Policy, *, run_id: str, pdf_workers: int = 1
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    outbox_dir: Path,
+    policy: Policy,
+    *,
+    run_id: str,
+    render_workers: int = 1,
 ) -> list[Path]:
-    """Write every county folder of ``day`` and the 未归属 workbook; return the paths written. A county's village
-    task packs are rendered in ``pdf_workers`` processes when they are many (deliverables/pdf_pool.py)."""
+    """Write every county folder of ``day`` and the 未归属 workbook; return the paths written. Big workbooks and task
+    packs are rendered in ``render_workers`` processes (deliverables/render_pool.py)."""
     ensure_schema(con)
     policy = policy.as_of(day)
     root = Path(outbox_dir) / day.isoformat()
@@ -96,45 +104,61 @@ def write_county_outputs(
     counties = D.counties(con, day)
     written: list[Path] = []
     _LAST.clear()
-    with PdfPool(pdf_workers) as pool:
+    with RenderPool(render_workers) as pool:
         shared = _Day(
             day, policy, D.model_version(con, day), feed_freshness(con, day), D.chain_head(con, day), run_id, pool
         )
-        # every county's task packs are queued first: the workers render them while the workbooks below are written
-        packs = {county: _queue_task_packs(con, shared, county) for county in counties}
-        for county in counties:
-            _LAST.append(_write_county(con, shared, county, packs.pop(county), root / county, written))
-    book, n = unplaced_workbook(con, day, counties)
+        unplaced = unplaced_sheets(con, day, counties)
+        unplaced_book = pool.submit(
+            partial(render_workbook, day=day), unplaced, worth_a_worker=len(unplaced[0][2]) >= MIN_ROWS
+        )
+        coming = (_queue(con, shared, county) for county in counties)
+        ahead = deque(islice(coming, 1))
+        while ahead:
+            ahead.extend(islice(coming, 1))  # the next county's files render while this one's folder is written
+            _LAST.append(_write_county(con, shared, ahead.popleft(), root, written))
+        book, counts = unplaced_book()
     path = atomic_write_bytes(root / UNPLACED_DIR / "数据质量问题.xlsx", book)
     written.append(path)
-    _LAST.append(CountyOutput(UNPLACED_DIR, UNPLACED_DIR, [file_entry(root / UNPLACED_DIR, path, book, n)]))
+    _LAST.append(
+        CountyOutput(UNPLACED_DIR, UNPLACED_DIR, [file_entry(root / UNPLACED_DIR, path, book, sum(counts.values()))])
+    )
     return written
 
 
 @dataclass(frozen=True)
-class _TaskPacks:
-    """A county's village task packs and their PDFs, in the same order (rendered as they are read, or already
-    rendering in the pool's workers)."""
+class _Queued:
+    """A county's workbook and village task packs, handed to the render pool before its folder is written."""
 
+    county: str
     county_name: str
+    workbook: Callable[[], tuple[bytes, dict[str, int]]]
     packs: list[TaskPack]
     pdfs: Iterator[bytes]
 
 
-def _queue_task_packs(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _TaskPacks:
+def _queue(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _Queued:
     name = D.county_name(con, county)
+    sheets = county_sheets(con, at.day, county, at.policy, at.model)
+    rows = sum(len(data) for _, _, data in sheets)
     packs = village_task_packs(con, at.day, county, at.policy)
     cards = sum(len(pack.tasks) for pack in packs)
-    return _TaskPacks(name, packs, at.pool.render(partial(task_pack_pdf, day=at.day, county_name=name), packs, cards))
+    return _Queued(
+        county,
+        name,
+        at.pool.submit(partial(render_workbook, day=at.day), sheets, worth_a_worker=rows >= MIN_ROWS),
+        packs,
+        at.pool.render(partial(task_pack_pdf, day=at.day, county_name=name), packs, worth_a_worker=cards >= MIN_CARDS),
+    )
 
 
 def _write_county(
-    con: duckdb.DuckDBPyConnection, at: _Day, county: str, task_packs: _TaskPacks, folder: Path, written: list[Path]
+    con: duckdb.DuckDBPyConnection, at: _Day, queued: _Queued, root: Path, written: list[Path]
 ) -> CountyOutput:
     """One county's folder: workbook, candidates.csv, notices, task packs, return templates, then manifest.json;
     files of an earlier run that this one did not write are removed."""
-    day, policy = at.day, at.policy
-    name = task_packs.county_name
+    day, policy, county, name = at.day, at.policy, queued.county, queued.county_name
+    folder = root / county
     out = CountyOutput(county, name)
 
     def put(path: Path, payload: bytes, rows: int, **extra) -> None:
@@ -142,7 +166,7 @@ def _write_county(
         written.append(path)
         out.files.append(file_entry(folder, path, payload, rows, **extra))
 
-    book, sheet_rows = county_workbook(con, day, county, policy, at.model)
+    book, sheet_rows = queued.workbook()
     put(
         folder / f"{safe_filename(name)}_防返贫监测工作清单_{day:%Y%m%d}.xlsx",
         book,
@@ -161,7 +185,7 @@ def _write_county(
             sum(len(b["members"]) for b in notice.batches),
             batches=[b["batch_id"] for b in notice.batches],
         )
-    for pack, pdf in zip(task_packs.packs, task_packs.pdfs):
+    for pack, pdf in zip(queued.packs, queued.pdfs):
         put(
             folder
             / TASK_PACKS_FOLDER

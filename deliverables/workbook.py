@@ -24,7 +24,7 @@ from fangfanpin.deliverables.sheets.deadlines import overdue, visit_tasks
 from fangfanpin.deliverables.sheets.overview import overview
 from fangfanpin.deliverables.sheets.quality import QUALITY_COLS, quality_data
 from fangfanpin.deliverables.workdays import prepare_workdays
-from fangfanpin.deliverables.xlsx import Writer
+from fangfanpin.deliverables.xlsx import Col, Writer
 
 SHEETS = (
     "工作概览",
@@ -41,11 +41,12 @@ SHEETS = (
 )
 
 
-def county_workbook(
-    con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy, model: str | None
-) -> tuple[bytes, dict[str, int]]:
-    """The workbook's bytes and the row count of each sheet (in sheet order). ``policy`` is the one in force on
-    ``day``; the household table ``dlv_hh`` is prepared (deliverables/data.py)."""
+Sheets = list[tuple[str, list[Col], list[dict]]]  # (sheet name, columns, rows), in the workbook's order
+
+
+def county_sheets(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy, model: str | None) -> Sheets:
+    """The county workbook's sheets, read from the warehouse (render them with ``render_workbook``). ``policy`` is the
+    one in force on ``day``; the household table ``dlv_hh`` is prepared (deliverables/data.py)."""
     prepare_workdays(con, day, policy.workflow)
     built = {
         "新增预警": new_alerts(con, day, county),
@@ -61,12 +62,16 @@ def county_workbook(
     }
     counts = {k: len(v[1]) for k, v in built.items()}
     built["工作概览"] = overview(con, day, county, policy, counts, model)
-    w = Writer(day)
-    out = {name: w.sheet(name, *built[name]) for name in SHEETS}
-    return w.close(), out
+    return [(name, *built[name]) for name in SHEETS]
 
 
-def unplaced_workbook(con: duckdb.DuckDBPyConnection, day: date, known: list[str]) -> tuple[bytes, int]:
+def unplaced_sheets(con: duckdb.DuckDBPyConnection, day: date, known: list[str]) -> Sheets:
+    """The 未归属 workbook's one sheet: the day's problems placed in none of the ``known`` counties."""
+    return [("数据质量问题", QUALITY_COLS, quality_data(con, day, None, known))]
+
+
+def render_workbook(sheets: Sheets, day: date) -> tuple[bytes, dict[str, int]]:
+    """The workbook's bytes and each sheet's row count. Needs no warehouse: it may run in another process."""
     w = Writer(day)
-    n = w.sheet("数据质量问题", QUALITY_COLS, quality_data(con, day, None, known))
-    return w.close(), n
+    counts = {name: w.sheet(name, cols, data) for name, cols, data in sheets}
+    return w.close(), counts

@@ -74,7 +74,7 @@ def county_outbox(
     outbox = resolved.outbox_dir
     with warehouse.get_connection() as con:
         paths = write_county_outputs(
-            con, day, outbox, settings.policy(), run_id=context.run_id, pdf_workers=resolved.pdf_workers
+            con, day, outbox, settings.policy(), run_id=context.run_id, render_workers=resolved.render_workers
         )
         if _whole_daily_run(context):  # the job's last writer: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)

@@ -1,0 +1,72 @@
+"""Rendering the outbox's big files on every core: reportlab and xlsxwriter are pure Python, so one process writes
+one page or one cell at a time.
+
+    with RenderPool(workers=2) as pool:
+        book = pool.submit(render_workbook, sheets, worth_a_worker=rows >= MIN_ROWS)   # starts now
+        pdfs = pool.render(task_pack_pdf_of, packs, worth_a_worker=cards >= MIN_CARDS)  # starts now
+        write(book())                      # waits for it
+        for pack, pdf in zip(packs, pdfs):
+            write(pack, pdf)
+
+Work too small to pay for a worker (starting one, a fresh interpreter importing the deliverables and the font, costs
+about as much as a thousand task cards) is rendered here, when its result is asked for. Larger work goes to the
+pool (started once, on the first such batch), in the order it was handed in, and its results come back in that
+order; ``submit`` and ``render`` return at once, so the workers render while the caller goes on with other work.
+The workers only render: the warehouse stays with its one writer, and a file's bytes are the same in any process
+(reportlab's invariant mode, xlsxwriter's fixed creation date).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_CARDS = 1500  # a county's task-pack cards worth a worker's start
+MIN_ROWS = 20_000  # a workbook's rows worth a worker's start (a card costs about as much as 15 rows)
+CHUNKS_PER_WORKER = 8  # items handed over at a time: few round trips, and the workers finish close together
+
+
+class RenderPool:
+    """Files rendered in ``workers`` processes when the work is worth it, else here; results in the order asked."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether some work went to worker processes."""
+        return self._pool is not None
+
+    def __enter__(self) -> RenderPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the parent holds DuckDB's and Dagster's threads, whose locks a forked child could inherit
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def render(self, render: Callable[[T], R], items: Sequence[T], *, worth_a_worker: bool) -> Iterator[R]:
+        """``render(item)`` for every item, in order. ``render`` must be a module-level function (or a
+        functools.partial of one): the workers receive it pickled."""
+        if self.workers == 1 or len(items) < 2 or not worth_a_worker:
+            return map(render, items)
+        chunk = max(1, len(items) // (self.workers * CHUNKS_PER_WORKER))
+        return self._executor().map(render, items, chunksize=chunk)
+
+    def submit(self, render: Callable[[T], R], item: T, *, worth_a_worker: bool) -> Callable[[], R]:
+        """``render(item)``, to be asked for later: the returned function gives the result (waiting for it)."""
+        if self.workers == 1 or not worth_a_worker:
+            return lambda: render(item)
+        return self._executor().submit(render, item).result
