@@ -97,7 +97,11 @@ def _new_context() -> Any:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GX fingerprints every in-memory frame under this many bytes (a hash of every value, kept as a batch marker
+    # that nothing here reads): at a million households the costliest step of a validation.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     try:
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
