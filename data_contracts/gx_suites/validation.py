@@ -55,7 +55,8 @@ def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = (), matched: set[str
 
     Columns in ``nullness_only`` are only checked for presence / nulls (e.g. 姓名, 户编号 in most suites): they go
     over as float64 with NaN for null and 0.0 otherwise, which gives GX the same null pattern without converting
-    their values. Strings become pyarrow-backed "str" (NaN for null); ints with nulls float64 (NaN); dates
+    their values. Strings become categoricals when of low cardinality and not in ``matched`` (columns matched
+    against a regex), else pyarrow-backed "str" (NaN for null); ints with nulls float64 (NaN); dates
     datetime64 (NaT); booleans with nulls pandas' masked boolean array.
     """
     import numpy as np
