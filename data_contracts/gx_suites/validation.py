@@ -31,42 +31,32 @@ def _columns_of(exp: Any) -> list[str]:
 CATEGORICAL_MAX_SHARE = 0.2  # string columns with at most this share of distinct values go to pandas as categoricals
 
 
-def _string_to_pandas(s: pl.Series) -> Any:
+def _string_to_pandas(s: pl.Series, *, matched: bool) -> Any:
     import numpy as np
     import pandas as pd
-    import polars as pl
+    import pyarrow.compute as pc
 
     n = s.len()
-    uniques = s.drop_nulls().unique()
-    if n and uniques.len() <= max(1000, CATEGORICAL_MAX_SHARE * n):
-        # Low cardinality (codes, village names, household ids): a categorical hashes, isin-s, null-checks and
-        # de-duplicates on integer codes, and builds only len(categories) Python strings.
-        cats = uniques.sort()
-        codes = s.cast(pl.Enum(cats.to_list())).to_physical().cast(pl.Int32).fill_null(-1).to_numpy()
-        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(cats.to_numpy().astype(object))))
-    if _have_pyarrow():
-        # High cardinality (ID numbers): pandas' pyarrow-backed "str" makes GX's astype(str) a no-op and runs
-        # regex / isna in Arrow's C++ kernels (3.5M-row roster: ~17 s CPU instead of ~24 s).
-        return s.to_pandas(use_pyarrow_extension_array=True).astype(pd.StringDtype("pyarrow", na_value=np.nan))
-    return pd.Series(s.to_numpy(), dtype=object, copy=False)
-
-
-def _have_pyarrow() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("pyarrow") is not None
+    if not matched and n and s.n_unique() <= max(1000, CATEGORICAL_MAX_SHARE * n):
+        # Low cardinality (codes, village names): GX filters the whole frame on each checked column's nulls, and a
+        # categorical is taken, compared and de-duplicated on integer codes.
+        return pd.Series(pc.dictionary_encode(s.to_arrow()).to_pandas())
+    # Regex-matched or high cardinality (ID numbers): pandas' pyarrow-backed "str" makes GX's astype(str) a no-op and
+    # runs regex / isna / duplicates in Arrow's C++ kernels.
+    return s.to_pandas(use_pyarrow_extension_array=True).astype(pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 _NULLNESS_ONLY = frozenset({"expect_column_values_to_not_be_null"})
+_REGEX = "expect_column_values_to_match_regex"
 
 
-def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = ()) -> Any:
-    """polars -> pandas, column by column (works without pyarrow, which this project does not depend on).
+def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = (), matched: set[str] = frozenset()) -> Any:
+    """polars -> pandas, column by column.
 
     Columns in ``nullness_only`` are only checked for presence / nulls (e.g. 姓名, 户编号 in most suites): they go
-    over as float64 with NaN for null and 0.0 otherwise, which gives GX the same null pattern without building
-    millions of Python strings. Low-cardinality strings become categoricals, other strings pyarrow-backed "str"
-    when pyarrow is installed, else object columns (None for null); ints with nulls float64 (NaN); dates
+    over as float64 with NaN for null and 0.0 otherwise, which gives GX the same null pattern without converting
+    their values. Strings become categoricals when of low cardinality and not in ``matched`` (columns matched
+    against a regex), else pyarrow-backed "str" (NaN for null); ints with nulls float64 (NaN); dates
     datetime64 (NaT); booleans with nulls pandas' masked boolean array.
     """
     import numpy as np
@@ -78,7 +68,7 @@ def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = ()) -> Any:
         if s.name in nullness_only:
             data[s.name] = pd.Series(np.where(s.is_null().to_numpy(), np.nan, 0.0))
         elif s.dtype == pl.Utf8:
-            data[s.name] = _string_to_pandas(s)
+            data[s.name] = _string_to_pandas(s, matched=s.name in matched)
         elif s.dtype == pl.Boolean and s.null_count():
             mask = s.is_null().to_numpy()
             values = s.fill_null(False).to_numpy()
@@ -97,7 +87,11 @@ def _new_context() -> Any:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GX fingerprints every in-memory frame under this many bytes (a hash of every value, kept as a batch marker
+    # that nothing here reads): at a million households the costliest step of a validation.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     try:
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -161,6 +155,7 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     column_exps: list[Any] = []
     needed: list[str] = []
     full_values: set[str] = set()  # columns some expectation needs the values of (not just null / not null)
+    matched: set[str] = set()  # columns some expectation matches against a regex
     exists_only: list[str] = []  # present columns whose only check is existence: no need to convert their values
     for exp in suite.expectations:
         if exp.expectation_type == COLUMN_SET:
@@ -175,6 +170,8 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
                 needed.append(c)
             if exp.expectation_type not in _NULLNESS_ONLY:
                 full_values.add(c)
+            if exp.expectation_type == _REGEX:
+                matched.add(c)
         (column_exps if cols else table_exps).append(_copy(exp))
 
     sample = max_rows is not None and df.height > max_rows
@@ -183,7 +180,7 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
         frame = df.select(needed)
         if sample:
             frame = frame.sample(n=max_rows, seed=0)
-        pdf = _to_pandas(frame, nullness_only=[c for c in needed if c not in full_values])
+        pdf = _to_pandas(frame, nullness_only=[c for c in needed if c not in full_values], matched=matched)
         placeholders = [c for c in exists_only if c not in needed]
         if placeholders:
             # presence checks only look at the column names: a cheap int8 stand-in avoids converting values.

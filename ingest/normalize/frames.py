@@ -43,20 +43,25 @@ def _null_if_empty(e: pl.Expr) -> pl.Expr:
     return pl.when(e == "").then(None).otherwise(e)
 
 
-def _result(frame: pl.DataFrame, value: pl.Expr, problem: pl.Expr, note: pl.Expr | None = None) -> pl.DataFrame:
-    """Assemble the three output columns; value is nulled wherever there is a problem."""
+def _result(
+    frame: pl.DataFrame | pl.LazyFrame, value: pl.Expr, problem: pl.Expr, note: pl.Expr | None = None
+) -> pl.DataFrame:
+    """Assemble the three output columns; value is nulled wherever there is a problem. A normaliser's steps stay one
+    lazy plan up to here, computed in one pass, not a frame per step."""
     note = pl.lit(None, dtype=pl.Utf8) if note is None else note
-    out = frame.select(value.alias("value"), problem.cast(pl.Utf8).alias("problem"), note.cast(pl.Utf8).alias("note"))
+    out = frame.lazy().select(
+        value.alias("value"), problem.cast(pl.Utf8).alias("problem"), note.cast(pl.Utf8).alias("note")
+    )
     return out.with_columns(
         pl.when(pl.col("problem").is_null()).then(pl.col("value")).otherwise(None).alias("value"),
         pl.when(pl.col("problem").is_null()).then(pl.col("note")).otherwise(None).alias("note"),
-    )
+    ).collect()
 
 
-def _frame(raw: pl.Series, *, nfkc: bool = True, remove_all_ws: bool = True) -> pl.DataFrame:
-    """Frame with the raw value and a cleaned string ``__s`` (null when blank)."""
+def _frame(raw: pl.Series, *, nfkc: bool = True, remove_all_ws: bool = True) -> pl.LazyFrame:
+    """Lazy frame with the raw value and a cleaned string ``__s`` (null when blank)."""
     raw = _utf8(raw)
     s = _nfkc(raw) if nfkc else raw
-    df = pl.DataFrame({_RAW: raw, _S: s})
+    df = pl.LazyFrame({_RAW: raw, _S: s})
     clean = _no_ws(pl.col(_S)) if remove_all_ws else _strip(pl.col(_S))
     return df.with_columns(_null_if_empty(clean).alias(_S))
