@@ -28,9 +28,6 @@ from fangfanpin.deliverables.places import village_place
 from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
 
 FOLDER = "排查任务"
-# a card's label cells as (first, last) (column, row), and its rows whose value spans the three right-hand columns
-LABEL_CELLS = (((0, 0), (0, -1)), ((2, 0), (2, 2)), ((2, 5), (2, 5)))
-SPANNED = (3, 4, 6, 7, 8, 9)
 
 TASKS_SQL = f"""
 SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id, hh.head_name,
@@ -61,10 +58,11 @@ def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, p
 
 
 def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
-    from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer
+
+    from fangfanpin.deliverables.task_card import TaskCard, Typesetter, cell_width  # imports reportlab
 
     font = register_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
@@ -81,25 +79,9 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
         ),
     ]
     conclusions = "　".join(f"□{v}" for v in load_contract("visit_results").column("conclusion").values)
-    width = [26 * mm, 52 * mm, 26 * mm, 70 * mm]
-    wide = sum(width[1:])  # a value spanning the three right-hand columns
-    # every cell is a plain string (deliverables.pdf.cell_text) drawn in the font, size, leading and colour of `text`
-    # and `label`, which the table style gives the cells
-    text = ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13)
-    label = colors.HexColor("#333333")
-    style = TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), font),
-            ("FONTSIZE", (0, 0), (-1, -1), text.fontSize),
-            ("LEADING", (0, 0), (-1, -1), text.leading),
-            *[("TEXTCOLOR", first, last, label) for first, last in LABEL_CELLS],
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            *[("SPAN", (1, r), (3, r)) for r in SPANNED],
-        ]
-    )
+    text = ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13)  # every cell's font, size and leading
     fit = cache(lambda value, room: cell_text(value, text, room))  # the labels and fixed texts, once per pack
+    typeset = Typesetter(text)
     for i, t in enumerate(pack.tasks, start=1):
         left = t["working_days_left"]
         due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
@@ -120,10 +102,6 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
             ["排查结论", conclusions, "", ""],
             ["情况说明", "", "", ""],
         ]
-        cells = [
-            [fit(v, wide if r in SPANNED and c == 1 else width[c]) for c, v in enumerate(row)]
-            for r, row in enumerate(data)
-        ]
-        table = Table(cells, colWidths=width, rowHeights=[None] * 9 + [16 * mm], style=style)
-        story += [KeepTogether([table, Spacer(1, 4 * mm)])]
+        cells = [[fit(v, cell_width(r, c)) for c, v in enumerate(row)] for r, row in enumerate(data)]
+        story += [KeepTogether([TaskCard(cells, text, typeset), Spacer(1, 4 * mm)])]
     return build_pdf(story, day, title=title, author=f"{county_name}防返贫监测", subject="入户排查任务单", margin_mm=14)
