@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
-from fangfanpin.deliverables.pdf import CELL_PADDING
+from fangfanpin.deliverables.pdf import CELL_PADDING, cell_text
 
 WIDTHS = (26 * mm, 52 * mm, 26 * mm, 70 * mm)
 ROWS = 10
@@ -36,15 +36,8 @@ X = [0]  # column edges, summed as a Table sums them
 for _w in WIDTHS:
     X.append(X[-1] + _w)
 _X = [fp_str(edge) for edge in X]
+_EMPTY = ("",)  # an empty cell's lines: a Table counts one line for its height and draws nothing
 _LABEL_FILL, _VALUE_FILL = (f"{fp_str(*colour.rgb())} rg" for colour in (LABEL_COLOUR, colors.black))
-# the cells drawn, in a Table's order (row by row), each with the operator of its text colour and where its lines
-# start; a spanned value hides the two cells it covers
-_DRAWN = [
-    (r, c, _LABEL_FILL if (r, c) in LABELS else _VALUE_FILL, fp_str(X[c] + CELL_PADDING))
-    for r in range(ROWS)
-    for c in range(len(WIDTHS))
-    if not (r in SPANNED and c > 1)
-]
 
 
 def cell_width(row: int, column: int) -> float:
@@ -52,21 +45,29 @@ def cell_width(row: int, column: int) -> float:
     return sum(WIDTHS[1:]) if row in SPANNED and column == 1 else WIDTHS[column]
 
 
-class TaskCard(Flowable):
-    """A card of ``cells``: ten rows of four values, each the lines of a string (deliverables.pdf.cell_text) or a
-    Paragraph, printed in the font, size and leading of the ParagraphStyle ``style`` by ``typeset`` (one for all
-    the cards of a document)."""
+# the cells drawn, in a Table's order (row by row; a spanned value hides the two cells it covers), each with its
+# width, the operator of its text colour and where its lines start
+_DRAWN = [
+    (r, c, cell_width(r, c), _LABEL_FILL if (r, c) in LABELS else _VALUE_FILL, fp_str(X[c] + CELL_PADDING))
+    for r in range(ROWS)
+    for c in range(len(WIDTHS))
+    if not (r in SPANNED and c > 1)
+]
 
-    def __init__(self, cells: list[list], style, typeset: Typesetter) -> None:
+
+class TaskCard(Flowable):
+    """A card of ``rows``, ten rows of four texts, printed by ``typeset`` (one for all the cards of a document)."""
+
+    def __init__(self, rows: list[list[str]], typeset: Typesetter) -> None:
         super().__init__()
         self.hAlign = "CENTER"  # a Table's
-        self.size, self.leading, self.typeset = style.fontSize, style.leading, typeset
-        self.cells = [(r, c, fill, at, cells[r][c]) for r, c, fill, at in _DRAWN]
-        self.lines = {(r, c): v.split("\n") for r, c, _, _, v in self.cells if isinstance(v, str)}
+        self.size, self.leading, self.typeset = typeset.style.fontSize, typeset.style.leading, typeset
+        # each cell's lines, or a Paragraph
+        self.cells = [(r, c, fill, at, typeset.fit(rows[r][c], width)) for r, c, width, fill, at in _DRAWN]
         heights = [0] * (ROWS - 1) + [NOTES_HEIGHT]
-        for r, c, _, _, value in self.cells:
+        for r, c, _, _, lines in self.cells:
             if r < ROWS - 1:
-                h = self.leading * len(self.lines[r, c]) if (r, c) in self.lines else self._wrap(value, r, c, 72000)
+                h = self.leading * len(lines) if isinstance(lines, tuple) else self._wrap(lines, r, c, 72000)
                 heights[r] = max(heights[r], h + V_PADDING + V_PADDING)
         self.y = _edges(heights)
         self.width, self.height = X[-1], self.y[0]
@@ -84,16 +85,15 @@ class TaskCard(Flowable):
         canv.setFillColor(HEADER_FILL)
         canv.rect(X[0], y[0], X[-1] - X[0], y[1] - y[0], stroke=0, fill=1)
         code, subset, colour = ["BT"], -1, None
-        for r, c, fill, at, value in self.cells:
+        for r, c, fill, at, lines in self.cells:
             bottom, height = y[r + 1], y[r] - y[r + 1]
-            lines = self.lines.get((r, c))
-            if lines is None:  # a Paragraph, drawn where a Table draws it, in the order it draws the cells
+            if not isinstance(lines, tuple):  # a Paragraph, drawn where a Table draws it, in its order of the cells
                 canv.addLiteral(" ".join([*code, "ET"]))
-                h = self._wrap(value, r, c, height)
-                value.drawOn(canv, X[c] + CELL_PADDING, bottom + (height + V_PADDING - V_PADDING + h) / 2.0 - h)
+                h = self._wrap(lines, r, c, height)
+                lines.drawOn(canv, X[c] + CELL_PADDING, bottom + (height + V_PADDING - V_PADDING + h) / 2.0 - h)
                 code, subset, colour = ["BT"], -1, None
                 continue
-            if not value:
+            if lines == _EMPTY:
                 continue
             if fill is not colour:
                 code.append(fill)
@@ -137,14 +137,26 @@ class TaskCard(Flowable):
 
 
 class Typesetter:
-    """The PDF text operators of the cards' lines, shared by the cards of one document: a line's glyph codes (in the
-    font's subsets, which are the document's) are looked up once, and the labels and fixed texts recur on every
-    card. They are what reportlab's text object writes for a TrueType font, without its work for every string."""
+    """What the cards of one document share: the ParagraphStyle ``style`` whose font, size and leading every cell
+    has; the texts fitted to their cells, and the PDF text operators of their lines, each worked out once (the labels
+    and fixed texts recur on every card). The operators are what reportlab's text object writes for a TrueType font,
+    without its work for every string; a line's glyph codes are in the font's subsets, which are the document's."""
 
     def __init__(self, style) -> None:
-        self.face = pdfmetrics.getFont(style.fontName)  # a TrueType font (deliverables.pdf.register_font)
+        self.style, self.face = style, pdfmetrics.getFont(style.fontName)  # a TrueType font (pdf.register_font)
         self.size_ops = f"{fp_str(style.fontSize)} Tf {fp_str(style.leading)} TL"
-        self.doc, self._runs, self._fonts = None, {}, {}
+        self.doc, self._runs, self._fonts, self._fitted = None, {}, {}, {}
+
+    def fit(self, value, width: float):
+        """The text as a cell ``width`` wide prints it: a tuple of its lines, or a Paragraph
+        (deliverables.pdf.cell_text); a value already a Paragraph as it is."""
+        if not isinstance(value, str):
+            return value
+        fitted = self._fitted.get((value, width))
+        if fitted is None:
+            fitted = cell_text(value, self.style, width)
+            fitted = self._fitted[value, width] = tuple(fitted.split("\n")) if isinstance(fitted, str) else fitted
+        return fitted
 
     def for_document(self, doc) -> Typesetter:
         if doc is not self.doc:

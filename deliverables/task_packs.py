@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from itertools import groupby
 from xml.sax.saxutils import escape
 
@@ -23,7 +22,7 @@ from fangfanpin.config.policy import Policy
 from fangfanpin.core.privacy import mask_id, mask_phone, mask_text
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
-from fangfanpin.deliverables.pdf import build_pdf, cell_text, cn_date, register_font
+from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
 from fangfanpin.deliverables.places import village_place
 from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
 
@@ -62,7 +61,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-    from fangfanpin.deliverables.task_card import TaskCard, Typesetter, cell_width  # imports reportlab
+    from fangfanpin.deliverables.task_card import TaskCard, Typesetter  # imports reportlab
 
     font = register_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
@@ -79,29 +78,31 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
         ),
     ]
     conclusions = "　".join(f"□{v}" for v in load_contract("visit_results").column("conclusion").values)
-    text = ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13)  # every cell's font, size and leading
-    fit = cache(lambda value, room: cell_text(value, text, room))  # the labels and fixed texts, once per pack
-    typeset = Typesetter(text)
+    typeset = Typesetter(ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13))  # every cell's
     for i, t in enumerate(pack.tasks, start=1):
-        left = t["working_days_left"]
-        due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
-        data = [
-            [f"{i}. {t['purpose']}", t["task_id"], "截止日期", due],
-            ["户主姓名", t["head_name"] or "", "户编号", t["household_id"]],
-            ["证件号码", mask_id(t["head_id"]), "联系电话", mask_phone(t["phone"])],
-            ["优先依据", t["priority_zh"] or "未触发规则，无模型概率", "", ""],
-            ["核实内容", mask_text(t["what_to_verify_zh"] or ""), "", ""],
-            ["排查日期", "____年__月__日", "排查人", ""],
-            [
-                "三保障及饮水",
-                "义务教育有保障 □是 □否　基本医疗有保障 □是 □否　住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
-                "",
-                "",
-            ],
-            ["核实收入", "家庭人均纯收入 ________ 元　合规自付支出 ________ 元", "", ""],
-            ["排查结论", conclusions, "", ""],
-            ["情况说明", "", "", ""],
-        ]
-        cells = [[fit(v, cell_width(r, c)) for c, v in enumerate(row)] for r, row in enumerate(data)]
-        story += [KeepTogether([TaskCard(cells, text, typeset), Spacer(1, 4 * mm)])]
+        story += [KeepTogether([TaskCard(card_rows(i, t, conclusions), typeset), Spacer(1, 4 * mm)])]
     return build_pdf(story, day, title=title, author=f"{county_name}防返贫监测", subject="入户排查任务单", margin_mm=14)
+
+
+def card_rows(number: int, t: dict, conclusions: str) -> list[list[str]]:
+    """The texts of the card of task ``t``, ``number`` in the pack, as the rows of four cells of its grid
+    (deliverables/task_card.py); ``conclusions`` are the boxes to tick for the conclusion."""
+    left = t["working_days_left"]
+    due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
+    return [
+        [f"{number}. {t['purpose']}", t["task_id"], "截止日期", due],
+        ["户主姓名", t["head_name"] or "", "户编号", t["household_id"]],
+        ["证件号码", mask_id(t["head_id"]), "联系电话", mask_phone(t["phone"])],
+        ["优先依据", t["priority_zh"] or "未触发规则，无模型概率", "", ""],
+        ["核实内容", mask_text(t["what_to_verify_zh"] or ""), "", ""],
+        ["排查日期", "____年__月__日", "排查人", ""],
+        [
+            "三保障及饮水",
+            "义务教育有保障 □是 □否　基本医疗有保障 □是 □否　住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
+            "",
+            "",
+        ],
+        ["核实收入", "家庭人均纯收入 ________ 元　合规自付支出 ________ 元", "", ""],
+        ["排查结论", conclusions, "", ""],
+        ["情况说明", "", "", ""],
+    ]
