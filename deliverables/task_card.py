@@ -81,6 +81,7 @@ class TaskCard(Flowable):
         return self.width, self.height
 
     def draw(self) -> None:
+        # the glyph codes are the document's (reportlab keeps no public handle on it but the canvas's)
         canv, y, typeset = self.canv, self.y, self.typeset.for_document(self.canv._doc)
         canv.setFillColor(HEADER_FILL)
         canv.rect(X[0], y[0], X[-1] - X[0], y[1] - y[0], stroke=0, fill=1)
@@ -114,12 +115,12 @@ class TaskCard(Flowable):
     def _grid(self) -> None:
         """The outer box, every row's line, and the column lines except through a spanned value, drawn as a Table's
         GRID draws them: one stroke a line, in its order."""
-        canv, y = self.canv, self.y
+        canv = self.canv
         canv.setLineCap(1)
         canv.setLineJoin(1)
         canv.setStrokeColor(colors.black)
         canv.setLineWidth(GRID)
-        x, y = _X, [fp_str(edge) for edge in y]  # the edges as the operators write them
+        x, y = _X, [fp_str(edge) for edge in self.y]  # the edges as the operators write them
         lines = [(x[0], edge, x[-1], edge) for edge in (y[0], y[ROWS])]
         lines += [(edge, y[ROWS], edge, y[0]) for edge in (x[0], x[-1])]
         lines += [(x[0], edge, x[-1], edge) for edge in y[1:ROWS]]
