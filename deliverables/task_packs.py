@@ -7,6 +7,9 @@ the card into the template is line by line. Cards are sorted by priority (delive
 then the model's probability; the card's number is its place): a team that cannot visit everyone visits the likeliest
 households first. No ID number beyond its masked form and no illness beyond the risk type appear: the card's
 text comes from the task's 核实内容, which names risk types and indicators, never diagnoses.
+
+task_pack_pdf imports the card (deliverables/task_card.py) inside the function: that module imports reportlab, a slow
+import that only writing a PDF needs (deliverables/pdf.py).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-    from fangfanpin.deliverables.task_card import TaskCard, Typesetter  # imports reportlab
+    from fangfanpin.deliverables.task_card import TaskCard, Typesetter  # slow: imports reportlab
 
     font = register_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
