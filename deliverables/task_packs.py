@@ -7,13 +7,15 @@ the card into the template is line by line. Cards are sorted by priority (delive
 then the model's probability; the card's number is its place): a team that cannot visit everyone visits the likeliest
 households first. No ID number beyond its masked form and no illness beyond the risk type appear: the card's
 text comes from the task's 核实内容, which names risk types and indicators, never diagnoses.
+
+task_pack_pdf imports the card (deliverables/task_card.py) inside the function: that module imports reportlab, a slow
+import that only writing a PDF needs (deliverables/pdf.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from itertools import groupby
 from xml.sax.saxutils import escape
 
@@ -23,14 +25,11 @@ from fangfanpin.config.policy import Policy
 from fangfanpin.core.privacy import mask_id, mask_phone, mask_text
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
-from fangfanpin.deliverables.pdf import build_pdf, cell_text, cn_date, register_font
+from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
 from fangfanpin.deliverables.places import village_place
 from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
 
 FOLDER = "排查任务"
-# a card's label cells as (first, last) (column, row), and its rows whose value spans the three right-hand columns
-LABEL_CELLS = (((0, 0), (0, -1)), ((2, 0), (2, 2)), ((2, 5), (2, 5)))
-SPANNED = (3, 4, 6, 7, 8, 9)
 
 TASKS_SQL = f"""
 SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id, hh.head_name,
@@ -61,10 +60,11 @@ def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, p
 
 
 def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
-    from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer
+
+    from fangfanpin.deliverables.task_card import TaskCard, Typesetter  # slow: imports reportlab
 
     font = register_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
@@ -81,49 +81,31 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
         ),
     ]
     conclusions = "　".join(f"□{v}" for v in load_contract("visit_results").column("conclusion").values)
-    width = [26 * mm, 52 * mm, 26 * mm, 70 * mm]
-    wide = sum(width[1:])  # a value spanning the three right-hand columns
-    # every cell is a plain string (deliverables.pdf.cell_text) drawn in the font, size, leading and colour of `text`
-    # and `label`, which the table style gives the cells
-    text = ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13)
-    label = colors.HexColor("#333333")
-    style = TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), font),
-            ("FONTSIZE", (0, 0), (-1, -1), text.fontSize),
-            ("LEADING", (0, 0), (-1, -1), text.leading),
-            *[("TEXTCOLOR", first, last, label) for first, last in LABEL_CELLS],
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            *[("SPAN", (1, r), (3, r)) for r in SPANNED],
-        ]
-    )
-    fit = cache(lambda value, room: cell_text(value, text, room))  # the labels and fixed texts, once per pack
+    typeset = Typesetter(ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13))  # every cell's
     for i, t in enumerate(pack.tasks, start=1):
-        left = t["working_days_left"]
-        due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
-        data = [
-            [f"{i}. {t['purpose']}", t["task_id"], "截止日期", due],
-            ["户主姓名", t["head_name"] or "", "户编号", t["household_id"]],
-            ["证件号码", mask_id(t["head_id"]), "联系电话", mask_phone(t["phone"])],
-            ["优先依据", t["priority_zh"] or "未触发规则，无模型概率", "", ""],
-            ["核实内容", mask_text(t["what_to_verify_zh"] or ""), "", ""],
-            ["排查日期", "____年__月__日", "排查人", ""],
-            [
-                "三保障及饮水",
-                "义务教育有保障 □是 □否　基本医疗有保障 □是 □否　住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
-                "",
-                "",
-            ],
-            ["核实收入", "家庭人均纯收入 ________ 元　合规自付支出 ________ 元", "", ""],
-            ["排查结论", conclusions, "", ""],
-            ["情况说明", "", "", ""],
-        ]
-        cells = [
-            [fit(v, wide if r in SPANNED and c == 1 else width[c]) for c, v in enumerate(row)]
-            for r, row in enumerate(data)
-        ]
-        table = Table(cells, colWidths=width, rowHeights=[None] * 9 + [16 * mm], style=style)
-        story += [KeepTogether([table, Spacer(1, 4 * mm)])]
+        story += [KeepTogether([TaskCard(card_rows(i, t, conclusions), typeset), Spacer(1, 4 * mm)])]
     return build_pdf(story, day, title=title, author=f"{county_name}防返贫监测", subject="入户排查任务单", margin_mm=14)
+
+
+def card_rows(number: int, t: dict, conclusions: str) -> list[list[str]]:
+    """The texts of the card of task ``t``, ``number`` in the pack, as the rows of four cells of its grid
+    (deliverables/task_card.py); ``conclusions`` are the boxes to tick for the conclusion."""
+    left = t["working_days_left"]
+    due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
+    return [
+        [f"{number}. {t['purpose']}", t["task_id"], "截止日期", due],
+        ["户主姓名", t["head_name"] or "", "户编号", t["household_id"]],
+        ["证件号码", mask_id(t["head_id"]), "联系电话", mask_phone(t["phone"])],
+        ["优先依据", t["priority_zh"] or "未触发规则，无模型概率", "", ""],
+        ["核实内容", mask_text(t["what_to_verify_zh"] or ""), "", ""],
+        ["排查日期", "____年__月__日", "排查人", ""],
+        [
+            "三保障及饮水",
+            "义务教育有保障 □是 □否　基本医疗有保障 □是 □否　住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
+            "",
+            "",
+        ],
+        ["核实收入", "家庭人均纯收入 ________ 元　合规自付支出 ________ 元", "", ""],
+        ["排查结论", conclusions, "", ""],
+        ["情况说明", "", "", ""],
+    ]

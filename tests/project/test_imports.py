@@ -18,7 +18,8 @@ SLOW_PROJECT_IMPORTS = {
         "fangfanpin.models.scoring",
         "fangfanpin.models.drift",
         "fangfanpin.models.training",
-    }
+    },
+    "deliverables/task_packs.py": {"fangfanpin.deliverables.task_card"},
 }
 
 
