@@ -25,7 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -129,7 +129,7 @@ def folder_files(landing_dir: Path, day: date, *, digests: bool = False) -> list
         return []
     stats = [(p.name, p.stat()) for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     listing = sorted([name, st.st_size, st.st_mtime_ns] for name, st in stats)
-    return [[*f, _sha256(folder / f[0])] for f in listing] if digests else listing
+    return [[*f, _digest_unless_changed(folder / f[0], f[1], f[2])] for f in listing] if digests else listing
 
 
 def _sha256(path: Path) -> str:
@@ -137,8 +137,16 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-@lru_cache(maxsize=4096)  # the sensor scans every tick: a restored file is read once per process, not every time
-def _content(path: Path, mtime_ns: int) -> str:
+def _digest_unless_changed(path: Path, size: int, mtime_ns: int) -> str | None:
+    """The file's SHA-256, or None when it was rewritten while being read (its digest would not be the listed
+    version's: without one, a later time counts as a change)."""
+    digest = _sha256(path)
+    st = path.stat()
+    return digest if (st.st_size, st.st_mtime_ns) == (size, mtime_ns) else None
+
+
+@cache  # the sensor scans every tick: a restored file is read once per process, not on every tick
+def _content(path: Path, size: int, mtime_ns: int, inode: int, ctime_ns: int) -> str:
     return _sha256(path)
 
 
@@ -149,8 +157,10 @@ def as_recorded(folder: Path, files: list[list], record: Record | None) -> list[
     listed = []
     for name, size, mtime in files:
         was = recorded.get(name)
-        if was and len(was) > 3 and was[1] == size and was[2] != mtime and _content(folder / name, mtime) == was[3]:
-            mtime = was[2]
+        if was and len(was) > 3 and was[3] and was[1] == size and was[2] != mtime:
+            st = (folder / name).stat()
+            if _content(folder / name, size, mtime, st.st_ino, st.st_ctime_ns) == was[3]:
+                mtime = was[2]
         listed.append([name, size, mtime])
     return listed
 

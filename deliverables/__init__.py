@@ -108,16 +108,16 @@ def write_county_outputs(
         shared = _Day(
             day, policy, D.model_version(con, day), feed_freshness(con, day), D.chain_head(con, day), run_id, pool
         )
-        unplaced = unplaced_sheets(con, day, counties)
-        unplaced_book = pool.submit(
-            partial(render_workbook, day=day), unplaced, worth_a_worker=len(unplaced[0][2]) >= MIN_ROWS
-        )
+        # with workers, the 未归属 workbook renders from the start and each county's files one county ahead, while the
+        # folder before is written; without, nothing is read before it is written (one county's rows in memory)
+        early = pool.workers > 1
+        unplaced_book = _queue_unplaced(con, shared, counties) if early else None
         coming = (_queue(con, shared, county) for county in counties)
-        ahead = deque(islice(coming, 1))
-        while ahead:
-            ahead.extend(islice(coming, 1))  # the next county's files render while this one's folder is written
+        ahead = deque(islice(coming, 1 if early else 0))
+        for _ in counties:
+            ahead.extend(islice(coming, 1))
             _LAST.append(_write_county(con, shared, ahead.popleft(), root, written))
-        book, counts = unplaced_book()
+        book, counts = (unplaced_book or _queue_unplaced(con, shared, counties))()
     path = atomic_write_bytes(root / UNPLACED_DIR / "数据质量问题.xlsx", book)
     written.append(path)
     _LAST.append(
@@ -135,6 +135,13 @@ class _Queued:
     workbook: Callable[[], tuple[bytes, dict[str, int]]]
     packs: list[TaskPack]
     pdfs: Iterator[bytes]
+
+
+def _queue_unplaced(
+    con: duckdb.DuckDBPyConnection, at: _Day, counties: list[str]
+) -> Callable[[], tuple[bytes, dict[str, int]]]:
+    sheets = unplaced_sheets(con, at.day, counties)
+    return at.pool.submit(partial(render_workbook, day=at.day), sheets, worth_a_worker=len(sheets[0][2]) >= MIN_ROWS)
 
 
 def _queue(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _Queued:

@@ -17,6 +17,7 @@ from deliverables_helpers import END, ID_RE
 from pypdf import PdfReader
 from workflow_helpers import closed_loop, run_pipeline_day
 
+from fangfanpin import deliverables
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import data as D
 from fangfanpin.deliverables import write_county_outputs
@@ -300,6 +301,28 @@ def test_files_rendered_in_worker_processes_are_the_files_rendered_here(county_d
         assert book()[0] == next(folder.glob("*工作清单_*.xlsx")).read_bytes()
     written = {p.name.split("_")[0]: p.read_bytes() for p in (folder / TASK_PACKS).glob("*_排查任务.pdf")}
     assert len(packs) > 1 and [written[p.village_code] for p in packs] == pdfs
+
+
+def test_a_day_rendered_by_workers_writes_the_same_files(county_day, tmp_path, monkeypatch):
+    """Every workbook (the 未归属 one too) and task pack handed to worker processes, one county ahead: the same files
+    as the run that rendered everything in its own process (manifest.json aside: it names the run and its time)."""
+    db, _, folder = county_day
+    shutil.copy(db, tmp_path / "wh.duckdb")
+    monkeypatch.setattr(deliverables, "MIN_ROWS", 0)
+    monkeypatch.setattr(deliverables, "MIN_CARDS", 0)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        write_county_outputs(con, END, tmp_path / "outbox", load_policy(), run_id="workers", render_workers=2)
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"
+        }
+
+    alone = files(folder.parent)
+    assert any(name.startswith("未归属/") for name in alone) and any(TASK_PACKS in name for name in alone)
+    assert files(tmp_path / "outbox" / END.isoformat()) == alone
 
 
 def test_the_workbook_prints_on_a4_landscape_with_its_header_on_every_page(county_day):

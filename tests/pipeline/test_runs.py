@@ -180,7 +180,8 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
 
 def test_a_landing_copied_without_its_file_times_is_not_run_again(processed, deliveries, tmp_path, monkeypatch):
     """A copy or restore of the landing directory that gives every file a new time leaves every date done: each file
-    has the content its date ran on. A file whose content changed at the same size makes its date run again."""
+    has the content its date ran on. A file whose content changed at the same size makes its date run again, even
+    with the time this process saw it at."""
     root = world(processed, tmp_path, deliveries)
     folders = sorted(p for p in (root / "landing").iterdir() if p.is_dir())
     for path in (root / "landing").rglob("*"):
@@ -193,7 +194,9 @@ def test_a_landing_copied_without_its_file_times_is_not_run_again(processed, del
     data = bytearray(changed.read_bytes())
     at = next(i for i in range(len(data) - 1, 0, -1) if chr(data[i]).isdigit())
     data[at] = ord("1") if data[at] != ord("1") else ord("2")  # one digit: the same size, another content
+    was = changed.stat().st_mtime_ns
     changed.write_bytes(bytes(data))
+    os.utime(changed, ns=(was, was))  # and the time this process already read it at (cp -p, rsync -t)
     assert _pending(root, monkeypatch) == [date.fromisoformat(p.name) for p in folders]
 
 
