@@ -58,6 +58,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import ordinary_day  # noqa: E402
 from crosscheck_benchmark import DAY  # noqa: E402  the pandas baseline's date, so both agree
 from crosscheck_benchmark import _pin as pin_two_cores  # noqa: E402
+from stage_table import stage_cells, stage_header  # noqa: E402
 
 COUNTIES = [
     "150625",
@@ -274,18 +275,12 @@ def measure(work: Path, households: int, reuse: bool, model_dir: Path) -> dict:
 def print_table(results: list[dict]) -> None:
     cols = STAGES + ["dagster"]
     print(f"\ndaily job for {DAY}, {len(COUNTIES)} counties, first delivery on an empty warehouse, 2 cores")
-    print(
-        f"{'households':>10} {'rows in':>10} "
-        + " ".join(f"{c:>12}" for c in cols)
-        + f" {'run s':>8} {'process s':>9} {'peak MB':>8} {'hh/s':>8} {'rows/s':>8}"
-    )
+    print(f"{'households':>10} {'rows in':>10} " + stage_header(cols) + f" {'hh/s':>8} {'rows/s':>8}")
     for r in results:
-        peak = f"{r['peak_mb']:,}"
         print(
             f"{r['households']:>10,} {r['input_rows']:>10,} "
-            + " ".join(f"{r['stages'][c]:>12.2f}" for c in cols)
-            + f" {r['run_seconds']:>8.2f} {r['process_seconds']:>9.2f} {peak:>8} {r['households_per_s']:>8,}"
-            f" {r['input_rows_per_s']:>8,}"
+            + stage_cells(r, cols)
+            + f" {r['households_per_s']:>8,} {r['input_rows_per_s']:>8,}"
         )
     print(
         "slowest steps: "

@@ -20,6 +20,8 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from stage_table import stage_cells, stage_header
+
 VARIANTS = ("unchanged", "1pct")
 
 
@@ -172,17 +174,9 @@ def resent_unchanged(work: Path, day) -> list[str]:
 def print_ordinary(results: list[dict], stages: list[str], day) -> None:
     cols = stages + ["dagster"]
     print(f"\nan ordinary day: the delivery of {day + timedelta(days=1)} after a first one of {day}, 2 cores")
-    print(
-        f"{'households':>10} {'variant':>9} {'copied':>6} "
-        + " ".join(f"{c:>12}" for c in cols)
-        + f" {'run s':>8} {'process s':>9} {'peak MB':>8}"
-    )
+    print(f"{'households':>10} {'variant':>9} {'copied':>6} " + stage_header(cols))
     for r in results:
-        print(
-            f"{r['households']:>10,} {r['variant']:>9} {len(r['copied']):>6} "
-            + " ".join(f"{r['stages'][c]:>12.2f}" for c in cols)
-            + f" {r['run_seconds']:>8.2f} {r['process_seconds']:>9.2f} {r['peak_mb']:>8,}"
-        )
+        print(f"{r['households']:>10,} {r['variant']:>9} {len(r['copied']):>6} " + stage_cells(r, cols))
     print(
         "(first: the first date on an empty warehouse, as the first-delivery table; copied: snapshot feeds recognised "
         "as re-sent unchanged and not read again; unchanged: every snapshot re-sent byte for byte; 1pct: 1 % of each "
