@@ -310,8 +310,17 @@ def test_a_day_rendered_by_workers_writes_the_same_files(county_day, tmp_path, m
     shutil.copy(db, tmp_path / "wh.duckdb")
     monkeypatch.setattr(deliverables, "MIN_ROWS", 0)
     monkeypatch.setattr(deliverables, "MIN_CARDS", 0)
+    used: list[bool] = []
+
+    class Recorded(RenderPool):
+        def __exit__(self, *exc) -> None:
+            used.append(self.started)
+            super().__exit__(*exc)
+
+    monkeypatch.setattr(deliverables, "RenderPool", Recorded)
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         write_county_outputs(con, END, tmp_path / "outbox", load_policy(), run_id="workers", render_workers=2)
+    assert used == [True]  # the files below came from the workers
 
     def files(root: Path) -> dict[str, bytes]:
         return {
