@@ -56,10 +56,13 @@ _DRAWN = [
 
 
 class TaskCard(Flowable):
-    """A card of ``rows``, ten rows of four texts, printed by ``typeset`` (one for all the cards of a document)."""
+    """A card of ``rows``, ten rows of four texts, printed by ``typeset`` (one for all the cards of a document), with
+    ``space_below`` empty points under it that go to the next page with it: what a KeepTogether of the card and a
+    Spacer of that height does, without the copy and the three flowables it costs the frame a card."""
 
-    def __init__(self, rows: list[list[str]], typeset: Typesetter) -> None:
+    def __init__(self, rows: list[list[str]], typeset: Typesetter, space_below: float = 0) -> None:
         super().__init__()
+        self.space_below = space_below
         self.hAlign = "CENTER"  # a Table's
         self.size, self.leading, self.typeset = typeset.style.fontSize, typeset.style.leading, typeset
         # each cell's lines, or a Paragraph
@@ -78,7 +81,10 @@ class TaskCard(Flowable):
         return paragraph.wrap(right - X[c] - CELL_PADDING - CELL_PADDING, height - V_PADDING - V_PADDING)[1]
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 (reportlab's names)
-        return self.width, self.height
+        return self.width, self.height + self.space_below
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 (reportlab's names)
+        super().drawOn(canvas, x, y + self.space_below, _sW)
 
     def draw(self) -> None:
         # the glyph codes are the document's (reportlab keeps no public handle on it but the canvas's)

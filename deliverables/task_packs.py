@@ -62,7 +62,7 @@ def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, p
 def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, Spacer
+    from reportlab.platypus import Paragraph
 
     from fangfanpin.deliverables.task_card import TaskCard, Typesetter  # slow: imports reportlab
 
@@ -82,8 +82,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     ]
     conclusions = "　".join(f"□{v}" for v in load_contract("visit_results").column("conclusion").values)
     typeset = Typesetter(ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13))  # every cell's
-    for i, t in enumerate(pack.tasks, start=1):
-        story += [KeepTogether([TaskCard(card_rows(i, t, conclusions), typeset), Spacer(1, 4 * mm)])]
+    story += [TaskCard(card_rows(i, t, conclusions), typeset, 4 * mm) for i, t in enumerate(pack.tasks, start=1)]
     return build_pdf(story, day, title=title, author=f"{county_name}防返贫监测", subject="入户排查任务单", margin_mm=14)
 
 
