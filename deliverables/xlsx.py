@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 
 import xlsxwriter
 
@@ -116,25 +118,46 @@ class Writer:
         ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
         return _display_width(s) if measure else 0
 
+    def _column_writer(self, ws, c: int, col: Col) -> Callable[[int, object], int]:
+        """``write(row, value) -> display width`` for a non-empty value of column ``col``: what ``cell`` writes, with
+        the kind looked up once a column, and a text's masked form and width worked out once a distinct text."""
+        kind = "wrap" if col.width and col.kind == "text" else col.kind
+        measure = not col.width  # a column of fixed width needs no measuring
+        cell = self.cell
+        if kind not in ("text", "wrap", "phone", "code"):
+            return lambda r, v: cell(ws, r, c, kind, v, measure)
+        fmt, mask = self.f["wrap" if kind == "wrap" else "text"], kind not in ("phone", "code")
+        seen: dict[str, tuple[str, int]] = {}
+
+        def write(r: int, v) -> int:
+            if type(v) is not str:
+                return cell(ws, r, c, kind, v, measure)
+            known = seen.get(v)
+            if known is None:
+                s = mask_text(v) if mask else v
+                known = seen[v] = (s, _display_width(s) if measure else 0)
+            ws.write_string(r, c, known[0], fmt)
+            return known[1]
+
+        return write
+
     def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
         ws = self.wb.add_worksheet(name)
-        # long free text (a column of fixed width) wraps instead of being cut by the next column; such a column's
-        # values need no measuring
-        plan = [
-            (c, col.key, "wrap" if col.width and col.kind == "text" else col.kind, not col.width)
-            for c, col in enumerate(cols)
-        ]
         widths = [_display_width(c.header) for c in cols]
         for c, col in enumerate(cols):
             ws.write_string(0, c, col.header, self.f["header"])
-        cell = self.cell
-        wrapped = [(c, key, cols[c].width) for c, key, kind, _ in plan if kind == "wrap"]
+        # row by row, as xlsxwriter numbers the shared strings in the order they are first written
+        plan = [(c, col.key, self._column_writer(ws, c, col)) for c, col in enumerate(cols)]
+        # long free text (a column of fixed width) wraps instead of being cut by the next column
+        wrapped = [(col.key, _lines_in(col.width)) for col in cols if col.width and col.kind == "text"]
         for r, row in enumerate(data, start=1):
-            for c, key, kind, measure in plan:
-                width = cell(ws, r, c, kind, row.get(key), measure)
-                if width > widths[c]:
-                    widths[c] = width
-            lines = max((_lines(row.get(key), width) for c, key, width in wrapped), default=1)
+            for c, key, write in plan:
+                v = row.get(key)
+                if v is not None and v != "":  # an empty cell without a format is nothing in the file
+                    width = write(r, v)
+                    if width > widths[c]:
+                        widths[c] = width
+            lines = max([lines_of(row.get(key)) for key, lines_of in wrapped], default=1)
             if lines > 1:  # printed rows keep their wrapped text instead of running over the next row
                 ws.set_row(r, LINE_HEIGHT * lines)
         for c, col in enumerate(cols):
@@ -150,11 +173,16 @@ class Writer:
         return self.buf.getvalue()
 
 
-def _lines(value, width: float) -> int:
-    """Printed lines of a wrapped cell: its display width over the column's (a CJK character counts two)."""
-    if not isinstance(value, str) or not value:
-        return 1
-    return -(-_display_width(value) // max(int(width) - 1, 1))
+def _lines_in(width: float) -> Callable[[object], int]:
+    """``lines(value)``: the printed lines of a wrapped cell of a column ``width`` wide, its display width over the
+    column's (a CJK character counts two), worked out once a distinct text."""
+    room = max(int(width) - 1, 1)
+
+    @lru_cache(maxsize=65536)
+    def lines(value: str) -> int:
+        return -(-_display_width(value) // room)
+
+    return lambda value: lines(value) if isinstance(value, str) and value else 1
 
 
 def _print_setup(ws) -> None:
