@@ -21,7 +21,9 @@ def register_font() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(find_font()), subfontIndex=0))
+    from fangfanpin.deliverables.pdf_subsets import share_subset_programs  # slow: imports reportlab
+
+    pdfmetrics.registerFont(share_subset_programs(TTFont(FONT_NAME, str(find_font()), subfontIndex=0)))
     return FONT_NAME
 
 
@@ -63,11 +65,17 @@ def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def build_pdf(story: list, day: date, *, title: str, author: str, subject: str, margin_mm: float = 18) -> bytes:
-    """A4 portrait PDF of the platypus ``story``, dated ``day`` (UTC midnight) whatever the clock says."""
+def build_pdf(
+    story: list, day: date, *, title: str, author: str, subject: str, margin_mm: float = 18, first_text: str = ""
+) -> bytes:
+    """A4 portrait PDF of the platypus ``story``, dated ``day`` (UTC midnight) whatever the clock says.
+    ``first_text``: characters of the registered font that the document uses before anything is drawn, in their
+    order, so that the font's first subset is the same in every document given the same text and is made once
+    (deliverables/pdf_subsets.py); what the document draws is unchanged."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.lib.utils import TimeStamp
+    from reportlab.pdfbase import pdfmetrics
     from reportlab.platypus import SimpleDocTemplate
 
     buf = io.BytesIO()
@@ -93,5 +101,10 @@ def build_pdf(story: list, day: date, *, title: str, author: str, subject: str, 
     def _date_stamp(canvas, _doc):
         canvas._doc._timeStamp = stamp
 
-    doc.build(story, onFirstPage=_date_stamp, onLaterPages=_date_stamp)
+    def _first_page(canvas, _doc):
+        _date_stamp(canvas, _doc)
+        if first_text:
+            pdfmetrics.getFont(register_font()).splitString(first_text, canvas._doc)
+
+    doc.build(story, onFirstPage=_first_page, onLaterPages=_date_stamp)
     return buf.getvalue()

@@ -20,6 +20,7 @@ from pypdf.generic import ContentStream
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from fangfanpin.config.policy import load_policy
@@ -27,6 +28,7 @@ from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.deliverables import data as D
 from fangfanpin.deliverables.pdf import build_pdf, cell_text, cn_date, register_font
+from fangfanpin.deliverables.pdf_subsets import share_subset_programs
 from fangfanpin.deliverables.task_card import TaskCard, Typesetter
 from fangfanpin.deliverables.task_packs import TaskPack, card_rows, task_pack_pdf, village_task_packs
 
@@ -88,19 +90,24 @@ def _reference_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
 
 
 def _text(pdf: bytes) -> list[list[tuple[str, float, float]]]:
-    """Each page's pieces of text, with where they start (points, rounded), in the order they are drawn."""
+    """Each page's pieces of text, with where they start (points, rounded), in the order they are drawn. A piece is
+    what one text position shows, however many of the font's subsets it takes (a document's characters are numbered
+    in the order it uses them, deliverables/pdf_subsets.py)."""
     pages = []
     for page in PdfReader(io.BytesIO(pdf)).pages:
         runs = []
 
         def visit(text, cm, tm, font, size, runs=runs):
-            if text.strip():
-                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                runs.append((text.strip(), round(x, 2), round(y, 2)))
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            at = (round(x, 2), round(y, 2))
+            if runs and runs[-1][1:] == at:
+                runs[-1] = (runs[-1][0] + text, *at)
+            else:
+                runs.append((text, *at))
 
         page.extract_text(visitor_text=visit)
-        pages.append(runs)
+        pages.append([(text.strip(), x, y) for text, x, y in runs if text.strip()])
     return pages
 
 
@@ -125,7 +132,7 @@ def _painted(pdf: bytes) -> list[list[tuple]]:
     reader, pages = PdfReader(io.BytesIO(pdf)), []
     for page in reader.pages:
         gs = {"cm": (1, 0, 0, 1, 0, 0), "rg": (0,), "RG": (0,), "w": 1.0, "J": 0, "j": 0}
-        stack, path, tm, leading, marks = [], [], None, 0.0, []
+        stack, path, tm, leading, marks, last_op = [], [], None, 0.0, [], None
 
         def at(x, y, gs=gs):
             c = gs["cm"]
@@ -163,11 +170,16 @@ def _painted(pdf: bytes) -> list[list[tuple]]:
                 tm = _mul((1, 0, 0, 1, 0, -leading), tm)
             elif op in (b"Tj", b"TJ"):
                 m = _mul(tm, gs["cm"])
-                marks.append(("text", gs["rg"], round(m[4], 3), round(m[5], 3)))
+                mark = ("text", gs["rg"], round(m[4], 3), round(m[5], 3))
+                if not (
+                    marks and marks[-1] == mark and last_op in (b"Tj", b"TJ", b"Tf", b"TL")
+                ):  # one piece, in subsets
+                    marks.append(mark)
             elif op not in _IGNORED:
                 marks.append(("other", op))
             if op in (b"S", b"f", b"f*", b"B", b"n"):
                 path = []
+            last_op = op
         pages.append(marks)
     return pages
 
@@ -211,3 +223,38 @@ def test_a_cell_a_paragraph_prints_where_a_table_prints_it(packs):
     assert _text(card) == _text(table)
     assert _painted(card) == _painted(table)
     assert len([t for t, _, _ in _text(card)[0] if t.startswith("长长的户主姓名")]) == 3  # wrapped in its cell
+
+
+def _font_programs(pdf: bytes) -> list[bytes]:
+    """The font programs the document embeds, one a subset, in the order of its fonts' names (F2+0, F2+1, …)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {}
+    for page in reader.pages:
+        for name, ref in page["/Resources"]["/Font"].items():
+            descriptor = ref.get_object().get("/FontDescriptor")  # none for the standard font reportlab declares
+            if descriptor is not None:
+                fonts[name] = descriptor["/FontFile2"].get_data()
+    return [fonts[name] for name in sorted(fonts)]
+
+
+def test_packs_of_different_villages_share_their_first_font_subset(packs):
+    """A pack's font starts with the form's characters, so its first subset (and its compressed program, made once a
+    process) is the one every pack has, whatever the village's and the households' names."""
+    packs, county = packs
+    first, second = (_font_programs(task_pack_pdf(pack, END, county)) for pack in packs[:2])
+    assert first[0] == second[0]
+    assert first[1:] != second[1:]  # the names are in the other subsets
+
+
+def test_a_subset_made_once_is_written_as_reportlab_writes_it(packs):
+    """The font file and descriptor of a subset taken from those made before are, to the byte, what reportlab writes
+    when it makes the subset in the document."""
+    packs, county = packs
+    font = pdfmetrics.getFont(register_font())
+    shared = [task_pack_pdf(pack, END, county) for pack in (*packs[:2], packs[0])]
+    del font.face.addSubsetObjects  # reportlab's own again
+    try:
+        made_here = [task_pack_pdf(pack, END, county) for pack in (*packs[:2], packs[0])]
+    finally:
+        share_subset_programs(font)
+    assert shared == made_here
