@@ -9,14 +9,21 @@ Great Expectations is imported inside the checks only (it takes seconds to impor
 """
 
 import json
+from collections.abc import Callable
 from datetime import date
+from functools import cache
+from importlib.metadata import version
 
+import polars as pl
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetKey,
+    DagsterInstance,
     MetadataValue,
     multi_asset_check,
 )
@@ -48,10 +55,24 @@ def _same_note(d: dict) -> str:
     return f"与上次交付（{d['same_as']}）相同，未重新解析：行与上次相同，未做漂移比较"
 
 
-def _structure(contract: Contract, rows, d: dict | None) -> dict:
-    if rows.height == 0:
+def _structure(contract: Contract, rows: Callable[[], pl.DataFrame], d: dict | None, before: dict | None) -> dict:
+    """The structure suite on the day's rows, or, when they are a copy of an earlier delivery's (``same_as``) whose
+    own check passed on the same files and suite (``before``: that evaluation's metadata), that result."""
+    if before is not None:
+        return dict(
+            passed=True,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "rows": before["rows"],
+                "expectations": before["expectations"],
+                "same_as": f"与上次交付（{d['same_as']}）相同：行从那次复制，那次的契约检查已通过，未重新检查",
+                **_suite_of(d),
+            },
+        )
+    frame = rows()
+    if frame.height == 0:
         return dict(passed=True, metadata={"rows": 0, "note": "本日无新载入的行"})
-    result = validate(rows, structure_suite(contract))
+    result = validate(frame, structure_suite(contract))
     same = (
         {"same_as": f"与上次交付（{d['same_as']}）相同，行从上次复制，检查照常进行"} if (d or {}).get("same_as") else {}
     )
@@ -59,12 +80,42 @@ def _structure(contract: Contract, rows, d: dict | None) -> dict:
         passed=result.success,
         severity=AssetCheckSeverity.ERROR,
         metadata={
-            "rows": rows.height,
+            "rows": frame.height,
             "expectations": result.evaluated,
             "failures": MetadataValue.md(_failures_md(result)),
             **same,
+            **_suite_of(d),
         },
     )
+
+
+def _suite_of(d: dict | None) -> dict:
+    """What a structure result holds for a later copy of the same delivery to take it: the delivery's fingerprint
+    (its files, the contract and the code reading them, ingest/unchanged.py) and the GX version."""
+    if not (d or {}).get("fingerprint"):
+        return {}
+    return {"fingerprint": d["fingerprint"], "great_expectations": version("great_expectations")}
+
+
+HISTORY_SEARCHED = 32  # evaluations looked through for the copied delivery's (one a date when runs go well)
+
+
+def _structure_before(instance: DagsterInstance, key: AssetKey, d: dict | None) -> dict | None:
+    """The metadata of the structure check of the delivery this one copied (``same_as``), when its newest evaluation
+    passed on the same fingerprint and GX version; else None."""
+    if not (d or {}).get("same_as") or not d.get("fingerprint"):
+        return None
+    history = instance.event_log_storage.get_asset_check_execution_history(
+        AssetCheckKey(key, "contract_structure"), limit=HISTORY_SEARCHED
+    )  # newest first
+    record = next((r for r in history if r.partition == d["same_as"].isoformat()), None)
+    evaluation = record.evaluation if record is not None else None
+    if evaluation is None or not evaluation.passed:
+        return None
+    metadata = {name: value.value for name, value in evaluation.metadata.items()}
+    if {k: metadata.get(k) for k in _suite_of(d)} != _suite_of(d) or "expectations" not in metadata:
+        return None
+    return metadata
 
 
 def _reconcile(d: dict | None) -> dict:
@@ -83,7 +134,7 @@ def _reconcile(d: dict | None) -> dict:
     )
 
 
-def _drift(contract: Contract, rows, d: dict | None, previous, policy: Policy) -> dict:
+def _drift(contract: Contract, rows: Callable[[], pl.DataFrame], d: dict | None, previous, policy: Policy) -> dict:
     if previous is None or (d or {}).get("profile") is None:
         return dict(
             passed=True, severity=AssetCheckSeverity.WARN, metadata={"note": "无可比较的上一次交付或本日无交付"}
@@ -94,7 +145,7 @@ def _drift(contract: Contract, rows, d: dict | None, previous, policy: Policy) -
         return dict(
             passed=True,
             severity=AssetCheckSeverity.WARN,
-            metadata={"compared_with": previous[0].isoformat(), "rows": rows.height, "note": _same_note(d)},
+            metadata={"compared_with": previous[0].isoformat(), "rows": d["rows_loaded"], "note": _same_note(d)},
         )
     suite = drift_suite(
         contract,
@@ -102,13 +153,14 @@ def _drift(contract: Contract, rows, d: dict | None, previous, policy: Policy) -
         row_ratio=tuple(ingest["drift_row_ratio"]),
         null_rate_tolerance=ingest["drift_null_rate_tolerance"],
     )
-    result = validate(rows, suite)
+    frame = rows()
+    result = validate(frame, suite)
     return dict(
         passed=result.success,
         severity=AssetCheckSeverity.WARN,
         metadata={
             "compared_with": previous[0].isoformat(),
-            "rows": rows.height,
+            "rows": frame.height,
             "failures": MetadataValue.md(_failures_md(result)),
         },
     )
@@ -175,7 +227,8 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             asset=key,
             blocking=True,
             partitions_def=DELIVERY_PARTITIONS,
-            description=f"{contract.title}：契约结构与键（Great Expectations）：列齐全、必填非空、代码取值合法、键唯一。",
+            description=f"{contract.title}：契约结构与键（Great Expectations）：列齐全、必填非空、代码取值合法、键唯一。"
+            "快照与上次交付相同、那次检查已通过时沿用那次的结果。",
         ),
         AssetCheckSpec(
             "counts_reconcile",
@@ -236,7 +289,8 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
     def checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings):
         day = date.fromisoformat(context.partition_key)
         with warehouse.get_connection() as con:
-            rows = con.sql(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]).pl()
+            # the day's rows, read only for a suite that runs (not for a copy whose checks passed before)
+            rows = cache(lambda: con.sql(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]).pl())
             d = _delivery(con, feed, day)
             previous = con.execute(
                 "SELECT delivery_date, profile FROM deliveries WHERE feed = ? AND delivery_date < ? AND profile IS NOT NULL "
@@ -244,15 +298,14 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
                 [feed, day],
             ).fetchall()
             (fresh,) = feed_freshness(con, day, [feed])
-            unplaced = reports_left_unplaced(con, contract, day)
-        results = {
-            "contract_structure": _structure(contract, rows, d),
-            "counts_reconcile": _reconcile(d),
-            "reports_placed": _reports_placed(unplaced),
-            "drift": _drift(contract, rows, d, previous[0] if previous else None, settings.policy()),
-            "files_accepted": _files_accepted(d),
-            "freshness": _freshness(fresh),
-        }
+            results = {
+                "contract_structure": _structure(contract, rows, d, _structure_before(context.instance, key, d)),
+                "counts_reconcile": _reconcile(d),
+                "reports_placed": _reports_placed(reports_left_unplaced(con, contract, day)),
+                "drift": _drift(contract, rows, d, previous[0] if previous else None, settings.policy()),
+                "files_accepted": _files_accepted(d),
+                "freshness": _freshness(fresh),
+            }
         if contract.kind == "snapshot":
             results["snapshot_applied"] = _snapshot_applied(d)
         for name, result in results.items():

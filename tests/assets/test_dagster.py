@@ -9,7 +9,14 @@ from datetime import timedelta
 import duckdb
 import pytest
 import yaml
-from dagster import DagsterInstance, MarkdownMetadataValue, RunsFilter, TableMetadataValue
+from dagster import (
+    AssetCheckEvaluation,
+    AssetSelection,
+    DagsterInstance,
+    MarkdownMetadataValue,
+    RunsFilter,
+    TableMetadataValue,
+)
 from dagster_helpers import materialize_day
 from landing_helpers import copy_delivery
 from paths import REPO
@@ -190,40 +197,70 @@ def test_a_refused_file_and_a_late_feed_are_failed_checks(small_landing, ffp_env
 
 
 def test_a_snapshot_resent_unchanged_says_so_in_metadata_checks_and_summary(small_landing, ffp_env):
-    """The next day's roster and housing file re-sent byte for byte: the assets' metadata and the drift check say
-    they were the same as the day before and not read again, the structure check still runs on the copied rows, and
-    the command's summary lists them."""
+    """The roster and housing files re-sent byte for byte on two more days: the assets' metadata and the drift check
+    say they were the same as the day before and not read again, and the command's summary lists them. The structure
+    check runs on the copied rows while the delivery they copy has no passed check (the first day ran without its
+    checks); the day after, it takes the result of the day before, whose check passed on the same files."""
     from fangfanpin.pipeline.run_summary import resent_unchanged
 
     day = delivery_dates(small_landing)[0]
-    nxt = day + timedelta(days=1)
+    nxt, third = day + timedelta(days=1), day + timedelta(days=2)
     feeds = ["roster", "housing_safety"]
     copy_delivery(small_landing, day, ffp_env / "landing", feeds)
-    shutil.copytree(ffp_env / "landing" / day.isoformat(), ffp_env / "landing" / nxt.isoformat())
+    for later in (nxt, third):
+        shutil.copytree(ffp_env / "landing" / day.isoformat(), ffp_env / "landing" / later.isoformat())
     chosen = [a for a in ingest_assets if a.key.path[-1] in feeds]
     checks = [c for c in ingest_checks if {k.asset_key.path[-1] for k in c.check_keys} <= set(feeds)]
     instance = DagsterInstance.ephemeral()
-    for partition in (day, nxt):
+    evaluations = {}
+    for partition, with_checks in ((day, False), (nxt, True), (third, True)):
         result = materialize_day(
             [*chosen, *checks],
             partition_key=partition.isoformat(),
             instance=instance,
             resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
-            selection=[*chosen, *checks],
+            selection=AssetSelection.assets(*chosen)
+            if with_checks
+            else AssetSelection.assets(*chosen).without_checks(),
         )
         assert result.success
+        evaluations[partition] = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
     for m in result.get_asset_materialization_events():
         metadata = m.step_materialization_data.materialization.metadata
-        assert metadata["same_as"].value == f"与上次交付相同（{day}），未重新解析"
-        assert f"与上次交付相同（{day}），未重新解析" in metadata["files"].value
-        assert metadata["message"].value.endswith(f"（与上次交付相同（{day}），未重新解析）")
-    evaluations = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
-    assert (
-        evaluations[("roster", "drift")].passed
-        and "未重新解析" in evaluations[("roster", "drift")].metadata["note"].value
+        assert metadata["same_as"].value == f"与上次交付相同（{nxt}），未重新解析"
+        assert f"与上次交付相同（{nxt}），未重新解析" in metadata["files"].value
+        assert metadata["message"].value.endswith(f"（与上次交付相同（{nxt}），未重新解析）")
+    drift = evaluations[nxt][("roster", "drift")]
+    assert drift.passed and "未重新解析" in drift.metadata["note"].value
+    checked = evaluations[nxt][("roster", "contract_structure")]
+    assert checked.passed and "检查照常进行" in checked.metadata["same_as"].value
+    assert checked.metadata["expectations"].value > 0
+    taken = evaluations[third][("roster", "contract_structure")]
+    assert taken.passed and taken.metadata["same_as"].value.endswith("那次的契约检查已通过，未重新检查")
+    for name in ("rows", "expectations", "fingerprint", "great_expectations"):
+        assert taken.metadata[name].value == checked.metadata[name].value, name
+    # the newest check of the copied delivery failed (as when a suite is stricter after the files came): run again
+    fourth = day + timedelta(days=3)
+    shutil.copytree(ffp_env / "landing" / day.isoformat(), ffp_env / "landing" / fourth.isoformat())
+    instance.report_runless_asset_event(
+        AssetCheckEvaluation(
+            asset_key=taken.asset_key,
+            check_name=taken.check_name,
+            passed=False,
+            metadata=taken.metadata,
+            severity=taken.severity,
+            partition=taken.partition,
+        )
     )
-    structure = evaluations[("roster", "contract_structure")]
-    assert structure.metadata["expectations"].value > 0 and "检查照常进行" in structure.metadata["same_as"].value
+    result = materialize_day(
+        [*chosen, *checks],
+        partition_key=fourth.isoformat(),
+        instance=instance,
+        resources=pipeline_resources(warehouse=str(ffp_env / "warehouse.duckdb")),
+        selection=AssetSelection.assets(*chosen),
+    )
+    again = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert "检查照常进行" in again[("roster", "contract_structure")].metadata["same_as"].value
     with duckdb.connect(str(ffp_env / "warehouse.duckdb"), read_only=True) as con:
         lines = resent_unchanged(con, [day, nxt])
     assert lines == [
