@@ -36,7 +36,7 @@ from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
 from fangfanpin.deliverables.notices import notice_pdf, village_notices
 from fangfanpin.deliverables.render_pool import MIN_CARDS, MIN_ROWS, RenderPool
 from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
-from fangfanpin.deliverables.return_templates import return_templates
+from fangfanpin.deliverables.return_templates import DueTemplate, due_templates, render_template
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
 from fangfanpin.deliverables.task_packs import TaskPack, task_pack_pdf, village_task_packs
 from fangfanpin.deliverables.workbook import SHEETS, county_sheets, render_workbook, unplaced_sheets
@@ -128,13 +128,16 @@ def write_county_outputs(
 
 @dataclass(frozen=True)
 class _Queued:
-    """A county's workbook and village task packs, handed to the render pool before its folder is written."""
+    """A county's workbook, village task packs and return templates, handed to the render pool before its folder is
+    written."""
 
     county: str
     county_name: str
     workbook: Callable[[], tuple[bytes, dict[str, int]]]
     packs: list[TaskPack]
     pdfs: Iterator[bytes]
+    templates: list[DueTemplate]
+    template_files: Iterator[bytes]
 
 
 def _queue_unplaced(
@@ -150,12 +153,20 @@ def _queue(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _Queued:
     rows = sum(len(data) for _, _, data in sheets)
     packs = village_task_packs(con, at.day, county, at.policy)
     cards = sum(len(pack.tasks) for pack in packs)
+    templates = due_templates(con, at.day, county)
+    due = sum(len(template.rows) for template in templates)
     return _Queued(
         county,
         name,
         at.pool.submit(partial(render_workbook, day=at.day), sheets, worth_a_worker=rows >= MIN_ROWS),
         packs,
         at.pool.render(partial(task_pack_pdf, day=at.day, county_name=name), packs, worth_a_worker=cards >= MIN_CARDS),
+        templates,
+        at.pool.render(
+            partial(render_template, day=at.day, risk_types=at.policy.risk_types),
+            templates,
+            worth_a_worker=due >= MIN_ROWS,
+        ),
     )
 
 
@@ -200,8 +211,8 @@ def _write_county(
             pdf,
             len(pack.tasks),
         )
-    for template_name, payload, due in return_templates(con, day, county, policy):
-        put(folder / TEMPLATES_FOLDER / template_name, payload, due)
+    for template, payload in zip(queued.templates, queued.template_files):
+        put(folder / TEMPLATES_FOLDER / template.file_name, payload, len(template.rows))
     manifest = folder / "manifest.json"
     atomic_write_bytes(
         manifest, manifest_bytes(day, county, name, at.run_id, out.files, at.freshness, at.model, at.chain_head)

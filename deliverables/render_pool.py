@@ -9,8 +9,9 @@ one page or one cell at a time.
             write(pack, pdf)
 
 Work too small to pay for a worker (starting one, a fresh interpreter importing the deliverables and the font, costs
-about as much as a thousand task cards) is rendered here, when its result is asked for. Larger work goes to the
-pool (started once, on the first such batch), in the order it was handed in, and its results come back in that
+about as much as a thousand task cards) is rendered here, when its result is asked for, until the pool has started.
+Larger work, and once it has started all work, goes to the pool (started once, on the first large batch), in the
+order it was handed in, and its results come back in that
 order; ``submit`` and ``render`` return at once, so the workers render while the caller goes on with other work.
 The workers only render: the warehouse stays with its one writer, and a file's bytes are the same in any process
 (reportlab's invariant mode, xlsxwriter's fixed creation date).
@@ -60,13 +61,13 @@ class RenderPool:
     def render(self, render: Callable[[T], R], items: Sequence[T], *, worth_a_worker: bool) -> Iterator[R]:
         """``render(item)`` for every item, in order. ``render`` must be a module-level function (or a
         functools.partial of one): the workers receive it pickled."""
-        if self.workers == 1 or len(items) < 2 or not worth_a_worker:
+        if self.workers == 1 or len(items) < 2 or not (worth_a_worker or self.started):
             return map(render, items)
         chunk = max(1, len(items) // (self.workers * CHUNKS_PER_WORKER))
         return self._executor().map(render, items, chunksize=chunk)
 
     def submit(self, render: Callable[[T], R], item: T, *, worth_a_worker: bool) -> Callable[[], R]:
         """``render(item)``, to be asked for later: the returned function gives the result (waiting for it)."""
-        if self.workers == 1 or not worth_a_worker:
+        if self.workers == 1 or not (worth_a_worker or self.started):
             return lambda: render(item)
         return self._executor().submit(render, item).result

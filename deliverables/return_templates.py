@@ -1,6 +1,7 @@
 """Return templates (回传模板): one XLSX per return feed and county, pre-filled with what is due.
 
-    for file_name, payload, rows in return_templates(con, day, county, policy): ...
+    for due in due_templates(con, day, county):              # what is due, read from the warehouse
+        payload = render_template(due, day, policy.risk_types)  # the XLSX, in any process
 
 走访结果 lists today's open visit tasks, 民主评议及公示结果 the publication batches whose period has ended without a
 result, 县级决定 the cases awaiting the county's decision. The clerk fills the blank columns in Excel or WPS (a
@@ -19,7 +20,6 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 import xlsxwriter
 
-from fangfanpin.config.policy import Policy
 from fangfanpin.data_contracts import Column, Contract, load_contract
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.ingest.xlsx import INSTRUCTIONS_SHEET
@@ -152,23 +152,36 @@ def file_name(contract: Contract, county: str, day: date) -> str:
     return f"{contract.file_title}_{county}_{day:%Y%m%d}.xlsx"
 
 
-def return_templates(
-    con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy
-) -> list[tuple[str, bytes, int]]:
-    """(file name, XLSX bytes, pre-filled rows) of each template for ``county``; needs ``data.prepare`` first."""
+@dataclass(frozen=True)
+class DueTemplate:
+    """A county's template and its pre-filled rows: all that rendering it needs besides the date and the policy's
+    risk types."""
+
+    template: Template
+    file_name: str
+    rows: list[dict]
+
+
+def due_templates(con: duckdb.DuckDBPyConnection, day: date, county: str) -> list[DueTemplate]:
+    """Each template of ``county`` with the rows due on ``day``; needs ``data.prepare`` first."""
     out = []
     for template in TEMPLATES:
-        contract = load_contract(template.feed)
         params = {"d": day, "c": county}
         due = rows(con, template.sql, {k: v for k, v in params.items() if f"${k}" in template.sql})
         for row in due:
             row["publication_kind"] = PUBLICATION_KINDS.get(row.get("purpose"), row.get("purpose"))
             row["to_decide"] = TO_DECIDE.get(row.get("case_status"), "")
-        out.append((file_name(contract, county, day), _workbook(template, contract, due, day, policy), len(due)))
+        out.append(DueTemplate(template, file_name(load_contract(template.feed), county, day), due))
     return out
 
 
-def _workbook(template: Template, contract: Contract, due: list[dict], day: date, policy: Policy) -> bytes:
+def render_template(due: DueTemplate, day: date, risk_types: tuple[str, ...]) -> bytes:
+    """The template's XLSX bytes; ``risk_types``, the policy's, are the list a risk type is picked from. Needs no
+    warehouse: it may run in another process."""
+    return _workbook(due.template, load_contract(due.template.feed), due.rows, day, risk_types)
+
+
+def _workbook(template: Template, contract: Contract, due: list[dict], day: date, risk_types: tuple[str, ...]) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     wb.set_properties({"title": f"{contract.title}回传模板", "author": "fangfanpin", "created": _midnight(day)})
@@ -191,7 +204,7 @@ def _workbook(template: Template, contract: Contract, due: list[dict], day: date
             elif value is not None:
                 ws.write_string(i, j, str(value), fmt[("text", kind)])
         if kind == "answer":
-            ws.data_validation(1, j, last_row, j, _validation(column, day, policy))
+            ws.data_validation(1, j, last_row, j, _validation(column, day, risk_types))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(due), 1), len(template.layout) - 1)
     ws.protect(
@@ -205,12 +218,12 @@ def _workbook(template: Template, contract: Contract, due: list[dict], day: date
             "format_rows": True,
         },
     )
-    _instructions(wb, template, contract, policy, fmt)
+    _instructions(wb, template, contract, risk_types, fmt)
     wb.close()
     return buf.getvalue()
 
 
-def _validation(column: Column, day: date, policy: Policy) -> dict:
+def _validation(column: Column, day: date, risk_types: tuple[str, ...]) -> dict:
     if column.type == "code":
         return {
             "validate": "list",
@@ -238,14 +251,14 @@ def _validation(column: Column, day: date, policy: Policy) -> dict:
     if column.header in ("主要风险类型", "风险类型"):  # several may be named: a list to pick from, others allowed
         return {
             "validate": "list",
-            "source": list(policy.risk_types),
+            "source": list(risk_types),
             "error_type": "information",
             "error_message": "可从列表选择；多个风险类型用“、”分隔",
         }
     return {"validate": "any"}
 
 
-def _instructions(wb, template: Template, contract: Contract, policy: Policy, fmt) -> None:
+def _instructions(wb, template: Template, contract: Contract, risk_types: tuple[str, ...], fmt) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 90, fmt[("wrap", "context")])
@@ -266,7 +279,7 @@ def _instructions(wb, template: Template, contract: Contract, policy: Policy, fm
     lines += [(f"{c.header}可选值", "、".join(c.values)) for c in contract.columns if c.type == "code"]
     lines += [(c.header, "是 / 否") for c in contract.columns if c.type == "yesno"]
     if any(h in ("主要风险类型", "风险类型") for h in template.layout):
-        lines.append(("风险类型可选值", "、".join(policy.risk_types)))
+        lines.append(("风险类型可选值", "、".join(risk_types)))
     ws.write_string(0, 0, f"{contract.title}回传模板：填写说明", fmt[("header", "context")])
     for i, (label, text) in enumerate(lines, start=2):
         ws.write_string(i, 0, label, fmt[("header", "context")])
