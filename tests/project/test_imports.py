@@ -20,6 +20,7 @@ SLOW_PROJECT_IMPORTS = {
         "fangfanpin.models.training",
     },
     "deliverables/task_packs.py": {"fangfanpin.deliverables.task_card"},
+    "deliverables/pdf.py": {"fangfanpin.deliverables.pdf_subsets"},
 }
 
 
