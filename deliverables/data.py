@@ -48,7 +48,12 @@ _OPEN_TASKS_OF_DAY = f"""SELECT *, row_number() OVER (PARTITION BY county_code, 
 OPEN_TASKS = "(SELECT * FROM dlv_open_tasks WHERE county_code = $c)"
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    """The query's rows as dicts. Named ``params`` may hold more than the query takes (the day's $d and $c): only
+    those its statement names are bound (DuckDB refuses the others)."""
+    if isinstance(params, dict):
+        named = con.extract_statements(sql)[0].named_parameters
+        params = {k: v for k, v in params.items() if k in named}
     cur = con.execute(sql, params or [])
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]

@@ -43,7 +43,7 @@ class Template:
     feed: str
     layout: tuple[str, ...]  # headers in sheet order: the contract's columns and its context headers
     context_keys: dict[str, str]  # context header → key of the query's row
-    sql: str  # the rows due, for $d (delivery date) and $c (county), whichever it names
+    sql: str  # the rows due, for $d (delivery date) and $c (county), whichever it names (data.rows binds those)
     purpose: str  # what the file is for, on the instruction sheet
 
 
@@ -166,8 +166,7 @@ def due_templates(con: duckdb.DuckDBPyConnection, day: date, county: str) -> lis
     """Each template of ``county`` with the rows due on ``day``; needs ``data.prepare`` first."""
     out = []
     for template in TEMPLATES:
-        params = {"d": day, "c": county}
-        due = rows(con, template.sql, {k: v for k, v in params.items() if f"${k}" in template.sql})
+        due = rows(con, template.sql, {"d": day, "c": county})
         for row in due:
             row["publication_kind"] = PUBLICATION_KINDS.get(row.get("purpose"), row.get("purpose"))
             row["to_decide"] = TO_DECIDE.get(row.get("case_status"), "")
