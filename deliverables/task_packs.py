@@ -29,16 +29,17 @@ from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
 from fangfanpin.deliverables.places import village_place
 from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
+from fangfanpin.workflow.decide.day import TASK_STATES
 
 FOLDER = "排查任务"
 HEADER_NOTE = (
     "按优先级排列（先看规则严重程度，再看模型估计的可能性），序号即优先级，走不完时请先走访靠前的农户；"
     "走访后在“走访结果”回传模板中逐项填写"
 )
-# texts most packs print besides the form (deliverables.data.OPEN_TASKS' priority_zh; the workflow's 核实内容)
+# texts most packs print that come from elsewhere: priority_zh (deliverables.data), the workflow's 核实内容 and the
+# policy's usual risk types
 USUAL_TEXTS = (
-    "入户排查任务单　截至年月日未完成的走访任务共项",
-    "排查复核风险消除　剩余已逾期个工作日　规则严重程度高中；模型概率",
+    "规则严重程度高中；模型概率",
     "入户核实：家庭情况；收入、合规自付支出、三保障及饮水安全　复核比对异常：比对发现的问题",
     "核实收入是否持续稳定高于监测线、三保障及饮水安全是否有保障，是否可以风险消除",
     "因病　因残　因学　因自然灾害　因意外事故　缺劳动力　其他",
@@ -82,16 +83,8 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     font = register_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2 * mm)
     sub = ParagraphStyle("s", fontName=font, fontSize=10, leading=14, alignment=1, spaceAfter=4 * mm)
-    village = escape(mask_text(pack.village_name))
-    title = f"{village}入户排查任务单"
-    story = [
-        Paragraph(title, title_style),
-        Paragraph(
-            f"{escape(county_name)} {escape(pack.township)}　截至{cn_date(day)}未完成的走访任务共 {len(pack.tasks)} 项<br/>"
-            + HEADER_NOTE,
-            sub,
-        ),
-    ]
+    title, subtitle = _header(escape(mask_text(pack.village_name)), county_name, pack.township, day, len(pack.tasks))
+    story = [Paragraph(title, title_style), Paragraph(subtitle, sub)]
     conclusions = "　".join(f"□{v}" for v in load_contract("visit_results").column("conclusion").values)
     typeset = Typesetter(ParagraphStyle("c", fontName=font, fontSize=9.5, leading=13))  # every cell's
     story += [TaskCard(card_rows(i, t, conclusions), typeset, 4 * mm) for i, t in enumerate(pack.tasks, start=1)]
@@ -106,15 +99,29 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     )
 
 
+def _header(village: str, county_name: str, township: str, day: date, tasks: int) -> tuple[str, str]:
+    """The pack's title and the paragraph under it (``village`` already escaped)."""
+    return f"{village}入户排查任务单", (
+        f"{escape(county_name)} {escape(township)}　截至{cn_date(day)}未完成的走访任务共 {tasks} 项<br/>{HEADER_NOTE}"
+    )
+
+
 @cache
 def form_text(conclusions: str) -> str:
-    """Every character of the form that is not ASCII, once, in a fixed order: the card's labels and fixed texts, the
-    header and the usual texts. A pack's font starts with them (build_pdf's first_text), so that its first subset,
-    more than the 159 characters a subset has beside ASCII, is the same in every pack and made once a process."""
-    blank = dict.fromkeys(("task_id", "purpose", "head_name", "household_id", "head_id", "phone"), "")
-    blank |= {"due_date": date(2000, 1, 1), "working_days_left": 0, "priority_zh": None, "what_to_verify_zh": ""}
-    texts = [text for row in card_rows(1, blank, conclusions) for text in row]
-    return "".join(dict.fromkeys(c for c in "".join([*texts, HEADER_NOTE, *USUAL_TEXTS]) if not c.isascii()))
+    """Every character of the form that is not ASCII, once, in a fixed order: the header, the card's labels and fixed
+    texts for every kind of task and due date, and the usual texts. A pack's font starts with them (build_pdf's
+    first_text), so that its first subset, more than the 159 characters a subset has beside ASCII, is the same in
+    every pack and made once a process."""
+    blank = dict.fromkeys(
+        ("task_id", "head_name", "household_id", "head_id", "phone", "priority_zh", "what_to_verify_zh"), ""
+    )
+    cards = [
+        card_rows(1, blank | {"purpose": purpose, "due_date": date(2000, 1, 1), "working_days_left": left}, conclusions)
+        for purpose in TASK_STATES.values()
+        for left in (0, -1)
+    ]
+    texts = [*_header("", "", "", date(2000, 1, 1), 0), *(text for rows in cards for row in rows for text in row)]
+    return "".join(dict.fromkeys(c for c in "".join([*texts, *USUAL_TEXTS]) if not c.isascii()))
 
 
 def card_rows(number: int, t: dict, conclusions: str) -> list[list[str]]:
