@@ -10,9 +10,9 @@ one page or one cell at a time.
 
 Work too small to pay for a worker (starting one, a fresh interpreter importing the deliverables and the font, costs
 about as much as a thousand task cards) is rendered here, when its result is asked for, until the pool has started.
-Larger work, and once it has started all work, goes to the pool (started once, on the first large batch), in the
-order it was handed in, and its results come back in that
-order; ``submit`` and ``render`` return at once, so the workers render while the caller goes on with other work.
+Larger work, and once it has started all work, goes to the pool (started once, on the first large batch) in the
+order it was handed in, and its results come back in that order. ``submit`` and ``render`` return at once, so the
+workers render while the caller goes on with other work.
 The workers only render: the warehouse stays with its one writer, and a file's bytes are the same in any process
 (reportlab's invariant mode, xlsxwriter's fixed creation date).
 """

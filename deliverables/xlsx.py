@@ -85,10 +85,9 @@ class Writer:
         for level, (bg, fg) in LEVEL_COLOURS.items():
             self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
 
-    def cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
-        """Write one value; returns its display width (0 unless ``measure``: a column of fixed width needs none)."""
-        if v is None or v == "":
-            return 0  # an empty cell without a format is nothing in the file (xlsxwriter's write_blank skips it too)
+    def _cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
+        """Write one non-empty value; returns its display width (0 unless ``measure``: a column of fixed width needs
+        none)."""
         if kind == "wrap" and not isinstance(v, str):
             kind = "text"
         if kind == "auto":
@@ -112,21 +111,19 @@ class Writer:
             s = str(v)
             ws.write_string(r, c, s, self.f.get("level" + s, self.f["text"]))
             return 4
-        s = str(v) if kind in ("phone", "code") else mask_text(str(v))
-        if isinstance(v, bool):
-            s = "是" if v else "否"
+        s = _text(kind, v)
         ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
         return _display_width(s) if measure else 0
 
     def _column_writer(self, ws, c: int, col: Col) -> Callable[[int, object], int]:
-        """``write(row, value) -> display width`` for a non-empty value of column ``col``: what ``cell`` writes, with
-        the kind looked up once a column, and a text's masked form and width worked out once a distinct text."""
+        """``write(row, value) -> display width`` for a non-empty value of column ``col``: what ``_cell`` writes, with
+        the kind looked up once a column, and a text's written form and width worked out once a distinct text."""
         kind = "wrap" if col.width and col.kind == "text" else col.kind
         measure = not col.width  # a column of fixed width needs no measuring
-        cell = self.cell
+        cell = self._cell
         if kind not in ("text", "wrap", "phone", "code"):
             return lambda r, v: cell(ws, r, c, kind, v, measure)
-        fmt, mask = self.f["wrap" if kind == "wrap" else "text"], kind not in ("phone", "code")
+        fmt = self.f["wrap" if kind == "wrap" else "text"]
         seen: dict[str, tuple[str, int]] = {}
 
         def write(r: int, v) -> int:
@@ -134,7 +131,7 @@ class Writer:
                 return cell(ws, r, c, kind, v, measure)
             known = seen.get(v)
             if known is None:
-                s = mask_text(v) if mask else v
+                s = _text(kind, v)
                 known = seen[v] = (s, _display_width(s) if measure else 0)
             ws.write_string(r, c, known[0], fmt)
             return known[1]
@@ -171,6 +168,13 @@ class Writer:
     def close(self) -> bytes:
         self.wb.close()
         return self.buf.getvalue()
+
+
+def _text(kind: str, v) -> str:
+    """A text cell's string: identifiers and phones as they are, a flag as 是/否, any other text masked."""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return str(v) if kind in ("phone", "code") else mask_text(str(v))
 
 
 def _lines_in(width: float) -> Callable[[object], int]:
