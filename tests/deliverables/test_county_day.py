@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -19,13 +18,10 @@ from workflow_helpers import closed_loop, run_pipeline_day
 
 from fangfanpin import deliverables
 from fangfanpin.config.policy import load_policy
-from fangfanpin.deliverables import data as D
 from fangfanpin.deliverables import write_county_outputs
 from fangfanpin.deliverables.render_pool import RenderPool
 from fangfanpin.deliverables.return_templates import FOLDER
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS
-from fangfanpin.deliverables.task_packs import task_pack_pdf, village_task_packs
-from fangfanpin.deliverables.workbook import county_sheets, render_workbook
 from fangfanpin.generator import MessyRates, generate
 from fangfanpin.ingest.read import delivery_dates
 
@@ -283,29 +279,10 @@ def test_each_village_with_open_tasks_gets_a_printable_task_pack(county_day):
     assert ordered  # some village's order rests on more than one stated priority
 
 
-def test_files_rendered_in_worker_processes_are_the_files_rendered_here(county_day, tmp_path):
-    """The run wrote this county's files in its own process (too few rows and cards for a worker); the same
-    workbook and task packs rendered by worker processes are the same bytes."""
-    db, _, folder = county_day
-    shutil.copy(db, tmp_path / "wh.duckdb")
-    policy = load_policy().as_of(END)
-    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
-        D.prepare(con, END)
-        packs = village_task_packs(con, END, COUNTY, policy)
-        render = partial(task_pack_pdf, day=END, county_name=D.county_name(con, COUNTY))
-        sheets = county_sheets(con, END, COUNTY, policy, D.model_version(con, END))
-    with RenderPool(2) as pool:
-        book = pool.submit(partial(render_workbook, day=END), sheets, worth_a_worker=True)
-        pdfs = list(pool.render(render, packs, worth_a_worker=True))
-        assert pool.started
-        assert book()[0] == next(folder.glob("*工作清单_*.xlsx")).read_bytes()
-    written = {p.name.split("_")[0]: p.read_bytes() for p in (folder / TASK_PACKS).glob("*_排查任务.pdf")}
-    assert len(packs) > 1 and [written[p.village_code] for p in packs] == pdfs
-
-
 def test_a_day_rendered_by_workers_writes_the_same_files(county_day, tmp_path, monkeypatch):
-    """Every workbook (the 未归属 one too) and task pack handed to worker processes, one county ahead: the same files
-    as the run that rendered everything in its own process (manifest.json aside: it names the run and its time)."""
+    """Every workbook (the 未归属 one too), task pack and return template handed to worker processes, one county
+    ahead: the same files as the run that rendered everything in its own process (too few rows and cards for a
+    worker; manifest.json aside: it names the run and its time)."""
     db, _, folder = county_day
     shutil.copy(db, tmp_path / "wh.duckdb")
     monkeypatch.setattr(deliverables, "MIN_ROWS", 0)
@@ -331,6 +308,7 @@ def test_a_day_rendered_by_workers_writes_the_same_files(county_day, tmp_path, m
 
     alone = files(folder.parent)
     assert any(name.startswith("未归属/") for name in alone) and any(TASK_PACKS in name for name in alone)
+    assert any(FOLDER in name for name in alone)
     assert files(tmp_path / "outbox" / END.isoformat()) == alone
 
 
