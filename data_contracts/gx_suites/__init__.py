@@ -27,7 +27,7 @@ Modules: ``results`` (what a validation returns), ``suites`` (structure and drif
 
 from fangfanpin.data_contracts.gx_suites.results import DeliveryProfile, Failure, SuiteResult
 from fangfanpin.data_contracts.gx_suites.suites import drift_suite, profile, structure_suite
-from fangfanpin.data_contracts.gx_suites.validation import validate
+from fangfanpin.data_contracts.gx_suites.validation import validate, value_columns
 
 __all__ = [
     "DeliveryProfile",
@@ -37,4 +37,5 @@ __all__ = [
     "profile",
     "structure_suite",
     "validate",
+    "value_columns",
 ]

@@ -50,6 +50,23 @@ _NULLNESS_ONLY = frozenset({"expect_column_values_to_not_be_null"})
 _REGEX = "expect_column_values_to_match_regex"
 
 
+def _needs_values(exp: Any) -> bool:
+    return exp.expectation_type != COLUMN_SET and exp.expectation_type not in _NULLNESS_ONLY
+
+
+def value_columns(suite: ExpectationSuite) -> frozenset[str]:
+    """The columns some expectation of ``suite`` needs the values of. Every other column is only checked for nulls or
+    for being there, so a caller may hand it over as its null pattern alone (a TINYINT, null where the value is):
+    a province's roster then goes to the checks without its names and addresses.
+
+    >>> from fangfanpin.data_contracts import load_contract
+    >>> from fangfanpin.data_contracts.gx_suites import structure_suite
+    >>> sorted(value_columns(structure_suite(load_contract("medical_enrollment"))))
+    ['enrolment_status', 'id_number', 'insurance_year', 'scheme', 'subsidy_category']
+    """
+    return frozenset(c for exp in suite.expectations if _needs_values(exp) for c in _columns_of(exp))
+
+
 def _to_pandas(df: pl.DataFrame, nullness_only: list[str] = (), matched: set[str] = frozenset()) -> Any:
     """polars -> pandas, column by column.
 
@@ -108,14 +125,27 @@ def _whole_frame_batch() -> Any:
     return source.add_dataframe_asset(name="frame").add_batch_definition_whole_dataframe("whole_frame")
 
 
+def _forget_frame() -> None:
+    """Drop what the execution engine kept of the last validation: its batch (the pandas frame) and its metric cache,
+    which holds full-length Series of the frame. Kept, a province's roster stayed in memory through the steps after
+    its checks, until the next validation replaced it."""
+    engine = _whole_frame_batch().data_asset.datasource.get_execution_engine()
+    engine.batch_manager.reset_batch_cache()
+    engine.batch_manager.batch_data_cache.clear()
+    engine._metric_cache.clear()  # no public way; pinned GX, and tests/data_contracts checks nothing stays alive
+
+
 def _run(pdf: Any, expectations: list[Any], name: str) -> list[Any]:
     """Every expectation's result. A first pass asks GX for pass/fail only (half the metrics); the failed ones, rare,
     run again for their counts and sample values, on the same batch."""
-    results = _run_once(pdf, expectations, name, PASS_FAIL_FORMAT)
-    failed = [r.expectation_config.to_domain_obj() for r in results if not r.success]
-    if not failed:
-        return results
-    return [r for r in results if r.success] + _run_once(pdf, failed, name, RESULT_FORMAT)
+    try:
+        results = _run_once(pdf, expectations, name, PASS_FAIL_FORMAT)
+        failed = [r.expectation_config.to_domain_obj() for r in results if not r.success]
+        if not failed:
+            return results
+        return [r for r in results if r.success] + _run_once(pdf, failed, name, RESULT_FORMAT)
+    finally:
+        _forget_frame()
 
 
 def _run_once(pdf: Any, expectations: list[Any], name: str, result_format: dict) -> list[Any]:
@@ -168,7 +198,7 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
         for c in cols:
             if c not in needed:
                 needed.append(c)
-            if exp.expectation_type not in _NULLNESS_ONLY:
+            if _needs_values(exp):
                 full_values.add(c)
             if exp.expectation_type == _REGEX:
                 matched.add(c)

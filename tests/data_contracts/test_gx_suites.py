@@ -6,9 +6,11 @@ import datetime as dt
 import json
 import re
 
+import duckdb
 import polars as pl
 import pytest
 
+from fangfanpin.assets.ingest.checks import checked_columns
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.data_contracts.gx_suites import (
     DeliveryProfile,
@@ -17,7 +19,9 @@ from fangfanpin.data_contracts.gx_suites import (
     profile,
     structure_suite,
     validate,
+    value_columns,
 )
+from fangfanpin.ingest.warehouse import q
 
 pytestmark = pytest.mark.unit
 
@@ -174,6 +178,24 @@ def test_validating_leaves_nothing_behind_in_the_gx_context(suites):
     assert (len(context.suites.all()), len(context.validation_results_store.list_keys())) == before == (0, 0)
 
 
+def test_no_part_of_a_validated_frame_outlives_its_validation(suites):
+    """GX keeps the last batch and its metrics (full-length Series) in the execution engine: at a province's size
+    that held the roster's frame through the steps after its checks. A failing frame runs twice (pass/fail, then
+    the failures' details), so both paths are looked at."""
+    import gc
+
+    import pandas as pd
+
+    rows = 4_321  # a length nothing else in this test process has
+    for broken in (False, True):
+        frame = clean_frame("roster", rows)
+        validate(_set(frame, "relation", 3, "表哥") if broken else frame, suites["roster"])
+        del frame
+        gc.collect()
+        alive = [o for o in gc.get_objects() if isinstance(o, (pd.DataFrame, pd.Series, pl.DataFrame, pl.Series))]
+        assert not [o for o in alive if len(o) == rows]
+
+
 def test_duplicate_compound_key(suites):
     df = _set(clean_frame("household_income"), "household_id", 4, "H3")
     df = _set(df, "year", 4, df["year"][3])
@@ -286,3 +308,40 @@ def test_drift_skips_mostly_empty_and_required_columns():
     row_count = suite.expectations[0]
     assert (row_count.min_value, row_count.max_value) == (500, 2000)
     assert suite.expectations[1].mostly == pytest.approx(0.9)
+
+
+# ------------------------------------------------------------------------- what the ingest checks read of a delivery
+def test_value_columns_are_those_checked_beyond_nulls(suites):
+    contract = load_contract("roster")
+    values = value_columns(suites["roster"])
+    assert {"id_number", "village_code", "relation", "household_type"} <= values  # regex, code sets, key
+    assert not {"name", "household_id", "county_name", "phone", "address"} & values  # not-null or presence only
+    assert values <= set(contract.names)
+
+
+@pytest.mark.parametrize("feed", FEEDS)
+def test_checks_read_of_a_damaged_delivery_finds_what_its_full_rows_find(feed, suites):
+    """The checks read null patterns instead of the values of columns whose values no suite looks at; the structure
+    and drift suites must fail the same way on a damaged delivery read either way."""
+    contract = load_contract(feed)
+    df = clean_frame(feed, 40)
+    for row, (column, value, _, _) in enumerate(DEFECTS[feed], start=1):
+        df = _set(df, column, row, value)
+    values = value_columns(suites[feed])
+    optional = min(
+        (c.name for c in contract.columns if not c.required), key=lambda n: n in values
+    )  # nulls only, if any
+    df = df.with_columns(pl.when(pl.int_range(40) < 12).then(None).otherwise(pl.col(optional)).alias(optional))
+    previous = profile(clean_frame(feed, 40), contract)
+    con = duckdb.connect()
+    con.register("delivery", df.to_arrow())
+    full = con.sql(f"SELECT {', '.join(q(n) for n in contract.names)} FROM delivery").pl()
+    narrow = con.sql(f"SELECT {checked_columns(contract)} FROM delivery").pl()
+    assert narrow[optional].null_count() == 12
+    assert {n for n in contract.names if narrow.schema[n] == pl.Int8 and full.schema[n] != pl.Int8} == set(
+        contract.names
+    ) - values - {n for n in contract.names if full.schema[n] == pl.Int8}
+    for suite in (suites[feed], drift_suite(contract, previous)):
+        expected, got = validate(full, suite), validate(narrow, suite)
+        assert not expected.success and _texts(got) == _texts(expected)
+        assert got.evaluated == expected.evaluated
