@@ -26,6 +26,7 @@ from pydantic import PrivateAttr
 
 from fangfanpin.assets.delivery_runs import folder_files, start_run
 from fangfanpin.config.policy import Policy, load_policy
+from fangfanpin.core.memory import release_freed_memory
 from fangfanpin.core.settings import Settings, settings
 from fangfanpin.core.warehouse_file import connect
 from fangfanpin.schema import ensure_schema
@@ -115,6 +116,7 @@ class WarehouseResource(DuckDBResource):
                 except Exception:  # the connection is unusable (a fatal DuckDB error): the next caller opens anew
                     con.close()
                     self._run_connection = None
+                release_freed_memory()  # what the step freed is not counted while the next step works
             return
         con = self._open()
         try:

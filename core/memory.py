@@ -1,0 +1,36 @@
+"""Giving a step's freed memory back to the system before the next step of the run starts.
+
+    release_freed_memory()   # at the end of a step: glibc's free pages go back to the system (no-op elsewhere)
+
+glibc keeps memory that Python, pandas and DuckDB's result conversion free in its heaps, trimming only the top of
+each heap: after a province's roster checks it held 1.3 GB of free pages, counted in the process's peak while the
+next feed loaded. ``malloc_trim(0)`` returns every free page of every heap.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+
+@functools.cache
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None  # glibc only (not musl, not macOS)
+    if trim is not None:
+        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+def release_freed_memory() -> bool:
+    """Return the C heap's free pages to the system; False where the C library cannot (then nothing happens).
+
+    >>> release_freed_memory() in (True, False)
+    True
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
