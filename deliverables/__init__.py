@@ -192,8 +192,8 @@ def _write_county(
         sheets=sheet_rows,
     )
     cands = candidate_rows(con, day, county, policy)
-    out.candidates = len(cands)
-    put(folder / "candidates.csv", candidates_csv(cands), len(cands))
+    out.candidates = cands.height
+    put(folder / "candidates.csv", candidates_csv(cands), cands.height)
     for notice in village_notices(con, day, county, policy):
         put(
             folder

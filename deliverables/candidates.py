@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import duckdb
+import polars as pl
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.deliverables.data import FLAGGED, OPEN, SOURCES, rows
-from fangfanpin.deliverables.masking import mask_id, mask_text, neutralise_formula
+from fangfanpin.deliverables.data import FLAGGED, OPEN, SOURCES, frame_of
+from fangfanpin.deliverables.masking import mask_id, mask_text, masked, neutralised
 
 COLUMNS = (
     "run_date",
@@ -82,60 +81,54 @@ FROM k LEFT JOIN s USING (household_id) LEFT JOIN csd cs ON cs.case_id = k.case_
 """
 
 
-def _split(text: str | None) -> set[str]:
-    return {x for x in (text or "").split(";") if x}
+# The CSV's columns from a candidate's row, in named steps: the sets of rules, types and sources of today's flags and
+# of the household's case, merged and ordered as the county reads them.
+CANDIDATE_SETS_SQL = """
+SELECT *,
+       list_filter(string_split(today_rules, ';'), lambda x: x NOT IN ('', 'MODEL')) AS today_rule_list,
+       list_contains(string_split(today_rules, ';'), 'MODEL') AS today_model,
+       list_filter(string_split(case_rules, ';'), lambda x: x NOT IN ('', 'MODEL')) AS case_rule_list,
+       list_distinct(list_filter(string_split(today_types || ';' || case_types, ';'), lambda x: x <> '')) AS type_list,
+       string_split(case_sources, ';') AS case_source_list
+FROM candidates
+"""
+CANDIDATE_COLUMNS_SQL = """
+SELECT coalesce(township, '') AS township, strftime($d, '%Y-%m-%d') AS run_date, $c AS county_code,
+       coalesce(village_code, '') AS village_code, household_id, coalesce(head_name, '') AS head_name, head_id,
+       coalesce(household_type, '') AS household_type, coalesce(risk_level, '低') AS risk_level,
+       coalesce(printf('%.4f', probability), '') AS risk_score,
+       array_to_string(list_transform(
+           list_sort(list_transform(type_list, lambda t: {'o': coalesce(list_position($risk_types, t) - 1, 99), 't': t})),
+           lambda x: x.t), ';') AS risk_types,
+       CASE WHEN len(rules) = 0 AND (model_warning OR today_model) THEN 'MODEL' ELSE array_to_string(rules, ';') END
+           AS rule_codes,
+       array_to_string(list_filter($sources::VARCHAR[], lambda s: list_contains(case_source_list, s)
+           OR (s = '部门预警' AND len(today_rule_list) > 0) OR (s = '模型预警' AND model_warning)), ';') AS sources,
+       coalesce(case_id, '') AS case_id,
+       coalesce(nullif(case_status, ''), CASE WHEN monitored THEN '已纳入' ELSE '' END) AS case_status,
+       coalesce(strftime(state_since, '%Y-%m-%d'), '') AS state_since,
+       coalesce(strftime(due_date, '%Y-%m-%d'), '') AS due_date,
+       CASE WHEN overdue THEN '是' ELSE '否' END AS overdue,
+       coalesce(nullif(today_explanation, ''), case_evidence, '') AS explanation
+FROM (SELECT *, list_sort(list_distinct(today_rule_list || case_rule_list)) AS rules FROM candidate_sets)
+ORDER BY township, village_code, household_id
+"""
 
 
-def candidate_rows(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy) -> list[dict]:
-    """One dict per candidate household, the CSV columns plus township (for sorting and the workbook)."""
-    order = {t: i for i, t in enumerate(policy.risk_types)}
-    out = []
-    for r in rows(con, CANDIDATES_SQL, {"d": day, "c": county, "open": OPEN}):
-        today_rules = _split(r["today_rules"]) - {"MODEL"}
-        rules = sorted(today_rules | (_split(r["case_rules"]) - {"MODEL"}))
-        if not rules and (r["model_warning"] or "MODEL" in _split(r["today_rules"])):
-            rules = ["MODEL"]
-        types = sorted(_split(r["today_types"]) | _split(r["case_types"]), key=lambda t: (order.get(t, 99), t))
-        sources = _split(r["case_sources"]) & set(SOURCES)
-        if today_rules:
-            sources.add("部门预警")
-        if r["model_warning"]:
-            sources.add("模型预警")
-        status = r["case_status"] or ("已纳入" if r["monitored"] else "")
-        p = r["probability"]
-        out.append(
-            {
-                "township": r["township"] or "",
-                "run_date": day.isoformat(),
-                "county_code": county,
-                "village_code": r["village_code"] or "",
-                "household_id": r["household_id"],
-                "head_name": r["head_name"] or "",
-                "head_id_masked": mask_id(r["head_id"]),
-                "household_type": r["household_type"] or "",
-                "risk_level": r["risk_level"] or "低",
-                "risk_score": "" if p is None else f"{p:.4f}",
-                "risk_types": ";".join(types),
-                "rule_codes": ";".join(rules),
-                "sources": ";".join(s for s in SOURCES if s in sources),
-                "case_id": r["case_id"] or "",
-                "case_status": status,
-                "state_since": r["state_since"].isoformat() if r["state_since"] else "",
-                "due_date": r["due_date"].isoformat() if r["due_date"] else "",
-                "overdue": "是" if r["overdue"] else "否",
-                "explanation": mask_text(r["today_explanation"] or r["case_evidence"] or ""),
-            }
-        )
-    out.sort(key=lambda x: (x["township"], x["village_code"], x["household_id"]))
-    return out
+def candidate_rows(con: duckdb.DuckDBPyConnection, day: date, county: str, policy: Policy) -> pl.DataFrame:
+    """One row per candidate household, by township, village and household: the CSV columns, the head's ID masked
+    and the evidence passed through the masking function."""
+    params = {"d": day, "c": county, "open": OPEN, "risk_types": list(policy.risk_types), "sources": list(SOURCES)}
+    sql = f"WITH candidates AS ({CANDIDATES_SQL}), candidate_sets AS ({CANDIDATE_SETS_SQL}) {CANDIDATE_COLUMNS_SQL}"
+    frame = frame_of(con, sql, params)
+    return frame.with_columns(
+        masked(pl.col("head_id"), mask_id).alias("head_id_masked"), masked(pl.col("explanation"), mask_text)
+    ).select(COLUMNS)
 
 
-def candidates_csv(rows_: list[dict]) -> bytes:
+def candidates_csv(rows_: pl.DataFrame) -> bytes:
     """UTF-8 with BOM, comma separated, CRLF line ends (Excel's default), the columns of docs/outputs.md in order; a cell
-    that Excel or WPS would run as a formula (a head name ``=HYPERLINK(…)``) starts with a single quote."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(COLUMNS)
-    for r in rows_:
-        w.writerow([neutralise_formula(r[c]) for c in COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    that Excel or WPS would run as a formula (a head name ``=HYPERLINK(…)``) starts with a single quote. Empty cells
+    are written bare, as Python's csv module does (polars would quote an empty string)."""
+    cells = rows_.select(neutralised(pl.col(c)).replace("", None).alias(c) for c in COLUMNS)
+    return cells.write_csv(include_bom=True, line_terminator="\r\n", quote_style="necessary").encode("utf-8")

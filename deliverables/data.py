@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from fangfanpin.data_contracts import FEED_NAMES, load_contract
 from fangfanpin.models.targeting import priority_sql, severity_rank_sql
@@ -48,15 +49,25 @@ _OPEN_TASKS_OF_DAY = f"""SELECT *, row_number() OVER (PARTITION BY county_code, 
 OPEN_TASKS = "(SELECT * FROM dlv_open_tasks WHERE county_code = $c)"
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
-    """The query's rows as dicts. Named ``params`` may hold more than the query takes (the day's $d and $c): only
-    those its statement names are bound (DuckDB refuses the others)."""
+def _bound(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None) -> list | dict:
+    """Named ``params`` may hold more than the query takes (the day's $d and $c): only those its statement names are
+    bound (DuckDB refuses the others)."""
     if isinstance(params, dict):
         named = con.extract_statements(sql)[0].named_parameters
-        params = {k: v for k, v in params.items() if k in named}
-    cur = con.execute(sql, params or [])
+        return {k: v for k, v in params.items() if k in named}
+    return params or []
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    """The query's rows as dicts (params as :func:`_bound` takes them)."""
+    cur = con.execute(sql, _bound(con, sql, params))
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def frame_of(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """The query's rows as a polars frame (params as :func:`_bound` takes them)."""
+    return con.sql(sql, params=_bound(con, sql, params)).pl()
 
 
 @cache

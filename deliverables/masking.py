@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+import polars as pl
 
 from fangfanpin.core.privacy import mask_id, mask_phone, mask_text, private_dir
 from fangfanpin.core.testhooks import kill_point
@@ -19,7 +22,8 @@ __all__ = [
     "mask_id",
     "mask_phone",
     "mask_text",
-    "neutralise_formula",
+    "masked",
+    "neutralised",
     "safe_filename",
 ]
 
@@ -28,20 +32,29 @@ __all__ = [
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise_formula(value):
-    r"""A CSV cell that a spreadsheet cannot run: a string starting with = + - @ tab or CR gets a leading single quote
-    (OWASP); other strings, and values that are not strings (a negative number stays a number), are left as they are.
+def neutralised(cells: pl.Expr) -> pl.Expr:
+    r"""CSV cells that a spreadsheet cannot run: a string starting with = + - @ tab or CR gets a leading single quote
+    (OWASP); other strings are left as they are.
 
-    >>> print(neutralise_formula('=HYPERLINK("http://x","点")'))
-    '=HYPERLINK("http://x","点")
-    >>> [neutralise_formula(v) for v in ("+1", "-2", "@SUM(A1)", "\t=1", "\r=1")]
-    ["'+1", "'-2", "'@SUM(A1)", "'\t=1", "'\r=1"]
-    >>> neutralise_formula("张三"), neutralise_formula("a=b"), neutralise_formula(""), neutralise_formula(-2.5)
-    ('张三', 'a=b', '', -2.5)
+    >>> s = pl.Series(['=HYPERLINK("http://x","点")', "+1", "-2", "@SUM(A1)", "\t=1", "\r=1", "张三", "a=b", "", None])
+    >>> pl.select(neutralised(pl.lit(s))).to_series().to_list()
+    ['\'=HYPERLINK("http://x","点")', "'+1", "'-2", "'@SUM(A1)", "'\t=1", "'\r=1", '张三', 'a=b', '', None]
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    starts_formula = pl.any_horizontal(cells.str.starts_with(p) for p in FORMULA_PREFIXES)
+    return pl.when(starts_formula).then(pl.lit("'") + cells).otherwise(cells)
+
+
+def masked(texts: pl.Expr, mask: Callable[[str | None], str]) -> pl.Expr:
+    """``texts`` passed through a masking function of ``fangfanpin.core.privacy`` (``mask_id``, ``mask_text``), once a
+    distinct text; a null comes out as the function gives it for None (an empty string).
+
+    >>> pl.select(masked(pl.lit(pl.Series(["150625198001011234", None, "150625198001011234"])), mask_id)).to_series().to_list()
+    ['150625********1234', '', '150625********1234']
+    """
+    return texts.map_batches(
+        lambda s: s.replace_strict({t: mask(t) for t in s.unique().to_list()}, return_dtype=pl.Utf8),
+        return_dtype=pl.Utf8,
+    )
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:

@@ -68,7 +68,7 @@ def county(small_landing, tmp_path_factory) -> dict:
 
 
 # -------------------------------------------------------------------------------------------------- formula cells
-def test_neutralise_formula_doctest():
+def test_masking_doctests():
     import doctest
 
     from fangfanpin.deliverables import masking
