@@ -163,14 +163,14 @@ def _tasks(con, visits: list[dict]) -> dict[str, dict]:
 
 
 def _exclusions(con, day: date) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for hid, code, text in con.execute(
-        """SELECT household_id, check_code, explanation_zh FROM exclusion_hits
-                                          WHERE as_of_date = ? ORDER BY household_id, check_code, explanation_zh""",
+    """Each household's exclusion findings of the day in Chinese, as the review task and the ledger quote them (the
+    rule's code stays in household_scores and candidates.csv, where an analyst reads it)."""
+    found = con.execute(
+        """SELECT household_id, list(explanation_zh ORDER BY check_code, explanation_zh) FROM exclusion_hits
+           WHERE as_of_date = ? GROUP BY household_id""",
         [day],
-    ).fetchall():
-        out.setdefault(hid, []).append(f"{code}：{text}")
-    return out
+    ).fetchall()
+    return dict(found)
 
 
 def _published(con, publications: list[dict]) -> dict[tuple[str, str], dict]:

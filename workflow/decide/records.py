@@ -49,7 +49,7 @@ class DayInputs:
     publications: list[dict] = field(default_factory=list)  # publication_results of the day, in processing order
     decisions: list[dict] = field(default_factory=list)  # county_decisions of the day, in processing order
     tasks: dict[str, dict] = field(default_factory=dict)  # task_id → visit_task_status row, for the tasks named
-    exclusions: dict[str, list[str]] = field(default_factory=dict)  # household_id → "CODE：explanation"
+    exclusions: dict[str, list[str]] = field(default_factory=dict)  # household_id → the findings in Chinese
     published: dict[tuple[str, str], dict] = field(default_factory=dict)  # (batch_id, household_id) → member
     warnings: list[dict] = field(default_factory=list)  # one row per household with a rule or a model warning
     model_openings: dict[str, int] = field(default_factory=dict)  # village → 模型预警 cases opened this week
