@@ -74,7 +74,7 @@ def settings() -> Settings:
         warehouse=Path(env("FFP_WAREHOUSE", base / "warehouse.duckdb")),
         model_dir=Path(env("FFP_MODEL_DIR", base / "models")),
         dagster_home=Path(env("DAGSTER_HOME", base / "dagster")),
-        duckdb_memory_limit=env("FFP_DUCKDB_MEMORY_LIMIT", "3GB"),
+        duckdb_memory_limit=env("FFP_DUCKDB_MEMORY_LIMIT", "2500MB"),
         duckdb_checkpoint_threshold=env("FFP_DUCKDB_CHECKPOINT_THRESHOLD", "256MB"),
         duckdb_row_group_size=_row_group_size(env("FFP_DUCKDB_ROW_GROUP_SIZE", "16384")),
         render_workers=_workers(env("FFP_RENDER_WORKERS")),
