@@ -40,12 +40,20 @@ def test_the_readme_names_every_package_make_installs_and_root():
 
 def test_every_code_folder_is_a_package_the_distribution_ships():
     """A folder with an __init__.py that pyproject's explicit list leaves out would be missing from a wheel (an
-    editable install, as in development, would not show it)."""
+    editable install, as in development, would not show it). The folders of data files (divisions, feeds, SQL) are
+    listed too, each with its files in package-data: setuptools warns on every install about a data folder it sees
+    as a package that is not listed."""
     with (REPO / "pyproject.toml").open("rb") as f:
-        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+        setuptools = tomllib.load(f)["tool"]["setuptools"]
     folders = {"fangfanpin"} | {
         ".".join(("fangfanpin", *init.parent.relative_to(REPO).parts))
         for top in CODE_PACKAGES
         for init in (REPO / top).glob("**/__init__.py")
     }
-    assert folders == listed
+    data_folders = {name for name in setuptools["package-data"] if name not in folders}
+    assert folders | data_folders == set(setuptools["packages"])
+    for name in data_folders:
+        folder = REPO.joinpath(*name.split(".")[1:])
+        assert not (folder / "__init__.py").exists() and any(
+            any(folder.glob(pattern)) for pattern in setuptools["package-data"][name]
+        ), name
