@@ -215,10 +215,12 @@ def _freshness(f: dict) -> dict:
     )
 
 
+@cache
 def checked_columns(contract: Contract) -> str:
     """The SELECT list of what the suites read: the values of the columns the structure suite checks values of, and
     of every other column only its null pattern (null where the value is, else 0), which is all the not-null checks
-    of both suites look at. A province's roster so goes to GX without its names, addresses and phones."""
+    of both suites look at. A province's roster so goes to GX without its names, addresses and phones. Built when a
+    check first runs: building a suite imports GX, which loading the definitions must not."""
     values = value_columns(structure_suite(contract))
     return ", ".join(
         q(n) if n in values else f"CAST(CASE WHEN {q(n)} IS NULL THEN NULL ELSE 0 END AS TINYINT) AS {q(n)}"
@@ -231,7 +233,6 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
     the demo's daily run more in Dagster's per-step overhead than the checks themselves."""
     key = INGEST_KEYS[contract.feed]
     feed = contract.feed
-    select = checked_columns(contract)
     specs = [
         AssetCheckSpec(
             "contract_structure",
@@ -301,7 +302,11 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
         day = date.fromisoformat(context.partition_key)
         with warehouse.get_connection() as con:
             # the day's rows, read only for a suite that runs (not for a copy whose checks passed before)
-            rows = cache(lambda: con.sql(f"SELECT {select} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]).pl())
+            rows = cache(
+                lambda: con.sql(
+                    f"SELECT {checked_columns(contract)} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]
+                ).pl()
+            )
             d = _delivery(con, feed, day)
             previous = con.execute(
                 "SELECT delivery_date, profile FROM deliveries WHERE feed = ? AND delivery_date < ? AND profile IS NOT NULL "
