@@ -164,7 +164,7 @@ def _tasks(con, visits: list[dict]) -> dict[str, dict]:
 
 def _exclusions(con, day: date) -> dict[str, list[str]]:
     """Each household's exclusion findings of the day in Chinese, as the review task and the ledger quote them (the
-    rule's code stays in household_scores and candidates.csv, where an analyst reads it)."""
+    codes stay in exclusion_hits, which the workbook's 比对异常 sheet lists as 排除情形代码)."""
     found = con.execute(
         """SELECT household_id, list(explanation_zh ORDER BY check_code, explanation_zh) FROM exclusion_hits
            WHERE as_of_date = ? GROUP BY household_id""",
