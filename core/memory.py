@@ -3,8 +3,8 @@
     release_freed_memory()   # at the end of a step: glibc's free pages go back to the system (no-op elsewhere)
 
 glibc keeps memory that Python, pandas and DuckDB's result conversion free in its heaps, trimming only the top of
-each heap: after a province's roster checks it held 1.3 GB of free pages, counted in the process's peak while the
-next feed loaded. ``malloc_trim(0)`` returns every free page of every heap.
+each heap; a run's steps share one process, so one step's free pages would be counted in the peak of the next.
+``malloc_trim(0)`` returns every free page of every heap.
 """
 
 from __future__ import annotations
