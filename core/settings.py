@@ -24,7 +24,7 @@ class Settings:
     warehouse: Path
     model_dir: Path
     dagster_home: Path
-    duckdb_memory_limit: str  # DuckDB spills to disk beyond this; the process peak stays near it (benchmarks/)
+    duckdb_memory_limit: str  # DuckDB spills to disk beyond this; a run peaks at about this plus the Python side's
     # DuckDB checkpoints (rewrites changed tables into the file) whenever its write-ahead log outgrows this, inside a
     # commit; at DuckDB's 16MB a county's day checkpoints in most of its commits. The file is checkpointed on close
     # in any case.
