@@ -8,8 +8,9 @@ import duckdb
 import polars as pl
 
 from fangfanpin.config.policy import Policy
-from fangfanpin.deliverables.data import FLAGGED, OPEN, SOURCES, frame_of
+from fangfanpin.deliverables.data import FLAGGED, OPEN, frame_of
 from fangfanpin.deliverables.masking import mask_id, mask_text, masked, neutralised
+from fangfanpin.workflow.decide.day import SOURCES
 
 COLUMNS = (
     "run_date",

@@ -15,7 +15,6 @@ from fangfanpin.models.targeting import priority_sql, severity_rank_sql
 from fangfanpin.workflow import states as S
 
 OPEN = list(S.INCLUSION_OPEN)
-SOURCES = ("部门预警", "模型预警", "农户申请", "干部排查")
 # A household is flagged on a date when a rule fired for it or the model warned (household_scores); a warning is a
 # flag on a household not monitored: the workbook's 新增预警, the command's summary and the daily overview count them.
 FLAGGED = "((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"
