@@ -89,6 +89,7 @@ SELECT *,
        list_filter(string_split(today_rules, ';'), lambda x: x NOT IN ('', 'MODEL')) AS today_rule_list,
        list_contains(string_split(today_rules, ';'), 'MODEL') AS today_model,
        list_filter(string_split(case_rules, ';'), lambda x: x NOT IN ('', 'MODEL')) AS case_rule_list,
+       list_contains(string_split(case_rules, ';'), 'MODEL') AS case_model,
        list_distinct(list_filter(string_split(today_types || ';' || case_types, ';'), lambda x: x <> '')) AS type_list,
        string_split(case_sources, ';') AS case_source_list
 FROM candidates
@@ -101,7 +102,8 @@ SELECT coalesce(township, '') AS township, strftime($d, '%Y-%m-%d') AS run_date,
        array_to_string(list_transform(
            list_sort(list_transform(type_list, lambda t: {'o': coalesce(list_position($risk_types, t) - 1, 99), 't': t})),
            lambda x: x.t), ';') AS risk_types,
-       CASE WHEN len(rules) = 0 AND (model_warning OR today_model) THEN 'MODEL' ELSE array_to_string(rules, ';') END
+       CASE WHEN len(rules) = 0 AND (model_warning OR today_model OR case_model) THEN 'MODEL'
+            ELSE array_to_string(rules, ';') END
            AS rule_codes,
        array_to_string(list_filter($sources::VARCHAR[], lambda s: list_contains(case_source_list, s)
            OR (s = '部门预警' AND len(today_rule_list) > 0) OR (s = '模型预警' AND model_warning)), ';') AS sources,
