@@ -14,7 +14,8 @@ Larger work, and once it has started all work, goes to the pool (started once, o
 order it was handed in, and its results come back in that order. ``submit`` and ``render`` return at once, so the
 workers render while the caller goes on with other work.
 The workers only render: the warehouse stays with its one writer, and a file's bytes are the same in any process
-(reportlab's invariant mode, xlsxwriter's fixed creation date).
+(reportlab's invariant mode, xlsxwriter's fixed creation date). Every file, here or in a worker, is built with the
+cyclic collector paused (core/memory.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import TypeVar
+
+from fangfanpin.core.memory import collector_paused
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,6 +65,7 @@ class RenderPool:
     def render(self, render: Callable[[T], R], items: Sequence[T], *, worth_a_worker: bool) -> Iterator[R]:
         """``render(item)`` for every item, in order. ``render`` must be a module-level function (or a
         functools.partial of one): the workers receive it pickled."""
+        render = partial(_uncollected, render)
         if self.workers == 1 or len(items) < 2 or not (worth_a_worker or self.started):
             return map(render, items)
         chunk = max(1, len(items) // (self.workers * CHUNKS_PER_WORKER))
@@ -69,5 +74,11 @@ class RenderPool:
     def submit(self, render: Callable[[T], R], item: T, *, worth_a_worker: bool) -> Callable[[], R]:
         """``render(item)``, to be asked for later: the returned function gives the result (waiting for it)."""
         if self.workers == 1 or not (worth_a_worker or self.started):
-            return lambda: render(item)
-        return self._executor().submit(render, item).result
+            return lambda: _uncollected(render, item)
+        return self._executor().submit(_uncollected, render, item).result
+
+
+def _uncollected(render: Callable[[T], R], item: T) -> R:
+    """``render(item)`` with the cyclic collector paused."""
+    with collector_paused():
+        return render(item)
