@@ -186,7 +186,8 @@ def prepare_delivery(
         del frame
         bad = row_quarantine.get_column(IDX).unique()
         quarantined_rows += bad.len()
-        good_parts.append((typed.filter(~pl.col(IDX).is_in(bad.implode())) if bad.len() else typed).drop(IDX))
+        # one chunk a column: columns chunked unlike each other are copied whole by every later select and scan
+        good_parts.append((typed.filter(~pl.col(IDX).is_in(bad.implode())) if bad.len() else typed).drop(IDX).rechunk())
         if bad.len():
             key_parts.append(
                 typed.filter(pl.col(IDX).is_in(bad.implode())).select(
@@ -333,10 +334,13 @@ def _resolve_keys(
     filtered copy together would be most of the ingest's peak memory)."""
     names = contract.names
     key = list(contract.key)
-    by_key = pl.col(key[0]) if len(key) == 1 else pl.struct(key)  # a struct hashes far slower than one column
-    keys = pl.concat([p.select(key) for p in parts], how="vertical")
-    shares_key = keys.select(by_key.is_duplicated()).to_series() if keys.height else pl.Series([], dtype=pl.Boolean)
-    del keys
+    by_key = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+    # a 64-bit hash of each row's key, part by part: no frame of every key and no hash table of its strings. Equal
+    # keys hash alike, so every row sharing its key is found; a row whose hash alone collides takes the exact path
+    # below, which compares the keys themselves
+    hashes = pl.concat([p.select(by_key.hash()).to_series() for p in parts])
+    shares_key = hashes.is_duplicated()
+    del hashes
     if not shares_key.any():  # the usual case: every key once, nothing to compare row by row
         good = pl.concat(parts, how="vertical")
         parts.clear()

@@ -284,3 +284,26 @@ def test_a_warehouse_made_before_a_contract_column_gets_it_and_loads_it(small_la
     ).fetchall()[0]
     con.close()
     assert loaded > 0 and grouped > 0 and heads > 0
+
+
+@pytest.mark.parametrize("feed", ["roster", "medical_enrollment", "household_income"])
+def test_keys_whose_hashes_all_collide_prepare_the_same_delivery(small_landing, monkeypatch, feed):
+    """Rows sharing a key are found by a hash of the key; a row whose hash alone collides goes the way of a shared
+    key, where the keys themselves are compared. With every hash equal, every row goes that way: the rows kept,
+    the counts and the reports must be those of the usual path (single and compound keys, the heavy messy landing's
+    repeated and conflicting rows). It fails if the exact path trusted the hash."""
+    day = first_date(small_landing)
+    contract = load_contract(feed)
+    files = find_feed_files(small_landing, day, feed)
+    usual = prepare_delivery(contract, files, day)
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, *args, **kwargs: pl.repeat(7, pl.len(), dtype=pl.UInt64))
+    collided = prepare_delivery(contract, files, day)
+    order = [FILE, "_row"]
+    assert usual.duplicates + usual.superseded > 0  # the landing repeats rows: both paths have work
+    assert collided.rows.sort(order).equals(usual.rows.sort(order))
+    assert (collided.duplicates, collided.superseded, collided.quarantined_rows) == (
+        usual.duplicates,
+        usual.superseded,
+        usual.quarantined_rows,
+    )
+    assert collided.reports.sort(["file", "row", "problem"]).equals(usual.reports.sort(["file", "row", "problem"]))
