@@ -65,11 +65,11 @@ class RenderPool:
     def render(self, render: Callable[[T], R], items: Sequence[T], *, worth_a_worker: bool) -> Iterator[R]:
         """``render(item)`` for every item, in order. ``render`` must be a module-level function (or a
         functools.partial of one): the workers receive it pickled."""
-        render = partial(_uncollected, render)
+        uncollected = partial(_uncollected, render)
         if self.workers == 1 or len(items) < 2 or not (worth_a_worker or self.started):
-            return map(render, items)
+            return map(uncollected, items)
         chunk = max(1, len(items) // (self.workers * CHUNKS_PER_WORKER))
-        return self._executor().map(render, items, chunksize=chunk)
+        return self._executor().map(uncollected, items, chunksize=chunk)
 
     def submit(self, render: Callable[[T], R], item: T, *, worth_a_worker: bool) -> Callable[[], R]:
         """``render(item)``, to be asked for later: the returned function gives the result (waiting for it)."""
