@@ -7,6 +7,8 @@ Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantine
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +26,9 @@ from fangfanpin.ingest.normalize import normalize_column
 from fangfanpin.ingest.read import DEFAULT_LIMITS, ROW, RawFile, UnreadableFile, read_file
 
 IDX = "_idx"  # a row's position in the frame being normalised
+# A file at least this long has its columns normalised side by side, one thread a core: polars runs a column's string
+# kernels on one thread and releases the GIL meanwhile. Below it, starting threads costs more than it saves.
+PARALLEL_ROWS = 50_000
 
 # One record per problem; several records may share a row.
 ISSUE_SCHEMA = {
@@ -228,9 +233,8 @@ def _normalise(
     typed_columns = []
     quarantine_parts, report_parts = [], []
     lineage = raw_rows.select(IDX, pl.col(FILE).alias("file"), pl.col(ROW).alias("row"))
-    for column in contract.columns:
+    for column, result in _normalised_columns(contract, raw_rows, delivery_date, known_counties):
         raw = raw_rows.get_column(column.name)
-        result = normalize_column(raw, column, delivery_date, known_counties)
         typed_columns.append(result.get_column("value").alias(column.name))
         problem, note = result.get_column("problem"), result.get_column("note")
         if column.required:  # a normaliser gives neither value nor problem for a blank cell
@@ -263,6 +267,22 @@ def _normalise(
     quarantine = pl.concat([empty] + [p.select(issue_cols) for p in quarantine_parts], how="vertical")
     reports = pl.concat([empty] + [p.select(issue_cols) for p in report_parts], how="vertical")
     return typed, quarantine, reports
+
+
+def _normalised_columns(
+    contract: Contract, raw_rows: pl.DataFrame, delivery_date: date, known_counties: frozenset[str] | None
+) -> Iterator[tuple]:
+    """(column, ``normalize_column`` result) for every column of the contract, in the contract's order."""
+
+    def normalised(column):
+        return column, normalize_column(raw_rows.get_column(column.name), column, delivery_date, known_counties)
+
+    threads = min(len(os.sched_getaffinity(0)), len(contract.columns))
+    if raw_rows.height < PARALLEL_ROWS or threads < 2:
+        yield from map(normalised, contract.columns)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        yield from pool.map(normalised, contract.columns)
 
 
 def _row_checks(contract: Contract):

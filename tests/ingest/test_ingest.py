@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from datetime import date
 
 import duckdb
@@ -11,7 +13,8 @@ import pytest
 from landing_helpers import copy_delivery, first_date, read_text_rows, write_csv, write_xlsx
 
 from fangfanpin.data_contracts import FEED_NAMES, load_contract
-from fangfanpin.ingest import ingest_feed
+from fangfanpin.ingest import ingest_feed, prepare
+from fangfanpin.ingest.normalize import normalize_column
 from fangfanpin.ingest.prepare import FILE, prepare_delivery
 from fangfanpin.ingest.read import delivery_dates, find_feed_files
 from fangfanpin.ingest.warehouse import reports_left_unplaced
@@ -307,3 +310,31 @@ def test_keys_whose_hashes_all_collide_prepare_the_same_delivery(small_landing, 
         usual.quarantined_rows,
     )
     assert collided.reports.sort(["file", "row", "problem"]).equals(usual.reports.sort(["file", "row", "problem"]))
+
+
+@pytest.mark.parametrize("feed", ["roster", "medical_enrollment", "household_income"])
+def test_columns_normalised_side_by_side_prepare_the_same_delivery(small_landing, monkeypatch, feed):
+    """A long file's columns are normalised in threads. Rows, their column order, quarantine and reports (in their
+    order) must be those of one column after another, on the heavy messy landing. It fails if a column's result
+    were taken out of the contract's order, or if the threads did not run."""
+    day = first_date(small_landing)
+    contract = load_contract(feed)
+    files = find_feed_files(small_landing, day, feed)
+    monkeypatch.setattr(prepare, "PARALLEL_ROWS", 10**9)
+    serial = prepare_delivery(contract, files, day)
+    threads: set[int] = set()
+
+    def recording(*args, **kwargs):
+        threads.add(threading.get_ident())
+        return normalize_column(*args, **kwargs)
+
+    monkeypatch.setattr(prepare, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(prepare, "normalize_column", recording)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    side_by_side = prepare_delivery(contract, files, day)
+    assert len(threads) > 1
+    assert serial.quarantine.height > 0 and serial.reports.height > 0  # the landing has problems to report
+    assert side_by_side.rows.equals(serial.rows)
+    assert side_by_side.quarantine.equals(serial.quarantine)
+    assert side_by_side.reports.equals(serial.reports)
+    assert side_by_side.quarantined_rows == serial.quarantined_rows
