@@ -28,6 +28,7 @@ from fangfanpin.data_contracts import load_contract
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
 from fangfanpin.deliverables.places import village_place
+from fangfanpin.deliverables.sheets.common import NO_HEAD_ZH
 from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
 from fangfanpin.workflow.decide.day import TASK_STATES
 
@@ -46,8 +47,9 @@ USUAL_TEXTS = (
 )
 
 TASKS_SQL = f"""
-SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id, hh.head_name,
-       hh.head_id, hh.phone, t.what_to_verify_zh, t.issued_date, t.due_date,
+SELECT t.village_code, hh.village_name, t.township, t.task_id, t.purpose, t.household_id,
+       coalesce(hh.head_name, CASE WHEN hh.head_id IS NULL THEN $no_head END) AS head_name, hh.head_id, hh.phone,
+       t.what_to_verify_zh, t.issued_date, t.due_date,
        {ordinal("t.due_date")} - {TODAY} AS working_days_left, t.priority_rank, t.priority_zh
 FROM {OPEN_TASKS} t LEFT JOIN dlv_hh hh ON hh.household_id = t.household_id
 ORDER BY t.village_code, t.priority_rank"""
@@ -66,7 +68,9 @@ def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, p
     left are counted as on the 排查任务 sheet (deliverables/workdays.py)."""
     prepare_workdays(con, day, policy.as_of(day).workflow)
     packs = []
-    for village, tasks in groupby(rows(con, TASKS_SQL, {"d": day, "c": county}), key=lambda r: r["village_code"]):
+    for village, tasks in groupby(
+        rows(con, TASKS_SQL, {"d": day, "c": county, "no_head": NO_HEAD_ZH}), key=lambda r: r["village_code"]
+    ):
         tasks = list(tasks)
         first = tasks[0]
         packs.append(TaskPack(village, village_place(first["village_name"] or village), first["township"] or "", tasks))

@@ -20,8 +20,26 @@ PLACE = [
 BASE = [Col("案件编号", "case_id", "code")] + PLACE
 
 
+# A household whose roster in force has no 户主 row (the row was quarantined, or not delivered): the cells say so
+# instead of staying blank, so the county checks the data-quality sheet before the visit.
+NO_HEAD_ZH = "名单中无户主，请核实（见数据质量问题）"
+
+
+def head_name_or_note(name: str | None, id_number: str | None) -> str:
+    """The head's name; without name or ID number, NO_HEAD_ZH.
+
+    >>> head_name_or_note(None, None)
+    '名单中无户主，请核实（见数据质量问题）'
+    >>> head_name_or_note("张三", None)
+    '张三'
+    """
+    return name if name else ("" if id_number else NO_HEAD_ZH)
+
+
 def with_head(r: dict) -> dict:
-    r["head_id_masked"] = mask_id(r.pop("head_id", None))
+    head_id = r.pop("head_id", None)
+    r["head_name"] = head_name_or_note(r.get("head_name"), head_id)
+    r["head_id_masked"] = mask_id(head_id)
     return r
 
 

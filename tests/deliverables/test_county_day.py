@@ -21,6 +21,7 @@ from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import write_county_outputs
 from fangfanpin.deliverables.render_pool import RenderPool
 from fangfanpin.deliverables.return_templates import FOLDER
+from fangfanpin.deliverables.sheets.common import NO_HEAD_ZH
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS
 from fangfanpin.generator import MessyRates, generate
 from fangfanpin.ingest.read import delivery_dates
@@ -327,3 +328,35 @@ def test_the_workbook_prints_on_a4_landscape_with_its_header_on_every_page(count
         r for r in range(2, tasks.max_row + 1) if len(tasks.cell(r, headers.index("核实内容") + 1).value or "") > 40
     ]
     assert long_text and all(tasks.row_dimensions[r].height >= 30 for r in long_text)  # wrapped text has room
+
+
+def test_a_task_whose_household_has_no_head_row_says_so(county_day, tmp_path):
+    """A household with an open task whose 户主 row is missing from the roster in force (its row quarantined, as an
+    ID number in Excel's scientific notation does): the 排查任务 sheet and the village's card say so, and point to
+    the data-quality sheet, instead of leaving the head's cells blank."""
+    db, _, _ = county_day
+    shutil.copy(db, tmp_path / "wh.duckdb")
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        (household, village) = con.execute(
+            """SELECT min(t.household_id), arg_min(t.village_code, t.household_id) FROM visit_tasks t
+               LEFT JOIN visit_task_closures x ON x.task_id = t.task_id AND x.processed_date <= ?
+               WHERE t.processed_date <= ? AND x.task_id IS NULL""",
+            [END, END],
+        ).fetchall()[0]
+        con.execute("DELETE FROM roster WHERE household_id = ? AND relation = '户主'", [household])
+        con.execute(
+            "UPDATE household_indicators SET head_name = NULL, head_id_number = NULL WHERE household_id = ?",
+            [household],
+        )
+        write_county_outputs(con, END, tmp_path / "outbox", load_policy(), run_id="no-head")
+    folder = tmp_path / "outbox" / END.isoformat() / COUNTY
+    (workbook,) = folder.glob("*_防返贫监测工作清单_*.xlsx")
+    tasks = openpyxl.load_workbook(workbook, read_only=True)["排查任务"]
+    header, *rows = [list(r) for r in tasks.iter_rows(values_only=True)]
+    header = [h.lstrip("*") for h in header]
+    mine = [r for r in rows if r[header.index("户编号")] == household]
+    assert mine and all(r[header.index("户主姓名")] == NO_HEAD_ZH for r in mine)
+    assert all(r[header.index("户主姓名")] for r in rows)  # every other task still names its head
+    (pack,) = (folder / TASK_PACKS).glob(f"{village}_*_排查任务.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(pack).pages)
+    assert "".join(NO_HEAD_ZH.split()) in "".join(text.split())
