@@ -58,7 +58,7 @@ WITH s AS (SELECT * FROM household_scores WHERE as_of_date = $d AND county_code 
 csd AS (SELECT * FROM case_status_daily WHERE as_of_date = $d AND county_code = $c),
 op AS (SELECT * FROM csd WHERE list_contains($open::VARCHAR[], case_status)),
 fired AS (SELECT household_id FROM s WHERE {FLAGGED}),
-lc AS (SELECT * FROM cases_asof($d) WHERE county_code = $c
+lc AS (SELECT * FROM dlv_cases WHERE county_code = $c
        QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY opened_date DESC, case_id DESC) = 1),
 ids AS (SELECT household_id FROM op UNION SELECT household_id FROM fired),
 k AS (SELECT ids.household_id, coalesce(op.case_id, lc.case_id) AS case_id

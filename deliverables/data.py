@@ -79,7 +79,8 @@ def county_names() -> dict[str, str]:
 def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """Temp tables of the day: ``dlv_hh``, one row per household: head (name, ID, phone), names of village/township,
     村民小组, size and type, from the roster as of ``day`` with household_indicators as fallback; ``dlv_open_tasks``,
-    the visit tasks open on ``day`` (OPEN_TASKS)."""
+    the visit tasks open on ``day`` (OPEN_TASKS); ``dlv_cases``, every case as it stood after ``day`` (``cases_asof``,
+    replayed from the ledger once a day, not once per county and sheet)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE dlv_hh AS
@@ -104,6 +105,7 @@ def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
         [day, day],
     ).fetchall()
     con.execute(f"CREATE OR REPLACE TEMP TABLE dlv_open_tasks AS {_OPEN_TASKS_OF_DAY}", {"d": day}).fetchall()
+    con.execute("CREATE OR REPLACE TEMP TABLE dlv_cases AS SELECT * FROM cases_asof(?::DATE)", [day]).fetchall()
 
 
 def counties(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:

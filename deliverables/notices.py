@@ -89,7 +89,7 @@ def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, poli
                hh.head_name, hh.village_group, hh.household_size, hh.household_type, c.risk_types, c.monitored_since
         FROM publication_batches b JOIN publication_members m USING (batch_id)
         LEFT JOIN dlv_hh hh ON hh.household_id = m.household_id
-        LEFT JOIN (SELECT case_id, risk_types, monitored_since FROM cases_asof($d)) c ON c.case_id = m.case_id
+        LEFT JOIN (SELECT case_id, risk_types, monitored_since FROM dlv_cases) c ON c.case_id = m.case_id
         WHERE b.processed_date = $d AND b.county_code = $c AND list_contains($kinds::VARCHAR[], m.purpose)
         ORDER BY b.village_code, list_position($kinds::VARCHAR[], m.purpose), b.batch_id, m.household_id""",
         {"d": day, "c": county, "kinds": list(KINDS)},

@@ -1,7 +1,7 @@
 """工作概览: the county's figures for the day, each saying what it counts.
 
 Case figures are the cases in each state after the day's run (现有: every case, closed ones included, replayed from
-the ledger with ``cases_asof``) and the day's change (今日变化: cases that entered the state today minus those that
+the ledger with ``cases_asof``, once a day: ``dlv_cases``) and the day's change (今日变化: cases that entered the state today minus those that
 left it; a case passing through a state within the day counts in both). Today's alerts are divided as the 新增预警
 sheet divides them (deliverables/sheets/alerts.py).
 """
@@ -29,7 +29,7 @@ COLUMNS = [
 
 # per state, and per township and state: cases now, entered today, left today
 _STATES = """
-    WITH now AS (SELECT township, state, count(*) AS n FROM cases_asof($d) WHERE county_code = $c GROUP BY ALL),
+    WITH now AS (SELECT township, state, count(*) AS n FROM dlv_cases WHERE county_code = $c GROUP BY ALL),
     ev AS (SELECT o.township, e.old_state, e.new_state FROM case_events e JOIN case_openings o USING (case_id)
            WHERE e.processed_date = $d AND o.county_code = $c AND e.old_state <> e.new_state),
     moves AS (SELECT township, state, n, 0 AS entered, 0 AS left_ FROM now
