@@ -56,9 +56,14 @@ def _row_group_size(text: str) -> int:
     return size
 
 
+def available_cores() -> int:
+    """The cores this process may use (a pinned benchmark, a container), not the machine's."""
+    return len(os.sched_getaffinity(0))
+
+
 def _workers(text: str | None) -> int:
     if text is None:
-        return len(os.sched_getaffinity(0))  # the cores this process may use (a pinned benchmark, a container)
+        return available_cores()
     if not text.strip().isdigit() or int(text) < 1:
         raise ValueError(f"FFP_RENDER_WORKERS must be a whole number of processes, at least 1, not {text!r}")
     return int(text)

@@ -7,7 +7,6 @@ Counts reconcile: rows_read = rows_loaded + duplicates + superseded + quarantine
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ import polars as pl
 
 from fangfanpin.config.policy import FileLimits
 from fangfanpin.core.privacy import mask_text
-from fangfanpin.data_contracts import Contract
+from fangfanpin.core.settings import available_cores
+from fangfanpin.data_contracts import Column, Contract
 from fangfanpin.ingest.damage import split_damaged_rows
 from fangfanpin.ingest.headers import EXTRA, FILE, FILE_SEQ, map_file, without_unanswered_rows
 from fangfanpin.ingest.landing import county_in_name
@@ -271,13 +271,13 @@ def _normalise(
 
 def _normalised_columns(
     contract: Contract, raw_rows: pl.DataFrame, delivery_date: date, known_counties: frozenset[str] | None
-) -> Iterator[tuple]:
+) -> Iterator[tuple[Column, pl.DataFrame]]:
     """(column, ``normalize_column`` result) for every column of the contract, in the contract's order."""
 
-    def normalised(column):
+    def normalised(column: Column) -> tuple[Column, pl.DataFrame]:
         return column, normalize_column(raw_rows.get_column(column.name), column, delivery_date, known_counties)
 
-    threads = min(len(os.sched_getaffinity(0)), len(contract.columns))
+    threads = min(available_cores(), len(contract.columns))
     if raw_rows.height < PARALLEL_ROWS or threads < 2:
         yield from map(normalised, contract.columns)
         return

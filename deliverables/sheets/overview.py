@@ -1,9 +1,9 @@
 """工作概览: the county's figures for the day, each saying what it counts.
 
 Case figures are the cases in each state after the day's run (现有: every case, closed ones included, replayed from
-the ledger with ``cases_asof``, once a day: ``dlv_cases``) and the day's change (今日变化: cases that entered the state today minus those that
-left it; a case passing through a state within the day counts in both). Today's alerts are divided as the 新增预警
-sheet divides them (deliverables/sheets/alerts.py).
+the ledger once a day into ``dlv_cases``) and the day's change (今日变化: cases that entered the state today minus
+those that left it; a case passing through a state within the day counts in both). Today's alerts are divided as the
+新增预警 sheet divides them (deliverables/sheets/alerts.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from datetime import date
@@ -330,7 +329,7 @@ def test_columns_normalised_side_by_side_prepare_the_same_delivery(small_landing
 
     monkeypatch.setattr(prepare, "PARALLEL_ROWS", 0)
     monkeypatch.setattr(prepare, "normalize_column", recording)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    monkeypatch.setattr(prepare, "available_cores", lambda: 3)
     side_by_side = prepare_delivery(contract, files, day)
     assert len(threads) > 1
     assert serial.quarantine.height > 0 and serial.reports.height > 0  # the landing has problems to report
