@@ -123,7 +123,7 @@ def _county(code: str | None) -> str:
 
 def previous_date(con: duckdb.DuckDBPyConnection, day: date) -> date | None:
     """The previous scored date (any county): today's new warnings are compared with its."""
-    return con.execute("SELECT max(as_of_date) FROM household_scores WHERE as_of_date < ?", [day]).fetchall()[0][0]
+    return con.execute("SELECT max(as_of_date) FROM scored_dates WHERE as_of_date < ?", [day]).fetchall()[0][0]
 
 
 def feeds_table(con: duckdb.DuckDBPyConnection, day: date, freshness: list[dict]) -> Table:

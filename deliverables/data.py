@@ -15,15 +15,16 @@ from fangfanpin.models.targeting import priority_sql, severity_rank_sql
 from fangfanpin.workflow import states as S
 
 OPEN = list(S.INCLUSION_OPEN)
-# A household is flagged on a date when a rule fired for it or the model warned (household_scores); a warning is a
-# flag on a household not monitored: the workbook's 新增预警, the command's summary and the daily overview count them.
-FLAGGED = "((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"
+# A household is flagged on a date when a rule fired for it or the model warned (household_scores; the warehouse's
+# macro, schema/sql/scoring.sql); a warning is a flag on a household not monitored: the workbook's 新增预警, the
+# command's summary and the daily overview count them.
+FLAGGED = "flagged(rule_codes, model_warning)"
 WARNED = f"(NOT coalesce(monitored, false) AND {FLAGGED})"
 # Every warning on each date of $days, and whether it is new: no warning for the household at the previous scored
-# date (max(as_of_date) before the day, in any county). Columns: day, before, the household_scores row's own.
+# date (the newest scored date before the day, in any county). Columns: day, before, the household_scores row's own.
 WARNINGS = f"""(
     SELECT p.day, p.before, t.* EXCLUDE (as_of_date), b.household_id IS NULL AS new
-    FROM (SELECT day, (SELECT max(as_of_date) FROM household_scores WHERE as_of_date < day) AS before
+    FROM (SELECT day, (SELECT max(as_of_date) FROM scored_dates WHERE as_of_date < day) AS before
           FROM (SELECT unnest($days::DATE[]) AS day)) p
     JOIN (SELECT * FROM household_scores WHERE {WARNED}) t ON t.as_of_date = p.day
     LEFT JOIN (SELECT as_of_date, household_id FROM household_scores WHERE {WARNED}) b

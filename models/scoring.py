@@ -24,7 +24,7 @@ import polars as pl
 from fangfanpin.config.policy import Policy, load_policy
 from fangfanpin.core.arrow import registered
 from fangfanpin.core.settings import settings
-from fangfanpin.core.sql import transaction
+from fangfanpin.core.sql import run_file, transaction
 from fangfanpin.models.artifacts import LoadedModel, load_promoted
 from fangfanpin.models.dataset import feature_frame
 from fangfanpin.models.features import (
@@ -39,6 +39,8 @@ from fangfanpin.models.features import (
 from fangfanpin.models.targeting import select_warnings, warning_floor
 from fangfanpin.models.training import predict
 from fangfanpin.schema import ensure_schema
+
+SCORED_DAY_SQL = Path(__file__).parent / "sql" / "scored_day.sql"
 
 COLUMNS = (
     "as_of_date",
@@ -243,7 +245,14 @@ def score_households(
     with registered(con, "md_scores", scores.select(COLUMNS)), transaction(con):
         con.execute("DELETE FROM household_scores WHERE as_of_date = ?", [day]).fetchall()
         con.execute(f"INSERT INTO household_scores SELECT {', '.join(COLUMNS)} FROM md_scores").fetchall()
+        keep_scored_day(con, day)
     return scores.height
+
+
+def keep_scored_day(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Bring the tables kept beside household_scores (first flag dates, households scored per county and date) up to
+    date after its rows for ``day`` were rewritten."""
+    run_file(con, SCORED_DAY_SQL, {"d": day})
 
 
 def feature_matrix(
@@ -253,4 +262,4 @@ def feature_matrix(
     return matrix(feature_frame(con, day, policy, unmonitored_only=unmonitored_only))
 
 
-__all__ = ["score_households", "ensure_schema", "COLUMNS", "FEATURE_NAMES", "feature_matrix"]
+__all__ = ["score_households", "keep_scored_day", "ensure_schema", "COLUMNS", "FEATURE_NAMES", "feature_matrix"]

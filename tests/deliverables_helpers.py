@@ -7,6 +7,8 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from fangfanpin.models.scoring import keep_scored_day
+
 END = date(2026, 11, 20)
 LOOP = [END - timedelta(days=4 - i) for i in range(5)]
 COUNTIES = ["150625", "150626"]
@@ -17,6 +19,13 @@ PHONE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 # the tests' own statement of a flagged household, an oracle independent of deliverables.data.FLAGGED
 FLAGGED = "((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning)"
 UNFLAG = "rule_codes = '', model_warning = false, severity_max = NULL, risk_types = ''"
+
+
+def unflag(con, where: str, params: dict | list) -> None:
+    """Unflag the household_scores rows ``where`` selects, then bring the tables the scoring keeps beside them (first
+    flag dates) up to date, as a rescoring of every date would."""
+    con.execute(f"UPDATE household_scores SET {UNFLAG} WHERE {where}", params)
+    keep_scored_day(con, con.execute("SELECT min(as_of_date) FROM household_scores").fetchall()[0][0])
 
 
 def workbook_path(out: Path, day: date, county: str) -> Path:

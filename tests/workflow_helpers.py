@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from fangfanpin.models.scoring import keep_scored_day
 from fangfanpin.schema import ensure_schema
 
 
@@ -37,6 +38,7 @@ def scores_from_rules(con: duckdb.DuckDBPyConnection, day: date, model_share: fl
         FROM m ORDER BY household_id""",
         {"d": day, "share": model_share},
     )
+    keep_scored_day(con, day)
 
 
 def run_pipeline_day(con: duckdb.DuckDBPyConnection, landing: Path, day: date, *, workflow: bool = True) -> None:

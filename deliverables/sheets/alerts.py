@@ -8,9 +8,9 @@ not monitored and flagged today is one of:
 - 已有案件: not flagged then, with a case opened before today still open (the flag joins that case as evidence);
 - 新增预警: the rest, listed on the sheet. A case opened today shows its number: its visit task is issued.
 
-首次预警日期 is the first date the household was ever flagged (at or before this date): the current run of flags of a
-household on this sheet starts today by definition, so the first date ever is what tells a recurrence from a first
-alert.
+首次预警日期 is the first date the household was ever flagged (kept by the scoring in ``household_first_flags``, so
+that no day reads the scores' whole history): the current run of flags of a household on this sheet starts today by
+definition, so the first date ever is what tells a recurrence from a first alert.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ _CLASSIFIED = f"""
                AND NOT coalesce(monitored, false) AND {FLAGGED}),
     was AS (SELECT household_id FROM household_scores
             WHERE as_of_date = $prev AND {FLAGGED} AND household_id IN (SELECT household_id FROM s)),
-    first AS (SELECT household_id, min(as_of_date) AS first_flag_date FROM household_scores
-              WHERE as_of_date <= $d AND {FLAGGED} AND household_id IN (SELECT household_id FROM s) GROUP BY 1),
+    first AS (SELECT household_id, first_flag_date FROM household_first_flags
+              WHERE household_id IN (SELECT household_id FROM s)),
     declined AS (SELECT household_id FROM case_status_daily
                  WHERE as_of_date = $d AND county_code = $c AND case_status = '不予纳入' AND state_since = $d),
     cs AS (SELECT * FROM case_status_daily WHERE as_of_date = $d AND county_code = $c
@@ -49,7 +49,7 @@ KINDS = ("新增预警", "持续预警", "今日不予纳入", "已有案件")
 def previous_date(con: duckdb.DuckDBPyConnection, day: date, county: str) -> date | None:
     """The county's previous delivery date with scores: what today's flags are compared with."""
     return con.execute(
-        "SELECT max(as_of_date) FROM household_scores WHERE as_of_date < ? AND county_code = ?", [day, county]
+        "SELECT max(as_of_date) FROM scored_dates WHERE as_of_date < ? AND county_code = ?", [day, county]
     ).fetchall()[0][0]
 
 

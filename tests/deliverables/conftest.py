@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from deliverables_helpers import COUNTIES, END, FLAGGED, FORMULA_EXPLANATION, FORMULA_VILLAGE, LOOP, UNFLAG
+from deliverables_helpers import COUNTIES, END, FLAGGED, FORMULA_EXPLANATION, FORMULA_VILLAGE, LOOP, unflag
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables import write_county_outputs
@@ -54,9 +54,9 @@ def warehouse(tmp_path_factory) -> Path:
                 AND household_id NOT IN (SELECT household_id FROM case_status_daily WHERE as_of_date = $d)""",
             {"d": END},
         ).fetchall()[0]
-        con.execute(
-            f"""UPDATE household_scores SET {UNFLAG} WHERE household_id = $h
-                AND as_of_date = (SELECT max(as_of_date) FROM household_scores WHERE as_of_date < $d)""",
+        unflag(
+            con,
+            "household_id = $h AND as_of_date = (SELECT max(as_of_date) FROM household_scores WHERE as_of_date < $d)",
             {"h": household, "d": END},
         )
         con.execute(

@@ -17,7 +17,7 @@ import numpy as np
 import openpyxl
 import pytest
 import yaml
-from deliverables_helpers import COUNTIES, END, FLAGGED, UNFLAG, sheet_dicts, workbook_path
+from deliverables_helpers import COUNTIES, END, FLAGGED, sheet_dicts, unflag, workbook_path
 
 from fangfanpin.config.policy import DEFAULT_POLICY, load_policy, parse_policy
 from fangfanpin.deliverables import write_county_outputs
@@ -68,10 +68,8 @@ def story(warehouse, tmp_path_factory) -> dict:
             p,
         )
         for household in (new_again, declined_today, with_case):  # not flagged on the previous date
-            con.execute(
-                f"UPDATE household_scores SET {UNFLAG} WHERE as_of_date = ? AND household_id = ?", [prev, household]
-            )
-        con.execute(f"UPDATE household_scores SET {UNFLAG} WHERE as_of_date < ? AND household_id = ?", [END, new_first])
+            unflag(con, "as_of_date = ? AND household_id = ?", [prev, household])
+        unflag(con, "as_of_date < ? AND household_id = ?", [END, new_first])
         s["alerts"] = {
             "new_again": new_again,
             "new_first": new_first,
