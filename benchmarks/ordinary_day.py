@@ -28,7 +28,7 @@ VARIANTS = ("unchanged", "1pct")
 def generate_two_days(work: Path, households: int, counties: list[str], day) -> dict:
     from fangfanpin.generator import MessyRates, generate
 
-    for name in ("landing", "truth"):
+    for name in ("landing", "truth", "day2_as_generated"):
         shutil.rmtree(work / name, ignore_errors=True)
     summary = generate(
         work / "landing",
