@@ -4,9 +4,9 @@ tables hold 365 dates, and a day's outputs should read only the dates they show.
     .venv/bin/python benchmarks/history_benchmark.py WAREHOUSE [--dates 30] [--workers 2] [--workdir DIR]
 
 WAREHOUSE is a warehouse after one delivery date, e.g. daily_run_benchmark.py's <workdir>/h1000000/warehouse.duckdb
-(it is not changed). Two copies are made in DIR: as it is, and with ``--dates`` earlier dates in the per-date tables
-before its oldest (household_scores, rule_hits, household_indicators, case_status_daily; copies of the newest
-date's rows, and the tables the scoring keeps beside household_scores rebuilt from them), as a county that ran daily that long holds.
+(it is not changed). Two copies are made in DIR: as it is, and with ``--dates`` earlier dates before its oldest in the
+per-date tables (household_scores, rule_hits, household_indicators, case_status_daily: copies of the newest date's
+rows; the tables the scoring keeps beside household_scores filled from them), as a county that ran that long holds.
 Then the newest date's deliverables (``write_county_outputs`` with ``--workers`` render processes, in a fresh process
 each) are written from each copy, A B A B. Printed: wall seconds and the main process's CPU seconds. The workers'
 rendering does not depend on history; equal CPU seconds in the main process mean the day read none of it.
@@ -18,7 +18,6 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,7 +29,6 @@ import duckdb  # noqa: E402
 
 from fangfanpin.config.policy import load_policy  # noqa: E402
 from fangfanpin.deliverables import write_county_outputs  # noqa: E402
-from fangfanpin.models.scoring import keep_scored_day  # noqa: E402
 from fangfanpin.schema import ensure_schema  # noqa: E402
 
 PER_DATE_TABLES = ("household_scores", "rule_hits", "household_indicators", "case_status_daily")
@@ -55,7 +53,9 @@ def with_history(warehouse: Path, dates: int) -> None:
         )
         con.execute(f"INSERT INTO {table} SELECT * FROM newest")
         con.execute("DROP TABLE newest")
-    keep_scored_day(con, oldest - timedelta(days=dates))
+    # the tables kept beside the scores, filled from the whole history as for a warehouse scored before they existed
+    con.execute("DELETE FROM household_first_flags; DELETE FROM scored_dates; DELETE FROM ffp_schema")
+    ensure_schema(con)
     con.execute("CHECKPOINT")
     con.close()
 

@@ -198,7 +198,7 @@ def _warnings(con, day: date) -> list[dict]:
     if use_scores:
         sql = """SELECT household_id, village_code, coalesce(rule_codes, '') AS rule_codes, risk_types, severity_max,
                         probability, monitored, coalesce(model_warning, false) AS model_warning, explanation_zh
-                 FROM household_scores WHERE as_of_date = ? AND ((coalesce(rule_codes, '') NOT IN ('', 'MODEL')) OR model_warning)"""
+                 FROM household_scores WHERE as_of_date = ? AND flagged(rule_codes, model_warning)"""
     else:  # no scoring stage yet: department warnings straight from the rules
         sql = """SELECT household_id, any_value(village_code) AS village_code, string_agg(DISTINCT rule_code, ';' ORDER BY rule_code) AS rule_codes,
                         string_agg(DISTINCT risk_type, ';' ORDER BY risk_type) AS risk_types,

@@ -43,7 +43,8 @@ def test_kept_through_the_loop_and_dates_scored_again(con):
         r[0]
         for r in con.execute(
             f"""SELECT household_id FROM household_first_flags WHERE first_flag_date = $first AND household_id IN
-                (SELECT household_id FROM household_scores WHERE as_of_date = $last AND {FLAGGED}) ORDER BY 1 LIMIT 2""",
+                (SELECT household_id FROM household_scores WHERE as_of_date = $last AND {FLAGGED})
+                ORDER BY 1 LIMIT 2""",
             {"first": first, "last": last},
         ).fetchall()
     )
@@ -55,8 +56,11 @@ def test_kept_through_the_loop_and_dates_scored_again(con):
         return dict(con.execute(FIRST_FLAGS).fetchall())
 
     # the first date scored again: one household is no longer flagged on it, and a county is no longer scored on it
-    con.execute("DELETE FROM household_scores WHERE as_of_date = ? AND county_code = ?", [first, "150626"])
+    gone = (first, "150626")
+    assert gone in {r[:2] for r in con.execute(SCORED_DATES).fetchall()}
+    con.execute("DELETE FROM household_scores WHERE as_of_date = ? AND county_code = ?", list(gone))
     kept = scored_again(first, "as_of_date = ? AND household_id = ?", [first, moved_on])
+    assert gone not in {r[:2] for r in con.execute(SCORED_DATES).fetchall()}
     assert first < kept[moved_on] <= last
     # every date scored again without the other's flag: it has none; then the newest date flags it again
     kept = scored_again(first, "household_id = ?", [dropped])
@@ -69,4 +73,7 @@ def test_a_warehouse_scored_before_they_existed_gets_them_from_its_history(con):
     con.execute("DROP TABLE household_first_flags; DROP TABLE scored_dates; DELETE FROM ffp_schema")
     ensure_schema(con)
     assert con.execute("SELECT count(*) FROM household_first_flags").fetchall()[0][0] > 0
+    _kept_as_history_says(con)
+    con.execute("DELETE FROM ffp_schema")  # the schema brought up to date again, the tables kept: nothing to add
+    ensure_schema(con)
     _kept_as_history_says(con)

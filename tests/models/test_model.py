@@ -371,6 +371,11 @@ def test_scoring_without_a_model_uses_rules_alone(model_county, tmp_path):
     assert con.execute("SELECT count(*) FROM household_scores WHERE rule_codes <> ''").fetchall() == hits
     assert score_households(con, LAST_DAY, model_policy(), tmp_path / "no_models") == rows  # delete-then-insert
     assert con.execute("SELECT count(*) FROM household_scores").fetchall()[0][0] == rows
+    # the tables kept beside the scores, in the same transaction
+    assert con.execute("SELECT households FROM scored_dates").fetchall() == [(rows,)]
+    assert con.execute("SELECT count(*), min(first_flag_date) FROM household_first_flags").fetchall() == [
+        (hits[0][0], LAST_DAY)
+    ]
 
 
 def test_scoring_with_a_model_levels_warnings_and_capacity(trained_model, tmp_path):

@@ -45,6 +45,8 @@ def test_ensure_schema_makes_every_table_once():
         "rule_hits",
         "data_quality_issues",
         "household_scores",
+        "household_first_flags",
+        "scored_dates",
         "case_events",
         "cases",
         "ledger_chain",
