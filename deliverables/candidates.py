@@ -53,6 +53,8 @@ COLUMN_DOCS = {
     "explanation": "预警证据",
 }
 
+# The households' heads are joined only for the listed households (SEMI JOIN k): once the warehouse holds many dates,
+# DuckDB's estimates would otherwise build the join from every household of the region, once a county.
 CANDIDATES_SQL = f"""
 WITH s AS (SELECT * FROM household_scores WHERE as_of_date = $d AND county_code = $c),
 csd AS (SELECT * FROM case_status_daily WHERE as_of_date = $d AND county_code = $c),
@@ -78,7 +80,7 @@ SELECT k.household_id, k.case_id, coalesce(s.township, cs.township, lc.township,
        coalesce(cs.overdue, false) AS overdue, ev.evidence_zh AS case_evidence
 FROM k LEFT JOIN s USING (household_id) LEFT JOIN csd cs ON cs.case_id = k.case_id
      LEFT JOIN lc ON lc.case_id = k.case_id LEFT JOIN ev ON ev.case_id = k.case_id
-     LEFT JOIN dlv_hh hh ON hh.household_id = k.household_id
+     LEFT JOIN (SELECT * FROM dlv_hh SEMI JOIN k USING (household_id)) hh ON hh.household_id = k.household_id
 """
 
 
