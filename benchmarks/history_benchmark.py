@@ -19,6 +19,7 @@ import argparse
 import shutil
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,7 +31,7 @@ import duckdb  # noqa: E402
 
 from fangfanpin.config.policy import load_policy  # noqa: E402
 from fangfanpin.deliverables import write_county_outputs  # noqa: E402
-from fangfanpin.schema import ensure_schema  # noqa: E402
+from fangfanpin.schema import ensure_schema, keep_scored_day  # noqa: E402
 
 PER_DATE_TABLES = ("household_scores", "rule_hits", "household_indicators", "case_status_daily")
 
@@ -54,9 +55,7 @@ def with_history(warehouse: Path, dates: int) -> None:
         )
         con.execute(f"INSERT INTO {table} SELECT * FROM newest")
         con.execute("DROP TABLE newest")
-    # the tables kept beside the scores, filled from the whole history as for a warehouse scored before they existed
-    con.execute("DELETE FROM household_first_flags; DELETE FROM scored_dates; DELETE FROM ffp_schema")
-    ensure_schema(con)
+    keep_scored_day(con, date.min)  # the tables kept beside the scores, from the whole history
     con.execute("CHECKPOINT")
     con.close()
 

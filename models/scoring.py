@@ -24,7 +24,7 @@ import polars as pl
 from fangfanpin.config.policy import Policy, load_policy
 from fangfanpin.core.arrow import registered
 from fangfanpin.core.settings import settings
-from fangfanpin.core.sql import run_file, transaction
+from fangfanpin.core.sql import transaction
 from fangfanpin.models.artifacts import LoadedModel, load_promoted
 from fangfanpin.models.dataset import feature_frame
 from fangfanpin.models.features import (
@@ -38,9 +38,7 @@ from fangfanpin.models.features import (
 )
 from fangfanpin.models.targeting import select_warnings, warning_floor
 from fangfanpin.models.training import predict
-from fangfanpin.schema import ensure_schema
-
-SCORED_DAY_SQL = Path(__file__).parent / "sql" / "scored_day.sql"
+from fangfanpin.schema import ensure_schema, keep_scored_day
 
 COLUMNS = (
     "as_of_date",
@@ -249,12 +247,6 @@ def score_households(
     return scores.height
 
 
-def keep_scored_day(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """Bring the tables kept beside household_scores (first flag dates, households scored per county and date) up to
-    date after its rows for ``day`` were rewritten."""
-    run_file(con, SCORED_DAY_SQL, {"d": day})
-
-
 def feature_matrix(
     con: duckdb.DuckDBPyConnection, day: date, policy: Policy, *, unmonitored_only: bool = True
 ) -> np.ndarray:
@@ -262,4 +254,4 @@ def feature_matrix(
     return matrix(feature_frame(con, day, policy, unmonitored_only=unmonitored_only))
 
 
-__all__ = ["score_households", "keep_scored_day", "ensure_schema", "COLUMNS", "FEATURE_NAMES", "feature_matrix"]
+__all__ = ["score_households", "ensure_schema", "COLUMNS", "FEATURE_NAMES", "feature_matrix"]

@@ -12,15 +12,27 @@ of ``schema/sql/`` (one per stage) and the feed tables with their point-in-time 
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 import duckdb
 
-from fangfanpin.core.sql import statements
+from fangfanpin.core.sql import run_file, statements
 from fangfanpin.schema.feeds import EXTRA, FILE, FILE_SEQ, ROW, SQL_TYPES, asof_macro_sql, feed_ddl, q
 
-__all__ = ["EXTRA", "FILE", "FILE_SEQ", "ROW", "SQL_TYPES", "asof_macro_sql", "ensure_schema", "q", "run_ddl_once"]
+__all__ = [
+    "EXTRA",
+    "FILE",
+    "FILE_SEQ",
+    "ROW",
+    "SQL_TYPES",
+    "asof_macro_sql",
+    "ensure_schema",
+    "keep_scored_day",
+    "q",
+    "run_ddl_once",
+]
 
 SQL_DIR = Path(__file__).parent / "sql"
 STAGES = ("ingest", "crosscheck", "scoring", "workflow", "runs")  # schema/sql/<stage>.sql, in this order
@@ -37,7 +49,14 @@ def warehouse_ddl() -> tuple[str, ...]:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    run_ddl_once(con, COMPONENT, list(warehouse_ddl()))
+    if run_ddl_once(con, COMPONENT, list(warehouse_ddl())):
+        keep_scored_day(con, date.min)  # a warehouse scored before the kept tables existed gets them from its history
+
+
+def keep_scored_day(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Bring the tables kept beside household_scores (first flag dates, households scored per county and date) up to
+    date after its rows from ``day`` on were rewritten (``sql/scored_day.sql``)."""
+    run_file(con, SQL_DIR / "scored_day.sql", {"d": day})
 
 
 def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, ddl: list[str]) -> bool:

@@ -7,7 +7,7 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from fangfanpin.models.scoring import keep_scored_day
+from fangfanpin.schema import keep_scored_day
 
 END = date(2026, 11, 20)
 LOOP = [END - timedelta(days=4 - i) for i in range(5)]

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from fangfanpin.models.scoring import keep_scored_day
-from fangfanpin.schema import ensure_schema
+from fangfanpin.schema import ensure_schema, keep_scored_day
 
 
 def scores_from_rules(con: duckdb.DuckDBPyConnection, day: date, model_share: float = 0.01) -> None:

@@ -10,19 +10,9 @@ CREATE TABLE IF NOT EXISTS household_scores (
 -- A household is flagged on a date when a rule fired for it or the model warned (the deliverables' 预警 start here).
 CREATE OR REPLACE MACRO flagged(rule_codes, model_warning) AS ((rule_codes <> '' AND rule_codes <> 'MODEL') OR model_warning);
 
--- Kept beside household_scores by models/sql/scored_day.sql, so that a day's outputs never read the scores' whole
+-- Kept beside household_scores by scored_day.sql, so that a day's outputs never read the scores' whole
 -- history (a year of a province's daily scores is hundreds of millions of rows):
 -- the first date each household was ever flagged (新增预警's 首次预警日期) ...
 CREATE TABLE IF NOT EXISTS household_first_flags (household_id VARCHAR NOT NULL, first_flag_date DATE NOT NULL);
 -- ... and the households scored in each county on each date (a county's previous delivery date).
 CREATE TABLE IF NOT EXISTS scored_dates (as_of_date DATE NOT NULL, county_code VARCHAR, households BIGINT NOT NULL);
-
--- A warehouse scored before these tables existed gets them from its history once; kept, there is nothing to add.
-INSERT INTO household_first_flags
-SELECT household_id, min(as_of_date) FROM household_scores
-WHERE flagged(rule_codes, model_warning) AND household_id NOT IN (SELECT household_id FROM household_first_flags)
-GROUP BY 1;
-INSERT INTO scored_dates
-SELECT as_of_date, county_code, count(*) FROM household_scores s
-WHERE NOT EXISTS (SELECT 1 FROM scored_dates d WHERE d.as_of_date = s.as_of_date)
-GROUP BY ALL;

@@ -10,8 +10,7 @@ import duckdb
 import pytest
 from deliverables_helpers import FLAGGED, UNFLAG
 
-from fangfanpin.models.scoring import keep_scored_day
-from fangfanpin.schema import ensure_schema
+from fangfanpin.schema import ensure_schema, keep_scored_day
 
 pytestmark = pytest.mark.warehouse
 
