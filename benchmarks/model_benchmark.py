@@ -61,7 +61,7 @@ def replicate(source: Path, target: Path, copies: int, *, day: date | None = Non
         params,
     )
     if not day:  # what labels and feature dates read
-        for table in ("deliveries", "snapshot_versions"):
+        for table in ("deliveries", "snapshot_versions", "reused_snapshots"):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
         con.execute("""CREATE TABLE county_decisions AS SELECT d.* REPLACE (d.household_id || '-' || k.k AS household_id)
                        FROM src.county_decisions d, k""")

@@ -10,7 +10,7 @@ stored with the feed's newest earlier delivery, that delivery's typed rows, quar
 reading would give again, except where a value is compared with the delivery date (a date after it, a birth date in
 an ID number). Those values all left an issue behind, with their raw text: they are normalised again on both dates,
 and any difference means the files are read after all. Placing rows in counties depends on the day's roster and the
-run's region: the warehouse does it again for the copied rows (``ingest.warehouse.apply``), so every result is the
+run's region: the warehouse does it again for the rows (``ingest.warehouse.apply``), so every result is the
 one reading the files would give. Only snapshots are copied: an increment stores only the rows it added, so its
 earlier rows are not the file's.
 """

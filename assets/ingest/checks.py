@@ -304,7 +304,7 @@ def build_checks(contract: Contract) -> AssetChecksDefinition:
             # the day's rows, read only for a suite that runs (not for a copy whose checks passed before)
             rows = cache(
                 lambda: con.sql(
-                    f"SELECT {checked_columns(contract)} FROM {q(feed)} WHERE _delivery_date = ?", params=[day]
+                    f"SELECT {checked_columns(contract)} FROM {q(feed + '_delivery')}(?::DATE)", params=[day]
                 ).pl()
             )
             d = _delivery(con, feed, day)

@@ -1,7 +1,9 @@
 """The warehouse side of ingest: applying a prepared delivery idempotently, and what operators do with held ones.
 
 Every feed has one table holding every delivery's rows, tagged with ``_delivery_date``. Re-running a date deletes
-that date's rows and inserts them again (one transaction), so a date can be replayed any number of times.
+that date's rows and inserts them again (one transaction), so a date can be replayed any number of times. A snapshot
+re-sent unchanged whose rows are placed as before stores none: it reuses the earlier date's (``reused_snapshots``);
+read a delivery's rows with ``<feed>_delivery(d)``.
 
 - snapshot feeds: ``<feed>_asof(d)`` is, per county, the newest *applied* delivery on or before ``d``; a delivery
   that shrank below the policy ratio is stored but held until an operator accepts it.

@@ -52,8 +52,10 @@ def apply_delivery(
     a row placed in any other county is kept unplaced and reported (config/regions.yaml)."""
     contract, day = prepared.contract, prepared.delivery_date
     with transaction(con):
+        _keep_reusers_whole(con, contract, day)
         for table in (
             q(contract.feed),
+            "reused_snapshots",
             "quarantine",
             "ingest_reports",
             "deliveries",
@@ -64,7 +66,7 @@ def apply_delivery(
             con.execute(
                 f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day]
             )
-        stored, resent, replaced = _store_rows(con, prepared)
+        stored, resent, replaced = _store_rows(con, prepared, region_counties)
         report_unplaced(con, contract, day)
         if region_counties is not None:
             unplace_other_regions(con, contract, day, sorted(region_counties))
@@ -134,11 +136,16 @@ def _stored_keys(contract: Contract, keys: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> tuple[int, int, int]:
-    """Insert the delivery's rows, placed in a county; temp table ``placed`` keeps what the checks need. A delivery
-    re-sent unchanged (``same_as``) takes its rows from the earlier delivery's, placed again on its own date.
+def _store_rows(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery, region_counties: frozenset[str] | None
+) -> tuple[int, int, int]:
+    """Insert the delivery's rows, placed in a county; temp table ``placed`` keeps what the checks need. A snapshot
+    re-sent unchanged (``same_as``) is placed again on its own date: when every row lands where it did, the delivery
+    reuses the stored rows (``reused_snapshots``), else they are copied under its date.
     Returns (rows stored, re-sent rows dropped, rows replacing an earlier version)."""
     contract, day, feed = prepared.contract, prepared.delivery_date, q(prepared.contract.feed)
+    if prepared.same_as is not None and _reuse_rows(con, contract, day, prepared.same_as, region_counties):
+        return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], 0, 0
     join, county = placement_sql(contract)
     columns = ", ".join(f"s.{q(n)}" for n in contract.names)
     lineage = f"{FILE}, {FILE_SEQ}, {ROW}, {EXTRA}"
@@ -146,7 +153,7 @@ def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> t
     source, source_params = "staged_rows", []
     if prepared.same_as is not None:
         names = ", ".join(q(n) for n in contract.names)
-        source = f"(SELECT {names}, {lineage} FROM {feed} WHERE _delivery_date = ?)"
+        source = f"(SELECT {names}, {lineage} FROM {q(contract.feed + '_delivery')}(?::DATE))"
         source_params = [prepared.same_as]
     params = [day, *source_params] + ([day] if join else [])
     select = (
@@ -169,6 +176,59 @@ def _store_rows(con: duckdb.DuckDBPyConnection, prepared: PreparedDelivery) -> t
                 [day],
             )
     return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], resent, replaced
+
+
+def _reuse_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    day: date,
+    same_as: date,
+    region_counties: frozenset[str] | None,
+) -> bool:
+    """Place the rows of ``same_as`` again on ``day`` (temp table ``placed``); when each lands in the county it is
+    stored with (a row outside the run's region stored without one), record that ``day`` reuses them."""
+    join, county = placement_sql(contract)
+    (rows_of,) = con.execute(
+        "SELECT coalesce(any_value(rows_of), ?::DATE) FROM reused_snapshots WHERE feed = ? AND delivery_date = ?",
+        [same_as, contract.feed, same_as],
+    ).fetchall()[0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE placed AS
+            SELECT s.{FILE}, s.{ROW}, {county} AS county_code, s.county_code AS stored_county
+            FROM (SELECT * FROM {q(contract.feed)} WHERE _delivery_date = ?) s {join}""",
+        [rows_of] + ([day] if join else []),
+    )
+    stored_as = (
+        "county_code"
+        if region_counties is None
+        else "CASE WHEN list_contains(?::VARCHAR[], county_code) THEN county_code END"
+    )
+    moved = con.execute(
+        f"SELECT count(*) FROM placed WHERE ({stored_as}) IS DISTINCT FROM stored_county",
+        [] if region_counties is None else [sorted(region_counties)],
+    ).fetchall()[0][0]
+    if moved:
+        return False
+    con.execute("ALTER TABLE placed DROP COLUMN stored_county")
+    con.execute("INSERT INTO reused_snapshots VALUES (?, ?, ?)", [contract.feed, day, rows_of])
+    return True
+
+
+def _keep_reusers_whole(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
+    """Before ``day``'s stored rows are replaced, the first later delivery reusing them gets its own copy, and any
+    after it reuse that copy instead."""
+    (first,) = con.execute(
+        "SELECT min(delivery_date) FROM reused_snapshots WHERE feed = ? AND rows_of = ?", [contract.feed, day]
+    ).fetchall()[0]
+    if first is None:
+        return
+    con.execute(
+        f"INSERT INTO {q(contract.feed)} SELECT * REPLACE (?::DATE AS _delivery_date) FROM {q(contract.feed)} "
+        "WHERE _delivery_date = ?",
+        [first, day],
+    )
+    con.execute("DELETE FROM reused_snapshots WHERE feed = ? AND delivery_date = ?", [contract.feed, first])
+    con.execute("UPDATE reused_snapshots SET rows_of = ? WHERE feed = ? AND rows_of = ?", [first, contract.feed, day])
 
 
 def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:

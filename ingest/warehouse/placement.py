@@ -71,9 +71,9 @@ def reports_left_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, da
     then the county would never see them (the ingest check ``reports_placed``)."""
     return con.execute(
         f"""SELECT count(*) FROM ingest_reports r
-            JOIN {q(contract.feed)} x ON x._delivery_date = r.delivery_date AND x._file = r.file AND x._row = r."row"
+            JOIN {q(contract.feed + "_delivery")}(?::DATE) x ON x._file = r.file AND x._row = r."row"
             WHERE r.feed = ? AND r.delivery_date = ? AND r.county_code IS NULL AND x.county_code IS NOT NULL""",
-        [contract.feed, day],
+        [day, contract.feed, day],
     ).fetchall()[0][0]
 
 

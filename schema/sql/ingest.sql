@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS snapshot_versions (
     previous_rows BIGINT, status VARCHAR NOT NULL, reason VARCHAR,
     PRIMARY KEY (feed, delivery_date, county_code)
 );
+-- A snapshot re-sent unchanged whose rows come out placed in the same counties stores none of its own: its rows are
+-- those stored under rows_of (the date that first stored them). The feeds' macros read them as this delivery's.
+CREATE TABLE IF NOT EXISTS reused_snapshots (
+    feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, rows_of DATE NOT NULL, PRIMARY KEY (feed, delivery_date)
+);
 CREATE TABLE IF NOT EXISTS operator_acceptances (
     feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date)
 );

@@ -1,7 +1,8 @@
 """A snapshot re-sent unchanged is not read again, and every table comes out as reading it would make it.
 
 The reference is the same warehouse built with every file read: the fingerprints stored with the earlier deliveries
-are cleared before each later date, so nothing matches and every file is parsed."""
+are cleared before each later date, so nothing matches and every file is parsed. A feed's rows are compared as its
+macros give them (each delivery's, and as of each date): a delivery may reuse the rows stored under another date."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.warehouse
 
 SNAPSHOTS = ["roster", "students", "medical_enrollment", "household_income", "civil_assistance", "housing_safety"]
 FEEDS = SNAPSHOTS + ["medical_claims"]
-TABLES = FEEDS + ["quarantine", "ingest_reports", "snapshot_versions", "issue_keys"]
+TABLES = ["quarantine", "ingest_reports", "snapshot_versions", "issue_keys"]
 DELIVERY_COLUMNS = "feed, delivery_date, kind, files, rows_read, rows_loaded, duplicates, resent, superseded, "
 DELIVERY_COLUMNS += "quarantined, status, profile"
 
@@ -48,13 +49,24 @@ def _ingest(db, landing, days, *, read_all: bool, feeds=FEEDS) -> tuple[duckdb.D
     return con, same
 
 
-def _tables(con) -> dict:
+def _tables(con, feeds=FEEDS) -> dict:
     found = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
     found["deliveries"] = con.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries ORDER BY ALL").fetchall()
+    days = [d for (d,) in con.execute("SELECT DISTINCT delivery_date FROM deliveries ORDER BY 1").fetchall()]
+    for feed in feeds:
+        for day in days:
+            for macro in ("delivery", "asof"):
+                found[feed, macro, day] = con.execute(
+                    f"SELECT * FROM {feed}_{macro}(?::DATE) ORDER BY ALL", [day]
+                ).fetchall()
     return found
 
 
-def test_snapshots_resent_unchanged_are_copied_exactly_as_reading_them(small_landing, tmp_path):
+def _stored(con, feed, day) -> int:
+    return con.execute(f"SELECT count(*) FROM {feed} WHERE _delivery_date = ?", [day]).fetchall()[0][0]
+
+
+def test_snapshots_resent_unchanged_come_out_exactly_as_reading_them(small_landing, tmp_path):
     d1, d2 = delivery_dates(small_landing)[:2]
     d3 = d2 + timedelta(days=1)  # the next day: a child born between d1 and a later d3 would make the roster read again
     landing = tmp_path / "landing"
@@ -75,12 +87,26 @@ def test_snapshots_resent_unchanged_are_copied_exactly_as_reading_them(small_lan
         "SELECT message FROM deliveries WHERE feed = 'housing_safety' AND delivery_date = ?", [d3]
     ).fetchall()[0][0]
     assert message.startswith("快照 ") and message.endswith(f"已替换上一期（与上次交付相同（{d2}），未重新解析）")
-    # a re-run of a date, and an earlier date run again before it, leave every table as it was
+    # placed where they were, the re-sent rows are stored once: d2 and d3 reuse d1's
+    assert _stored(copied, "housing_safety", d1) > 0
+    assert _stored(copied, "housing_safety", d2) == _stored(copied, "housing_safety", d3) == 0
+    reused = _reused(copied)
+    assert ("housing_safety", d3, d1) in reused and ("roster", d3, d2) in reused
+    # a re-run of a date, and an earlier date run again before it (the stored rows others reuse), leave every table
+    # as it was
     before = _tables(copied)
     for day in (d3, d1, d2, d3):
         for feed in FEEDS:
             ingest_feed(copied, load_contract(feed), landing, day)
-    assert _tables(copied) == before
+        if day == d1:  # d1 replaced the rows d2 and d3 reused: d2 took a copy of them, and d3 reuses that
+            assert _stored(copied, "housing_safety", d2) == _stored(copied, "housing_safety", d1)
+            assert ("housing_safety", d3, d2) in _reused(copied)
+            assert _tables(copied) == before
+    assert _tables(copied) == before and _reused(copied) == reused
+
+
+def _reused(con) -> list[tuple]:
+    return con.execute("SELECT feed, delivery_date, rows_of FROM reused_snapshots ORDER BY ALL").fetchall()
 
 
 def test_a_value_judged_by_the_delivery_date_makes_the_file_read_again(small_landing, tmp_path):
@@ -99,7 +125,7 @@ def test_a_value_judged_by_the_delivery_date_makes_the_file_read_again(small_lan
             write_csv(changed, landing / day.isoformat() / "roster_150625.csv", "utf-8")
         copied, same = _ingest(tmp_path / label / "copied.duckdb", landing, [d1, d2], read_all=False, feeds=["roster"])
         read, _ = _ingest(tmp_path / label / "read.duckdb", landing, [d1, d2], read_all=True, feeds=["roster"])
-        assert _tables(copied) == _tables(read)
+        assert _tables(copied, ["roster"]) == _tables(read, ["roster"])
         results[label] = same["roster", d2]
         refused = copied.execute(
             "SELECT delivery_date FROM ingest_reports WHERE raw_value = ? AND problem LIKE '日期晚于数据日期%' ORDER BY 1",
@@ -136,7 +162,7 @@ def test_a_changed_row_or_a_refused_file_is_read_a_damaged_one_copied(small_land
     feeds = ["roster", "students", "household_income", "housing_safety"]
     copied, same = _ingest(tmp_path / "copied.duckdb", landing, [d1, d2], read_all=False, feeds=feeds)
     read, _ = _ingest(tmp_path / "read.duckdb", landing, [d1, d2], read_all=True, feeds=feeds)
-    assert _tables(copied) == _tables(read)
+    assert _tables(copied, feeds) == _tables(read, feeds)
     assert {f: same[f, d2] for f in feeds} == {
         "roster": d1,
         "students": None,
@@ -147,3 +173,37 @@ def test_a_changed_row_or_a_refused_file_is_read_a_damaged_one_copied(small_land
         "SELECT count(*) FROM quarantine WHERE feed = 'household_income' AND delivery_date = ?", [d2]
     ).fetchall()[0][0]
     assert damaged > 0
+
+
+def test_rows_resent_unchanged_but_placed_elsewhere_are_stored_again(small_landing, tmp_path):
+    """Pupils are placed in counties by the day's roster. When the new roster moves a pupil's household to another
+    county, the re-sent student file is still not read again, but its rows no longer land where they are stored:
+    they are stored again under the new date, placed anew."""
+    d1 = delivery_dates(small_landing)[0]
+    d2 = d1 + timedelta(days=1)
+    landing = tmp_path / "landing"
+    copy_delivery(small_landing, d1, landing, ["roster", "students"])
+    _resend(small_landing, d1, landing, d2, ["students"])
+    pupil_id = load_contract("students").column("id_number").header
+    pupils = {r[0] for r in _columns(find_feed_files(small_landing, d1, "students")[0], [pupil_id])}
+    roster = find_feed_files(small_landing, d1, "roster")[0]
+    rows = read_text_rows(roster)
+    ids, households, villages = (rows[0].index(h) for h in ("证件号码", "户编号", "行政区划代码"))
+    moved = next(r[households] for r in rows[1:] if r[ids] in pupils)
+    elsewhere = [[*r[:villages], "152201001001", *r[villages + 1 :]] if r[households] == moved else r for r in rows]
+    write_csv(elsewhere, landing / d2.isoformat() / roster.name, "utf-8")
+    copied, same = _ingest(tmp_path / "copied.duckdb", landing, [d1, d2], read_all=False, feeds=["roster", "students"])
+    read, _ = _ingest(tmp_path / "read.duckdb", landing, [d1, d2], read_all=True, feeds=["roster", "students"])
+    assert same["students", d2] == d1
+    assert _tables(copied, ["roster", "students"]) == _tables(read, ["roster", "students"])
+    assert _reused(copied) == [] and _stored(copied, "students", d2) == _stored(copied, "students", d1)
+    counties = copied.execute("SELECT DISTINCT county_code FROM students_delivery(?::DATE)", [d2]).fetchall()
+    assert ("152201",) in counties and ("152201",) not in copied.execute(
+        "SELECT DISTINCT county_code FROM students_delivery(?::DATE)", [d1]
+    ).fetchall()
+
+
+def _columns(path, headers) -> list[list[str]]:
+    rows = read_text_rows(path)
+    at = [rows[0].index(h) for h in headers]
+    return [[r[i] for i in at] for r in rows[1:]]

@@ -39,6 +39,7 @@ def test_ensure_schema_makes_every_table_once():
         "ingest_reports",
         "deliveries",
         "snapshot_versions",
+        "reused_snapshots",
         "landing_files",
         "person_links",
         "household_indicators",
