@@ -49,7 +49,7 @@ def warehouse_ddl() -> tuple[str, ...]:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    if run_ddl_once(con, COMPONENT, list(warehouse_ddl())):
+    if run_ddl_once(con, COMPONENT, warehouse_ddl()):
         keep_scored_day(con, date.min)  # a warehouse scored before the kept tables existed gets them from its history
 
 
@@ -59,9 +59,9 @@ def keep_scored_day(con: duckdb.DuckDBPyConnection, day: date) -> None:
     run_file(con, SQL_DIR / "scored_day.sql", {"d": day})
 
 
-def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, ddl: list[str]) -> bool:
+def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, ddl: tuple[str, ...]) -> bool:
     """Run ``ddl`` unless this exact DDL already ran on this warehouse; returns whether it ran."""
-    digest = hashlib.sha256("\n;\n".join(ddl).encode("utf-8")).hexdigest()
+    digest = _digest(ddl)
     con.execute("CREATE TABLE IF NOT EXISTS ffp_schema (component VARCHAR PRIMARY KEY, digest VARCHAR)")
     known = con.execute("SELECT count(*) FROM ffp_schema WHERE component = ? AND digest = ?", [component, digest])
     if known.fetchall()[0][0]:
@@ -70,3 +70,8 @@ def run_ddl_once(con: duckdb.DuckDBPyConnection, component: str, ddl: list[str])
         con.execute(statement).fetchall()
     con.execute("INSERT OR REPLACE INTO ffp_schema VALUES (?, ?)", [component, digest])
     return True
+
+
+@cache
+def _digest(ddl: tuple[str, ...]) -> str:
+    return hashlib.sha256("\n;\n".join(ddl).encode("utf-8")).hexdigest()

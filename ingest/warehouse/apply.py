@@ -52,28 +52,17 @@ def apply_delivery(
     a row placed in any other county is kept unplaced and reported (config/regions.yaml)."""
     contract, day = prepared.contract, prepared.delivery_date
     with transaction(con):
-        _keep_reusers_whole(con, contract, day)
-        for table in (
-            q(contract.feed),
-            "reused_snapshots",
-            "quarantine",
-            "ingest_reports",
-            "deliveries",
-            "snapshot_versions",
-            "issue_keys",
-        ):
-            where = "_delivery_date = ?" if table == q(contract.feed) else "feed = ? AND delivery_date = ?"
-            con.execute(
-                f"DELETE FROM {table} WHERE {where}", [day] if table == q(contract.feed) else [contract.feed, day]
-            )
+        _delete_day(con, contract, day)
         stored, resent, replaced = _store_rows(con, prepared, region_counties)
         report_unplaced(con, contract, day)
         if region_counties is not None:
             unplace_other_regions(con, contract, day, sorted(region_counties))
         insert_issues(con, "quarantine", prepared.quarantine, contract, day)
         insert_issues(con, "ingest_reports", prepared.reports, contract, day)
-        place_reports(con, contract, day)
-        place_issues(con, prepared, region_counties)
+        if prepared.reports.height:  # the only reports about a stored row that can lack its county
+            place_reports(con, contract, day)
+        if prepared.quarantine.height or prepared.reports.height or resent:  # else no issue lacks a county to find
+            place_issues(con, prepared, region_counties)
         if prepared.issue_keys is not None:
             with registered(con, "issue_key_rows", _stored_keys(contract, prepared.issue_keys)):
                 con.execute(
@@ -124,6 +113,19 @@ def apply_delivery(
     return ApplyResult(status=status, message=message, rows_stored=stored, resent=resent, replaced=replaced)
 
 
+def _delete_day(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
+    """Remove what an earlier run of this date stored: everything of a delivery is written in one transaction with
+    its row in ``deliveries``, so without that row there is nothing to remove."""
+    if not con.execute(
+        "SELECT count(*) FROM deliveries WHERE feed = ? AND delivery_date = ?", [contract.feed, day]
+    ).fetchall()[0][0]:
+        return
+    _keep_reusers_whole(con, contract, day)
+    con.execute(f"DELETE FROM {q(contract.feed)} WHERE _delivery_date = ?", [day])
+    for table in ("reused_snapshots", "quarantine", "ingest_reports", "deliveries", "snapshot_versions", "issue_keys"):
+        con.execute(f"DELETE FROM {table} WHERE feed = ? AND delivery_date = ?", [contract.feed, day])
+
+
 def _stored_keys(contract: Contract, keys: pl.DataFrame) -> pl.DataFrame:
     """``PreparedDelivery.issue_keys`` in the columns of the table ``issue_keys``."""
     placement = contract.placement_columns
@@ -165,9 +167,10 @@ def _store_rows(
     with staging:
         if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, report replaced ones, insert
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
-            resent = _drop_resent(con, contract, day)
-            replaced = _report_replaced(con, contract, day)
-            con.execute(f"INSERT INTO {feed} BY NAME SELECT * FROM placed")
+            if staged.height:
+                resent = _drop_resent(con, contract, day)
+                replaced = _report_replaced(con, contract, day)
+                con.execute(f"INSERT INTO {feed} BY NAME SELECT * FROM placed")
         else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
             con.execute(f"INSERT INTO {feed} BY NAME {select}", params)
             con.execute(

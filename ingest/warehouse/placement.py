@@ -94,24 +94,32 @@ def place_issues(
     join, county = placement_sql(contract)
     region = [] if region_counties is None else [sorted(region_counties)]
     inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
-    with registered(con, "placement_keys", keys):
+    named = pl.DataFrame(
+        [
+            (file, county)
+            for file, county in prepared.file_counties.items()
+            if region_counties is None or county in region_counties
+        ],
+        schema={"file": pl.Utf8, "county_code": pl.Utf8},
+        orient="row",
+    )
+    with registered(con, "placement_keys", keys), registered(con, "named_files", named):
         for table in ("quarantine", "ingest_reports"):
-            con.execute(
-                f"""UPDATE {table} qu SET county_code = x.county_code
-                    FROM (SELECT s.file, s."row", {county} AS county_code FROM placement_keys s {join}) x
-                    WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL AND x.county_code IS NOT NULL
-                      AND qu.file = x.file AND qu."row" = x."row" {inside}""",
-                ([day] if join else []) + [contract.feed, day] + region,
-            )
-            for file, named in prepared.file_counties.items():
-                if region_counties is not None and named not in region_counties:
-                    continue
+            if keys.height:
                 con.execute(
-                    f"""UPDATE {table} qu SET county_code = ? WHERE feed = ? AND delivery_date = ? AND file = ?
-                          AND county_code IS NULL
+                    f"""UPDATE {table} qu SET county_code = x.county_code
+                        FROM (SELECT s.file, s."row", {county} AS county_code FROM placement_keys s {join}) x
+                        WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.county_code IS NULL
+                          AND x.county_code IS NOT NULL AND qu.file = x.file AND qu."row" = x."row" {inside}""",
+                    ([day] if join else []) + [contract.feed, day] + region,
+                )
+            if named.height:
+                con.execute(
+                    f"""UPDATE {table} qu SET county_code = n.county_code FROM named_files n
+                        WHERE qu.feed = ? AND qu.delivery_date = ? AND qu.file = n.file AND qu.county_code IS NULL
                           AND NOT EXISTS (SELECT 1 FROM placement_keys k WHERE k.file = qu.file AND k."row" = qu."row")
                           AND NOT EXISTS (SELECT 1 FROM placed p WHERE p._file = qu.file AND p._row = qu."row")""",
-                    [named, contract.feed, day, file],
+                    [contract.feed, day],
                 )
 
 
