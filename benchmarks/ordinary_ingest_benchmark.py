@@ -68,6 +68,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     import daily_run_benchmark as bench
     import ordinary_day
+    from crosscheck_benchmark import _pin as pin_two_cores
 
     changed = ordinary_day.set_second_day(args.work, bench.DAY, args.variant)
     codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
@@ -83,7 +84,7 @@ def main() -> None:
             result = subprocess.run(
                 [sys.executable, "-c", _CHILD, str(args.work / "landing"), bench.DAY.isoformat(), day.isoformat(),
                  str(out / f"{label}.duckdb")],
-                env=env, capture_output=True, text=True, check=True,
+                env=env, capture_output=True, text=True, check=True, preexec_fn=pin_two_cores,
             )  # fmt: skip
             wall, cpu, before, after, same = result.stdout.split()
             print(f"{label:>10} {round_:>5} {wall:>7} {cpu:>6} {before:>9} {after:>8} {same:>7}", flush=True)

@@ -11,8 +11,8 @@ reading would give again, except where a value is compared with the delivery dat
 an ID number). Those values all left an issue behind, with their raw text: they are normalised again on both dates,
 and any difference means the files are read after all. Placing rows in counties depends on the day's roster and the
 run's region: the warehouse does it again for the rows (``ingest.warehouse.apply``), so every result is the
-one reading the files would give. Only snapshots are copied: an increment stores only the rows it added, so its
-earlier rows are not the file's.
+one reading the files would give; rows placed as before are reused, not stored again. Only snapshots are taken
+from an earlier delivery: an increment stores only the rows it added, so its earlier rows are not the file's.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def copied_delivery(
 ) -> PreparedDelivery:
     """The delivery of ``day`` as reading its files would prepare it, taken from the warehouse's ``earlier``
     delivery: its counts, quarantine and reports (without those placing rows wrote), the placement columns of its
-    rows that were not loaded; the rows themselves are copied by ``apply_delivery`` (``same_as``)."""
+    rows that were not loaded; the rows themselves are reused or copied by ``apply_delivery`` (``same_as``)."""
     params = [contract.feed, earlier]
     (files_json, rows_read, loaded, duplicates, superseded, quarantined), *_ = con.execute(
         "SELECT files, rows_read, rows_loaded, duplicates, superseded, quarantined FROM deliveries "

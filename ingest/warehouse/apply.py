@@ -35,7 +35,7 @@ SAME_AS = "与上次交付相同（{:%Y-%m-%d}），未重新解析"
 class ApplyResult:
     status: str  # applied, held, partial (some counties held), no_delivery, rejected
     message: str
-    rows_stored: int
+    rows_stored: int  # the delivery's rows, stored under its date or reused from an earlier one
     resent: int
     replaced: int = 0  # rows that replace a version of the same key delivered earlier (reported with old → new)
 

@@ -47,9 +47,12 @@ def test_heavy_messy_values_are_normalised_or_quarantined(small_landing, tmp_pat
     notes = set(reports.get_column("problem"))
     assert any("15位" in n for n in notes), "15-digit numbers should be converted and reported"
     # a correction made to a loaded row is reported to the county the row was placed in (its workbook), not 未归属
-    converted = con.sql("""SELECT r.county_code, s.county_code AS row_county FROM ingest_reports r
-                           JOIN roster s ON s._file = r.file AND s._row = r."row" AND s._delivery_date = r.delivery_date
-                           WHERE r.problem LIKE '15位%'""").pl()
+    converted = con.sql(
+        """SELECT r.county_code, s.county_code AS row_county FROM ingest_reports r
+           JOIN roster_delivery(?::DATE) s ON s._file = r.file AND s._row = r."row"
+           WHERE r.problem LIKE '15位%'""",
+        params=[day],
+    ).pl()
     assert converted.height > 0 and converted["county_code"].to_list() == converted["row_county"].to_list()
     assert converted["county_code"].null_count() == 0
     # the ingest check reports_placed counts a report left without its row's county, as when an update is lost

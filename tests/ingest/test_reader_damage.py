@@ -48,7 +48,7 @@ def _csv_lines(path) -> tuple[list[str], str]:
 
 
 def _loaded(con, feed: str, day: date) -> pl.DataFrame:
-    return con.sql(f'SELECT * FROM "{feed}" WHERE _delivery_date = ?', params=[day]).pl()
+    return con.sql(f'SELECT * FROM "{feed}_delivery"(?::DATE)', params=[day]).pl()
 
 
 def _reference(small_landing, tmp_path, day, feed="roster") -> pl.DataFrame:

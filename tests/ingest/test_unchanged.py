@@ -16,6 +16,8 @@ from landing_helpers import copy_delivery, read_text_rows, write_csv
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.ingest import ingest_feed
 from fangfanpin.ingest.read import delivery_dates, find_feed_files
+from fangfanpin.ingest.warehouse import accept_delivery
+from fangfanpin.ingest.warehouse.placement import OTHER_REGION
 
 pytestmark = pytest.mark.warehouse
 
@@ -35,7 +37,7 @@ def _resend(src_landing, src_day, landing, day, feeds):
             shutil.copy(path, folder / path.name)
 
 
-def _ingest(db, landing, days, *, read_all: bool, feeds=FEEDS) -> tuple[duckdb.DuckDBPyConnection, dict]:
+def _ingest(db, landing, days, *, read_all: bool, feeds=FEEDS, region=None) -> tuple[duckdb.DuckDBPyConnection, dict]:
     """Ingest ``days`` in order; returns the connection and {(feed, day): the date it was the same as}."""
     con = duckdb.connect(str(db))
     same = {}
@@ -43,7 +45,7 @@ def _ingest(db, landing, days, *, read_all: bool, feeds=FEEDS) -> tuple[duckdb.D
         if read_all and day != days[0]:
             con.execute("UPDATE deliveries SET fingerprint = NULL")
         for feed in feeds:
-            outcome = ingest_feed(con, load_contract(feed), landing, day)
+            outcome = ingest_feed(con, load_contract(feed), landing, day, region_counties=region)
             assert outcome.prepared.reconciles, (feed, day)
             same[feed, day] = outcome.prepared.same_as
     return con, same
@@ -103,6 +105,23 @@ def test_snapshots_resent_unchanged_come_out_exactly_as_reading_them(small_landi
             assert ("housing_safety", d3, d2) in _reused(copied)
             assert _tables(copied) == before
     assert _tables(copied) == before and _reused(copied) == reused
+    # d1's housing file corrected and run again: d2 and d3 keep the rows they reused from it, then read as their files
+    housing = find_feed_files(landing, d1, "housing_safety")[0]
+    rows = read_text_rows(housing)
+    housing.unlink()
+    write_csv([rows[0], [f"{rows[1][0]}（更正）", *rows[1][1:]], *rows[2:]], housing.with_suffix(".csv"), "utf-8")
+    ingest_feed(copied, load_contract("housing_safety"), landing, d1)
+    after = _tables(copied)
+    assert after["housing_safety", "delivery", d1] != before["housing_safety", "delivery", d1]
+    assert all(
+        after["housing_safety", m, d] == before["housing_safety", m, d] for m in ("delivery", "asof") for d in (d2, d3)
+    )
+    for day in (d2, d3):
+        for feed in FEEDS:
+            ingest_feed(copied, load_contract(feed), landing, day)
+    reread, _ = _ingest(tmp_path / "reread.duckdb", landing, [d1, d2, d3], read_all=True)
+    assert _tables(copied) == _tables(reread)
+    assert ("housing_safety", d3, d2) in _reused(copied)
 
 
 def _reused(con) -> list[tuple]:
@@ -175,6 +194,19 @@ def test_a_changed_row_or_a_refused_file_is_read_a_damaged_one_copied(small_land
     assert damaged > 0
 
 
+def _moved_household(small_landing, day, folder, to_village: str) -> None:
+    """``day``'s roster with a pupil's household moved to ``to_village``, written to ``folder``."""
+    pupil_id = load_contract("students").column("id_number").header
+    pupils = {r[0] for r in _columns(find_feed_files(small_landing, day, "students")[0], [pupil_id])}
+    roster = find_feed_files(small_landing, day, "roster")[0]
+    rows = read_text_rows(roster)
+    ids, households, villages = (rows[0].index(h) for h in ("证件号码", "户编号", "行政区划代码"))
+    moved = next(r[households] for r in rows[1:] if r[ids] in pupils)
+    elsewhere = [[*r[:villages], to_village, *r[villages + 1 :]] if r[households] == moved else r for r in rows]
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(elsewhere, folder / roster.name, "utf-8")
+
+
 def test_rows_resent_unchanged_but_placed_elsewhere_are_stored_again(small_landing, tmp_path):
     """Pupils are placed in counties by the day's roster. When the new roster moves a pupil's household to another
     county, the re-sent student file is still not read again, but its rows no longer land where they are stored:
@@ -184,14 +216,7 @@ def test_rows_resent_unchanged_but_placed_elsewhere_are_stored_again(small_landi
     landing = tmp_path / "landing"
     copy_delivery(small_landing, d1, landing, ["roster", "students"])
     _resend(small_landing, d1, landing, d2, ["students"])
-    pupil_id = load_contract("students").column("id_number").header
-    pupils = {r[0] for r in _columns(find_feed_files(small_landing, d1, "students")[0], [pupil_id])}
-    roster = find_feed_files(small_landing, d1, "roster")[0]
-    rows = read_text_rows(roster)
-    ids, households, villages = (rows[0].index(h) for h in ("证件号码", "户编号", "行政区划代码"))
-    moved = next(r[households] for r in rows[1:] if r[ids] in pupils)
-    elsewhere = [[*r[:villages], "152201001001", *r[villages + 1 :]] if r[households] == moved else r for r in rows]
-    write_csv(elsewhere, landing / d2.isoformat() / roster.name, "utf-8")
+    _moved_household(small_landing, d1, landing / d2.isoformat(), "152201001001")
     copied, same = _ingest(tmp_path / "copied.duckdb", landing, [d1, d2], read_all=False, feeds=["roster", "students"])
     read, _ = _ingest(tmp_path / "read.duckdb", landing, [d1, d2], read_all=True, feeds=["roster", "students"])
     assert same["students", d2] == d1
@@ -201,6 +226,52 @@ def test_rows_resent_unchanged_but_placed_elsewhere_are_stored_again(small_landi
     assert ("152201",) in counties and ("152201",) not in copied.execute(
         "SELECT DISTINCT county_code FROM students_delivery(?::DATE)", [d1]
     ).fetchall()
+
+
+def test_a_region_run_reuses_rows_it_leaves_outside_and_reports_them_again(small_landing, tmp_path):
+    """A region's run stores rows of a county outside it without a county and reports them (the moved household's
+    roster rows; its pupils are then unplaced). Re-sent unchanged, they are placed outside again: the rows are
+    reused and the reports made again, as reading would make them."""
+    d1 = delivery_dates(small_landing)[0]
+    d2 = d1 + timedelta(days=1)
+    landing = tmp_path / "landing"
+    copy_delivery(small_landing, d1, landing, ["students"])
+    _moved_household(small_landing, d1, landing / d1.isoformat(), "152201001001")
+    _resend(landing, d1, landing, d2, ["roster", "students"])
+    feeds, region = ["roster", "students"], frozenset({"150625"})
+    copied, same = _ingest(tmp_path / "copied.duckdb", landing, [d1, d2], read_all=False, feeds=feeds, region=region)
+    read, _ = _ingest(tmp_path / "read.duckdb", landing, [d1, d2], read_all=True, feeds=feeds, region=region)
+    assert {("roster", d2, d1), ("students", d2, d1)} <= set(_reused(copied))
+    assert _tables(copied, feeds) == _tables(read, feeds)
+    outside = copied.execute(
+        "SELECT count(*) FROM ingest_reports WHERE feed = 'roster' AND delivery_date = ? AND starts_with(problem, ?)",
+        [d2, OTHER_REGION],
+    ).fetchall()[0][0]
+    assert outside > 0
+
+
+def test_a_held_snapshot_sent_again_reuses_its_rows_and_stands_once_accepted(small_landing, tmp_path):
+    d1 = delivery_dates(small_landing)[0]
+    d2, d3 = d1 + timedelta(days=1), d1 + timedelta(days=2)
+    landing = tmp_path / "landing"
+    copy_delivery(small_landing, d1, landing, ["roster", "students"])
+    _resend(small_landing, d1, landing, d2, ["roster"])
+    rows = read_text_rows(find_feed_files(small_landing, d1, "students")[0])
+    write_csv(rows[: len(rows) // 3], landing / d2.isoformat() / "students_150625.csv", "utf-8")  # shrunk: held
+    _resend(landing, d2, landing, d3, ["roster", "students"])
+    feeds = ["roster", "students"]
+    copied, same = _ingest(tmp_path / "copied.duckdb", landing, [d1, d2, d3], read_all=False, feeds=feeds)
+    read, _ = _ingest(tmp_path / "read.duckdb", landing, [d1, d2, d3], read_all=True, feeds=feeds)
+    assert same["students", d3] == d2 and ("students", d3, d2) in _reused(copied)
+    held = "SELECT status FROM snapshot_versions WHERE feed = 'students' AND delivery_date = ? AND county_code = ?"
+    assert copied.execute(held, [d3, "150625"]).fetchall() == [("held",)]
+    asof = "SELECT count(*) FROM students_asof(?::DATE) WHERE county_code = '150625'"
+    assert copied.execute(asof, [d3]).fetchall() == copied.execute(asof, [d1]).fetchall()
+    for con in (copied, read):
+        accept_delivery(con, "students", d3)
+    assert _tables(copied, feeds) == _tables(read, feeds)
+    shrunk = copied.execute(asof.replace("asof", "delivery"), [d2]).fetchall()
+    assert copied.execute(asof, [d3]).fetchall() == shrunk != copied.execute(asof, [d1]).fetchall()
 
 
 def _columns(path, headers) -> list[list[str]]:
