@@ -4,7 +4,6 @@ versions reported, issues stored and placed, and a snapshot versioned (held when
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -146,25 +145,19 @@ def _store_rows(
     reuses the stored rows (``reused_snapshots``), else they are copied under its date.
     Returns (rows stored, re-sent rows dropped, rows replacing an earlier version)."""
     contract, day, feed = prepared.contract, prepared.delivery_date, q(prepared.contract.feed)
-    if prepared.same_as is not None and _reuse_rows(con, contract, day, prepared.same_as, region_counties):
+    if prepared.same_as is not None:
+        _reuse_rows(con, contract, day, prepared.same_as, region_counties)
         return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], 0, 0
     join, county = placement_sql(contract)
     columns = ", ".join(f"s.{q(n)}" for n in contract.names)
-    lineage = f"{FILE}, {FILE_SEQ}, {ROW}, {EXTRA}"
     staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
-    source, source_params = "staged_rows", []
-    if prepared.same_as is not None:
-        names = ", ".join(q(n) for n in contract.names)
-        source = f"(SELECT {names}, {lineage} FROM {q(contract.feed + '_delivery')}(?::DATE))"
-        source_params = [prepared.same_as]
-    params = [day, *source_params] + ([day] if join else [])
+    params = [day] + ([day] if join else [])
     select = (
         f"SELECT {columns}, ?::DATE AS _delivery_date, s.{FILE}, s.{FILE_SEQ}, s.{ROW}, s.{EXTRA}, "
-        f"{county} AS county_code FROM {source} s {join}"
+        f"{county} AS county_code FROM staged_rows s {join}"
     )
     resent = replaced = 0
-    staging = registered(con, "staged_rows", staged) if prepared.same_as is None else nullcontext()
-    with staging:
+    with registered(con, "staged_rows", staged):
         if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, report replaced ones, insert
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
             if staged.height:
@@ -187,9 +180,10 @@ def _reuse_rows(
     day: date,
     same_as: date,
     region_counties: frozenset[str] | None,
-) -> bool:
-    """Place the rows of ``same_as`` again on ``day`` (temp table ``placed``); when each lands in the county it is
-    stored with (a row outside the run's region stored without one), record that ``day`` reuses them."""
+) -> None:
+    """Place the rows of ``same_as`` again on ``day`` (temp table ``placed``). When each lands in the county it is
+    stored with (a row outside the run's region stored without one), record that ``day`` reuses them; else store
+    them again under ``day`` with the counties just found."""
     join, county = placement_sql(contract)
     (rows_of,) = con.execute(
         "SELECT coalesce(any_value(rows_of), ?::DATE) FROM reused_snapshots WHERE feed = ? AND delivery_date = ?",
@@ -210,11 +204,17 @@ def _reuse_rows(
         f"SELECT count(*) FROM placed WHERE ({stored_as}) IS DISTINCT FROM stored_county",
         [] if region_counties is None else [sorted(region_counties)],
     ).fetchall()[0][0]
-    if moved:
-        return False
     con.execute("ALTER TABLE placed DROP COLUMN stored_county")
-    con.execute("INSERT INTO reused_snapshots VALUES (?, ?, ?)", [contract.feed, day, rows_of])
-    return True
+    if not moved:
+        con.execute("INSERT INTO reused_snapshots VALUES (?, ?, ?)", [contract.feed, day, rows_of])
+        return
+    # a delivery's rows are told apart by file and row
+    con.execute(
+        f"""INSERT INTO {q(contract.feed)} SELECT t.* REPLACE (?::DATE AS _delivery_date, p.county_code AS county_code)
+            FROM {q(contract.feed)} t JOIN placed p ON p.{FILE} = t.{FILE} AND p.{ROW} = t.{ROW}
+            WHERE t._delivery_date = ?""",
+        [day, rows_of],
+    )
 
 
 def _keep_reusers_whole(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
