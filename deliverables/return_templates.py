@@ -22,6 +22,7 @@ import xlsxwriter
 
 from fangfanpin.data_contracts import Column, Contract, load_contract
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
+from fangfanpin.deliverables.xlsx_cells import CellWriter
 from fangfanpin.ingest.xlsx import INSTRUCTIONS_SHEET
 
 FOLDER = "回传模板"
@@ -185,7 +186,7 @@ def _workbook(template: Template, contract: Contract, due: list[dict], day: date
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     wb.set_properties({"title": f"{contract.title}回传模板", "author": "fangfanpin", "created": _midnight(day)})
     fmt = _formats(wb)
-    ws = wb.add_worksheet(contract.file_title)
+    ws = wb.add_worksheet(contract.file_title, worksheet_class=CellWriter)
     columns = {c.header: c for c in contract.columns}
     last_row = len(due) + ANSWER_ROWS
     for j, header in enumerate(template.layout):
@@ -201,7 +202,7 @@ def _workbook(template: Template, contract: Contract, due: list[dict], day: date
             if isinstance(value, date):
                 ws.write_datetime(i, j, _midnight(value), fmt[("date", kind)])
             elif value is not None:
-                ws.write_string(i, j, str(value), fmt[("text", kind)])
+                ws.text(i, j, str(value), fmt[("text", kind)])
         if kind == "answer":
             ws.data_validation(1, j, last_row, j, _validation(column, day, risk_types))
     ws.freeze_panes(1, 0)

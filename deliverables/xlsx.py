@@ -16,6 +16,7 @@ from functools import lru_cache
 import xlsxwriter
 
 from fangfanpin.deliverables.masking import mask_text
+from fangfanpin.deliverables.xlsx_cells import CellWriter
 
 LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
 DATE_FORMAT = "yyyy-mm-dd"
@@ -124,6 +125,7 @@ class Writer:
         if kind not in ("text", "wrap", "phone", "code"):
             return lambda r, v: cell(ws, r, c, kind, v, measure)
         fmt = self.f["wrap" if kind == "wrap" else "text"]
+        text = ws.text
         seen: dict[str, tuple[str, int]] = {}
 
         def write(r: int, v) -> int:
@@ -133,13 +135,13 @@ class Writer:
             if known is None:
                 s = _text(kind, v)
                 known = seen[v] = (s, _display_width(s) if measure else 0)
-            ws.write_string(r, c, known[0], fmt)
+            text(r, c, known[0], fmt)
             return known[1]
 
         return write
 
     def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=CellWriter)
         widths = [_display_width(c.header) for c in cols]
         for c, col in enumerate(cols):
             ws.write_string(0, c, col.header, self.f["header"])
