@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
-from functools import partial
+from functools import cache, partial
 
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, TTFontFace
@@ -22,7 +22,9 @@ KEPT = 8  # programs kept: the shared first subsets stay, as every document asks
 
 
 def share_subset_programs(font: TTFont) -> TTFont:
-    """``font``, whose documents take each subset's compressed program from the ones made before in this process."""
+    """``font``, whose documents take each subset's compressed program from the ones made before in this process.
+    The font file's tables are sliced out once: making a subset copies several whole (the glyphs' among them)."""
+    font.face.get_table = cache(font.face.get_table)
     font.face.addSubsetObjects = partial(_subset_objects, font.face, OrderedDict())
     return font
 
