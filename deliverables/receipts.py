@@ -41,7 +41,7 @@ WITH received AS (
     WHERE d.delivery_date = $d AND list_contains($feeds, d.feed)),
 loaded AS ({_LOADED}),
 quarantined AS (
-    SELECT feed, file, count(DISTINCT coalesce("row", -1)) AS quarantined, any_value(problem) AS problem
+    SELECT feed, file, count(DISTINCT coalesce("row", -1)) AS quarantined, first(problem ORDER BY "row" NULLS FIRST, problem) AS problem
     FROM quarantine WHERE delivery_date = $d AND county_code = $c AND list_contains($feeds, feed) GROUP BY ALL),
 not_applied AS (
     SELECT feed, file, count(*) AS not_applied FROM workflow_issues

@@ -5,11 +5,13 @@ SELECT l.feed, l.rec, l.person_id, l.household_id
 FROM cc_links l JOIN cc_persons m ON m.id_number = l.person_id AND m.living
 WHERE l.feed IN ('medical_claims', 'students', 'civil_assistance', 'econ_check');
 
+-- Where the roster disagrees within a household, the head's row says, else the first row (the file and row order make
+-- every choice below one answer: a re-run gives the same).
 CREATE OR REPLACE TEMP TABLE cc_hh AS
 SELECT household_id, any_value(county_code) AS county_code,
-       arg_min(township_name, CASE WHEN relation = '户主' THEN 0 ELSE 1 END) AS township,
-       arg_min(village_code, CASE WHEN relation = '户主' THEN 0 ELSE 1 END) AS village_code,
-       arg_min(village_name, CASE WHEN relation = '户主' THEN 0 ELSE 1 END) AS village_name,
+       arg_min(township_name, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS township,
+       arg_min(village_code, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS village_code,
+       arg_min(village_name, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS village_name,
        max(name) FILTER (WHERE relation = '户主') AS head_name,
        max(id_number) FILTER (WHERE relation = '户主') AS head_id_number,
        max(household_type) AS household_type, max(monitoring_category) AS monitoring_category,
@@ -130,10 +132,11 @@ SELECT l.household_id, h.safety_grade AS housing_grade, h.assessment_date AS hou
 FROM housing_safety_asof($d::DATE) h
 JOIN cc_links l ON l.feed = 'housing_safety' AND l.rec = cc_rec(h._delivery_date, h._file_seq, h._row)
 WHERE l.household_id IS NOT NULL AND h.assessment_date <= $d::DATE
-QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._row DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._row DESC, h._file_seq DESC) = 1;
 
 -- Social assistance of living members: cover, and the latest starts and stops (dated on or before $d; a 停保 ending
 -- after $d still covers).
+-- Of records starting on the same day, the one delivered last (latest delivery, file and row) is the latest.
 CREATE OR REPLACE TEMP TABLE cc_civ AS
 WITH a AS (
     SELECT ll.household_id, c.* FROM civil_assistance_asof($d::DATE) c
@@ -143,13 +146,13 @@ WITH a AS (
 SELECT household_id,
        bool_or(assistance_type IN ('农村低保', '农村特困供养') AND (assistance_status IN ('在保', '渐退期')
                OR (assistance_status = '停保' AND end_date > $d::DATE))) AS dibao_covered,
-       arg_max(assistance_type, start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
+       arg_max(assistance_type, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
        max(start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_start,
-       arg_max(reason, start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
+       arg_max(reason, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
        max(start_date) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_start,
-       arg_max(one_off_amount, start_date) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_amount,
-       arg_max(reason, start_date) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_reason,
-       arg_max(assistance_type, start_date) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_type,
+       arg_max(one_off_amount, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_amount,
+       arg_max(reason, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_reason,
+       arg_max(assistance_type, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_type,
        max(start_date) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_start,
        max(end_date) FILTER (WHERE assistance_type = '农村低保' AND assistance_status = '停保' AND end_date <= $d::DATE) AS dibao_exit_date
 FROM a GROUP BY household_id;

@@ -20,22 +20,27 @@ SELECT $d::DATE, l.county_code,
 FROM cc_listed l
 WHERE l.match_method = 'unmatched';
 
--- A dead or moved-out person still receiving assistance, enrolled in insurance, or studying.
+-- A dead or moved-out person still receiving assistance, enrolled in insurance, or studying. The records are joined
+-- to the few such persons first; what each says is written for those alone.
 INSERT INTO data_quality_issues
 SELECT $d::DATE, p.county_code, 'inactive_person_receiving', l.feed, f.department, x.file, x."row", p.household_id,
        p.id_number, substr(p.id_number, 1, 6) || '********' || substr(p.id_number, 15, 4),
-       format('花名册人员状态为「{}」，但{}，请核实', p.person_status, x.what),
+       format('花名册人员状态为「{}」，但{}，请核实', p.person_status,
+              CASE x.feed
+                  WHEN 'civil_assistance' THEN format('仍在享受{}（{}，开始日期 {}）', x.a, x.b, strftime(x.since, '%Y-%m-%d'))
+                  WHEN 'medical_enrollment' THEN format('{} 年度仍为{}（{}）', x.year, x.b, x.a)
+                  ELSE format('学籍仍为{}（{}）', x.b, x.a) END),
        f.department
 FROM (
     SELECT 'civil_assistance' AS feed, cc_rec(_delivery_date, _file_seq, _row) AS rec, _file AS file, _row AS "row",
-           format('仍在享受{}（{}，开始日期 {}）', assistance_type, assistance_status, strftime(start_date, '%Y-%m-%d')) AS what
+           assistance_type AS a, assistance_status AS b, start_date AS since, NULL::INTEGER AS year
     FROM civil_assistance_asof($d::DATE) WHERE assistance_status IN ('在保', '渐退期')
     UNION ALL
-    SELECT 'medical_enrollment', cc_rec(_delivery_date, _file_seq, _row), _file, _row,
-           format('{} 年度仍为{}（{}）', insurance_year, enrolment_status, scheme)
+    SELECT 'medical_enrollment', cc_rec(_delivery_date, _file_seq, _row), _file, _row, scheme, enrolment_status, NULL,
+           insurance_year
     FROM medical_enrollment_asof($d::DATE) WHERE enrolment_status = '正常参保' AND insurance_year = year($d::DATE)
     UNION ALL
-    SELECT 'students', cc_rec(_delivery_date, _file_seq, _row), _file, _row, format('学籍仍为{}（{}）', enrolment_status, stage)
+    SELECT 'students', cc_rec(_delivery_date, _file_seq, _row), _file, _row, stage, enrolment_status, NULL, NULL
     FROM students_asof($d::DATE) WHERE enrolment_status = '在读'
 ) x
 JOIN cc_links l ON l.feed = x.feed AND l.rec = x.rec
@@ -61,15 +66,15 @@ FROM (
     WHERE roster_birth_date IS NOT NULL AND roster_birth_date <> try_strptime(substr(id_number, 7, 8), '%Y%m%d')::DATE
 );
 
--- A household's recorded 人数 disagreeing with its rows in the roster (reported on the head's row).
+-- A household's recorded 人数 disagreeing with its rows in the roster (reported on the head's row, else its first row).
 INSERT INTO data_quality_issues
 SELECT $d::DATE, county_code, 'household_size_mismatch', 'roster', '乡村振兴局', file, "row", household_id, NULL, NULL,
        format('户人数记为 {} 人，但花名册中该户有 {} 行（其中人员状态正常 {} 人）', recorded, rows, living), '乡村振兴局'
 FROM (
     SELECT household_id, any_value(county_code) AS county_code, max(household_size) AS recorded, count(*) AS rows,
            count(*) FILTER (WHERE living) AS living,
-           arg_min(_file, CASE WHEN relation = '户主' THEN 0 ELSE 1 END) AS file,
-           arg_min(_row, (CASE WHEN relation = '户主' THEN 0 ELSE 1 END) * 1e12 + _row) AS "row"
+           arg_min(_file, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS file,
+           arg_min(_row, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS "row"
     FROM cc_roster_in_force($d::DATE) GROUP BY household_id
 )
 WHERE recorded IS NOT NULL AND recorded <> rows;

@@ -235,6 +235,37 @@ def test_civ_disability(days_ago, fires):
     assert bool(wh.hits().get("CIV-DISABILITY")) is fires
 
 
+@pytest.mark.parametrize("later", [0, 1])
+def test_records_starting_the_same_day_give_one_answer(later):
+    """Two subsidies and two temporary aids of one household starting on the same day: the indicators take the one
+    delivered last (here the later row of the file), whichever of the two that is, and a re-run says the same."""
+    wh = fresh()
+    start = D - timedelta(days=5)
+    aids = [("困难残疾人生活补贴", ADULT1, None, None), ("重度残疾人护理补贴", ADULT2, None, None)]
+    aids += [("临时救助", ADULT1, 800.0, "生活困难"), ("临时救助", ADULT2, 3000.0, "家中火灾")]
+    rows = [aids[0], aids[1], aids[2], aids[3]] if later else [aids[1], aids[0], aids[3], aids[2]]
+    for kind, person, amount, reason in rows:
+        status = "已发放" if kind == "临时救助" else "在保"
+        wh.add(
+            "civil_assistance",
+            id_number=person,
+            name="张H10",
+            village_code=VILLAGE,
+            assistance_type=kind,
+            assistance_status=status,
+            start_date=start,
+            reason=reason,
+            one_off_amount=amount,
+        )
+    wh.load().run()
+    last_subsidy, last_aid = rows[1], rows[3]
+    chosen = wh.indicators()
+    assert chosen["disability_subsidy_type"] == last_subsidy[0]
+    assert (chosen["temp_aid_amount"], chosen["temp_aid_reason"]) == (last_aid[2], last_aid[3])
+    wh.run()
+    assert wh.indicators() == chosen
+
+
 @pytest.mark.parametrize(
     "days_ago, per_capita, fires", [(179, 13499.0, True), (180, 13499.0, False), (10, 13500.0, False)]
 )
