@@ -41,6 +41,7 @@ WITH received AS (
     WHERE d.delivery_date = $d AND list_contains($feeds, d.feed)),
 loaded AS ({_LOADED}),
 quarantined AS (
+    -- a file's example problem: its first row's (the same on a re-run)
     SELECT feed, file, count(DISTINCT coalesce("row", -1)) AS quarantined, first(problem ORDER BY "row" NULLS FIRST, problem) AS problem
     FROM quarantine WHERE delivery_date = $d AND county_code = $c AND list_contains($feeds, feed) GROUP BY ALL),
 not_applied AS (

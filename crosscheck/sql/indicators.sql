@@ -5,13 +5,16 @@ SELECT l.feed, l.rec, l.person_id, l.household_id
 FROM cc_links l JOIN cc_persons m ON m.id_number = l.person_id AND m.living
 WHERE l.feed IN ('medical_claims', 'students', 'civil_assistance', 'econ_check');
 
--- Where the roster disagrees within a household, the head's row says, else the first row (the file and row order make
--- every choice below one answer: a re-run gives the same).
+-- Where the roster disagrees within a household (its rows in two counties' versions, say), the place is the head's
+-- row's, else the first row's (delivery, file, row): one row answers all four, and a re-run gives the same.
 CREATE OR REPLACE TEMP TABLE cc_hh AS
-SELECT household_id, any_value(county_code) AS county_code,
-       arg_min(township_name, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS township,
-       arg_min(village_code, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS village_code,
-       arg_min(village_name, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS village_name,
+SELECT household_id, place.county_code AS county_code, place.township AS township,
+       place.village_code AS village_code, place.village_name AS village_name, * EXCLUDE (household_id, place)
+FROM (
+SELECT household_id,
+       arg_min({'county_code': county_code, 'township': township_name, 'village_code': village_code,
+                'village_name': village_name},
+               (relation IS DISTINCT FROM '户主', _delivery_date, _file_seq, _row)) AS place,
        max(name) FILTER (WHERE relation = '户主') AS head_name,
        max(id_number) FILTER (WHERE relation = '户主') AS head_id_number,
        max(household_type) AS household_type, max(monitoring_category) AS monitoring_category,
@@ -24,7 +27,8 @@ SELECT household_id, any_value(county_code) AS county_code,
        max(household_size) AS recorded_size, count(*) AS members_total, count(*) FILTER (WHERE living) AS members_living,
        count(*) FILTER (WHERE living AND labour_skill IN ('技能劳动力', '普通劳动力', '弱劳动力或半劳动力')) AS labour_count,
        coalesce(bool_or(safe_water = false), false) AS roster_water_unsafe
-FROM cc_roster_in_force($d::DATE) GROUP BY household_id;
+FROM cc_roster_in_force($d::DATE) GROUP BY household_id
+);
 
 -- Income: the latest survey year and the one before it; a newer verified visit replaces the latest figures.
 CREATE OR REPLACE TEMP TABLE cc_income AS
@@ -132,27 +136,29 @@ SELECT l.household_id, h.safety_grade AS housing_grade, h.assessment_date AS hou
 FROM housing_safety_asof($d::DATE) h
 JOIN cc_links l ON l.feed = 'housing_safety' AND l.rec = cc_rec(h._delivery_date, h._file_seq, h._row)
 WHERE l.household_id IS NOT NULL AND h.assessment_date <= $d::DATE
-QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._row DESC, h._file_seq DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._delivery_date DESC, h._file_seq DESC, h._row DESC) = 1;
 
 -- Social assistance of living members: cover, and the latest starts and stops (dated on or before $d; a 停保 ending
 -- after $d still covers).
--- Of records starting on the same day, the one delivered last (latest delivery, file and row) is the latest.
+-- Of records starting on the same day, the one delivered last (latest delivery, file and row) is the latest; its
+-- values are taken as they are, an empty reason too, not an older record's.
 CREATE OR REPLACE TEMP TABLE cc_civ AS
 WITH a AS (
-    SELECT ll.household_id, c.* FROM civil_assistance_asof($d::DATE) c
+    SELECT ll.household_id, c.*, (c.start_date, c._delivery_date, c._file_seq, c._row) AS newer
+    FROM civil_assistance_asof($d::DATE) c
     JOIN cc_living_links ll ON ll.feed = 'civil_assistance' AND ll.rec = cc_rec(c._delivery_date, c._file_seq, c._row)
     WHERE c.start_date <= $d::DATE
 )
 SELECT household_id,
        bool_or(assistance_type IN ('农村低保', '农村特困供养') AND (assistance_status IN ('在保', '渐退期')
                OR (assistance_status = '停保' AND end_date > $d::DATE))) AS dibao_covered,
-       arg_max(assistance_type, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
+       arg_max_null(assistance_type, newer) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
        max(start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_start,
-       arg_max(reason, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
+       arg_max_null(reason, newer) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
        max(start_date) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_start,
-       arg_max(one_off_amount, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_amount,
-       arg_max(reason, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_reason,
-       arg_max(assistance_type, (start_date, _delivery_date, _file_seq, _row)) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_type,
+       arg_max_null(one_off_amount, newer) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_amount,
+       arg_max_null(reason, newer) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_reason,
+       arg_max_null(assistance_type, newer) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_type,
        max(start_date) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_start,
        max(end_date) FILTER (WHERE assistance_type = '农村低保' AND assistance_status = '停保' AND end_date <= $d::DATE) AS dibao_exit_date
 FROM a GROUP BY household_id;

@@ -90,8 +90,9 @@ SELECT feed, rec, count(*) FILTER (WHERE same_name) AS candidates,
        any_value(id_number) FILTER (WHERE same_name) AS person_id
 FROM pairs GROUP BY ALL HAVING count(*) FILTER (WHERE same_name) > 0;
 
+-- one county a household, the lowest where its members' rows disagree: a re-run files its links alike
 CREATE OR REPLACE TEMP TABLE cc_households AS
-SELECT household_id, any_value(county_code) AS county_code FROM cc_persons GROUP BY household_id;
+SELECT household_id, min(county_code) AS county_code FROM cc_persons GROUP BY household_id;
 
 CREATE OR REPLACE TEMP TABLE cc_links AS
 SELECT r.feed, r.rec, r.src, r.rec_id, r.rec_household,

@@ -33,7 +33,7 @@ SELECT $d::DATE, p.county_code, 'inactive_person_receiving', l.feed, f.departmen
        f.department
 FROM (
     SELECT 'civil_assistance' AS feed, cc_rec(_delivery_date, _file_seq, _row) AS rec, _file AS file, _row AS "row",
-           assistance_type AS a, assistance_status AS b, start_date AS since, NULL::INTEGER AS year
+           assistance_type AS a, assistance_status AS b, start_date AS since, NULL::BIGINT AS year
     FROM civil_assistance_asof($d::DATE) WHERE assistance_status IN ('在保', '渐退期')
     UNION ALL
     SELECT 'medical_enrollment', cc_rec(_delivery_date, _file_seq, _row), _file, _row, scheme, enrolment_status, NULL,
@@ -71,11 +71,14 @@ INSERT INTO data_quality_issues
 SELECT $d::DATE, county_code, 'household_size_mismatch', 'roster', '乡村振兴局', file, "row", household_id, NULL, NULL,
        format('户人数记为 {} 人，但花名册中该户有 {} 行（其中人员状态正常 {} 人）', recorded, rows, living), '乡村振兴局'
 FROM (
-    SELECT household_id, any_value(county_code) AS county_code, max(household_size) AS recorded, count(*) AS rows,
-           count(*) FILTER (WHERE living) AS living,
-           arg_min(_file, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS file,
-           arg_min(_row, (relation IS DISTINCT FROM '户主', _file_seq, _row)) AS "row"
-    FROM cc_roster_in_force($d::DATE) GROUP BY household_id
+    SELECT household_id, reported.county AS county_code, reported.file AS file, reported."row" AS "row",
+           * EXCLUDE (household_id, reported)
+    FROM (
+        SELECT household_id, max(household_size) AS recorded, count(*) AS rows, count(*) FILTER (WHERE living) AS living,
+               arg_min({'county': county_code, 'file': _file, 'row': _row},
+                       (relation IS DISTINCT FROM '户主', _delivery_date, _file_seq, _row)) AS reported
+        FROM cc_roster_in_force($d::DATE) GROUP BY household_id
+    )
 )
 WHERE recorded IS NOT NULL AND recorded <> rows;
 

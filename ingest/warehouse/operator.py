@@ -38,7 +38,7 @@ def delivery_problems(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[s
     not read at all (ingest.landing), and no feed delivered at all. Texts quote file names: mask before showing."""
     refused = con.execute(
         """SELECT d.feed, 'file_rejected', string_agg(format('文件 {} 被拒收：{}', f.name, coalesce((
-                      SELECT first(problem ORDER BY "row" NULLS FIRST) FROM quarantine q
+                      SELECT first(problem ORDER BY "row" NULLS FIRST, problem) FROM quarantine q
                       WHERE q.feed = d.feed AND q.delivery_date = d.delivery_date AND q.file = f.name), '原因见数据质量问题')),
                   '；' ORDER BY f.name)
            FROM deliveries d, unnest(from_json(d.files, '[{"name": "VARCHAR", "rejected": "BOOLEAN"}]')) AS u(f)

@@ -28,7 +28,7 @@ def placement_sql(contract: Contract) -> tuple[str, str]:
     if contract.placement == "village_code":
         return "", by_village
     if contract.placement == "household_id":
-        join = f"LEFT JOIN (SELECT household_id, any_value(county_code) AS county_code FROM {persons} GROUP BY 1) r ON r.household_id = s.household_id"
+        join = f"LEFT JOIN (SELECT household_id, min(county_code) AS county_code FROM {persons} GROUP BY 1) r ON r.household_id = s.household_id"
         return join, "r.county_code"
     id_column = q(contract.placement_columns[-1])
     join = f"LEFT JOIN {persons} r ON r.id_number = s.{id_column}"

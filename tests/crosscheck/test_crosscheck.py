@@ -266,6 +266,40 @@ def test_records_starting_the_same_day_give_one_answer(later):
     assert wh.indicators() == chosen
 
 
+@pytest.mark.parametrize("head", [None, 1])
+def test_a_household_whose_rows_disagree_is_placed_by_one_row(head):
+    """Two roster rows of one household in different villages: the household is where the head's row says, else
+    where its first row says; its size mismatch is reported on that row."""
+    wh = WH()
+    other = VILLAGE[:-3] + "999"
+    for i, (person, village) in enumerate(((ADULT1, VILLAGE), (ADULT2, other))):
+        birth = date(int(person[6:10]), int(person[10:12]), int(person[12:14]))
+        wh.add(
+            "roster",
+            id_number=person,
+            name=f"张{i}",
+            sex="男" if int(person[16]) % 2 else "女",
+            birth_date=birth,
+            relation="户主" if i == head else "配偶",
+            county_name="杭锦旗",
+            township_name=f"镇{i}",
+            village_name=f"村{i}",
+            village_code=village,
+            household_id="H1",
+            household_size=5,
+            person_status="正常",
+        )
+    wh.load().run()
+    chosen = 0 if head is None else head
+    place = wh.indicators()
+    assert (place["village_code"], place["township"], place["village_name"]) == (
+        (VILLAGE, other)[chosen],
+        f"镇{chosen}",
+        f"村{chosen}",
+    )
+    assert wh.query("SELECT \"row\" FROM data_quality_issues WHERE kind = 'household_size_mismatch'") == [(chosen + 2,)]
+
+
 @pytest.mark.parametrize(
     "days_ago, per_capita, fires", [(179, 13499.0, True), (180, 13499.0, False), (10, 13500.0, False)]
 )

@@ -7,6 +7,7 @@ import pytest
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
 from fangfanpin.deliverables.xlsx_cells import CellWriter
@@ -19,6 +20,7 @@ VALUE = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.integers(min_value=-(10**12), max_value=10**12),
     st.dates(min_value=date(1900, 3, 1), max_value=date(2100, 1, 1)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 1, 1)),
     st.booleans(),
 )
 CELL = st.tuples(st.integers(0, 40), st.integers(0, 6), VALUE, st.sampled_from(["none", "text", "date", "amount"]))
@@ -41,12 +43,14 @@ def _book(cells, worksheet_class, *, row_format: bool) -> bytes:
     for row, col, value, fmt in cells:
         f = formats[fmt]
         if isinstance(value, str):
-            if worksheet_class is CellWriter and f is not None:
+            if issubclass(worksheet_class, CellWriter) and f is not None:
                 ws.text(row, col, value, f)
             else:
                 ws.write_string(row, col, value, f)
         elif isinstance(value, bool):
             ws.write_boolean(row, col, value, f)
+        elif isinstance(value, datetime):
+            ws.write_datetime(row, col, value, f)
         elif isinstance(value, date):
             ws.write_datetime(row, col, datetime.combine(value, datetime.min.time()), f)
         else:
@@ -61,7 +65,18 @@ def test_same_bytes_as_xlsxwriter(cells, row_format):
     assert _book(cells, CellWriter, row_format=row_format) == _book(cells, Worksheet, row_format=row_format)
 
 
-def test_a_difference_shows():
-    """The comparison above sees a single cell written otherwise."""
-    cells = [(1, 1, "甲", "text")]
-    assert _book(cells, CellWriter, row_format=False) != _book([(1, 1, "乙", "text")], Worksheet, row_format=False)
+class _Miswritten(CellWriter):
+    """A CellWriter that writes a string cell's type before its format: what the comparison must catch."""
+
+    def _write_cell(self, row, col, cell):
+        if cell.format and cell.__class__.__name__ == "String":
+            ref, style = xl_rowcol_to_cell_fast(row, col), cell.format._get_xf_index()
+            self.fh.write(f'<c r="{ref}" t="s" s="{style}"><v>{cell.string}</v></c>')
+            return
+        super()._write_cell(row, col, cell)
+
+
+def test_the_comparison_sees_a_cell_written_otherwise():
+    cells = [(1, 1, "甲", "text"), (2, 2, 3.5, "amount")]
+    assert _book(cells, _Miswritten, row_format=False) != _book(cells, Worksheet, row_format=False)
+    assert _book(cells, CellWriter, row_format=False) == _book(cells, Worksheet, row_format=False)
