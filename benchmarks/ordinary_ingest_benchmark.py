@@ -12,7 +12,8 @@ For each code, once: every feed of the first date ingested into an empty warehou
 pipeline's assets order it) and kept. Then, A B A B in fresh processes: that warehouse copied, every feed of the next
 date ingested into it, one CHECKPOINT. Printed: wall and CPU seconds of the next date, the warehouse's size before and
 after, and how many snapshots were recognised as re-sent unchanged. No cross-check, scoring or Dagster: the ingest
-alone, so that the two codes differ only where it differs.
+alone, so that the two codes differ only where it differs. The warehouse is opened as the pipeline opens it
+(core/warehouse_file.py: its row group size; opened at DuckDB's default, a checkpoint merges row groups of every table).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _CHILD = """
 import os, shutil, sys, time
 from datetime import date
 from pathlib import Path
-import duckdb
+from fangfanpin.core.warehouse_file import connect
 from fangfanpin.data_contracts import all_contracts
 from fangfanpin.ingest import ingest_feed
 
@@ -40,14 +41,14 @@ landing, first, day, out = Path(sys.argv[1]), date.fromisoformat(sys.argv[2]), d
 kept = out.with_name(out.name + ".first")
 feeds = sorted(all_contracts(), key=lambda c: c.feed != "roster")
 if not kept.exists():
-    con = duckdb.connect(str(kept))
+    con = connect(kept)
     con.execute("SET enable_progress_bar = false")
     for contract in feeds:
         ingest_feed(con, contract, landing, first)
     con.execute("CHECKPOINT")
     con.close()
 shutil.copy(kept, out)
-con = duckdb.connect(str(out))
+con = connect(out)
 con.execute("SET enable_progress_bar = false")
 wall, cpu = time.perf_counter(), time.process_time()
 same = sum(ingest_feed(con, c, landing, day).prepared.same_as is not None for c in feeds)
