@@ -247,11 +247,18 @@ def _child(wh: WH, age_years: int, extra_days: int = 0, seq: int = 33, student: 
 
 
 def _assist(
-    wh: WH, kind: str, status: str, start: date, end: date | None = None, reason: str | None = None, amount=None
+    wh: WH,
+    kind: str,
+    status: str,
+    start: date,
+    end: date | None = None,
+    reason: str | None = None,
+    amount=None,
+    person: str = ADULT1,
 ):
     wh.add(
         "civil_assistance",
-        id_number=ADULT1,
+        id_number=person,
         name="张H10",
         village_code=VILLAGE,
         assistance_type=kind,

@@ -245,17 +245,8 @@ def test_records_starting_the_same_day_give_one_answer(later):
     aids += [("临时救助", ADULT1, 800.0, "生活困难"), ("临时救助", ADULT2, 3000.0, "家中火灾")]
     rows = [aids[0], aids[1], aids[2], aids[3]] if later else [aids[1], aids[0], aids[3], aids[2]]
     for kind, person, amount, reason in rows:
-        status = "已发放" if kind == "临时救助" else "在保"
-        wh.add(
-            "civil_assistance",
-            id_number=person,
-            name="张H10",
-            village_code=VILLAGE,
-            assistance_type=kind,
-            assistance_status=status,
-            start_date=start,
-            reason=reason,
-            one_off_amount=amount,
+        _assist(
+            wh, kind, "已发放" if kind == "临时救助" else "在保", start, reason=reason, amount=amount, person=person
         )
     wh.load().run()
     last_subsidy, last_aid = rows[1], rows[3]
