@@ -15,8 +15,6 @@ file but the manifests (which carry the run's time); equal digests mean the code
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -64,6 +62,7 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     from crosscheck_benchmark import _pin as pin_two_cores
+    from isolate import run_with_code
 
     codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -73,12 +72,8 @@ def main() -> None:
     print(f"{'code':>10} {'round':>5} {'wall s':>7} {'CPU s':>6} {'files':>6} {'digest':>16}")
     for round_ in range(1, args.rounds + 1):
         for label, pkgdir in codes:
-            env = dict(os.environ, PYTHONPATH=pkgdir) if pkgdir else dict(os.environ)
-            result = subprocess.run(
-                [sys.executable, str(child), str(args.warehouse), str(args.workdir / label), str(args.workers)],
-                env=env, capture_output=True, text=True, check=True, preexec_fn=pin_two_cores,
-            )  # fmt: skip
-            wall, cpu, files, digest = result.stdout.split()
+            argv = [sys.executable, str(child), str(args.warehouse), str(args.workdir / label), str(args.workers)]
+            wall, cpu, files, digest = run_with_code(pkgdir, argv, pin_two_cores).split()
             print(f"{label:>10} {round_:>5} {wall:>7} {cpu:>6} {files:>6} {digest:>16}", flush=True)
     print("(wall: write_county_outputs alone; CPU: the process and its render workers, the copy included;")
     print(" digest: every file written but the manifests)")

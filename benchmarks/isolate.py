@@ -8,6 +8,8 @@ small: the peaks their measuring children report are then their own.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
 
 
 def run_isolated(target, *args, **kwargs) -> None:
@@ -16,3 +18,10 @@ def run_isolated(target, *args, **kwargs) -> None:
     process.join()
     if process.exitcode != 0:
         raise RuntimeError(f"{getattr(target, '__name__', target)} failed in its own process (exit {process.exitcode})")
+
+
+def run_with_code(pkgdir: str, argv: list[str], preexec_fn=None) -> str:
+    """Run ``argv`` with the ``fangfanpin`` package of ``pkgdir`` (a folder holding fangfanpin/; "" for this checkout)
+    and return what it printed: how the benchmarks put two versions of the code side by side."""
+    env = dict(os.environ, PYTHONPATH=pkgdir) if pkgdir else dict(os.environ)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, check=True, preexec_fn=preexec_fn).stdout

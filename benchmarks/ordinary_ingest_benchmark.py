@@ -19,9 +19,7 @@ alone, so that the two codes differ only where it differs. The warehouse is open
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +68,7 @@ def main() -> None:
     import daily_run_benchmark as bench
     import ordinary_day
     from crosscheck_benchmark import _pin as pin_two_cores
+    from isolate import run_with_code
 
     changed = ordinary_day.set_second_day(args.work, bench.DAY, args.variant)
     codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
@@ -81,13 +80,9 @@ def main() -> None:
     print(f"{'code':>10} {'round':>5} {'wall s':>7} {'CPU s':>6} {'MB before':>9} {'MB after':>8} {'re-sent':>7}")
     for round_ in range(1, args.rounds + 1):
         for label, pkgdir in codes:
-            env = dict(os.environ, PYTHONPATH=pkgdir) if pkgdir else dict(os.environ)
-            result = subprocess.run(
-                [sys.executable, "-c", _CHILD, str(args.work / "landing"), bench.DAY.isoformat(), day.isoformat(),
-                 str(out / f"{label}.duckdb")],
-                env=env, capture_output=True, text=True, check=True, preexec_fn=pin_two_cores,
-            )  # fmt: skip
-            wall, cpu, before, after, same = result.stdout.split()
+            argv = [sys.executable, "-c", _CHILD, str(args.work / "landing"), bench.DAY.isoformat(), day.isoformat(),
+                    str(out / f"{label}.duckdb")]  # fmt: skip
+            wall, cpu, before, after, same = run_with_code(pkgdir, argv, pin_two_cores).split()
             print(f"{label:>10} {round_:>5} {wall:>7} {cpu:>6} {before:>9} {after:>8} {same:>7}", flush=True)
     print("(wall and CPU: the next date's ingest and one CHECKPOINT; MB: the warehouse after the first date, and")
     print(" after the next; re-sent: snapshots recognised as re-sent unchanged, not read again)")
