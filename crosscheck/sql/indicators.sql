@@ -140,8 +140,8 @@ QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_dat
 
 -- Social assistance of living members: cover, and the latest starts and stops (dated on or before $d; a 停保 ending
 -- after $d still covers).
--- Of records starting on the same day, the one delivered last (latest delivery, file and row) is the latest; its
--- values are taken as they are, an empty reason too, not an older record's.
+-- Of records starting on the same day, the one delivered last (latest delivery, file and row) is the latest; an
+-- amount or reason it leaves empty is the newest one given (an unknown amount is not printed as 0 元).
 CREATE OR REPLACE TEMP TABLE cc_civ AS
 WITH a AS (
     SELECT ll.household_id, c.*, (c.start_date, c._delivery_date, c._file_seq, c._row) AS newer
@@ -152,13 +152,13 @@ WITH a AS (
 SELECT household_id,
        bool_or(assistance_type IN ('农村低保', '农村特困供养') AND (assistance_status IN ('在保', '渐退期')
                OR (assistance_status = '停保' AND end_date > $d::DATE))) AS dibao_covered,
-       arg_max_null(assistance_type, newer) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
+       arg_max(assistance_type, newer) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_type,
        max(start_date) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_start,
-       arg_max_null(reason, newer) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
+       arg_max(reason, newer) FILTER (WHERE assistance_type IN ('农村低保', '农村特困供养')) AS new_dibao_reason,
        max(start_date) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_start,
-       arg_max_null(one_off_amount, newer) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_amount,
-       arg_max_null(reason, newer) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_reason,
-       arg_max_null(assistance_type, newer) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_type,
+       arg_max(one_off_amount, newer) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_amount,
+       arg_max(reason, newer) FILTER (WHERE assistance_type = '临时救助') AS temp_aid_reason,
+       arg_max(assistance_type, newer) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_type,
        max(start_date) FILTER (WHERE assistance_type IN ('困难残疾人生活补贴', '重度残疾人护理补贴')) AS disability_subsidy_start,
        max(end_date) FILTER (WHERE assistance_type = '农村低保' AND assistance_status = '停保' AND end_date <= $d::DATE) AS dibao_exit_date
 FROM a GROUP BY household_id;
