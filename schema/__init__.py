@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from fangfanpin.core.sql import run_file, statements
-from fangfanpin.schema.feeds import EXTRA, FILE, FILE_SEQ, ROW, SQL_TYPES, asof_macro_sql, feed_ddl, q
+from fangfanpin.schema.feeds import EXTRA, FILE, FILE_SEQ, ROW, SQL_TYPES, asof_macro_sql, feed_ddl, q, stored_under
 
 __all__ = [
     "EXTRA",
@@ -32,6 +32,7 @@ __all__ = [
     "keep_scored_day",
     "q",
     "run_ddl_once",
+    "stored_under",
 ]
 
 SQL_DIR = Path(__file__).parent / "sql"

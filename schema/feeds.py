@@ -51,8 +51,9 @@ def feed_ddl() -> list[str]:
     return ddl
 
 
-def _stored_under(feed: str, day: str) -> str:
-    """The date whose stored rows are the delivery of ``day``: its own, or those it reuses."""
+def stored_under(feed: str, day: str) -> str:
+    """SQL: the date whose stored rows are the delivery of ``day`` (an SQL date expression): its own, or those it
+    reuses (``reused_snapshots``)."""
     return (
         f"coalesce((SELECT any_value(rows_of) FROM reused_snapshots WHERE feed = '{feed}' AND delivery_date = {day}), "
         f"{day})"
@@ -84,7 +85,7 @@ def delivery_macro_sql(contract: Contract) -> str:
     if contract.kind == "snapshot":
         return f"""
             CREATE OR REPLACE MACRO {q(feed + "_delivery")}(d) AS TABLE
-            SELECT * REPLACE (d::DATE AS _delivery_date) FROM {q(feed)} WHERE _delivery_date = {_stored_under(feed, "d")}"""
+            SELECT * REPLACE (d::DATE AS _delivery_date) FROM {q(feed)} WHERE _delivery_date = {stored_under(feed, "d")}"""
     return f"""
         CREATE OR REPLACE MACRO {q(feed + "_delivery")}(d) AS TABLE
         SELECT * FROM {q(feed)} WHERE _delivery_date = d"""

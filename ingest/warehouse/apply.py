@@ -25,7 +25,7 @@ from fangfanpin.ingest.warehouse.placement import (
     report_unplaced,
     unplace_other_regions,
 )
-from fangfanpin.schema import q
+from fangfanpin.schema import q, stored_under
 
 SAME_AS = "与上次交付相同（{:%Y-%m-%d}），未重新解析"
 
@@ -185,10 +185,7 @@ def _reuse_rows(
     stored with (a row outside the run's region stored without one), record that ``day`` reuses them; else store
     them again under ``day`` with the counties just found."""
     join, county = placement_sql(contract)
-    (rows_of,) = con.execute(
-        "SELECT coalesce(any_value(rows_of), ?::DATE) FROM reused_snapshots WHERE feed = ? AND delivery_date = ?",
-        [same_as, contract.feed, same_as],
-    ).fetchall()[0]
+    (rows_of,) = con.execute(f"SELECT {stored_under(contract.feed, '$d::DATE')}", {"d": same_as}).fetchall()[0]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE placed AS
             SELECT s.{FILE}, s.{ROW}, {county} AS county_code, s.county_code AS stored_county
