@@ -92,9 +92,12 @@ def base(
     size=2,
     hh="H1",
     ids=(ADULT1, ADULT2),
+    relations=("户主", "配偶"),
+    members=({}, {}),
     **extra,
 ) -> WH:
-    """A two-adult household, fully enrolled, income comfortably above every line, safe housing."""
+    """A two-adult household, fully enrolled, income comfortably above every line, safe housing. ``relations`` and
+    ``members`` (roster values of each member) tell its members apart."""
     common = (
         dict(
             county_name="杭锦旗",
@@ -111,7 +114,7 @@ def base(
         )
         | extra
     )
-    for i, person in enumerate(ids):
+    for i, (person, relation, own) in enumerate(zip(ids, relations, members)):
         birth = date(int(person[6:10]), int(person[10:12]), int(person[12:14]))
         wh.add(
             "roster",
@@ -119,8 +122,8 @@ def base(
             name=f"张{hh}{i}",
             sex="男" if int(person[16]) % 2 else "女",
             birth_date=birth,
-            relation="户主" if i == 0 else "配偶",
-            **common,
+            relation=relation,
+            **(common | own),
         )
         wh.add(
             "medical_enrollment",

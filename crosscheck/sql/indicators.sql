@@ -5,8 +5,8 @@ SELECT l.feed, l.rec, l.person_id, l.household_id
 FROM cc_links l JOIN cc_persons m ON m.id_number = l.person_id AND m.living
 WHERE l.feed IN ('medical_claims', 'students', 'civil_assistance', 'econ_check');
 
--- Where the roster disagrees within a household (its rows in two counties' versions, say), the place is the head's
--- row's, else the first row's (delivery, file, row): one row answers all four, and a re-run gives the same.
+-- Where the roster disagrees within a household (its rows in two counties' versions, say), one row answers all four:
+-- the first by head_first (links.sql).
 CREATE OR REPLACE TEMP TABLE cc_hh AS
 SELECT household_id, place.county_code AS county_code, place.township AS township,
        place.village_code AS village_code, place.village_name AS village_name, * EXCLUDE (household_id, place)
@@ -14,7 +14,7 @@ FROM (
 SELECT household_id,
        arg_min({'county_code': county_code, 'township': township_name, 'village_code': village_code,
                 'village_name': village_name},
-               (relation IS DISTINCT FROM '户主', _delivery_date, _file_seq, _row)) AS place,
+               head_first) AS place,
        max(name) FILTER (WHERE relation = '户主') AS head_name,
        max(id_number) FILTER (WHERE relation = '户主') AS head_id_number,
        max(household_type) AS household_type, max(monitoring_category) AS monitoring_category,
@@ -136,7 +136,8 @@ SELECT l.household_id, h.safety_grade AS housing_grade, h.assessment_date AS hou
 FROM housing_safety_asof($d::DATE) h
 JOIN cc_links l ON l.feed = 'housing_safety' AND l.rec = cc_rec(h._delivery_date, h._file_seq, h._row)
 WHERE l.household_id IS NOT NULL AND h.assessment_date <= $d::DATE
-QUALIFY row_number() OVER (PARTITION BY l.household_id ORDER BY h.assessment_date DESC, h._delivery_date DESC, h._file_seq DESC, h._row DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY l.household_id
+                           ORDER BY h.assessment_date DESC, h._delivery_date DESC, h._file_seq DESC, h._row DESC) = 1;
 
 -- Social assistance of living members: cover, and the latest starts and stops (dated on or before $d; a 停保 ending
 -- after $d still covers).

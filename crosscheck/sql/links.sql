@@ -21,10 +21,13 @@ WHERE id_number IN (SELECT id_number FROM r GROUP BY 1 HAVING count(*) > 1)
 QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _delivery_date DESC, _file_seq DESC, _row DESC) > 1;
 
 -- The roster in force on d, one row per person, with the birth date from the ID number where the roster has none.
+-- head_first orders a household's rows: the head's, then by delivery, file and row (where its rows disagree, the
+-- first says where the household is; a re-run says the same).
 CREATE OR REPLACE TEMP MACRO cc_roster_in_force(d) AS TABLE
 SELECT r.* REPLACE (coalesce(r.birth_date, try_strptime(substr(r.id_number, 7, 8), '%Y%m%d')::DATE) AS birth_date,
                     coalesce(r.person_status, '正常') AS person_status),
-       r.birth_date AS roster_birth_date, coalesce(r.person_status, '正常') = '正常' AS living
+       r.birth_date AS roster_birth_date, coalesce(r.person_status, '正常') = '正常' AS living,
+       (r.relation IS DISTINCT FROM '户主', r._delivery_date, r._file_seq, r._row) AS head_first
 FROM roster_asof(d) r
 ANTI JOIN cc_roster_dropped x ON x._delivery_date = r._delivery_date AND x._file_seq = r._file_seq AND x._row = r._row;
 

@@ -75,8 +75,7 @@ FROM (
            * EXCLUDE (household_id, reported)
     FROM (
         SELECT household_id, max(household_size) AS recorded, count(*) AS rows, count(*) FILTER (WHERE living) AS living,
-               arg_min({'county': county_code, 'file': _file, 'row': _row},
-                       (relation IS DISTINCT FROM '户主', _delivery_date, _file_seq, _row)) AS reported
+               arg_min({'county': county_code, 'file': _file, 'row': _row}, head_first) AS reported
         FROM cc_roster_in_force($d::DATE) GROUP BY household_id
     )
 )

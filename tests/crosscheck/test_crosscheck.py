@@ -261,25 +261,11 @@ def test_records_starting_the_same_day_give_one_answer(later):
 def test_a_household_whose_rows_disagree_is_placed_by_one_row(head):
     """Two roster rows of one household in different villages: the household is where the head's row says, else
     where its first row says; its size mismatch is reported on that row."""
-    wh = WH()
     other = VILLAGE[:-3] + "999"
-    for i, (person, village) in enumerate(((ADULT1, VILLAGE), (ADULT2, other))):
-        birth = date(int(person[6:10]), int(person[10:12]), int(person[12:14]))
-        wh.add(
-            "roster",
-            id_number=person,
-            name=f"张{i}",
-            sex="男" if int(person[16]) % 2 else "女",
-            birth_date=birth,
-            relation="户主" if i == head else "配偶",
-            county_name="杭锦旗",
-            township_name=f"镇{i}",
-            village_name=f"村{i}",
-            village_code=village,
-            household_id="H1",
-            household_size=5,
-            person_status="正常",
-        )
+    members = tuple(
+        {"township_name": f"镇{i}", "village_name": f"村{i}", "village_code": v} for i, v in enumerate((VILLAGE, other))
+    )
+    wh = base(WH(), size=5, relations=tuple("户主" if i == head else "配偶" for i in range(2)), members=members)
     wh.load().run()
     chosen = 0 if head is None else head
     place = wh.indicators()
