@@ -89,10 +89,9 @@ def prepare(con: duckdb.DuckDBPyConnection, day: date) -> None:
             SELECT household_id, county_code, name, id_number, phone, village_name, township_name, county_name,
                    village_code, household_size, household_type,
                    nullif(trim(village_group), '') AS village_group
-            FROM roster_asof(?::DATE) WHERE relation = '户主'
+            FROM roster_in_force(?::DATE) WHERE relation = '户主'
             QUALIFY row_number() OVER (PARTITION BY household_id
-                ORDER BY CASE WHEN coalesce(person_status, '正常') = '正常' THEN 0 ELSE 1 END, id_number, name,
-                         _delivery_date DESC, _file_seq DESC, _row DESC) = 1),
+                ORDER BY CASE WHEN coalesce(person_status, '正常') = '正常' THEN 0 ELSE 1 END, id_number) = 1),
         ind AS (SELECT * FROM household_indicators WHERE as_of_date = ?::DATE)
         SELECT coalesce(i.household_id, h.household_id) AS household_id,
                coalesce(i.county_code, h.county_code) AS county_code,

@@ -42,8 +42,9 @@ COMPONENT = "warehouse"
 
 @cache
 def warehouse_ddl() -> tuple[str, ...]:
-    """Every statement that makes the warehouse, in order: the ingest tables, the feeds, then each later stage."""
-    ddl = list(statements(SQL_DIR / "ingest.sql")) + feed_ddl()
+    """Every statement that makes the warehouse, in order: the ingest tables, the feeds and the roster in force on a
+    date (``sql/roster.sql``), then each later stage."""
+    ddl = [*statements(SQL_DIR / "ingest.sql"), *feed_ddl(), *statements(SQL_DIR / "roster.sql")]
     for stage in STAGES[1:]:
         ddl += statements(SQL_DIR / f"{stage}.sql")
     return tuple(ddl)

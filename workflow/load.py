@@ -133,9 +133,7 @@ def _applications(con, day: date) -> list[dict]:
         apps AS (
             SELECT * FROM applications_asof(?::DATE) a
             WHERE a._delivery_date = ? OR a.application_id IN (SELECT ref FROM pending)),
-        persons AS (  -- a person in two counties' rosters: the household of the row delivered last
-            SELECT id_number, arg_max(household_id, (_delivery_date, _file_seq, _row)) AS household_id
-            FROM roster_asof(?::DATE) GROUP BY 1)
+        persons AS (SELECT id_number, household_id FROM roster_in_force(?::DATE))
         SELECT a.application_id, a.application_date, a.channel, a.applicant_name, a.reason, a.details, a._file,
                a._row, a.county_code, a._delivery_date, p.household_id
         FROM apps a LEFT JOIN persons p ON p.id_number = a.head_id_number

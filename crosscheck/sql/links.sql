@@ -13,14 +13,11 @@ CREATE OR REPLACE TEMP MACRO cc_rec_seq(rec) AS (rec // 1073741824) % 4096;
 CREATE OR REPLACE TEMP MACRO cc_name_key(name) AS
     regexp_replace(name, '[·•・･‧⋅∙․﹒.．\s\x{3000}]+', '', 'g');
 
--- Roster rows in force on $d that lose to a newer row of the same person (a person in two county snapshots).
-CREATE OR REPLACE TEMP TABLE cc_roster_dropped AS
-WITH r AS (SELECT id_number, _delivery_date, _file_seq, _row FROM roster_asof($d::DATE))
-SELECT _delivery_date, _file_seq, _row FROM r
-WHERE id_number IN (SELECT id_number FROM r GROUP BY 1 HAVING count(*) > 1)
-QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _delivery_date DESC, _file_seq DESC, _row DESC) > 1;
+-- Roster rows in force on $d that lose to a newer row of the same person (schema/sql/roster.sql), kept for the
+-- macro below: the cross-check reads the roster in force several times.
+CREATE OR REPLACE TEMP TABLE cc_roster_dropped AS SELECT * FROM roster_superseded($d::DATE);
 
--- The roster in force on d, one row per person, with the birth date from the ID number where the roster has none.
+-- The roster in force on d (roster_in_force), with the birth date from the ID number where the roster has none.
 -- head_first orders a household's rows: the head's, then by delivery, file and row (where its rows disagree, the
 -- first says where the household is; a re-run says the same).
 CREATE OR REPLACE TEMP MACRO cc_roster_in_force(d) AS TABLE

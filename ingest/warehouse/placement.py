@@ -22,8 +22,10 @@ PLACEMENT_REPORTS = (UNPLACED, OTHER_REGION)
 
 
 def placement_sql(contract: Contract) -> tuple[str, str]:
-    """(join clause, county expression) placing each staged row ``s`` in a county."""
-    persons = "(SELECT id_number, household_id, county_code FROM roster_asof(?::DATE))"
+    """(join clause, county expression) placing each staged row ``s`` in a county. A person is looked up in the
+    roster in force (one row per person, ``schema/sql/roster.sql``): a person listed in two counties' rosters is
+    placed once, in the county of the row delivered last."""
+    persons = "(SELECT id_number, household_id, county_code FROM roster_in_force(?::DATE))"
     by_village = "CASE WHEN length(s.village_code) = 12 THEN substr(s.village_code, 1, 6) END"
     if contract.placement == "village_code":
         return "", by_village
