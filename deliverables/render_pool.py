@@ -16,6 +16,9 @@ workers render while the caller goes on with other work.
 The workers only render: the warehouse stays with its one writer, and a file's bytes are the same in any process
 (reportlab's invariant mode, xlsxwriter's fixed creation date). Every file, here or in a worker, is built with the
 cyclic collector paused (core/memory.py).
+
+A command that runs several dates in one process (``run --pending``, the demo) keeps one set of workers for all of
+them (``workers_kept``): started once, they take every date's work, however small, as an already started pool does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from typing import TypeVar
 
@@ -35,13 +39,36 @@ MIN_CARDS = 1500  # a county's task-pack cards worth a worker's start
 MIN_ROWS = 20_000  # a workbook's rows worth a worker's start (a card costs about as much as 15 rows)
 CHUNKS_PER_WORKER = 8  # items handed over at a time: few round trips, and the workers finish close together
 
+_kept: ProcessPoolExecutor | None = None  # the workers of ``workers_kept``, while it lasts
+
+
+@contextmanager
+def workers_kept(workers: int) -> Iterator[None]:
+    """Within this block every ``RenderPool`` of this process renders in one set of ``workers`` processes, started
+    here and stopped at the end; with fewer than two workers nothing changes."""
+    global _kept
+    if workers < 2 or _kept is not None:
+        yield
+        return
+    _kept = _spawn_pool(workers)
+    try:
+        yield
+    finally:
+        pool, _kept = _kept, None
+        pool.shutdown(cancel_futures=True)
+
+
+def _spawn_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the parent holds DuckDB's and Dagster's threads, whose locks a forked child could inherit
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
 
 class RenderPool:
     """Files rendered in ``workers`` processes when the work is worth it, else here; results in the order asked."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPoolExecutor | None = _kept if self.workers > 1 else None
 
     @property
     def started(self) -> bool:
@@ -52,14 +79,13 @@ class RenderPool:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
+        if self._pool is not None and self._pool is not _kept:
             self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        self._pool = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # spawn, not fork: the parent holds DuckDB's and Dagster's threads, whose locks a forked child could inherit
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = _spawn_pool(self.workers)
         return self._pool
 
     def render(self, render: Callable[[T], R], items: Sequence[T], *, worth_a_worker: bool) -> Iterator[R]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from fangfanpin.config.policy import load_policy
 from fangfanpin.core.privacy import mask_text, private_dir
 from fangfanpin.core.settings import settings
 from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
+from fangfanpin.deliverables.render_pool import workers_kept
 from fangfanpin.ingest.warehouse import delivery_problems
 from fangfanpin.pipeline.automation import landing_and_records, runs_in_flight
 from fangfanpin.pipeline.job_runs import execute_job_run
@@ -134,6 +136,12 @@ def print_summary(days: list[date], progress: Progress) -> None:
     print("\n".join(["", *lines]))
 
 
+def kept_between_dates(dates: int) -> AbstractContextManager:
+    """What a command running several dates in one process starts once, not once a run: the render workers
+    (deliverables/render_pool.py)."""
+    return workers_kept(settings().render_workers if dates > 1 else 1)
+
+
 def run_plan(instance, plan: Plan) -> int:
     """Run the plan's dates in order, stopping at the first that fails; with several dates a progress line as each
     starts; then the summary of the dates that finished. Returns the worst exit status."""
@@ -143,15 +151,16 @@ def run_plan(instance, plan: Plan) -> int:
             f"recomputing forward from {plan.days[0]}: {len(plan.days)} delivery dates, in order"
         )
     progress, finished, worst = Progress(len(plan.days)), [], EXIT_OK
-    for day in plan.days:
-        if progress.total > 1:
-            print(progress.starting(day))
-        status = run_day(instance, day, plan.reasons.get(day))
-        progress.finished()
-        if status == EXIT_FAILED:
-            worst = EXIT_FAILED  # the dates after it are not run
-            break
-        finished.append(day)
-        worst = max(worst, status)
+    with kept_between_dates(len(plan.days)):
+        for day in plan.days:
+            if progress.total > 1:
+                print(progress.starting(day))
+            status = run_day(instance, day, plan.reasons.get(day))
+            progress.finished()
+            if status == EXIT_FAILED:
+                worst = EXIT_FAILED  # the dates after it are not run
+                break
+            finished.append(day)
+            worst = max(worst, status)
     print_summary(finished, progress)
     return worst
