@@ -1,9 +1,10 @@
 -- The roster in force on d, one row per person. A person listed in two counties' snapshots (moved, while the old
 -- county's snapshot, not delivered again, still lists them) is where the newer snapshot puts them.
 
--- Rows in force on d that lose to a newer row of the same person. The rows of one snapshot date are one delivery's,
--- whose keys ingest made unique, so a person's rows differ in date and only rows older than the newest can lose:
--- the join is built on those, which is none when every county's snapshot came on the same day.
+-- Rows in force on d that lose to a newer row of the same person. The rows of one snapshot date are one delivery's
+-- (stored under it, or reused from an earlier identical one: ingest/warehouse/apply.py), whose keys ingest made
+-- unique across all its files (ingest/prepare.py, _resolve_keys), so a person's rows differ in date and only rows
+-- older than the newest can lose: the join is built on those, which is none when every county's came the same day.
 CREATE OR REPLACE MACRO roster_superseded(d) AS TABLE
 WITH r AS (SELECT id_number, _delivery_date, _file_seq, _row FROM roster_asof(d)),
 older AS (SELECT * FROM r WHERE _delivery_date < (SELECT max(_delivery_date) FROM r))

@@ -3,6 +3,7 @@ from one county to another, the old county's snapshot (not delivered again) stil
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 
 import duckdb
@@ -106,3 +107,26 @@ def test_a_person_who_moved_twice_is_in_force_once_where_they_went_last(small_la
         "SELECT household_id, county_code FROM roster_in_force(?::DATE) WHERE id_number = ?", [day3, person]
     ).fetchall()
     assert rows == [("150627-moved", "150627")]
+
+
+def test_snapshots_sent_again_keep_each_person_once(small_landing, tmp_path):
+    """Day 3: 150626 re-sends day 2's file unchanged (its rows reused, labelled day 3): the person stays there, once.
+    Day 4: 150625 re-sends day 1's file: the newest snapshot lists the person there, and they are in force once."""
+    landing, day1, day2, person = _moved_person_landing(small_landing, tmp_path)
+    day3, day4 = day2 + timedelta(days=1), day2 + timedelta(days=2)
+    for day, source, name in ((day3, day2, f"roster_{NEW_COUNTY}.csv"), (day4, day1, "roster_150625.csv")):
+        (landing / day.isoformat()).mkdir()
+        shutil.copy(landing / source.isoformat() / name, landing / day.isoformat() / name)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    placed = {}
+    for day in (day1, day2, day3, day4):
+        ingest_feed(con, load_contract("roster"), landing, day)
+        placed[day] = con.execute(
+            "SELECT county_code FROM roster_in_force(?::DATE) WHERE id_number = ?", [day, person]
+        ).fetchall()
+        persons, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT id_number) FROM roster_in_force(?::DATE)", [day]
+        ).fetchall()[0]
+        assert persons == distinct, day
+    assert con.execute("SELECT rows_of FROM reused_snapshots WHERE delivery_date = ?", [day3]).fetchall() == [(day2,)]
+    assert placed == {day1: [("150625",)], day2: [(NEW_COUNTY,)], day3: [(NEW_COUNTY,)], day4: [("150625",)]}
