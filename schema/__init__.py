@@ -31,6 +31,7 @@ __all__ = [
     "ensure_schema",
     "keep_scored_day",
     "q",
+    "roster_persons",
     "run_ddl_once",
     "stored_under",
 ]
@@ -53,6 +54,14 @@ def warehouse_ddl() -> tuple[str, ...]:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     if run_ddl_once(con, COMPONENT, warehouse_ddl()):
         keep_scored_day(con, date.min)  # a warehouse scored before the kept tables existed gets them from its history
+
+
+def roster_persons(con: duckdb.DuckDBPyConnection, day: date) -> str:
+    """The table macro of the roster in force on ``day``, one row per person, for a caller that reads it for every
+    feed: ``roster_in_force``, or ``roster_asof`` when every county's roster in force came the same day, which then
+    lists each person once already (``sql/roster.sql``) and is read without checking it."""
+    (dates,) = con.execute("SELECT count(DISTINCT _delivery_date) FROM roster_asof(?::DATE)", [day]).fetchall()[0]
+    return "roster_in_force" if dates > 1 else "roster_asof"
 
 
 def keep_scored_day(con: duckdb.DuckDBPyConnection, day: date) -> None:

@@ -148,7 +148,7 @@ def _store_rows(
     if prepared.same_as is not None:
         _reuse_rows(con, contract, day, prepared.same_as, region_counties)
         return con.execute("SELECT count(*) FROM placed").fetchall()[0][0], 0, 0
-    join, county = placement_sql(contract)
+    join, county = placement_sql(con, contract, day)
     columns = ", ".join(f"s.{q(n)}" for n in contract.names)
     staged = prepared.rows.select(*contract.names, FILE, FILE_SEQ, ROW, EXTRA)
     params = [day] + ([day] if join else [])
@@ -184,7 +184,7 @@ def _reuse_rows(
     """Place the rows of ``same_as`` again on ``day`` (temp table ``placed``). When each lands in the county it is
     stored with (a row outside the run's region stored without one), record that ``day`` reuses them; else store
     them again under ``day`` with the counties just found."""
-    join, county = placement_sql(contract)
+    join, county = placement_sql(con, contract, day)
     (rows_of,) = con.execute(f"SELECT {stored_under(contract.feed, '$d::DATE')}", {"d": same_as}).fetchall()[0]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE placed AS

@@ -12,7 +12,7 @@ import polars as pl
 from fangfanpin.core.arrow import registered
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.prepare import PreparedDelivery
-from fangfanpin.schema import q
+from fangfanpin.schema import q, roster_persons
 
 # How the reports that placing rows writes begin: a delivery re-sent unchanged places its rows again, so these are
 # made again, not copied (ingest.unchanged)
@@ -21,11 +21,11 @@ OTHER_REGION = "该记录属于本区域以外的县（"
 PLACEMENT_REPORTS = (UNPLACED, OTHER_REGION)
 
 
-def placement_sql(contract: Contract) -> tuple[str, str]:
-    """(join clause, county expression) placing each staged row ``s`` in a county. A person is looked up in the
-    roster in force (one row per person, ``schema/sql/roster.sql``): a person listed in two counties' rosters is
-    placed once, in the county of the row delivered last."""
-    persons = "(SELECT id_number, household_id, county_code FROM roster_in_force(?::DATE))"
+def placement_sql(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> tuple[str, str]:
+    """(join clause, county expression) placing each staged row ``s`` of ``day`` in a county. A person is looked up
+    in the roster in force (one row per person, ``schema/sql/roster.sql``): a person listed in two counties' rosters
+    is placed once, in the county of the row delivered last."""
+    persons = f"(SELECT id_number, household_id, county_code FROM {roster_persons(con, day)}(?::DATE))"
     by_village = "CASE WHEN length(s.village_code) = 12 THEN substr(s.village_code, 1, 6) END"
     if contract.placement == "village_code":
         return "", by_village
@@ -93,7 +93,7 @@ def place_issues(
         if prepared.issue_keys is not None
         else pl.DataFrame(schema={"file": pl.Utf8, "row": pl.Int64} | {c: pl.Utf8 for c in contract.placement_columns})
     )
-    join, county = placement_sql(contract)
+    join, county = placement_sql(con, contract, day)
     region = [] if region_counties is None else [sorted(region_counties)]
     inside = "" if region_counties is None else "AND list_contains(?::VARCHAR[], x.county_code)"
     named = pl.DataFrame(

@@ -5,11 +5,13 @@
 -- (stored under it, or reused from an earlier identical one: ingest/warehouse/apply.py), whose keys ingest made
 -- unique across all its files (ingest/prepare.py, _resolve_keys), so a person's rows differ in date and only rows
 -- older than the newest can lose: the join is built on those, which is none when every county's came the same day.
+-- The semi join's hash table is built on those older rows (DuckDB builds a semi join's right side), not on everyone.
 CREATE OR REPLACE MACRO roster_superseded(d) AS TABLE
 WITH r AS (SELECT id_number, _delivery_date, _file_seq, _row FROM roster_asof(d)),
 older AS (SELECT * FROM r WHERE _delivery_date < (SELECT max(_delivery_date) FROM r))
 SELECT o._delivery_date, o._file_seq, o._row FROM older o
-SEMI JOIN r ON r.id_number = o.id_number AND r._delivery_date > o._delivery_date;
+WHERE o.id_number IN (SELECT r.id_number FROM r SEMI JOIN older x
+                      ON x.id_number = r.id_number AND r._delivery_date > x._delivery_date);
 
 CREATE OR REPLACE MACRO roster_in_force(d) AS TABLE
 SELECT r.* FROM roster_asof(d) r
