@@ -9,7 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from fangfanpin.assets.delivery_runs import Plan
 from fangfanpin.data_contracts import FEED_NAMES
+from fangfanpin.deliverables import render_pool
+from fangfanpin.pipeline import launch
 from fangfanpin.pipeline.cli import build_parser, main
 from fangfanpin.pipeline.progress import Progress
 from fangfanpin.pipeline.run_summary import DaySummary, _width, format_summary
@@ -134,3 +137,20 @@ def test_the_summary_table_lines_up_under_chinese_headers():
     ]
     assert all(_width(line) <= 100 for line in lines[4:]) and "households newly flagged" in " ".join(lines[4:])
     assert format_summary([], 0) == []
+
+
+@pytest.mark.parametrize(("dates", "kept"), [(1, False), (2, True)])
+def test_a_plan_of_several_dates_keeps_render_workers_across_them(dates, kept, ffp_env, monkeypatch):
+    seen = []
+
+    def run_day(instance, day, reason=None):
+        seen.append(render_pool._kept is not None)
+        return launch.EXIT_OK
+
+    monkeypatch.setattr(launch, "run_day", run_day)
+    monkeypatch.setattr(launch, "print_summary", lambda days, progress: None)
+    monkeypatch.setenv("FFP_RENDER_WORKERS", "2")
+    days = [date(2026, 11, 20) + timedelta(days=i) for i in range(dates)]
+    assert launch.run_plan(None, Plan(days)) == launch.EXIT_OK
+    assert seen == [kept] * dates
+    assert render_pool._kept is None
