@@ -1,5 +1,7 @@
 """The workbook writer: one table per sheet, Chinese header row (frozen, with an autofilter), widths from the
 content, dates as Excel dates, amounts and scores as numbers, risk level coloured; feed text always written as text.
+A column's distinct values are worked out once each (``Writer._spec``), and the rows are written column by column
+(deliverables/xlsx_table.py).
 
     w = Writer(day); w.sheet("说明", cols, rows); payload = w.close()
 """
@@ -11,12 +13,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import xlsxwriter
 
 from fangfanpin.deliverables.masking import mask_text
-from fangfanpin.deliverables.xlsx_cells import CellWriter
+from fangfanpin.deliverables.xlsx_table import CellSpec, Table, TableSheet, column_of, excel_serial, shared_string
 
 LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
 DATE_FORMAT = "yyyy-mm-dd"
@@ -86,9 +88,9 @@ class Writer:
         for level, (bg, fg) in LEVEL_COLOURS.items():
             self.f["level" + level] = add(TOP | {"bg_color": bg, "font_color": fg, "bold": True, "align": "center"})
 
-    def _cell(self, ws, r: int, c: int, kind: str, v, measure: bool = True) -> int:
-        """Write one non-empty value; returns its display width (0 unless ``measure``: a column of fixed width needs
-        none)."""
+    def _spec(self, kind: str, v, measure: bool) -> CellSpec:
+        """How a non-empty value ``v`` of a column of ``kind`` is written, and its display width (0 unless
+        ``measure``: a column of fixed width needs none; a number or date is measured all the same)."""
         if kind == "wrap" and not isinstance(v, str):
             kind = "text"
         if kind == "auto":
@@ -103,64 +105,33 @@ class Writer:
             )
         if kind == "date":
             d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
-            ws.write_datetime(r, c, d, self.f["date"])
-            return 10
+            return CellSpec("date", excel_serial(d), 10)
         if kind in ("int", "signed", "amount", "score", "percent", "num"):
-            ws.write_number(r, c, float(v), self.f[kind])
-            return len(f"{float(v):,.0f}") + {"score": 5, "percent": 6, "signed": 1}.get(kind, 0)
+            number = float(v)
+            return CellSpec(kind, number, len(f"{number:,.0f}") + {"score": 5, "percent": 6, "signed": 1}.get(kind, 0))
         if kind == "level":
             s = str(v)
-            ws.write_string(r, c, s, self.f.get("level" + s, self.f["text"]))
-            return 4
-        s = _text(kind, v)
-        ws.write_string(r, c, s, self.f["wrap" if kind == "wrap" else "text"])
-        return _display_width(s) if measure else 0
-
-    def _column_writer(self, ws, c: int, col: Col) -> Callable[[int, object], int]:
-        """``write(row, value) -> display width`` for a non-empty value of column ``col``: what ``_cell`` writes, with
-        the kind looked up once a column, and a text's written form and width worked out once a distinct text."""
-        kind = "wrap" if col.width and col.kind == "text" else col.kind
-        measure = not col.width  # a column of fixed width needs no measuring
-        cell = self._cell
-        if kind not in ("text", "wrap", "phone", "code"):
-            return lambda r, v: cell(ws, r, c, kind, v, measure)
-        fmt = self.f["wrap" if kind == "wrap" else "text"]
-        text = ws.text
-        seen: dict[str, tuple[str, int]] = {}
-
-        def write(r: int, v) -> int:
-            if type(v) is not str:
-                return cell(ws, r, c, kind, v, measure)
-            known = seen.get(v)
-            if known is None:
-                s = _text(kind, v)
-                known = seen[v] = (s, _display_width(s) if measure else 0)
-            text(r, c, known[0], fmt)
-            return known[1]
-
-        return write
+            return CellSpec("level" + s if "level" + s in self.f else "text", s, 4)
+        s = shared_string(_text(kind, v))
+        return CellSpec("wrap" if kind == "wrap" else "text", s, _display_width(s) if measure else 0)
 
     def sheet(self, name: str, cols: list[Col], data: list[dict]) -> int:
-        ws = self.wb.add_worksheet(name, worksheet_class=CellWriter)
-        widths = [_display_width(c.header) for c in cols]
+        ws = self.wb.add_worksheet(name, worksheet_class=TableSheet)
         for c, col in enumerate(cols):
             ws.write_string(0, c, col.header, self.f["header"])
-        # row by row, as xlsxwriter numbers the shared strings in the order they are first written
-        plan = [(c, col.key, self._column_writer(ws, c, col)) for c, col in enumerate(cols)]
-        # long free text (a column of fixed width) wraps instead of being cut by the next column
-        wrapped = [(col.key, _lines_in(col.width)) for col in cols if col.width and col.kind == "text"]
-        for r, row in enumerate(data, start=1):
-            for c, key, write in plan:
-                v = row.get(key)
-                if v is not None and v != "":  # an empty cell without a format is nothing in the file
-                    width = write(r, v)
-                    if width > widths[c]:
-                        widths[c] = width
-            lines = max([lines_of(row.get(key)) for key, lines_of in wrapped], default=1)
-            if lines > 1:  # printed rows keep their wrapped text instead of running over the next row
-                ws.set_row(r, LINE_HEIGHT * lines)
-        for c, col in enumerate(cols):
-            ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
+        columns = []
+        for col in cols:
+            kind = "wrap" if col.width and col.kind == "text" else col.kind
+            measure = not col.width  # a column of fixed width needs no measuring
+            column = column_of([row.get(col.key) for row in data], partial(self._spec, kind, measure=measure))
+            if col.width and col.kind == "text":  # long free text wraps instead of being cut by the next column
+                lines = _lines_in(col.width)
+                column.lines = [lines(v) for v in column.values]
+            columns.append(column)
+        ws.set_table(Table(columns, self.f, LINE_HEIGHT))
+        for c, (col, column) in enumerate(zip(cols, columns)):
+            width = max([_display_width(col.header), *(s.width for s in column.specs)])
+            ws.set_column(c, c, col.width or min(max(width + 2, 8), 60))
         names = [c for c, col in enumerate(cols) if col.header in NAME_HEADERS]
         ws.freeze_panes(1, names[0] + 1 if names else 0)  # who the row is about stays in sight when scrolling right
         ws.autofilter(0, 0, max(len(data), 1), len(cols) - 1)

@@ -1,0 +1,127 @@
+"""The workbook writer (deliverables/xlsx.py, its rows by deliverables/xlsx_table.py) writes the bytes that writing
+every cell with xlsxwriter's own worksheet writes: the oracle below is that writer, one cell at a time."""
+
+import doctest
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from xlsxwriter.worksheet import Worksheet
+
+from fangfanpin.deliverables import xlsx_table
+from fangfanpin.deliverables.xlsx import LINE_HEIGHT, NAME_HEADERS, Col, Writer, _display_width, _lines_in, _print_setup
+
+pytestmark = pytest.mark.unit
+
+DAY = date(2026, 11, 20)
+KINDS = ["text", "code", "phone", "date", "int", "signed", "amount", "score", "percent", "level", "auto"]
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
+EMPTY = st.sampled_from([None, ""])
+WORDS = st.sampled_from(["高", "中", "低", "张三", "=1+1", "身份证 110101199003077777 电话 13812345678"])
+NUMBER = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+    st.integers(min_value=-(10**9), max_value=10**9),
+)
+DATE = st.one_of(
+    st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 1, 1)),
+    st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2100, 1, 1)),
+)
+ANY = st.one_of(EMPTY, TEXT, WORDS, NUMBER, DATE, st.booleans())
+VALUES = {  # what a column of each kind holds (a text column may hold a number or a flag)
+    "date": st.one_of(EMPTY, DATE),
+    "level": st.one_of(EMPTY, WORDS),
+    "auto": ANY,
+    **{k: st.one_of(EMPTY, NUMBER) for k in ("int", "signed", "amount", "score", "percent")},
+    **{k: st.one_of(EMPTY, TEXT, WORDS, NUMBER, st.booleans()) for k in ("text", "code", "phone")},
+}
+COLUMN = st.tuples(st.sampled_from(KINDS), st.sampled_from([None, None, 12, 30]), st.sampled_from(["户主姓名", "说明"]))
+
+
+def _oracle_sheet(w: Writer, name: str, cols: list[Col], data: list[dict]) -> int:
+    """What Writer.sheet writes, a cell at a time through xlsxwriter's write_string / write_number / write_datetime."""
+    ws = w.wb.add_worksheet(name, worksheet_class=Worksheet)
+    widths = [_display_width(c.header) for c in cols]
+    for c, col in enumerate(cols):
+        ws.write_string(0, c, col.header, w.f["header"])
+    wrapped = [(col.key, _lines_in(col.width)) for col in cols if col.width and col.kind == "text"]
+    for r, row in enumerate(data, start=1):
+        for c, col in enumerate(cols):
+            v = row.get(col.key)
+            if v is None or v == "":
+                continue
+            kind = "wrap" if col.width and col.kind == "text" else col.kind
+            spec = w._spec(kind, v, not col.width)
+            if isinstance(spec.value, str):
+                ws.write_string(r, c, spec.value, w.f[spec.format])
+            elif spec.format == "date":
+                d = v if isinstance(v, datetime) else datetime.combine(v, datetime.min.time())
+                ws.write_datetime(r, c, d, w.f["date"])
+            else:
+                ws.write_number(r, c, spec.value, w.f[spec.format])
+            widths[c] = max(widths[c], spec.width)
+        lines = max([lines_of(row.get(key)) for key, lines_of in wrapped], default=1)
+        if lines > 1:
+            ws.set_row(r, LINE_HEIGHT * lines)
+    for c, col in enumerate(cols):
+        ws.set_column(c, c, col.width or min(max(widths[c] + 2, 8), 60))
+    names = [c for c, col in enumerate(cols) if col.header in NAME_HEADERS]
+    ws.freeze_panes(1, names[0] + 1 if names else 0)
+    ws.autofilter(0, 0, max(len(data), 1), len(cols) - 1)
+    _print_setup(ws)
+    return len(data)
+
+
+def _book(sheets, *, oracle: bool) -> bytes:
+    w = Writer(DAY)
+    for name, cols, data in sheets:
+        (_oracle_sheet(w, name, cols, data) if oracle else w.sheet(name, cols, data))
+    return w.close()
+
+
+@st.composite
+def sheets(draw):
+    out = []
+    for s in range(draw(st.integers(1, 3))):
+        spec = draw(st.lists(COLUMN, min_size=1, max_size=6))
+        cols = [
+            Col(f"{header}{i}" if i else header, f"k{i}", kind, width) for i, (kind, width, header) in enumerate(spec)
+        ]
+        rows = draw(st.lists(st.tuples(*(VALUES[col.kind] for col in cols)), max_size=40))
+        out.append((f"表{s}", cols, [{f"k{i}": v for i, v in enumerate(row)} for row in rows]))
+    return out
+
+
+@settings(max_examples=120, deadline=None)
+@given(book=sheets())
+def test_same_bytes_as_writing_every_cell(book):
+    assert _book(book, oracle=False) == _book(book, oracle=True)
+
+
+def test_same_bytes_past_a_block_of_rows_with_wrapped_text_and_a_string_used_again():
+    cols = [Col("乡镇", "t"), Col("户主姓名", "n"), Col("说明", "x", width=12), Col("概率", "p", "percent")]
+    data = [
+        {"t": "甲镇" if i % 3 else None, "n": f"户{i % 7}", "x": "很长的说明文字" * (i % 4), "p": i / 97}
+        for i in range(70)
+    ]
+    data[2]["p"], data[3]["p"] = 0.0, -0.0  # equal, one written "0" and the other "-0"
+    data[40] = {}  # a row with no cell
+    book = [("表", cols, data), ("表二", cols[:2], data[:5])]
+    assert _book(book, oracle=False) == _book(book, oracle=True)
+
+
+def test_the_comparison_sees_a_cell_written_otherwise(monkeypatch):
+    cols = [Col("户主姓名", "n"), Col("金额", "a", "amount")]
+    book = [("表", cols, [{"n": "张三", "a": 12.5}, {"n": "李四", "a": 3}])]
+    right = _book(book, oracle=True)
+    assert _book(book, oracle=False) == right
+    spec = Writer._spec
+    monkeypatch.setattr(
+        Writer, "_spec", lambda self, kind, v, measure: spec(self, "text" if kind == "amount" else kind, v, measure)
+    )
+    assert _book(book, oracle=False) != right
+
+
+def test_doctests():
+    result = doctest.testmod(xlsx_table)
+    assert result.attempted and not result.failed
