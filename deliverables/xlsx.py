@@ -9,6 +9,7 @@ A column's distinct values are worked out once each (``Writer._spec``), and the 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,6 +109,8 @@ class Writer:
             return CellSpec("date", excel_serial(d), 10)
         if kind in ("int", "signed", "amount", "score", "percent", "num"):
             number = float(v)
+            if not math.isfinite(number):  # refused, as xlsxwriter's write_number refuses it: Excel has no such number
+                raise TypeError(f"NAN/INF not supported in a number cell ({kind})")
             return CellSpec(kind, number, len(f"{number:,.0f}") + {"score": 5, "percent": 6, "signed": 1}.get(kind, 0))
         if kind == "level":
             s = str(v)

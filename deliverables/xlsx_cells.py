@@ -1,4 +1,4 @@
-"""xlsxwriter's worksheet with a shorter inner loop for the cells the outbox writes: the same bytes.
+"""xlsxwriter's worksheet with a shorter inner loop for the cells of the return templates: the same bytes.
 
 When a workbook is closed, xlsxwriter writes every cell through ``Worksheet._write_cell``, which passes each attribute
 through its XML escaping. A cell reference (``A1``) and a format's index (an int, which the escaping tries as a

@@ -57,21 +57,19 @@ class TableColumn:
 
 def column_of(values: list, spec_of) -> TableColumn:
     """``values`` (a column, one per row) as indices into their distinct ``spec_of(value)``; None and "" are empty.
-    A value is told apart by its type too (True is not 1).
+    Values are told apart by type and ``repr``, as a writer a cell at a time writes them: True is not 1, -0.0 is not
+    0.0, Decimal("1.0") is not Decimal("1.00"), and a list is a value like another.
 
-    >>> column = column_of(["甲", None, "甲", "", 0.0, -0.0], repr)
+    >>> column = column_of(["甲", None, "甲", "", 0.0, -0.0, ["乙"]], repr)
     >>> column.ids.tolist(), column.values
-    ([0, -1, 0, -1, 1, 2], ['甲', 0.0, -0.0])
+    ([0, -1, 0, -1, 1, 2, 3], ['甲', 0.0, -0.0, ['乙']])
     """
-    keys = list(zip(map(type, values), values))
-    distinct = dict.fromkeys(keys)
-    if (float, 0.0) in distinct:  # 0.0 and -0.0 are one key, and written "0" and "-0": told apart by their repr
-        keys = list(zip(map(type, values), values, map(repr, values)))
-        distinct = dict.fromkeys(keys)
+    keys = list(zip(map(type, values), map(repr, values)))
+    first = dict(zip(reversed(keys), reversed(values)))  # a key's value where it first stands
     present, index = [], {}
-    for key in distinct:
-        value = key[1]
-        if value is None or value == "":
+    for key in dict.fromkeys(keys):
+        value = first[key]
+        if value is None or (isinstance(value, str) and not value):
             index[key] = -1
         else:
             index[key] = len(present)
@@ -83,21 +81,21 @@ def column_of(values: list, spec_of) -> TableColumn:
 class TableSheet(Worksheet):
     """A worksheet whose rows below the header are a ``Table``: ``set_table`` after the header row is written."""
 
-    table_rows: Table | None = None
+    data_rows: Table | None = None
 
     def set_table(self, table: Table) -> None:
-        self.table_rows = table
+        self.data_rows = table
         table.claim(self)
 
     def _write_rows(self) -> None:
-        if self.table_rows is None:
+        if self.data_rows is None:
             super()._write_rows()
             return
-        self._write_row(0, self.table_rows.spans[0], self.row_info.get(0))
+        self._write_row(0, self.data_rows.spans[0], self.row_info.get(0))
         for col in sorted(self.table[0]):
             self._write_cell(0, col, self.table[0][col])
         self._xml_end_tag("row")
-        self.fh.write(self.table_rows.xml(self))
+        self.fh.write(self.data_rows.xml(self))
 
 
 class Table:
@@ -110,10 +108,15 @@ class Table:
         self.n = len(columns[0].ids) if columns else 0
         ids = np.stack([c.ids for c in columns], axis=1) if self.n else np.zeros((0, len(columns)), dtype=np.int64)
         self.present = ids >= 0
-        self.lines = self._lines(line_height)
+        self.heights = self._heights(line_height)
         self.spans = self._spans()
+        # set when the sheet claims the table (claim): each column's <v> texts, the rows' RowInfo by height, and the
+        # formats in the order the cells first use them
+        self.values: list[list[str]] = []
+        self.row_info: dict[float, object] = {}
+        self.format_order: list[str] = []
 
-    def _lines(self, line_height: float) -> np.ndarray:
+    def _heights(self, line_height: float) -> np.ndarray:
         """Each row's height in points, 0 for the default: the most lines of its wrapped cells."""
         lines = np.ones(self.n, dtype=np.int64)
         for col in self.columns:
@@ -142,39 +145,36 @@ class Table:
         rows = np.flatnonzero(self.present.any(axis=1))
         if len(rows):
             ws._check_dimensions(int(rows[-1]) + 1, int(np.flatnonzero(self.present.any(axis=0))[-1]))
-        self.row_info = {}
-        for height in np.unique(self.lines[self.lines > 0]):  # set_row's side effects, once a distinct height
-            first_row = int(np.flatnonzero(self.lines == height)[0]) + 1
+        for height in np.unique(self.heights[self.heights > 0]):  # set_row's side effects, once a distinct height
+            first_row = int(np.flatnonzero(self.heights == height)[0]) + 1
             ws.set_row(first_row, float(height))
             self.row_info[float(height)] = ws.row_info[first_row]
         names = list(dict.fromkeys(s.format for c in self.columns for s in c.specs))
         number = {name: i for i, name in enumerate(names)}
-        self.format_order = [
-            names[i] for i in self._first_seen([[number[s.format] for s in c.specs] for c in self.columns])
-        ]
+        order, _ = self._first_seen([[number[s.format] for s in c.specs] for c in self.columns])
+        self.format_order = [names[i] for i in order]
 
-    def _first_seen(self, per_column: list[list[int]]) -> list[int]:
+    def _first_seen(self, per_column: list[list[int]]) -> tuple[list[int], int]:
         """The distinct numbers the cells hold (``per_column``: a number per spec, -1 for none), in the order a
-        row-by-row writer meets them."""
+        row-by-row writer meets them, and how many cells hold one."""
         if not self.n:
-            return []
+            return [], 0
         lookup = [np.asarray([*numbers, -1], dtype=np.int64) for numbers in per_column]  # ids of -1 take the last
         cells = np.stack([v[c.ids] for v, c in zip(lookup, self.columns)], axis=1)[self.present]
         cells = cells[cells >= 0]
         unique, first = np.unique(cells, return_index=True)
-        self.counted = len(cells)
-        return unique[np.argsort(first, kind="stable")].tolist()
+        return unique[np.argsort(first, kind="stable")].tolist(), len(cells)
 
     def _share_strings(self, sst) -> list[list[str]]:
         """Each column's specs' values as written in ``<v>``: the shared string's index, or the number."""
         strings = list(dict.fromkeys(s.value for c in self.columns for s in c.specs if isinstance(s.value, str)))
         number = {t: i for i, t in enumerate(strings)}
-        order = self._first_seen(
+        order, counted = self._first_seen(
             [[number[s.value] if isinstance(s.value, str) else -1 for s in c.specs] for c in self.columns]
         )
         shared = {strings[i]: sst._get_shared_string_index(strings[i]) for i in order}
         if order:
-            sst.count += self.counted - len(order)  # every further use of a string counts, as xlsxwriter counts it
+            sst.count += counted - len(order)  # every further use of a string counts, as xlsxwriter counts it
         return [
             [str(shared[s.value]) if isinstance(s.value, str) else f"{s.value:.16G}" for s in c.specs]
             for c in self.columns
@@ -207,13 +207,13 @@ class Table:
     def _row_tags(self, ws: Worksheet) -> pl.Series:
         """Each row's tag after its number (``" spans="…">``, with its height), rendered by xlsxwriter's
         ``_write_row`` once a distinct tag."""
-        heights, height_of = np.unique(self.lines, return_inverse=True)
+        heights, height_of = np.unique(self.heights, return_inverse=True)
         keys, key_of = np.unique((np.arange(1, self.n + 1) // 16) * len(heights) + height_of, return_inverse=True)
         suffixes = []
         for key in keys.tolist():
             block, height = divmod(key, len(heights))
             height = float(heights[height])
-            out, ws.fh = ws.fh, io.StringIO()
+            out, ws.fh = ws.fh, io.StringIO()  # _write_row writes to the sheet's file: caught, then put back
             ws._write_row(0, self.spans.get(block), self.row_info.get(height) if height else None)
             rendered, ws.fh = ws.fh.getvalue(), out
             suffixes.append(rendered[len('<row r="1') :])
