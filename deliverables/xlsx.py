@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache, partial
+from functools import partial
 
 import xlsxwriter
 
@@ -95,15 +95,7 @@ class Writer:
         if kind == "wrap" and not isinstance(v, str):
             kind = "text"
         if kind == "auto":
-            kind = (
-                "date"
-                if isinstance(v, date)
-                else "num"
-                if isinstance(v, float)
-                else "int"
-                if isinstance(v, int) and not isinstance(v, bool)
-                else "text"
-            )
+            kind = auto_kind(v)
         if kind == "date":
             d = v if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
             return CellSpec("date", excel_serial(d), 10)
@@ -153,16 +145,20 @@ def _text(kind: str, v) -> str:
     return str(v) if kind in ("phone", "code") else mask_text(str(v))
 
 
+def auto_kind(v) -> str:
+    """The kind of a value in a column of kind ``auto``: a date, a number, an integer or text."""
+    if isinstance(v, date):
+        return "date"
+    if isinstance(v, float):
+        return "num"
+    return "int" if isinstance(v, int) and not isinstance(v, bool) else "text"
+
+
 def _lines_in(width: float) -> Callable[[object], int]:
     """``lines(value)``: the printed lines of a wrapped cell of a column ``width`` wide, its display width over the
-    column's (a CJK character counts two), worked out once a distinct text."""
+    column's (a CJK character counts two); a value not a text, one line."""
     room = max(int(width) - 1, 1)
-
-    @lru_cache(maxsize=65536)
-    def lines(value: str) -> int:
-        return -(-_display_width(value) // room)
-
-    return lambda value: lines(value) if isinstance(value, str) and value else 1
+    return lambda value: -(-_display_width(value) // room) if isinstance(value, str) and value else 1
 
 
 def _print_setup(ws) -> None:

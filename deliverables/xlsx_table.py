@@ -108,6 +108,7 @@ class Table:
         self.n = len(columns[0].ids) if columns else 0
         ids = np.stack([c.ids for c in columns], axis=1) if self.n else np.zeros((0, len(columns)), dtype=np.int64)
         self.present = ids >= 0
+        self.filled = self.present.any(axis=1)  # rows with a cell: a row without is not written
         self.heights = self._heights(line_height)
         self.spans = self._spans()
         # set when the sheet claims the table (claim): each column's <v> texts, the rows' RowInfo by height, and the
@@ -128,7 +129,7 @@ class Table:
     def _spans(self) -> dict[int, str]:
         """xlsxwriter's ``spans`` of each block of 16 rows: the first and last column with a cell (header included)."""
         width = len(self.columns)
-        rows = np.flatnonzero(self.present.any(axis=1))
+        rows = np.flatnonzero(self.filled)
         first = self.present[rows].argmax(axis=1)
         last = width - 1 - self.present[rows][:, ::-1].argmax(axis=1)
         blocks = pl.DataFrame({"block": (rows + 1) // 16, "first": first, "last": last})
@@ -142,7 +143,7 @@ class Table:
         """Number the table's strings in the workbook's shared-string table, set the sheet's dimensions and the row
         heights, as writing every cell row by row would."""
         self.values = self._share_strings(ws.str_table)
-        rows = np.flatnonzero(self.present.any(axis=1))
+        rows = np.flatnonzero(self.filled)
         if len(rows):
             ws._check_dimensions(int(rows[-1]) + 1, int(np.flatnonzero(self.present.any(axis=0))[-1]))
         for height in np.unique(self.heights[self.heights > 0]):  # set_row's side effects, once a distinct height
@@ -201,7 +202,7 @@ class Table:
         row = pl.concat_str(
             [pl.lit('<row r="'), pl.col("r"), pl.col("tag"), *cells, pl.lit("</row>")], ignore_nulls=True
         )
-        rows = pl.DataFrame(frame).filter(pl.Series(self.present.any(axis=1))).select(row.alias("x"))
+        rows = pl.DataFrame(frame).filter(pl.Series(self.filled)).select(row.alias("x"))
         return rows["x"].str.join("").item()
 
     def _row_tags(self, ws: Worksheet) -> pl.Series:

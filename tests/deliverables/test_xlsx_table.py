@@ -11,8 +11,17 @@ from hypothesis import strategies as st
 from xlsxwriter.worksheet import Worksheet
 
 from fangfanpin.deliverables import xlsx_table
-from fangfanpin.deliverables.masking import mask_text
-from fangfanpin.deliverables.xlsx import LINE_HEIGHT, NAME_HEADERS, Col, Writer, _display_width, _lines_in, _print_setup
+from fangfanpin.deliverables.xlsx import (
+    LINE_HEIGHT,
+    NAME_HEADERS,
+    Col,
+    Writer,
+    _display_width,
+    _lines_in,
+    _print_setup,
+    _text,
+    auto_kind,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -51,15 +60,7 @@ def _oracle_cell(w: Writer, ws, r: int, c: int, kind: str, v, measure: bool) -> 
     if kind == "wrap" and not isinstance(v, str):
         kind = "text"
     if kind == "auto":
-        kind = (
-            "date"
-            if isinstance(v, date)
-            else "num"
-            if isinstance(v, float)
-            else "int"
-            if isinstance(v, int) and not isinstance(v, bool)
-            else "text"
-        )
+        kind = auto_kind(v)
     if kind == "date":
         ws.write_datetime(r, c, v if isinstance(v, datetime) else datetime.combine(v, datetime.min.time()), w.f["date"])
         return 10
@@ -69,7 +70,7 @@ def _oracle_cell(w: Writer, ws, r: int, c: int, kind: str, v, measure: bool) -> 
     if kind == "level":
         ws.write_string(r, c, str(v), w.f.get("level" + str(v), w.f["text"]))
         return 4
-    s = ("是" if v else "否") if isinstance(v, bool) else str(v) if kind in ("phone", "code") else mask_text(str(v))
+    s = _text(kind, v)
     ws.write_string(r, c, s, w.f["wrap" if kind == "wrap" else "text"])
     return _display_width(s) if measure else 0
 
