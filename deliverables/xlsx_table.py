@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
@@ -44,6 +45,9 @@ def shared_string(s: str) -> str:
     return _utf16_truncate(s, MAX_STRING) if len(s) > MAX_STRING // 2 and _utf16_len(s) > MAX_STRING else s
 
 
+_SELF_KEYED = {str, int, date, datetime}
+
+
 @dataclass
 class TableColumn:
     """One column's cells: ``ids`` (a row's index into ``specs``, -1 for an empty cell), the distinct ``values`` and
@@ -64,7 +68,9 @@ def column_of(values: list, spec_of) -> TableColumn:
     >>> column.ids.tolist(), column.values
     ([0, -1, 0, -1, 1, 2, 3], ['甲', 0.0, -0.0, ['乙']])
     """
-    keys = list(zip(map(type, values), map(repr, values)))
+    kinds = set(map(type, values)) - {type(None)}
+    # one kind whose equal values write alike (not float: -0.0; not Decimal: 1.0 and 1.00): the value is its own key
+    keys = values if len(kinds) < 2 and kinds <= _SELF_KEYED else list(zip(map(type, values), map(repr, values)))
     first = dict(zip(reversed(keys), reversed(values)))  # a key's value where it first stands
     present, index = [], {}
     for key in dict.fromkeys(keys):
