@@ -6,13 +6,17 @@ default cell padding, the font, size and leading of the cells' ParagraphStyle, T
 black, BACKGROUND of the header row, VALIGN MIDDLE and the SPANs: the same strings at the same baselines, the same
 lines in the same order, the same fill, and the same height, so the same page breaks. A Table per card, laid out and
 drawn cell by cell, cost most of a pack's time; the card's layout is fixed, so it is computed once, and a card's text
-is written as one text object.
+is written as one text object. A cell's operators follow from the card's row heights, the cell's lines and the colour
+and font subset before it, so the labels and fixed texts every card repeats are made once a document, and the grid
+once a set of row heights.
 
 This module imports reportlab at the top: task_packs imports it only when a pack is written (reportlab is a slow
 import, see deliverables/pdf.py).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from reportlab.lib import colors
 from reportlab.lib.rl_accel import escapePDF, fp_str
@@ -89,58 +93,78 @@ class TaskCard(Flowable):
     def draw(self) -> None:
         # the glyph codes are the document's (reportlab keeps no public handle on it but the canvas's)
         canv, y, typeset = self.canv, self.y, self.typeset.for_document(self.canv._doc)
+        layout = typeset.layout(y)
         canv.setFillColor(HEADER_FILL)
         canv.rect(X[0], y[0], X[-1] - X[0], y[1] - y[0], stroke=0, fill=1)
         code, subset, colour = ["BT"], -1, None
         for r, c, fill, at, lines in self.cells:
-            bottom, height = y[r + 1], y[r] - y[r + 1]
             if not isinstance(lines, tuple):  # a Paragraph, drawn where a Table draws it, in its order of the cells
                 canv.addLiteral(" ".join([*code, "ET"]))
+                bottom, height = y[r + 1], y[r] - y[r + 1]
                 h = self._wrap(lines, r, c, height)
                 lines.drawOn(canv, X[c] + CELL_PADDING, bottom + (height + V_PADDING - V_PADDING + h) / 2.0 - h)
                 code, subset, colour = ["BT"], -1, None
                 continue
             if lines == _EMPTY:
                 continue
-            if fill is not colour:
-                code.append(fill)
-                colour = fill
-            baseline = bottom + (V_PADDING + height - V_PADDING + len(lines) * self.leading) / 2.0 - self.size
-            for line in lines:
-                code.append(f"1 0 0 1 {at} {fp_str(baseline)} Tm")
-                for s, show in typeset.runs(line):
-                    if s != subset:
-                        code.append(typeset.font(s))
-                        subset = s
-                    code.append(show)
-                code.append("T*")
-                baseline -= self.leading
+            key = (layout, r, c, lines, colour, subset)  # a cell's operators follow from these alone
+            drawn = typeset.drawn.get(key)
+            if drawn is None:
+                drawn = typeset.drawn[key] = self._cell(y, r, fill, at, lines, colour, subset)
+            text, colour, subset = drawn
+            code.append(text)
         canv.addLiteral(" ".join([*code, "ET"]))
-        self._grid()
+        self._grid(layout)
 
-    def _grid(self) -> None:
+    def _cell(self, y, r: int, fill: str, at: str, lines: tuple, colour, subset: int) -> tuple[str, str, int]:
+        """The text operators of a cell's ``lines`` in row ``r`` of a card whose row edges are ``y``, after text
+        drawn in ``colour`` and ``subset``; and the colour and subset after it."""
+        code = []
+        if fill is not colour:
+            code.append(fill)
+            colour = fill
+        bottom, height = y[r + 1], y[r] - y[r + 1]
+        baseline = bottom + (V_PADDING + height - V_PADDING + len(lines) * self.leading) / 2.0 - self.size
+        for line in lines:
+            code.append(f"1 0 0 1 {at} {fp_str(baseline)} Tm")
+            for s, show in self.typeset.runs(line):
+                if s != subset:
+                    code.append(self.typeset.font(s))
+                    subset = s
+                code.append(show)
+            code.append("T*")
+            baseline -= self.leading
+        return " ".join(code), colour, subset
+
+    def _grid(self, layout: int) -> None:
         """The outer box, every row's line, and the column lines except through a spanned value, drawn as a Table's
-        GRID draws them: one stroke a line, in its order."""
+        GRID draws them: one stroke a line, in its order (its operators made once a layout)."""
         canv = self.canv
         canv.setLineCap(1)
         canv.setLineJoin(1)
         canv.setStrokeColor(colors.black)
         canv.setLineWidth(GRID)
-        x, y = _X, [fp_str(edge) for edge in self.y]  # the edges as the operators write them
-        lines = [(x[0], edge, x[-1], edge) for edge in (y[0], y[ROWS])]
-        lines += [(edge, y[ROWS], edge, y[0]) for edge in (x[0], x[-1])]
-        lines += [(x[0], edge, x[-1], edge) for edge in y[1:ROWS]]
-        for c in range(1, len(WIDTHS)):
-            # the runs of rows the line crosses, from the bottom; a spanned value stops it in columns 2 and 3
-            run_bottom = None
-            for r in range(ROWS - 1, -2, -1):
-                crossed = r >= 0 and not (c > 1 and r in SPANNED)
-                if crossed and run_bottom is None:
-                    run_bottom = y[r + 1]
-                elif not crossed and run_bottom is not None:
-                    lines.append((x[c], run_bottom, x[c], y[r + 1]))
-                    run_bottom = None
-        canv.addLiteral(" ".join(f"n {x0} {y0} m {x1} {y1} l S" for x0, y0, x1, y1 in lines))
+        canv.addLiteral(_grid_lines(self.y))
+
+
+@lru_cache(maxsize=256)  # cards of the same row heights are ruled alike
+def _grid_lines(y: tuple[float, ...]) -> str:
+    """The grid's strokes on a card whose row edges are ``y``."""
+    x, y = _X, [fp_str(edge) for edge in y]  # the edges as the operators write them
+    lines = [(x[0], edge, x[-1], edge) for edge in (y[0], y[ROWS])]
+    lines += [(edge, y[ROWS], edge, y[0]) for edge in (x[0], x[-1])]
+    lines += [(x[0], edge, x[-1], edge) for edge in y[1:ROWS]]
+    for c in range(1, len(WIDTHS)):
+        # the runs of rows the line crosses, from the bottom; a spanned value stops it in columns 2 and 3
+        run_bottom = None
+        for r in range(ROWS - 1, -2, -1):
+            crossed = r >= 0 and not (c > 1 and r in SPANNED)
+            if crossed and run_bottom is None:
+                run_bottom = y[r + 1]
+            elif not crossed and run_bottom is not None:
+                lines.append((x[c], run_bottom, x[c], y[r + 1]))
+                run_bottom = None
+    return " ".join(f"n {x0} {y0} m {x1} {y1} l S" for x0, y0, x1, y1 in lines)
 
 
 class Typesetter:
@@ -153,6 +177,10 @@ class Typesetter:
         self.style, self.face = style, pdfmetrics.getFont(style.fontName)  # a TrueType font (pdf.register_font)
         self.size_ops = f"{fp_str(style.fontSize)} Tf {fp_str(style.leading)} TL"
         self.doc, self._runs, self._fonts, self._fitted = None, {}, {}, {}
+        self.drawn: dict[
+            tuple, tuple[str, str, int]
+        ] = {}  # a cell's operators by what they follow from (the document's)
+        self._layouts: dict[tuple[float, ...], int] = {}
 
     def fit(self, value, width: float):
         """The text as a cell ``width`` wide prints it: a tuple of its lines, or a Paragraph
@@ -167,8 +195,12 @@ class Typesetter:
 
     def for_document(self, doc) -> Typesetter:
         if doc is not self.doc:
-            self.doc, self._runs, self._fonts = doc, {}, {}
+            self.doc, self._runs, self._fonts, self.drawn = doc, {}, {}, {}
         return self
+
+    def layout(self, y: tuple[float, ...]) -> int:
+        """A number for the row edges ``y``: cards of the same row heights draw a cell's lines alike."""
+        return self._layouts.setdefault(y, len(self._layouts))
 
     def runs(self, line: str) -> list[tuple[int, str]]:
         """The line's runs of glyphs of one subset each: (subset, the operator showing them)."""
@@ -185,7 +217,7 @@ class Typesetter:
         return ops
 
 
-def _edges(heights: list[float]) -> list[float]:
+def _edges(heights: list[float]) -> tuple[float, ...]:
     """Row edges from the top (the card's height) down to 0, summed from the bottom as a Table sums them."""
     edges, height, c = [], 0, 0
     for h in reversed(heights):
@@ -195,4 +227,4 @@ def _edges(heights: list[float]) -> list[float]:
         c = (t - height) - step
         height = t
     edges.append(height)
-    return edges[::-1]
+    return tuple(edges[::-1])
