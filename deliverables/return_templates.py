@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import duckdb
-import xlsxwriter
 
 from fangfanpin.data_contracts import Column, Contract, load_contract
 from fangfanpin.deliverables.data import OPEN_TASKS, rows
 from fangfanpin.deliverables.xlsx_cells import CellWriter
+from fangfanpin.deliverables.xlsx_strings import StringsAtOnceWorkbook
 from fangfanpin.ingest.xlsx import INSTRUCTIONS_SHEET
 
 FOLDER = "回传模板"
@@ -183,7 +183,7 @@ def render_template(due: DueTemplate, day: date, risk_types: tuple[str, ...]) ->
 
 def _workbook(template: Template, contract: Contract, due: list[dict], day: date, risk_types: tuple[str, ...]) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    wb = StringsAtOnceWorkbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     wb.set_properties({"title": f"{contract.title}回传模板", "author": "fangfanpin", "created": _midnight(day)})
     fmt = _formats(wb)
     ws = wb.add_worksheet(contract.file_title, worksheet_class=CellWriter)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import partial
 
-import xlsxwriter
-
 from fangfanpin.deliverables.masking import mask_text
+from fangfanpin.deliverables.xlsx_strings import StringsAtOnceWorkbook
 from fangfanpin.deliverables.xlsx_table import CellSpec, Table, TableSheet, column_of, excel_serial, shared_string
 
 LEVEL_COLOURS = {"高": ("#FFC7CE", "#9C0006"), "中": ("#FFEB9C", "#9C5700"), "低": ("#C6EFCE", "#006100")}
@@ -58,7 +57,7 @@ def _display_width(value) -> int:
 class Writer:
     def __init__(self, day: date):
         self.buf = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(
+        self.wb = StringsAtOnceWorkbook(
             self.buf,
             {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
         )
