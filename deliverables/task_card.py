@@ -114,7 +114,7 @@ class TaskCard(Flowable):
             text, colour, subset = drawn
             code.append(text)
         canv.addLiteral(" ".join([*code, "ET"]))
-        self._grid(layout)
+        self._grid()
 
     def _cell(self, y, r: int, fill: str, at: str, lines: tuple, colour, subset: int) -> tuple[str, str, int]:
         """The text operators of a cell's ``lines`` in row ``r`` of a card whose row edges are ``y``, after text
@@ -136,9 +136,9 @@ class TaskCard(Flowable):
             baseline -= self.leading
         return " ".join(code), colour, subset
 
-    def _grid(self, layout: int) -> None:
+    def _grid(self) -> None:
         """The outer box, every row's line, and the column lines except through a spanned value, drawn as a Table's
-        GRID draws them: one stroke a line, in its order (its operators made once a layout)."""
+        GRID draws them: one stroke a line, in its order (its operators made once a set of row heights)."""
         canv = self.canv
         canv.setLineCap(1)
         canv.setLineJoin(1)
