@@ -177,9 +177,8 @@ class Typesetter:
         self.style, self.face = style, pdfmetrics.getFont(style.fontName)  # a TrueType font (pdf.register_font)
         self.size_ops = f"{fp_str(style.fontSize)} Tf {fp_str(style.leading)} TL"
         self.doc, self._runs, self._fonts, self._fitted = None, {}, {}, {}
-        self.drawn: dict[
-            tuple, tuple[str, str, int]
-        ] = {}  # a cell's operators by what they follow from (the document's)
+        # a cell's operators, colour and subset after it, by what they follow from (for the document's glyph codes)
+        self.drawn: dict[tuple, tuple[str, str, int]] = {}
         self._layouts: dict[tuple[float, ...], int] = {}
 
     def fit(self, value, width: float):
