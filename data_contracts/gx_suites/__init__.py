@@ -15,7 +15,7 @@ column names, plus lineage columns starting with ``_`` and ``county_code``, whic
 ``great_expectations`` is imported lazily (inside the functions): importing it takes seconds and this module is
 imported by the Dagster definitions.
 
-    >>> from data_contracts import load_contract
+    >>> from fangfanpin.data_contracts import load_contract
     >>> suite = structure_suite(load_contract("roster"))          # doctest: +SKIP
     >>> result = validate(roster_df, suite)                         # doctest: +SKIP
     >>> [f.message_zh for f in result.failures]                     # doctest: +SKIP
