@@ -20,10 +20,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# run in the measuring process; the render workers' fork server imports __main__, so the work sits under a guard
+# run in the measuring process; the render workers are spawned, so the work sits under __main__
 _CHILD = """
 import hashlib, os, resource, shutil, sys, time
-from multiprocessing import forkserver
 from pathlib import Path
 from fangfanpin.config.policy import load_policy
 from fangfanpin.core.warehouse_file import connect
@@ -41,7 +40,6 @@ def main():
     paths = write_county_outputs(con, day, work / "outbox", load_policy(), run_id="benchmark", render_workers=workers)
     wall = time.perf_counter() - wall
     con.close()
-    forkserver._forkserver._stop()  # render workers forked by a fork server count once it has been waited for
     cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
     digest = hashlib.sha256()
     for path in sorted(p for p in (work / "outbox").rglob("*") if p.is_file() and p.name != "manifest.json"):

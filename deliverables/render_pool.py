@@ -41,15 +41,6 @@ MIN_CARDS = 1500  # a county's task-pack cards worth a worker's start
 MIN_ROWS = 20_000  # a workbook's rows worth a worker's start (a card costs about as much as 15 rows)
 CHUNKS_PER_WORKER = 8  # items handed over at a time: few round trips, and the workers finish close together
 
-# what the fork server imports before it forks a worker: the command's main module (a worker would import it again
-# otherwise) and the renderers
-PRELOADED = [
-    "__main__",
-    "fangfanpin.deliverables.task_card",
-    "fangfanpin.deliverables.workbook",
-    "fangfanpin.deliverables.return_templates",
-]
-
 _kept: ProcessPoolExecutor | None = None  # the workers of ``workers_kept``, while it lasts
 
 
@@ -84,12 +75,8 @@ def _kept_pool() -> ProcessPoolExecutor | None:
 
 
 def _spawn_pool(workers: int) -> ProcessPoolExecutor:
-    # Workers forked from a fork server, not from this process: it holds DuckDB's and Dagster's threads, whose locks a
-    # forked child could inherit. The server, started once a process, imports the command and the renderers once;
-    # a worker spawned afresh imported them itself, seconds each, the command's Dagster among them.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOADED)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent)
+    # spawn, not fork: the parent holds DuckDB's and Dagster's threads, whose locks a forked child could inherit
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent)
 
 
 def _exit_with_parent() -> None:
