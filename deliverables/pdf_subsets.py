@@ -18,6 +18,7 @@ from collections.abc import Callable
 from functools import cache, partial
 from typing import TypeVar
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, TTFontFace
 
@@ -74,7 +75,8 @@ def _add_objects(add_objects: Callable, made: OrderedDict, doc) -> None:
     for font in doc.idToObject["BasicFonts"].dict.values():
         widths = getattr(font, "Widths", None)
         if type(widths) is pdfdoc.PDFArray:
-            font.Widths = _Formatted(_kept(made, ("widths", *widths.sequence), partial(widths.format, doc)))
+            key = ("widths", rl_config.pdfMultiLine, *widths.sequence)  # the setting PDFArray.format reads
+            font.Widths = _Formatted(_kept(made, key, partial(widths.format, doc)))
         to_unicode = getattr(font, "ToUnicode", None)
         stream = doc.idToObject.get(to_unicode.name) if to_unicode is not None else None
         if stream is not None and stream.filters == [pdfdoc.PDFZCompress] and "Filter" not in stream.dictionary.dict:

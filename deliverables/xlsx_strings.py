@@ -18,9 +18,11 @@ import xlsxwriter
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
 
-# What a string written plainly never holds. A letter, number, punctuation mark or symbol at either end is no white
+# What a string written plainly never holds (xlsxwriter escapes U+FFFE and U+FFFF as it escapes control characters). A letter, number, punctuation mark or symbol at either end is no white
 # space to Python's \s either, so anything else there goes the careful way (more than needs to, never less).
-_NEEDS_CARE = r"[\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_|^<r>|^[^\p{L}\p{N}\p{P}\p{S}]|[^\p{L}\p{N}\p{P}\p{S}]$"
+_NEEDS_CARE = (
+    r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_|^<r>|^[^\p{L}\p{N}\p{P}\p{S}]|[^\p{L}\p{N}\p{P}\p{S}]$"
+)
 
 
 def shared_strings_xml(strings: list[str]) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -45,7 +45,7 @@ def shared_string(s: str) -> str:
     return _utf16_truncate(s, MAX_STRING) if len(s) > MAX_STRING // 2 and _utf16_len(s) > MAX_STRING else s
 
 
-_SELF_KEYED = {str, int, date, datetime}
+_SELF_KEYED = {str, int, date}  # not datetime: 12:00+08:00 equals 04:00+00:00 and is written otherwise
 
 
 @dataclass
