@@ -200,8 +200,9 @@ def test_every_pack_prints_as_it_printed_with_a_table_per_card(packs):
     long = replace(packs[0], tasks=[{**packs[0].tasks[0], "what_to_verify_zh": LONG_CHECK}, *everything.tasks[:4]])
     # a label after no name, a name in the label's colour but not its font's subset, or one in neither, sets the
     # colour and the font or not: a cell drawn alike on many cards still follows what came before it on each
-    names = ("", "Li Wei", everything.tasks[0]["head_name"])
-    unnamed = [{**t, "head_name": names[i % 3]} for i, t in enumerate(everything.tasks[:6])]
+    # and a name that is a label's text, or the card's task number above it: the same lines in another cell
+    names = ("", "Li Wei", everything.tasks[0]["head_name"], "户编号", everything.tasks[0]["task_id"])
+    unnamed = [{**t, "head_name": names[i % len(names)]} for i, t in enumerate(everything.tasks[:10])]
     for pack in [*packs, everything, long, replace(packs[0], tasks=unnamed)]:
         pdf, reference = task_pack_pdf(pack, END, county), _reference_pdf(pack, END, county)
         assert _text(pdf) == _text(reference), pack.village_code

@@ -2,15 +2,17 @@
 every cell with xlsxwriter's own worksheet writes: the oracle below is that writer, one cell at a time."""
 
 import doctest
-from datetime import date, datetime
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from xlsxwriter.worksheet import Worksheet
 
-from fangfanpin.deliverables import xlsx_table
+from fangfanpin.deliverables import xlsx, xlsx_table
 from fangfanpin.deliverables.xlsx import (
     LINE_HEIGHT,
     NAME_HEADERS,
@@ -29,7 +31,7 @@ DAY = date(2026, 11, 20)
 KINDS = ["text", "code", "phone", "date", "int", "signed", "amount", "score", "percent", "level", "auto"]
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 EMPTY = st.sampled_from([None, ""])
-WORDS = st.sampled_from(["高", "中", "低", "张三", "=1+1", "身份证 110101199003077777 电话 13812345678"])
+WORDS = st.sampled_from(["高", "中", "低", "张三", "=1+1", " <甲&乙> ", "身份证 110101199003077777 电话 13812345678"])
 NUMBER = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
     st.integers(min_value=-(10**9), max_value=10**9),
@@ -101,10 +103,23 @@ def _oracle_sheet(w: Writer, name: str, cols: list[Col], data: list[dict]) -> in
 
 
 def _book(sheets, *, oracle: bool) -> bytes:
-    w = Writer(DAY)
+    """The workbook by the writer, or by the oracle on xlsxwriter's own workbook (its shared strings a string at a
+    time)."""
+    with _stock_workbook() if oracle else nullcontext():
+        w = Writer(DAY)
     for name, cols, data in sheets:
         (_oracle_sheet(w, name, cols, data) if oracle else w.sheet(name, cols, data))
     return w.close()
+
+
+@contextmanager
+def _stock_workbook():
+    kept = xlsx.StringsAtOnceWorkbook
+    xlsx.StringsAtOnceWorkbook = xlsxwriter.Workbook
+    try:
+        yield
+    finally:
+        xlsx.StringsAtOnceWorkbook = kept
 
 
 @st.composite
@@ -169,3 +184,16 @@ def test_the_comparison_sees_a_cell_written_otherwise(monkeypatch):
 def test_doctests():
     result = doctest.testmod(xlsx_table)
     assert result.attempted and not result.failed
+
+
+def test_values_equal_but_written_otherwise_stay_apart():
+    """A column of one kind is keyed by its values only where equal values are written alike: not aware datetimes
+    (the same instant at two offsets), not floats (0.0 and -0.0)."""
+    utc, beijing = (
+        datetime(2026, 1, 1, 4, tzinfo=UTC),
+        datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=8))),
+    )
+    assert utc == beijing
+    assert xlsx_table.column_of([utc, beijing], repr).values == [utc, beijing]
+    assert xlsx_table.column_of([0.0, -0.0], repr).ids.tolist() == [0, 1]
+    assert xlsx_table.column_of(["甲", None, "甲", 1, 1], repr).ids.tolist() == [0, -1, 0, 1, 1]
