@@ -68,15 +68,6 @@ def county(small_landing, tmp_path_factory) -> dict:
 
 
 # -------------------------------------------------------------------------------------------------- formula cells
-def test_masking_doctests():
-    import doctest
-
-    from fangfanpin.deliverables import masking
-
-    result = doctest.testmod(masking)
-    assert result.attempted >= 3 and result.failed == 0
-
-
 def test_candidates_csv_neutralises_formula_names(county):
     poisoned, seen = county["poisoned"], set()
     for day in county["days"]:

@@ -1,7 +1,6 @@
 """The workbook writer (deliverables/xlsx.py, its rows by deliverables/xlsx_table.py) writes the bytes that writing
 every cell with xlsxwriter's own worksheet writes: the oracle below is that writer, one cell at a time."""
 
-import doctest
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -179,11 +178,6 @@ def test_the_comparison_sees_a_cell_written_otherwise(monkeypatch):
         Writer, "_spec", lambda self, kind, v, measure: spec(self, "text" if kind == "amount" else kind, v, measure)
     )
     assert _book(book, oracle=False) != right
-
-
-def test_doctests():
-    result = doctest.testmod(xlsx_table)
-    assert result.attempted and not result.failed
 
 
 def test_values_equal_but_written_otherwise_stay_apart():

@@ -1,6 +1,5 @@
 """Freshness: each feed's newest usable delivery against its contract's cadence."""
 
-import doctest
 from datetime import date
 
 import duckdb
@@ -39,7 +38,3 @@ def test_late_overdue_never_and_refused_deliveries_do_not_count():
     assert freshness.describe(got["roster"]) == (
         "农户及家庭成员信息（乡村振兴局）最近一次交付 2026-09-15，距今 66 天，约定每 31 天交付一次：严重迟交"
     )
-
-
-def test_doctests():
-    assert doctest.testmod(freshness).failed == 0

@@ -1,10 +1,7 @@
 """Headers as forms write them: required marks and spacing do not change which column a header names."""
 
-import doctest
-
 import pytest
 
-from fangfanpin.ingest import headers
 from fangfanpin.ingest.headers import header_key
 
 pytestmark = pytest.mark.unit
@@ -20,7 +17,3 @@ def test_required_marks_are_not_part_of_the_header(written):
 
 def test_a_star_inside_a_header_stays():
     assert header_key("A*B") == "A*B"
-
-
-def test_doctests():
-    assert doctest.testmod(headers).failed == 0

@@ -159,15 +159,6 @@ def test_notes():
     assert idn.validate_with_notes("150625199001011232", DATA_DATE, frozenset({"150625"}))[1] == ()
 
 
-def test_module_examples_hold():
-    import doctest
-
-    from fangfanpin.ingest import idnumber
-
-    result = doctest.testmod(idnumber)
-    assert result.attempted >= 3 and result.failed == 0
-
-
 def test_the_leak_scan_finds_valid_numbers_and_not_float_fractions():
     """tests/privacy_helpers: a valid number in text or bytes is found (masked), a float's 18-digit fraction is not."""
     from privacy_helpers import full_id_numbers
