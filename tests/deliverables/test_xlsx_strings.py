@@ -1,5 +1,5 @@
 """The shared-string table written at once (deliverables/xlsx_strings.py) is, to the byte, what xlsxwriter writes a
-string at a time; so is a whole workbook written with it."""
+string at a time; so is a return template written with it."""
 
 from datetime import date
 from io import StringIO
@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xlsxwriter.sharedstrings import SharedStrings
 
-from fangfanpin.deliverables import xlsx
+from fangfanpin.data_contracts import load_contract
+from fangfanpin.deliverables import return_templates
+from fangfanpin.deliverables.return_templates import TEMPLATES, DueTemplate, render_template
 from fangfanpin.deliverables.xlsx_strings import shared_strings_xml
 
 pytestmark = pytest.mark.unit
@@ -47,15 +49,18 @@ def test_every_edge_case_alone_and_around_text():
     assert shared_strings_xml(strings) == _one_at_a_time(strings)
 
 
-def test_a_workbook_is_the_same_bytes(monkeypatch):
-    cols = [xlsx.Col("户主姓名", "name"), xlsx.Col("说明", "note", width=30), xlsx.Col("金额", "amount", "amount")]
-    data = [{"name": f" 张{i % 7}", "note": "_x0041_ & <说明>\n" * (i % 3), "amount": i} for i in range(40)]
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.feed)
+def test_a_return_template_is_the_same_bytes(template, monkeypatch):
+    """The templates write on the same workbook (the county workbook's oracle, tests/deliverables/test_xlsx_table.py,
+    covers the other user)."""
+    keys = {*template.layout, *template.context_keys.values(), *(c.name for c in load_contract(template.feed).columns)}
+    due = DueTemplate(
+        template, "t.xlsx", [{k: f"{EDGES[i % len(EDGES)]}{k}&<{i}>" for k in keys} for i in range(30)]
+    )
 
     def book() -> bytes:
-        w = xlsx.Writer(date(2026, 11, 20))
-        w.sheet("表", cols, data)
-        return w.close()
+        return render_template(due, date(2026, 11, 20), ("因病", "因学"))
 
     at_once = book()
-    monkeypatch.setattr(xlsx, "StringsAtOnceWorkbook", xlsxwriter.Workbook)
+    monkeypatch.setattr(return_templates, "StringsAtOnceWorkbook", xlsxwriter.Workbook)
     assert book() == at_once
