@@ -110,16 +110,16 @@ class TaskCard(Flowable):
             key = (layout, r, c, lines, colour, subset)  # a cell's operators follow from these alone
             drawn = typeset.drawn.get(key)
             if drawn is None:
-                drawn = typeset.drawn[key] = self._cell(y, r, fill, at, lines, colour, subset)
+                drawn = typeset.drawn[key] = self._cell(r, fill, at, lines, colour, subset)
             text, colour, subset = drawn
             code.append(text)
         canv.addLiteral(" ".join([*code, "ET"]))
         self._grid()
 
-    def _cell(self, y, r: int, fill: str, at: str, lines: tuple, colour, subset: int) -> tuple[str, str, int]:
-        """The text operators of a cell's ``lines`` in row ``r`` of a card whose row edges are ``y``, after text
-        drawn in ``colour`` and ``subset``; and the colour and subset after it."""
-        code = []
+    def _cell(self, r: int, fill: str, at: str, lines: tuple, colour, subset: int) -> tuple[str, str, int]:
+        """The text operators of a cell's ``lines`` in row ``r``, after text drawn in ``colour`` and ``subset``; and
+        the colour and subset after it."""
+        code, y = [], self.y
         if fill is not colour:
             code.append(fill)
             colour = fill

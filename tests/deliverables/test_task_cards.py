@@ -198,9 +198,9 @@ def test_every_pack_prints_as_it_printed_with_a_table_per_card(packs):
     packs, county = packs
     everything = replace(packs[0], tasks=[t for p in packs for t in p.tasks])
     long = replace(packs[0], tasks=[{**packs[0].tasks[0], "what_to_verify_zh": LONG_CHECK}, *everything.tasks[:4]])
-    # a label after no name, a name in the label's colour but not its font's subset, or one in neither, sets the
-    # colour and the font or not: a cell drawn alike on many cards still follows what came before it on each
-    # and a name that is a label's text, or the card's task number above it: the same lines in another cell
+    # a cell drawn alike on many cards still follows what came before it and stays in its place: a label after no
+    # name, after a name in its colour but another font subset, after one in neither; a name that is a label's text
+    # or the task number above it (the same lines in another column, another row)
     names = ("", "Li Wei", everything.tasks[0]["head_name"], "户编号", everything.tasks[0]["task_id"])
     unnamed = [{**t, "head_name": names[i % len(names)]} for i, t in enumerate(everything.tasks[:10])]
     for pack in [*packs, everything, long, replace(packs[0], tasks=unnamed)]:
