@@ -57,6 +57,11 @@ def _program(face: TTFontFace, programs: OrderedDict, subset: list[int]) -> tupl
     return _kept(programs, tuple(subset), make)
 
 
+def _flate() -> pdfdoc.PDFArray:
+    """The filter of a stream whose content is already compressed, as ``PDFStream.format`` names it."""
+    return pdfdoc.PDFArray([pdfdoc.PDFName(pdfdoc.PDFZCompress.pdfname)])
+
+
 class _Formatted(pdfdoc.PDFObject):
     """A PDF object already written: its bytes."""
 
@@ -83,7 +88,7 @@ def _add_objects(add_objects: Callable, made: OrderedDict, doc) -> None:
             stream.content = _kept(
                 made, ("to_unicode", stream.content), partial(zlib.compress, stream.content.encode("utf8"))
             )
-            stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName(pdfdoc.PDFZCompress.pdfname)])
+            stream.dictionary["Filter"] = _flate()
 
 
 def _subset_objects(face: TTFontFace, programs: OrderedDict, doc, fontname: str, subset: list[int]):
@@ -94,7 +99,7 @@ def _subset_objects(face: TTFontFace, programs: OrderedDict, doc, fontname: str,
     font_file.dictionary["Length1"] = raw_length
     if doc.compression:
         font_file.content = compressed
-        font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName(pdfdoc.PDFZCompress.pdfname)])
+        font_file.dictionary["Filter"] = _flate()
     else:
         font_file.content = zlib.decompress(compressed)
     font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")

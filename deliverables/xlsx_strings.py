@@ -3,7 +3,7 @@ time.
 
 xlsxwriter writes each string with three regular-expression passes and a few calls; a county's workbook at a million
 households shares over a hundred thousand strings. Here the strings that need none of xlsxwriter's care (a control
-character or a literal ``_xHHHH_`` to escape, white space at either end to preserve, a text that looks like rich text)
+character, U+FFFE, U+FFFF or a literal ``_xHHHH_`` to escape, white space at either end to preserve, a text that looks like rich text)
 are escaped by polars at once, and only those few go through xlsxwriter's own ``_write_si``.
 
     wb = StringsAtOnceWorkbook(buf, options)   # an xlsxwriter Workbook in every other way
@@ -18,8 +18,9 @@ import xlsxwriter
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
 
-# What a string written plainly never holds (xlsxwriter escapes U+FFFE and U+FFFF as it escapes control characters). A letter, number, punctuation mark or symbol at either end is no white
-# space to Python's \s either, so anything else there goes the careful way (more than needs to, never less).
+# What a string written plainly never holds (xlsxwriter escapes U+FFFE and U+FFFF as control characters). A letter,
+# number, punctuation mark or symbol at either end is no white space to Python's \s either, so anything else there
+# goes the careful way (more than needs to, never less).
 _NEEDS_CARE = (
     r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_|^<r>|^[^\p{L}\p{N}\p{P}\p{S}]|[^\p{L}\p{N}\p{P}\p{S}]$"
 )

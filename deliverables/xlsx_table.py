@@ -62,7 +62,8 @@ class TableColumn:
 def column_of(values: list, spec_of) -> TableColumn:
     """``values`` (a column, one per row) as indices into their distinct ``spec_of(value)``; None and "" are empty.
     Values are told apart by type and ``repr``, as a writer a cell at a time writes them: True is not 1, -0.0 is not
-    0.0, Decimal("1.0") is not Decimal("1.00"), and a list is a value like another.
+    0.0, Decimal("1.0") is not Decimal("1.00"), and a list is a value like another. A column of text, integers or
+    dates alone, whose equal values are written alike, is keyed by its values (the cheaper way).
 
     >>> column = column_of(["甲", None, "甲", "", 0.0, -0.0, ["乙"]], repr)
     >>> column.ids.tolist(), column.values
