@@ -54,9 +54,7 @@ def test_a_return_template_is_the_same_bytes(template, monkeypatch):
     """The templates write on the same workbook (the county workbook's oracle, tests/deliverables/test_xlsx_table.py,
     covers the other user)."""
     keys = {*template.layout, *template.context_keys.values(), *(c.name for c in load_contract(template.feed).columns)}
-    due = DueTemplate(
-        template, "t.xlsx", [{k: f"{EDGES[i % len(EDGES)]}{k}&<{i}>" for k in keys} for i in range(30)]
-    )
+    due = DueTemplate(template, "t.xlsx", [{k: f"{EDGES[i % len(EDGES)]}{k}&<{i}>" for k in keys} for i in range(30)])
 
     def book() -> bytes:
         return render_template(due, date(2026, 11, 20), ("因病", "因学"))
