@@ -264,3 +264,43 @@ def test_a_subset_made_once_is_written_as_reportlab_writes_it(packs):
     finally:
         share_subset_programs(font)
     assert shared == made_here
+
+
+def _fresh_programs(font) -> None:
+    """The process's font as a new process has it: no subset program made or read yet."""
+    del font.face.addSubsetObjects, font.face.get_table, font.addObjects
+    share_subset_programs(font)
+
+
+def test_packs_with_a_font_store_are_the_bytes_made_without_one(packs, tmp_path, monkeypatch):
+    """Subset programs kept on disk between runs (deliverables/subset_store.py) change no byte of a pack: with an
+    empty store, a full one, or one whose every program is damaged. A full store is read, not made again; a damaged
+    program is made again and stored whole."""
+    packs, county = packs
+    font = pdfmetrics.getFont(register_font())
+    store = tmp_path / "font_subsets"
+    without = [task_pack_pdf(pack, END, county) for pack in packs]
+    _fresh_programs(font)
+    assert [task_pack_pdf(pack, END, county, store) for pack in packs] == without
+    stored = sorted(store.iterdir())
+    assert len(stored) >= len(packs)  # the shared first subset and every village's own
+
+    def made_again(subset):
+        raise AssertionError("a stored subset program was made again")
+
+    _fresh_programs(font)
+    with monkeypatch.context() as patched:
+        patched.setattr(font.face, "makeSubset", made_again)
+        assert [task_pack_pdf(pack, END, county, store) for pack in packs] == without
+
+    for path in stored:  # a byte flipped in every program, one cut short
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data[:-7] if path == stored[0] else data))
+    _fresh_programs(font)
+    assert [task_pack_pdf(pack, END, county, store) for pack in packs] == without
+    _fresh_programs(font)
+    with monkeypatch.context() as patched:
+        patched.setattr(font.face, "makeSubset", made_again)
+        assert [task_pack_pdf(pack, END, county, store) for pack in packs] == without
+    _fresh_programs(font)
