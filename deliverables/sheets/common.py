@@ -46,9 +46,11 @@ def with_head(r: dict) -> dict:
 def case_sheet_sql(extra_select: str = "", where: str = "", order: str = "") -> str:
     """The day's cases of the county (``case_status_daily``) with household, evidence, score, the batch they wait in
     (``b``) and the latest publication they went through (``pub``: batch, period, purpose, outcome so far).
+    ``where`` (on ``cs``'s columns only) picks the cases first, so that only theirs are gathered.
     Parameters: $d (the delivery date), $c (the county)."""
     return f"""
-        WITH cs AS (SELECT * FROM case_status_daily WHERE as_of_date = $d AND county_code = $c),
+        WITH cs AS (SELECT * FROM case_status_daily cs WHERE cs.as_of_date = $d AND cs.county_code = $c
+                    AND ({where or "true"})),
         ev AS (SELECT case_id,
                       string_agg(DISTINCT evidence_zh, '；' ORDER BY evidence_zh) FILTER (
                           WHERE event IN ('比对异常', '补充比对异常', '补充公示未通过')) AS anomaly_zh,
@@ -77,6 +79,5 @@ def case_sheet_sql(extra_select: str = "", where: str = "", order: str = "") -> 
         LEFT JOIN publication_batches b ON b.batch_id = cs.batch_id
         LEFT JOIN pub USING (case_id)
         {HH.format(t="cs")}
-        WHERE {where or "true"}
         ORDER BY {order + ", " if order else ""}coalesce(cs.township, ''), coalesce(cs.village_code, ''),
                  cs.household_id, cs.case_id"""
