@@ -129,12 +129,15 @@ def _write_changed(contract, source: Path, target: Path) -> int:
     return int(index.len())
 
 
+STATE = ("warehouse.duckdb", "dagster", "outbox", "cache")  # the cache: what a run keeps for the next (font subsets)
+
+
 def keep_state(work: Path) -> None:
-    """Keep the warehouse and the Dagster instance as the first date left them."""
+    """Keep the warehouse, the Dagster instance, the outbox and the cache as the first date left them."""
     kept = work / "after_first"
     shutil.rmtree(kept, ignore_errors=True)
     kept.mkdir()
-    for name in ("warehouse.duckdb", "dagster", "outbox"):
+    for name in STATE:
         source = work / name
         if source.is_dir():
             shutil.copytree(source, kept / name)
@@ -144,7 +147,7 @@ def keep_state(work: Path) -> None:
 
 def restore_state(work: Path) -> None:
     kept = work / "after_first"
-    for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "dagster", "outbox"):
+    for name in (*STATE, "warehouse.duckdb.wal"):
         target = work / name
         if target.is_dir():
             shutil.rmtree(target)
