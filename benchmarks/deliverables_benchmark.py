@@ -1,7 +1,6 @@
 """A day's deliverables, side by side for two versions of the code: time, CPU and whether every file is the same.
 
     .venv/bin/python benchmarks/deliverables_benchmark.py WAREHOUSE [--code LABEL=PKGDIR ...] [--rounds 2] [--workers 2]
-        [--font-store]
 
 WAREHOUSE is a warehouse after a daily run, e.g. daily_run_benchmark.py's <workdir>/h1000000/warehouse.duckdb (it is
 not changed). Each ``--code`` is a folder holding a ``fangfanpin`` package (a ``git worktree`` of another commit,
@@ -11,16 +10,11 @@ A B A B in fresh processes pinned to two cores: the warehouse copied, its newest
 (``write_county_outputs`` with ``--workers`` render processes), as the daily run's deliverables step writes it.
 Printed: wall seconds, CPU seconds of the process and its render workers, files written, and a digest of every
 file but the manifests (which carry the run's time); equal digests mean the codes wrote the same bytes.
-
-``--font-store``: each code that keeps font subset programs between runs (deliverables/subset_store.py) keeps them
-in a store of its own, filled by an untimed run first, as the same day's outputs written the day before would fill
-it: a day whose packs are all as they were (the best case of an ordinary day).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -28,15 +22,14 @@ HERE = Path(__file__).resolve().parent
 
 # run in the measuring process; the render workers are spawned, so the work sits under __main__
 _CHILD = """
-import hashlib, inspect, os, resource, shutil, sys, time
+import hashlib, os, resource, shutil, sys, time
 from pathlib import Path
 from fangfanpin.config.policy import load_policy
 from fangfanpin.core.warehouse_file import connect
 from fangfanpin.deliverables import write_county_outputs
 
 def main():
-    source, work, workers, store = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    kept = {"font_store": Path(store)} if store and "font_store" in inspect.signature(write_county_outputs).parameters else {}
+    source, work, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     shutil.copy(source, work / "warehouse.duckdb")
@@ -44,9 +37,7 @@ def main():
     con.execute("SET enable_progress_bar = false")
     day = con.execute("SELECT max(as_of_date) FROM household_scores").fetchall()[0][0]
     wall = time.perf_counter()
-    paths = write_county_outputs(
-        con, day, work / "outbox", load_policy(), run_id="benchmark", render_workers=workers, **kept
-    )
+    paths = write_county_outputs(con, day, work / "outbox", load_policy(), run_id="benchmark", render_workers=workers)
     wall = time.perf_counter() - wall
     con.close()
     cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
@@ -68,7 +59,6 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=HERE / "out" / "deliverables")
-    ap.add_argument("--font-store", action="store_true", help="font subsets kept as the day before kept them")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     from crosscheck_benchmark import _pin as pin_two_cores
@@ -79,18 +69,11 @@ def main() -> None:
     child = args.workdir / "child.py"
     child.write_text(_CHILD, encoding="utf-8")
     print(f"deliverables of the newest date in {args.warehouse}, {args.workers} render workers, 2 cores")
-
-    def argv(label: str) -> list[str]:
-        store = str(args.workdir / f"{label}.font_subsets") if args.font_store else ""
-        return [sys.executable, str(child), str(args.warehouse), str(args.workdir / label), str(args.workers), store]
-
-    for label, pkgdir in codes if args.font_store else ():
-        shutil.rmtree(args.workdir / f"{label}.font_subsets", ignore_errors=True)
-        run_with_code(pkgdir, argv(label), pin_two_cores)
     print(f"{'code':>10} {'round':>5} {'wall s':>7} {'CPU s':>6} {'files':>6} {'digest':>16}")
     for round_ in range(1, args.rounds + 1):
         for label, pkgdir in codes:
-            wall, cpu, files, digest = run_with_code(pkgdir, argv(label), pin_two_cores).split()
+            argv = [sys.executable, str(child), str(args.warehouse), str(args.workdir / label), str(args.workers)]
+            wall, cpu, files, digest = run_with_code(pkgdir, argv, pin_two_cores).split()
             print(f"{label:>10} {round_:>5} {wall:>7} {cpu:>6} {files:>6} {digest:>16}", flush=True)
     print("(wall: write_county_outputs alone; CPU: the process and its render workers, the copy included;")
     print(" digest: every file written but the manifests)")
