@@ -42,11 +42,6 @@ class Settings:
         return frozenset(self.region.counties) if self.region else None
 
     @property
-    def cache_dir(self) -> Path:
-        """What runs keep to spare the next run work, beside the warehouse (safe to delete: docs/operations.md)."""
-        return self.warehouse.parent / "cache"
-
-    @property
     def run_tags(self) -> dict[str, str]:
         return {REGION_TAG: self.region.name} if self.region else {}
 

@@ -37,8 +37,6 @@ from fangfanpin.deliverables.notices import notice_pdf, village_notices
 from fangfanpin.deliverables.render_pool import MIN_CARDS, MIN_ROWS, RenderPool
 from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
 from fangfanpin.deliverables.return_templates import DueTemplate, due_templates, render_template
-from fangfanpin.deliverables.subset_store import FOLDER as FONT_STORE
-from fangfanpin.deliverables.subset_store import SubsetStore
 from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
 from fangfanpin.deliverables.task_packs import TaskPack, task_pack_pdf, village_task_packs
 from fangfanpin.deliverables.workbook import SHEETS, county_sheets, render_workbook, unplaced_sheets
@@ -46,7 +44,7 @@ from fangfanpin.ingest.freshness import feed_freshness
 from fangfanpin.schema import ensure_schema
 
 UNPLACED_DIR = "未归属"
-__all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "FONT_STORE", "SHEETS", "CountyOutput", "last_summary"]
+__all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "SHEETS", "CountyOutput", "last_summary"]
 
 
 @dataclass
@@ -84,7 +82,6 @@ class _Day:
     chain_head: dict | None
     run_id: str
     pool: RenderPool
-    font_store: Path | None = None
 
 
 def write_county_outputs(
@@ -95,32 +92,21 @@ def write_county_outputs(
     *,
     run_id: str,
     render_workers: int = 1,
-    font_store: Path | None = None,
 ) -> list[Path]:
     """Write every county folder of ``day`` and the 未归属 workbook; return the paths written. Big workbooks and task
-    packs are rendered in ``render_workers`` processes (deliverables/render_pool.py); the task packs' font subsets
-    are kept between runs in ``font_store`` (deliverables/subset_store.py; None: made in every run)."""
+    packs are rendered in ``render_workers`` processes (deliverables/render_pool.py)."""
     ensure_schema(con)
     policy = policy.as_of(day)
     root = Path(outbox_dir) / day.isoformat()
     for stale in sorted(root.rglob(".tmp-*")) if root.exists() else []:  # a run killed between write and rename
         stale.unlink()
-    if font_store is not None:
-        SubsetStore(font_store).prune()
     D.prepare(con, day)
     counties = D.counties(con, day)
     written: list[Path] = []
     _LAST.clear()
     with RenderPool(render_workers) as pool:
         shared = _Day(
-            day,
-            policy,
-            D.model_version(con, day),
-            feed_freshness(con, day),
-            D.chain_head(con, day),
-            run_id,
-            pool,
-            font_store,
+            day, policy, D.model_version(con, day), feed_freshness(con, day), D.chain_head(con, day), run_id, pool
         )
         # with workers, the 未归属 workbook renders from the start and each county's files one county ahead, while the
         # folder before is written; without, nothing is read before it is written (one county's rows in memory)
@@ -174,11 +160,7 @@ def _queue(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _Queued:
         name,
         at.pool.submit(partial(render_workbook, day=at.day), sheets, worth_a_worker=rows >= MIN_ROWS),
         packs,
-        at.pool.render(
-            partial(task_pack_pdf, day=at.day, county_name=name, font_store=at.font_store),
-            packs,
-            worth_a_worker=cards >= MIN_CARDS,
-        ),
+        at.pool.render(partial(task_pack_pdf, day=at.day, county_name=name), packs, worth_a_worker=cards >= MIN_CARDS),
         templates,
         at.pool.render(
             partial(render_template, day=at.day, risk_types=at.policy.risk_types),

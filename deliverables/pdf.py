@@ -11,7 +11,6 @@ import io
 import time as _time
 from datetime import date
 from functools import cache, lru_cache
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from fangfanpin.core.fonts import FONT_NAME, find_font
@@ -67,28 +66,17 @@ def cn_date(d: date) -> str:
 
 
 def build_pdf(
-    story: list,
-    day: date,
-    *,
-    title: str,
-    author: str,
-    subject: str,
-    margin_mm: float = 18,
-    first_text: str = "",
-    font_store: Path | None = None,
+    story: list, day: date, *, title: str, author: str, subject: str, margin_mm: float = 18, first_text: str = ""
 ) -> bytes:
     """A4 portrait PDF of the platypus ``story``, dated ``day`` (UTC midnight) whatever the clock says.
     ``first_text``: characters of the registered font that the document uses before anything is drawn, in their
     order, so that the font's first subset is the same in every document given the same text and is made once
-    (deliverables/pdf_subsets.py); what the document draws is unchanged. ``font_store``: a folder where the font's
-    subset programs are kept between runs (deliverables/subset_store.py); the bytes are the same with it or without."""
+    (deliverables/pdf_subsets.py); what the document draws is unchanged."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.lib.utils import TimeStamp
     from reportlab.pdfbase import pdfmetrics
     from reportlab.platypus import SimpleDocTemplate
-
-    from fangfanpin.deliverables.pdf_subsets import programs_kept_in  # slow: imports reportlab
 
     buf = io.BytesIO()
     margin = margin_mm * mm
@@ -118,6 +106,5 @@ def build_pdf(
         if first_text:
             pdfmetrics.getFont(register_font()).splitString(first_text, canvas._doc)
 
-    with programs_kept_in(font_store):
-        doc.build(story, onFirstPage=_first_page, onLaterPages=_date_stamp)
+    doc.build(story, onFirstPage=_first_page, onLaterPages=_date_stamp)
     return buf.getvalue()

@@ -5,54 +5,25 @@ reportlab makes each subset's font program (a TrueType file of its glyphs) and c
 village's task pack is a few cards long, so that was most of a pack's time. A document that starts by using the same
 characters (``build_pdf``'s ``first_text``: the task pack's form) has the same first subset as every other such
 document, and its program is made once; so are its widths, written as numbers one by one, and its compressed
-ToUnicode map. Within ``programs_kept_in(store)`` programs are also read from and kept in a ``SubsetStore`` on disk:
-a village's own subset is mostly the same the next day (deliverables/subset_store.py).
+ToUnicode map.
 
 This module imports reportlab at the top: deliverables/pdf.py imports it only when a PDF is written.
 """
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cache, partial
-from pathlib import Path
 from typing import TypeVar
 
-import reportlab
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, TTFontFace
 
-from fangfanpin.deliverables.subset_store import SubsetStore, program_key
-
 KEPT = 8  # programs (and widths, maps) kept: the shared first subsets stay, as every document asks for them again
 T = TypeVar("T")
-_store: SubsetStore | None = None  # the store of the documents being built (programs_kept_in)
-
-
-@contextmanager
-def programs_kept_in(directory: Path | None) -> Iterator[None]:
-    """Documents built within take their subsets' programs from the store in ``directory`` when it has them, and
-    keep there those they make (None: no store)."""
-    global _store
-    before, _store = _store, SubsetStore(directory) if directory is not None else None
-    try:
-        yield
-    finally:
-        _store = before
-
-
-@cache
-def font_identity(filename: str, face_name: bytes) -> bytes:
-    """What a subset's program is made from besides its characters: the font file's bytes, the face in it (a .ttc
-    holds several), and the code that subsets and compresses (reportlab's and zlib's versions)."""
-    with open(filename, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256")
-    return digest.digest() + face_name + f"|{reportlab.Version}|{zlib.ZLIB_RUNTIME_VERSION}".encode()
 
 
 def share_subset_programs(font: TTFont) -> TTFont:
@@ -80,16 +51,8 @@ def _program(face: TTFontFace, programs: OrderedDict, subset: list[int]) -> tupl
     """The subset's font program: its length, and its bytes compressed."""
 
     def make() -> tuple[int, bytes]:
-        store = _store
-        key = program_key(font_identity(face.filename, bytes(face.name) + face.subfontNameX), subset) if store else ""
-        found = store.load(key) if store else None
-        if found is not None:
-            return found
         raw = face.makeSubset(subset)
-        made = len(raw), zlib.compress(raw)
-        if store:
-            store.save(key, *made)
-        return made
+        return len(raw), zlib.compress(raw)
 
     return _kept(programs, tuple(subset), make)
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from itertools import groupby
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import duckdb
@@ -78,8 +77,7 @@ def village_task_packs(con: duckdb.DuckDBPyConnection, day: date, county: str, p
     return packs
 
 
-def task_pack_pdf(pack: TaskPack, day: date, county_name: str, font_store: Path | None = None) -> bytes:
-    """The village's task pack; ``font_store``: see ``build_pdf``."""
+def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph
@@ -102,7 +100,6 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str, font_store: Path 
         subject="入户排查任务单",
         margin_mm=14,
         first_text=form_text(conclusions),
-        font_store=font_store,
     )
 
 

@@ -23,7 +23,7 @@ from fangfanpin.assets.delivery_runs import finish_run
 from fangfanpin.assets.ingest import LANDING_KEY
 from fangfanpin.assets.resources import PipelineSettings, WarehouseResource
 from fangfanpin.assets.workflow import WORKFLOW_KEYS
-from fangfanpin.deliverables import FONT_STORE, last_summary, write_county_outputs
+from fangfanpin.deliverables import last_summary, write_county_outputs
 from fangfanpin.deliverables.candidates import COLUMN_DOCS, COLUMNS
 from fangfanpin.ingest.warehouse import delivery_problems
 
@@ -74,13 +74,7 @@ def county_outbox(
     outbox = resolved.outbox_dir
     with warehouse.get_connection() as con:
         paths = write_county_outputs(
-            con,
-            day,
-            outbox,
-            settings.policy(),
-            run_id=context.run_id,
-            render_workers=resolved.render_workers,
-            font_store=resolved.cache_dir / FONT_STORE,
+            con, day, outbox, settings.policy(), run_id=context.run_id, render_workers=resolved.render_workers
         )
         if _whole_daily_run(context):  # the job's last writer: the date is done (assets/delivery_runs.py)
             finish_run(con, day, context.run_id)
