@@ -129,11 +129,11 @@ def _write_changed(contract, source: Path, target: Path) -> int:
     return int(index.len())
 
 
-STATE = ("warehouse.duckdb", "dagster", "outbox", "cache")  # the cache: what a run keeps for the next (font subsets)
+STATE = ("warehouse.duckdb", "dagster", "outbox")
 
 
 def keep_state(work: Path) -> None:
-    """Keep the warehouse, the Dagster instance, the outbox and the cache as the first date left them."""
+    """Keep the warehouse, the Dagster instance and the outbox as the first date left them."""
     kept = work / "after_first"
     shutil.rmtree(kept, ignore_errors=True)
     kept.mkdir()

@@ -3,8 +3,7 @@
     .venv/bin/python benchmarks/ordinary_day_ab.py WORK [--code LABEL=PKGDIR ...] [--variant unchanged] [--rounds 2]
 
 WORK is a folder of the ordinary-day benchmark (``daily_run_benchmark.py --only-ordinary-day``), e.g.
-<workdir>/o1000000: its after_first/ keeps the warehouse, Dagster instance, outbox and cache as the first date left
-them. Each ``--code`` is a folder holding a ``fangfanpin`` package (a ``git worktree`` of another commit, linked as
+<workdir>/o1000000: its after_first/ keeps the warehouse, Dagster instance and outbox as the first date left them. Each ``--code`` is a folder holding a ``fangfanpin`` package (a ``git worktree`` of another commit, linked as
 PKGDIR/fangfanpin); without one, this checkout is measured alone.
 
 A B A B: before each run that state is put back, then the second date is run as ``fangfanpin run --date`` in a fresh
