@@ -65,17 +65,18 @@ COLUMNS = ("prepare", "sheets", "packs", "templates", "candidates", "total")
 
 
 def main() -> None:
+    sys.path.insert(0, str(HERE))
+    from isolate import code_arguments, codes_of
+
     ap = argparse.ArgumentParser()
     ap.add_argument("warehouse", type=Path)
-    ap.add_argument("--code", action="append", default=[], help="LABEL=PKGDIR (a folder holding fangfanpin/)")
-    ap.add_argument("--rounds", type=int, default=2)
+    code_arguments(ap)
     ap.add_argument("--workdir", type=Path, default=HERE / "out" / "county_reads")
     args = ap.parse_args()
-    sys.path.insert(0, str(HERE))
     from crosscheck_benchmark import _pin as pin_two_cores
     from isolate import run_with_code
 
-    codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
+    codes = codes_of(args)
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"the reads of the newest date's outputs in {args.warehouse}, in seconds summed over the counties, 2 cores")
     print(f"{'code':>10} {'round':>5} " + " ".join(f"{c:>10}" for c in COLUMNS) + f" {'counties':>8} {'digest':>16}")

@@ -7,6 +7,7 @@ small: the peaks their measuring children report are then their own.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import subprocess
@@ -25,3 +26,14 @@ def run_with_code(pkgdir: str, argv: list[str], preexec_fn=None) -> str:
     and return what it printed: how the benchmarks put two versions of the code side by side."""
     env = dict(os.environ, PYTHONPATH=pkgdir) if pkgdir else dict(os.environ)
     return subprocess.run(argv, env=env, capture_output=True, text=True, check=True, preexec_fn=preexec_fn).stdout
+
+
+def code_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of a side-by-side benchmark: ``--code LABEL=PKGDIR`` (repeatable) and ``--rounds``."""
+    ap.add_argument("--code", action="append", default=[], help="LABEL=PKGDIR (a folder holding fangfanpin/)")
+    ap.add_argument("--rounds", type=int, default=2)
+
+
+def codes_of(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(label, package folder) of each ``--code``; without one, this checkout alone."""
+    return [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]

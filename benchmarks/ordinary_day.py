@@ -15,6 +15,7 @@ as `fangfanpin run --date` and timed like the first delivery (process s, per sta
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from datetime import timedelta
@@ -23,6 +24,17 @@ from pathlib import Path
 from stage_table import stage_cells, stage_header
 
 VARIANTS = ("unchanged", "1pct")
+
+
+def ab_arguments() -> argparse.Namespace:
+    """The arguments of a side-by-side ordinary-day benchmark: WORK, ``--code``, ``--rounds`` and ``--variant``."""
+    from isolate import code_arguments
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work", type=Path)
+    code_arguments(ap)
+    ap.add_argument("--variant", choices=VARIANTS, default="unchanged")
+    return ap.parse_args()
 
 
 def generate_two_days(work: Path, households: int, counties: list[str], day) -> dict:

@@ -13,7 +13,6 @@ Dagster instance), the run's and the process's seconds, and the process's peak R
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from datetime import timedelta
@@ -23,21 +22,18 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("work", type=Path)
-    ap.add_argument("--code", action="append", default=[], help="LABEL=PKGDIR (a folder holding fangfanpin/)")
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--variant", choices=("unchanged", "1pct"), default="unchanged")
-    args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     import daily_run_benchmark as bench
     import ordinary_day
+    from isolate import codes_of
+
+    args = ordinary_day.ab_arguments()
     from stage_table import stage_cells, stage_header
 
     work = args.work.resolve()
     changed = ordinary_day.set_second_day(work, bench.DAY, args.variant)
     day = bench.DAY + timedelta(days=1)
-    codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
+    codes = codes_of(args)
     stages = [*bench.STAGES, "dagster"]
     print(f"the run of {day} after {bench.DAY}, {args.variant} ({changed:,} snapshot rows changed), 2 cores")
     print(f"{'code':>10} {'round':>5} " + stage_header(stages))

@@ -18,7 +18,6 @@ alone, so that the two codes differ only where it differs. The warehouse is open
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 from datetime import timedelta
@@ -58,20 +57,17 @@ print(f"{wall:.1f} {cpu:.1f} {kept.stat().st_size / 1e6:.0f} {out.stat().st_size
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("work", type=Path)
-    ap.add_argument("--code", action="append", default=[], help="LABEL=PKGDIR (a folder holding fangfanpin/)")
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--variant", choices=("unchanged", "1pct"), default="unchanged")
-    args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     import daily_run_benchmark as bench
     import ordinary_day
+    from isolate import codes_of
+
+    args = ordinary_day.ab_arguments()
     from crosscheck_benchmark import _pin as pin_two_cores
     from isolate import run_with_code
 
     changed = ordinary_day.set_second_day(args.work, bench.DAY, args.variant)
-    codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
+    codes = codes_of(args)
     out = args.work / "ordinary_ingest"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
