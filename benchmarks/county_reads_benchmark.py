@@ -66,15 +66,14 @@ COLUMNS = ("prepare", "sheets", "packs", "templates", "candidates", "total")
 
 def main() -> None:
     sys.path.insert(0, str(HERE))
-    from isolate import code_arguments, codes_of
+    from crosscheck_benchmark import _pin as pin_two_cores
+    from isolate import code_arguments, codes_of, run_with_code
 
     ap = argparse.ArgumentParser()
     ap.add_argument("warehouse", type=Path)
     code_arguments(ap)
     ap.add_argument("--workdir", type=Path, default=HERE / "out" / "county_reads")
     args = ap.parse_args()
-    from crosscheck_benchmark import _pin as pin_two_cores
-    from isolate import run_with_code
 
     codes = codes_of(args)
     args.workdir.mkdir(parents=True, exist_ok=True)

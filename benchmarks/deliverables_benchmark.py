@@ -54,7 +54,8 @@ if __name__ == "__main__":
 
 def main() -> None:
     sys.path.insert(0, str(HERE))
-    from isolate import code_arguments, codes_of
+    from crosscheck_benchmark import _pin as pin_two_cores
+    from isolate import code_arguments, codes_of, run_with_code
 
     ap = argparse.ArgumentParser()
     ap.add_argument("warehouse", type=Path)
@@ -62,8 +63,6 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=HERE / "out" / "deliverables")
     args = ap.parse_args()
-    from crosscheck_benchmark import _pin as pin_two_cores
-    from isolate import run_with_code
 
     codes = codes_of(args)
     args.workdir.mkdir(parents=True, exist_ok=True)

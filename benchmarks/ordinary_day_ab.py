@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/ordinary_day_ab.py WORK [--code LABEL=PKGDIR ...] [--variant unchanged] [--rounds 2]
 
 WORK is a folder of the ordinary-day benchmark (``daily_run_benchmark.py --only-ordinary-day``), e.g.
-<workdir>/o1000000: its after_first/ keeps the warehouse, Dagster instance and outbox as the first date left them. Each ``--code`` is a folder holding a ``fangfanpin`` package (a ``git worktree`` of another commit, linked as
+<workdir>/o1000000: its after_first/ keeps the warehouse, Dagster instance and outbox as the first date left them.
+Each ``--code`` is a folder holding a ``fangfanpin`` package (a ``git worktree`` of another commit, linked as
 PKGDIR/fangfanpin); without one, this checkout is measured alone.
 
 A B A B: before each run that state is put back, then the second date is run as ``fangfanpin run --date`` in a fresh
@@ -26,9 +27,9 @@ def main() -> None:
     import daily_run_benchmark as bench
     import ordinary_day
     from isolate import codes_of
+    from stage_table import stage_cells, stage_header
 
     args = ordinary_day.ab_arguments()
-    from stage_table import stage_cells, stage_header
 
     work = args.work.resolve()
     changed = ordinary_day.set_second_day(work, bench.DAY, args.variant)

@@ -60,11 +60,10 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     import daily_run_benchmark as bench
     import ordinary_day
-    from isolate import codes_of
+    from crosscheck_benchmark import _pin as pin_two_cores
+    from isolate import codes_of, run_with_code
 
     args = ordinary_day.ab_arguments()
-    from crosscheck_benchmark import _pin as pin_two_cores
-    from isolate import run_with_code
 
     changed = ordinary_day.set_second_day(args.work, bench.DAY, args.variant)
     codes = codes_of(args)

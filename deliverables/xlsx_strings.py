@@ -3,8 +3,8 @@ time.
 
 xlsxwriter writes each string with three regular-expression passes and a few calls; a county's workbook at a million
 households shares over a hundred thousand strings. Here the strings that need none of xlsxwriter's care (a control
-character, U+FFFE, U+FFFF or a literal ``_xHHHH_`` to escape, white space at either end to preserve, a text that looks like rich text)
-are escaped by polars at once, and only those few go through xlsxwriter's own ``_write_si``.
+character, U+FFFE, U+FFFF or a literal ``_xHHHH_`` to escape, white space at either end to preserve, a text that
+looks like rich text) are escaped by polars at once, and only those few go through xlsxwriter's own ``_write_si``.
 
     wb = StringsAtOnceWorkbook(buf, options)   # an xlsxwriter Workbook in every other way
 """

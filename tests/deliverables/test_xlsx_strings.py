@@ -21,7 +21,8 @@ pytestmark = pytest.mark.unit
 # what takes xlsxwriter's care, or might be taken for it: white space of every kind at either end (Python's \s and
 # what only looks like space), control characters, a literal escape, rich-text look-alikes, XML's own characters
 EDGES = ["", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680", "\u180e", "\u2000",
-         "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff", "\ufffe", "\uffff", "\x00", "\x7f", "𠀀"]  # fmt: skip
+         "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff", "\ufffe", "\uffff", "\x00", "\x7f",
+         "𠀀"]  # fmt: skip
 PIECES = st.sampled_from(
     [*EDGES, "_x0041_", "_x00e9_", "_xZZZZ_", "<r>", "</r>", "<r>甲</r>", "&", "<", ">", '"', "'", "甲", "a", "1", "。"]
 )
