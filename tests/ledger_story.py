@@ -328,6 +328,12 @@ def assert_ledger_invariants(con) -> None:
                           HAVING max(event_seq) <> count(*) OR min(event_seq) <> 1)""").fetchall()[0][0]
         == 0
     )
+    # the cases table is every case as of the newest processed date, as the deliverables read it
+    stale = con.execute("""SELECT count(*) FROM (
+                              (SELECT * FROM cases EXCEPT ALL SELECT * FROM cases_asof(DATE '9999-12-31'))
+                              UNION ALL
+                              (SELECT * FROM cases_asof(DATE '9999-12-31') EXCEPT ALL SELECT * FROM cases))""")
+    assert stale.fetchall()[0][0] == 0
 
 
 def case_histories(con) -> dict[str, list[tuple[str, str, str]]]:

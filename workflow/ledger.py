@@ -104,14 +104,13 @@ def run_workflow(
     days = [day] + later
     with transaction(con):
         _delete_from(con, day)
+        rebuild_cases(con)  # as the ledger stands before ``day``; each date's writing rebuilds it (write_day)
         totals = [0, 0, 0]
         for d in days:
-            rebuild_cases(con)
             counts = process_day(con, d, policy.as_of(d))  # the values in force on each date
             totals = [a + b for a, b in zip(totals, counts)]
             con.execute("INSERT INTO workflow_runs VALUES (?, ?, ?, ?, ?)", [d, str(policy.path), *counts])
-        chain_events(con, day)  # the suffix of the ledger order that this call rewrote
-        rebuild_cases(con)
+        chain_events(con, day)  # the suffix of the ledger order that this call rewrote (hashes only)
         kill_point("ledger")
     return WorkflowResult(day, days, *totals)
 
