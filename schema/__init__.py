@@ -61,15 +61,11 @@ def roster_persons(con: duckdb.DuckDBPyConnection, day: date) -> str:
     feed: ``roster_in_force``, or ``roster_asof`` when every county's roster in force came the same day, which then
     lists each person once already (``sql/roster.sql``) and is read without checking it.
 
-    The versions in force are counted in ``snapshot_versions`` (a row per county and date), not in the roster's rows:
+    The versions in force are counted (``snapshot_versions_in_force``, a row per county), not the roster's rows:
     the rows' dates are among those versions, so one version means one date, and two versions (one of them without
     rows, at worst) only choose ``roster_in_force``, which gives the same rows, checked."""
     (versions,) = con.execute(
-        """SELECT count(DISTINCT version) FROM (
-               SELECT max(delivery_date) AS version FROM snapshot_versions
-               WHERE feed = 'roster' AND status IN ('applied', 'accepted') AND delivery_date <= ?
-               GROUP BY county_code)""",
-        [day],
+        "SELECT count(DISTINCT version) FROM snapshot_versions_in_force('roster', ?::DATE)", [day]
     ).fetchall()[0]
     return "roster_in_force" if versions > 1 else "roster_asof"
 

@@ -67,9 +67,7 @@ def asof_macro_sql(contract: Contract) -> str:
             CREATE OR REPLACE MACRO {q(feed + "_asof")}(d) AS TABLE
             SELECT t.* REPLACE (v.version AS _delivery_date) FROM {q(feed)} t
             JOIN (SELECT s.county_code, s.version, coalesce(r.rows_of, s.version) AS stored
-                  FROM (SELECT county_code, max(delivery_date) AS version FROM snapshot_versions
-                        WHERE feed = '{feed}' AND status IN ('applied', 'accepted') AND delivery_date <= d
-                        GROUP BY county_code) s
+                  FROM snapshot_versions_in_force('{feed}', d) s
                   LEFT JOIN reused_snapshots r ON r.feed = '{feed}' AND r.delivery_date = s.version) v
               ON coalesce(t.county_code, '') = v.county_code AND t._delivery_date = v.stored"""
     key = ", ".join(q(k) for k in contract.key)

@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS snapshot_versions (
 CREATE TABLE IF NOT EXISTS reused_snapshots (
     feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, rows_of DATE NOT NULL, PRIMARY KEY (feed, delivery_date)
 );
+-- Each county's version of snapshot feed f in force on d: its newest delivery applied, or held and then accepted.
+CREATE OR REPLACE MACRO snapshot_versions_in_force(f, d) AS TABLE
+SELECT county_code, max(delivery_date) AS version FROM snapshot_versions
+WHERE feed = f AND status IN ('applied', 'accepted') AND delivery_date <= d
+GROUP BY county_code;
 CREATE TABLE IF NOT EXISTS operator_acceptances (
     feed VARCHAR NOT NULL, delivery_date DATE NOT NULL, PRIMARY KEY (feed, delivery_date)
 );
