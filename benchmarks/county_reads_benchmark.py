@@ -66,8 +66,7 @@ COLUMNS = ("prepare", "sheets", "packs", "templates", "candidates", "total")
 
 def main() -> None:
     sys.path.insert(0, str(HERE))
-    from crosscheck_benchmark import _pin as pin_two_cores
-    from isolate import code_arguments, codes_of, run_with_code
+    from isolate import code_arguments, codes_of, pin_two_cores, run_with_code
 
     ap = argparse.ArgumentParser()
     ap.add_argument("warehouse", type=Path)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from isolate import run_isolated  # noqa: E402
+from isolate import pin_two_cores, run_isolated  # noqa: E402
 
 DAY = date(2026, 11, 20)
 
@@ -47,11 +46,6 @@ def thresholds() -> dict:
         "missing_max": rule("EDU-MISSING").value("max_age"),
         "unsafe_grades": list(rule("HOU-UNSAFE").value("grades")),
     }
-
-
-def _pin() -> None:
-    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
 
 
 def _peak_mb() -> float:
@@ -258,7 +252,7 @@ def generate_landing(work: Path, households: int) -> None:
 
 
 def _child(args) -> None:
-    _pin()
+    pin_two_cores()
     landing, warehouse = Path(args.workdir) / "landing", Path(args.workdir) / "warehouse.duckdb"
     if args.variant == "pandas":
         out = variant_pandas(landing)

@@ -50,14 +50,13 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from isolate import run_isolated  # noqa: E402
+from isolate import pin_two_cores, run_isolated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import ordinary_day  # noqa: E402
 from crosscheck_benchmark import DAY  # noqa: E402  the pandas baseline's date, so both agree
-from crosscheck_benchmark import _pin as pin_two_cores  # noqa: E402
 from stage_table import stage_cells, stage_header  # noqa: E402
 
 COUNTIES = [

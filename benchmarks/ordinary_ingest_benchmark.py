@@ -60,8 +60,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     import daily_run_benchmark as bench
     import ordinary_day
-    from crosscheck_benchmark import _pin as pin_two_cores
-    from isolate import codes_of, run_with_code
+    from isolate import codes_of, pin_two_cores, run_with_code
 
     args = ordinary_day.ab_arguments()
 
