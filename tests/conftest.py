@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from shared_builds import built_once
 
 SMALL_END = date(2026, 11, 20)
 SMALL_START = date(2026, 9, 1)
@@ -16,19 +17,20 @@ def small_landing(tmp_path_factory) -> Path:
     """300 households of 杭锦旗 over three months, heavy messy values; read-only for tests (copy before changing)."""
     from fangfanpin.generator import MessyRates, generate
 
-    root = tmp_path_factory.mktemp("small")
-    generate(
-        root / "landing",
-        root / "truth",
-        counties=["150625"],
-        households=300,
-        start=SMALL_START,
-        end=SMALL_END,
-        seed=7,
-        messy=MessyRates.heavy(),
-        daily_days=6,
-    )
-    return root / "landing"
+    def build(root: Path) -> None:
+        generate(
+            root / "landing",
+            root / "truth",
+            counties=["150625"],
+            households=300,
+            start=SMALL_START,
+            end=SMALL_END,
+            seed=7,
+            messy=MessyRates.heavy(),
+            daily_days=6,
+        )
+
+    return built_once(tmp_path_factory, "small", build) / "landing"
 
 
 @pytest.fixture(scope="session")
@@ -40,15 +42,13 @@ def small_ingested(small_landing, tmp_path_factory) -> Path:
     from fangfanpin.ingest import ingest_feed
     from fangfanpin.ingest.read import delivery_dates
 
-    db = tmp_path_factory.mktemp("small_ingested") / "wh.duckdb"
-    con = duckdb.connect(str(db))
-    try:
-        for day in delivery_dates(small_landing):
-            for contract in all_contracts():
-                ingest_feed(con, contract, small_landing, day)
-    finally:
-        con.close()
-    return db
+    def build(root: Path) -> None:
+        with duckdb.connect(str(root / "wh.duckdb")) as con:
+            for day in delivery_dates(small_landing):
+                for contract in all_contracts():
+                    ingest_feed(con, contract, small_landing, day)
+
+    return built_once(tmp_path_factory, "small_ingested", build) / "wh.duckdb"
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shared_builds import built_once
 
 from fangfanpin.config.policy import load_policy, parse_policy
 
@@ -31,23 +32,34 @@ def model_policy(**model_overrides):
 
 @pytest.fixture(scope="session")
 def model_county(tmp_path_factory) -> dict:
-    """Built once per session even though two test modules import it (fixed folder under the session's basetemp)."""
+    """Built once per session even though three test modules use it (tests/shared_builds.py)."""
     from fangfanpin.crosscheck import run_crosscheck
-    from fangfanpin.models.dataset import backfill_indicators, labelled_dates
+    from fangfanpin.models.dataset import backfill_indicators
     from fangfanpin.models.demo import build_demo_warehouse
 
-    root = tmp_path_factory.getbasetemp() / "model_county"
-    landing, truth, db = build_demo_warehouse(root, households=1500, start=MODEL_START, end=MODEL_END, daily_days=0)
     policy = model_policy()
-    con = duckdb.connect(str(db))
-    dates = labelled_dates(con, policy.model.horizon_days, policy.model.training_months)
-    if not (root / ".prepared").exists():
-        backfill_indicators(con, dates, policy)
-        for day in (LAST_DAY - timedelta(days=1), LAST_DAY):
-            run_crosscheck(con, day, policy)
-        (root / ".prepared").write_text("ok")
-    con.close()
+    county = {"households": 1500, "start": MODEL_START, "end": MODEL_END, "daily_days": 0}
+
+    def build(root: Path) -> None:
+        _, _, db = build_demo_warehouse(root, **county)
+        with duckdb.connect(str(db)) as con:
+            backfill_indicators(con, _labelled(con), policy)
+            for day in (LAST_DAY - timedelta(days=1), LAST_DAY):
+                run_crosscheck(con, day, policy)
+
+    root = built_once(tmp_path_factory, "model_county", build)
+    landing, truth, db = build_demo_warehouse(root, **county)  # the build above, found again
+    with duckdb.connect(str(db), read_only=True) as con:
+        dates = _labelled(con)
     return {"root": root, "landing": landing, "truth": truth, "db": db, "dates": dates}
+
+
+def _labelled(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """The month-end dates the model is trained and validated on."""
+    from fangfanpin.models.dataset import labelled_dates
+
+    model = model_policy().model
+    return labelled_dates(con, model.horizon_days, model.training_months)
 
 
 @pytest.fixture(scope="session")
@@ -56,21 +68,18 @@ def trained_model(model_county, tmp_path_factory) -> dict:
     from fangfanpin.models import artifacts
     from fangfanpin.models.training import TrainingResult, train
 
-    root = tmp_path_factory.getbasetemp() / "trained_model"
-    db, model_dir, saved = root / "wh.duckdb", root / "models", root / "result.json"
-    if saved.exists():
-        data = json.loads(saved.read_text(encoding="utf-8"))
-        result = TrainingResult(**data)
-    else:
-        root.mkdir(parents=True, exist_ok=True)
-        shutil.copy(model_county["db"], db)
-        con = duckdb.connect(str(db))
-        result = train(con, model_policy(), model_dir, truth=model_county["truth"])
-        con.close()
+    def build(root: Path) -> None:
+        shutil.copy(model_county["db"], root / "wh.duckdb")
+        with duckdb.connect(str(root / "wh.duckdb")) as con:
+            result = train(con, model_policy(), root / "models", truth=model_county["truth"])
         if result.status == "not_promoted":  # the scoring tests need a promoted model either way
-            artifacts.promote(model_dir, result.version)
-        saved.write_text(json.dumps(result.__dict__, ensure_ascii=False, default=str), encoding="utf-8")
-    return {"result": result, "model_dir": model_dir, "db": db}
+            artifacts.promote(root / "models", result.version)
+        saved = json.dumps(result.__dict__, ensure_ascii=False, default=str)
+        (root / "result.json").write_text(saved, encoding="utf-8")
+
+    root = built_once(tmp_path_factory, "trained_model", build)
+    result = TrainingResult(**json.loads((root / "result.json").read_text(encoding="utf-8")))
+    return {"result": result, "model_dir": root / "models", "db": root / "wh.duckdb"}
 
 
 def copy_db(source: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
