@@ -23,7 +23,7 @@ demo: $(BIN)/.installed
 	$(BIN)/fangfanpin demo
 
 test: lint browser
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # the browser test drives Debian's headless Chromium through Playwright (no browser download); the demo does not need it
 browser:

@@ -75,7 +75,18 @@ TIERS = (
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test belongs to exactly one tier (its module's pytestmark, or its own mark)."""
+    """Every test belongs to exactly one tier (its module's pytestmark, or its own mark). The slow modules come
+    first, longest first: ``make test`` hands each worker a module at a time in this order, so that the last modules
+    handed out are short and the workers finish together."""
     wrong = [item.nodeid for item in items if len({m.name for m in item.iter_markers() if m.name in TIERS}) != 1]
     if wrong:
         raise pytest.UsageError("tests without exactly one tier marker (" + ", ".join(TIERS) + "): " + ", ".join(wrong))
+    items.sort(key=lambda item: -slow_seconds(item))  # stable: the collection order within a module and among equals
+
+
+def slow_seconds(item: pytest.Item) -> float:
+    """What its module's ``slow(seconds=…)`` mark says the module takes on one worker; 0 for the others."""
+    mark = item.get_closest_marker("slow")
+    if mark is not None and "seconds" not in mark.kwargs:
+        raise pytest.UsageError(f"{item.nodeid}: pytest.mark.slow needs seconds= (about what its module takes)")
+    return mark.kwargs["seconds"] if mark is not None else 0

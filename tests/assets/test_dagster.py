@@ -29,7 +29,7 @@ from fangfanpin.ingest.read import delivery_dates
 from fangfanpin.pipeline.event_log import PooledSqliteEventLogStorage
 from fangfanpin.pipeline.job_runs import DEFINITIONS_MODULE, LOCATION_NAME, REPOSITORY_NAME
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=31)]
 
 
 def test_materialize_ingest_assets_for_one_partition(small_landing, ffp_env):

@@ -11,7 +11,7 @@ from dagster import materialize
 from dagster_helpers import materialize_day
 from model_helpers import LAST_DAY, model_county, trained_model  # noqa: F401
 
-pytestmark = pytest.mark.dagster
+pytestmark = [pytest.mark.dagster, pytest.mark.slow(seconds=35)]
 
 ID_LIKE = re.compile(r"(?<![\d.])(\d{17}[\dXx]|150625\d{9})(?![\d])")
 

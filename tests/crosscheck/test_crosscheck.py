@@ -26,7 +26,7 @@ from crosscheck_helpers import (  # noqa: F401  (the hand-built households the t
     years_ago,
 )
 
-pytestmark = pytest.mark.warehouse
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=26)]
 
 
 def test_base_household_fires_nothing():

@@ -26,7 +26,7 @@ from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS
 from fangfanpin.generator import MessyRates, generate
 from fangfanpin.ingest.read import delivery_dates
 
-pytestmark = pytest.mark.warehouse
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=28)]
 
 NEXT = END + timedelta(days=1)
 COUNTY = "150625"

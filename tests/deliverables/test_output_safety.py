@@ -23,7 +23,7 @@ from fangfanpin.deliverables import write_county_outputs
 from fangfanpin.deliverables.masking import FORMULA_PREFIXES
 from fangfanpin.ingest.read import delivery_dates
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=14)]
 
 COUNTY = "150625"
 POISON = ['=HYPERLINK("http://x","点")', "+1", "-2", "@SUM(A1)"]

@@ -19,7 +19,7 @@ from fangfanpin.ingest.read import delivery_dates, find_feed_files
 from fangfanpin.ingest.warehouse import accept_delivery
 from fangfanpin.ingest.warehouse.placement import OTHER_REGION
 
-pytestmark = pytest.mark.warehouse
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=30)]
 
 SNAPSHOTS = ["roster", "students", "medical_enrollment", "household_income", "civil_assistance", "housing_safety"]
 FEEDS = SNAPSHOTS + ["medical_claims"]

@@ -18,7 +18,7 @@ from fangfanpin.models.dataset import build_training_set
 from fangfanpin.models.features import FEATURE_NAMES, FEATURES, LABEL_COLUMNS, LeakageError
 from fangfanpin.models.scoring import COLUMNS, score_households
 
-pytestmark = pytest.mark.warehouse
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=35)]
 
 HOUSEHOLD_ID = re.compile(r"150625\d{9}")
 ID_NUMBER = re.compile(r"(?<![\d.])\d{17}[\dXx](?![\d])")

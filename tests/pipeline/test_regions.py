@@ -19,7 +19,7 @@ import pytest
 
 from fangfanpin.config.regions import RegionsError, get_region, load_regions, region_of
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=45)]
 
 COUNTIES = ["150625", "152201"]  # 杭锦旗 (region erdos) and 乌兰浩特市 (region xingan)
 

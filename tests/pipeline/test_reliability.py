@@ -33,7 +33,7 @@ from privacy_helpers import full_id_numbers, inject_id_damage
 
 from fangfanpin.core.testhooks import PHASES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=115)]
 
 COUNTIES = ["150625", "150626"]
 INJECTED_PHONES = ["13912345678", "13800000001", "13700000002", "13600000003", "13500000004"]

@@ -21,7 +21,7 @@ from runs_helpers import COUNTIES, ffp, ran, world
 from fangfanpin.data_contracts import FEED_NAMES
 from fangfanpin.pipeline.run_summary import COLUMNS, summarize
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=25)]
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from dagster._core.instance.ref import InstanceRef
 from landing_helpers import read_text_rows
 from runs_helpers import COUNTIES, ffp, ran, run_env, world
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=125)]
 
 
 def _pending(root: Path, monkeypatch) -> list[date]:

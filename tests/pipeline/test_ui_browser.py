@@ -30,7 +30,7 @@ from system_helpers import require_installed
 from fangfanpin.data_contracts import FEED_NAMES as INGEST_FEEDS
 from fangfanpin.ingest.read import delivery_dates
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=70)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = REPO

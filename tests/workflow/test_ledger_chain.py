@@ -14,7 +14,7 @@ from fangfanpin.ingest.read import delivery_dates
 from fangfanpin.workflow import ledger_dump, run_workflow
 from fangfanpin.workflow.chain import GENESIS, verify_chain
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=14)]
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ END = date(2026, 11, 20)
 LOOP = [END - timedelta(days=59 - i) for i in range(60)]
 HOUSEHOLDS = 600
 
-pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=130)]
 
 
 @pytest.fixture(scope="module")
