@@ -73,7 +73,7 @@ def two_regions(tmp_path_factory):
         start=date(2026, 10, 1),
         end=date(2026, 11, 20),
         seed=11,
-        daily_days=2,
+        daily_days=1,  # a full delivery, then a daily one
     )
 
     combined = root / "combined"
