@@ -1,5 +1,6 @@
-"""Every delivery date is processed exactly once, in order (docs/operations.md), with real ``fangfanpin run`` processes,
-real Dagster instances and a small generated landing of two counties (tests/pipeline/conftest.py):
+"""Every delivery date is processed exactly once, in order (docs/operations.md), with the ``fangfanpin run`` command
+(in its own process where the process matters: a kill, the start-up; else in the test's), real Dagster instances and a
+small generated landing of two counties (tests/pipeline/conftest.py):
 
 - a date whose run failed (an outbox folder that cannot be made) or was killed is not done: ``run --pending`` retries
   it, and a killed run is marked failed in the instance;
@@ -31,13 +32,18 @@ from runs_helpers import COUNTIES, ffp, ran, run_env, world
 pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=125)]
 
 
+def _point_at(root: Path, monkeypatch) -> None:
+    """This process's settings: the world ``root``'s folders."""
+    for variable, value in run_env(root).items():
+        if variable.startswith(("FFP_", "DAGSTER_")):
+            monkeypatch.setenv(variable, value)
+
+
 def _pending(root: Path, monkeypatch) -> list[date]:
     """What ``run --pending`` would run now (in this process: no second start-up)."""
     from fangfanpin.pipeline.launch import pending_plan, prepare_environment
 
-    for variable, value in run_env(root).items():
-        if variable.startswith(("FFP_", "DAGSTER_")):
-            monkeypatch.setenv(variable, value)
+    _point_at(root, monkeypatch)
     prepare_environment()
     with DagsterInstance.get() as instance:
         return pending_plan(instance)[0].days
@@ -66,21 +72,34 @@ def _candidates(root: Path, day: date) -> dict[str, bytes]:
     return {c: (root / "outbox" / day.isoformat() / c / "candidates.csv").read_bytes() for c in COUNTIES}
 
 
+def _run_here(root: Path, monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """``fangfanpin *args`` in this process, in the world ``root``: (exit status, stdout, stderr). The command's own
+    code without a second start-up; what a process of its own adds (a kill, an exit status) the killed-run test here
+    and tests/pipeline/test_reliability.py check."""
+    from fangfanpin.pipeline.cli import main
+
+    _point_at(root, monkeypatch)
+    capsys.readouterr()
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 # ------------------------------------------------------------------------------------------- failed and killed runs
-def test_a_failed_run_is_not_done_and_pending_retries_exactly_it(processed, deliveries, tmp_path, monkeypatch):
+def test_a_failed_run_is_not_done_and_pending_retries_exactly_it(processed, deliveries, tmp_path, monkeypatch, capsys):
     d2 = deliveries[1][1]
     root = world(processed, tmp_path, deliveries, d2)
     (root / "outbox" / d2.isoformat()).write_text("a file where the date's folder must be")
     (root / "landing" / "20261118").mkdir()  # a folder to report (status 2) does not hide the failure (status 1)
-    failed = ffp(root, "run", "--pending")
-    assert failed.returncode == 1 and f"{d2}: run" in failed.stderr and "failed" in failed.stderr
-    assert "20261118" in failed.stderr
+    status, _, err = _run_here(root, monkeypatch, capsys, "run", "--pending")
+    assert status == 1 and f"{d2}: run" in err and "failed" in err
+    assert "20261118" in err
     (root / "outbox" / d2.isoformat()).unlink()
     (root / "landing" / "20261118").rmdir()
-    retried = ffp(root, "run", "--pending")
-    assert retried.returncode == 0, retried.stderr[-3000:]
-    assert ran(retried.stdout) == [d2.isoformat()]
-    assert "did not finish" in retried.stdout
+    status, out, err = _run_here(root, monkeypatch, capsys, "run", "--pending")
+    assert status == 0, err[-3000:]
+    assert ran(out) == [d2.isoformat()]
+    assert "did not finish" in out
     assert _pending(root, monkeypatch) == []
     assert [r.tags["dagster/partition"] for r in _runs(root)][-2:] == [d2.isoformat(), d2.isoformat()]
     # a warehouse made before the bookkeeping table (and so by an older schema): the dates its case ledger
@@ -91,17 +110,17 @@ def test_a_failed_run_is_not_done_and_pending_retries_exactly_it(processed, deli
     assert _pending(root, monkeypatch) == []
 
 
-def test_a_killed_run_is_marked_failed_and_pending_retries_it(processed, deliveries, tmp_path):
+def test_a_killed_run_is_marked_failed_and_pending_retries_it(processed, deliveries, tmp_path, monkeypatch, capsys):
     d2 = deliveries[1][1]
     root = world(processed, tmp_path, deliveries, d2)
     killed = ffp(root, "run", "--date", d2.isoformat(), FFP_TEST_KILL_AT="deliverables")
     assert killed.returncode == -signal.SIGKILL
     left = _runs(root)[-1]
     assert left.status == DagsterRunStatus.STARTED and left.tags["dagster/partition"] == d2.isoformat()
-    retried = ffp(root, "run", "--pending")
-    assert retried.returncode == 0, retried.stderr[-3000:]
-    assert f"run {left.run_id}" in retried.stderr and "marked failed" in retried.stderr
-    assert ran(retried.stdout) == [d2.isoformat()]
+    status, out, err = _run_here(root, monkeypatch, capsys, "run", "--pending")
+    assert status == 0, err[-3000:]
+    assert f"run {left.run_id}" in err and "marked failed" in err
+    assert ran(out) == [d2.isoformat()]
     runs = {r.run_id: r for r in _runs(root)}
     assert runs[left.run_id].status == DagsterRunStatus.FAILURE
     assert all(r.status != DagsterRunStatus.STARTED for r in runs.values())
@@ -136,16 +155,14 @@ def _write(path: Path, rows: list[list[str]]) -> None:
 def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
     processed, deliveries, tmp_path, monkeypatch, capsys
 ):
-    from fangfanpin.pipeline.cli import main
-
     d2, d3 = deliveries[1][1:]
     name, rows = _late_claim(deliveries, d2)
     ref = world(processed, tmp_path / "ref", deliveries, d2, d3)  # the file came on time
     _write(ref / "landing" / d2.isoformat() / name, rows)
-    assert ffp(ref, "run", "--pending").returncode == 0
+    assert _run_here(ref, monkeypatch, capsys, "run", "--pending")[0] == 0
 
     root = world(processed, tmp_path / "late", deliveries, d2, d3)
-    assert ran(ffp(root, "run", "--pending").stdout) == [d2.isoformat(), d3.isoformat()]
+    assert ran(_run_here(root, monkeypatch, capsys, "run", "--pending")[1]) == [d2.isoformat(), d3.isoformat()]
     on_time = _tables(root), _candidates(root, d3)
     stale = [
         t
@@ -155,25 +172,25 @@ def test_a_late_file_is_picked_up_and_earlier_dates_recompute_forward(
     assert stale and on_time[1] != _candidates(ref, d3)  # control: the late file changes the last day's results
 
     _write(root / "landing" / d2.isoformat() / name, rows)
-    late = ffp(root, "run", "--pending")
-    assert late.returncode == 0, late.stderr[-3000:]
-    assert ran(late.stdout) == [d2.isoformat(), d3.isoformat()]
-    assert name in late.stdout and "recomputing forward" in late.stdout
-    assert re.search(rf"^\[2/2\] {d3} .*date 2 of 2: .* left$", late.stdout, re.MULTILINE)  # the progress line
+    status, out, err = _run_here(root, monkeypatch, capsys, "run", "--pending")
+    assert status == 0, err[-3000:]
+    assert ran(out) == [d2.isoformat(), d3.isoformat()]
+    assert name in out and "recomputing forward" in out
+    assert re.search(rf"^\[2/2\] {d3} .*date 2 of 2: .* left$", out, re.MULTILINE)  # the progress line
     assert _tables(root) == _tables(ref)
     assert _candidates(root, d3) == _candidates(ref, d3)
-    assert _pending(root, monkeypatch) == []  # (and from here on this process works in this world)
+    assert _pending(root, monkeypatch) == []
 
     (root / "landing" / d2.isoformat() / name).unlink()  # withdrawn: run the earlier date again by hand
     shutil.move(root / "landing" / d3.isoformat(), tmp_path / "held")
-    assert main(["run", "--date", d2.isoformat()]) == 1  # d3 would become an empty delivery
-    refused = capsys.readouterr()
-    assert d3.isoformat() in refused.err and "落地文件夹已不存在" in refused.err
-    assert len(refused.err.strip().splitlines()) == 1 and ran(refused.out) == []
+    status, out, err = _run_here(root, monkeypatch, capsys, "run", "--date", d2.isoformat())
+    assert status == 1  # d3 would become an empty delivery
+    assert d3.isoformat() in err and "落地文件夹已不存在" in err
+    assert len(err.strip().splitlines()) == 1 and ran(out) == []
     shutil.move(tmp_path / "held", root / "landing" / d3.isoformat())
-    earlier = ffp(root, "run", "--date", d2.isoformat())
-    assert earlier.returncode == 0, earlier.stderr[-3000:]
-    assert ran(earlier.stdout) == [d2.isoformat(), d3.isoformat()]
+    status, out, err = _run_here(root, monkeypatch, capsys, "run", "--date", d2.isoformat())
+    assert status == 0, err[-3000:]
+    assert ran(out) == [d2.isoformat(), d3.isoformat()]
     assert _tables(root) == on_time[0] and _candidates(root, d3) == on_time[1]
     assert _pending(root, monkeypatch) == []
 
