@@ -154,6 +154,27 @@ def test_each_defect_fails_naming_the_column_in_chinese(feed, suites):
     _assert_masked(result)
 
 
+@pytest.mark.parametrize("feed", FEEDS)
+def test_configurations_built_once_find_what_gx_finds_alone(feed, suites, monkeypatch):
+    """Each expectation's configuration is built once during a validation: the same failures, counts and samples as
+    GX building it on every read, and GX's own property back afterwards, also after a failed validation's second run."""
+    import contextlib
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from fangfanpin.data_contracts.gx_suites import validation
+
+    gx_property = Expectation.__dict__["configuration"]
+    df = clean_frame(feed, 40)
+    for row, (column, value, _, _) in enumerate(DEFECTS[feed], start=1):
+        df = _set(df, column, row, value)
+    built_once = validate(df, suites[feed])
+    assert Expectation.__dict__["configuration"] is gx_property
+    monkeypatch.setattr(validation, "_configurations_built_once", contextlib.nullcontext)
+    built_anew = validate(df, suites[feed])
+    assert not built_once.success and built_once.to_dict() == built_anew.to_dict()
+
+
 def test_duplicate_single_key(suites):
     df = _set(clean_frame("roster"), "id_number", 4, IDS[3])
     result = validate(df, suites["roster"])
