@@ -2,12 +2,16 @@
 owner-only (core.privacy).
 
     con = connect(path)            # raises WarehouseBusyError (Chinese + English) if another process holds the file
+    with kept_open(path):          # a command running several dates: attached once, checkpointed once at the end
+        ...
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -87,3 +91,17 @@ def ensure_not_busy(path: Path) -> None:
     """Raise WarehouseBusyError now (before a run starts) if another process holds the warehouse."""
     if Path(path).exists():
         connect(path).close()
+
+
+@contextmanager
+def kept_open(path: Path) -> Iterator[None]:
+    """Within this block the warehouse stays attached in this process: every ``connect`` (each run's steps, the
+    reads between runs) gets a cursor of this connection instead of attaching the file and, on closing it,
+    checkpointing it. A command running several dates so writes the file once at the end, not after each date, and
+    holds it from the first date to the last: no other process writes in between. What a date committed is in the
+    write-ahead log, which the next attach replays if the command is killed."""
+    con = connect(path)
+    try:
+        yield
+    finally:
+        con.close()

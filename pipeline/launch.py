@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from fangfanpin.assets.scoring import TRAINING_JOB_NAME
 from fangfanpin.config.policy import load_policy
 from fangfanpin.core.privacy import mask_text, private_dir
 from fangfanpin.core.settings import settings
-from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy
+from fangfanpin.core.warehouse_file import WarehouseBusyError, connect, ensure_not_busy, kept_open
 from fangfanpin.deliverables.render_pool import workers_kept
 from fangfanpin.ingest.warehouse import delivery_problems
 from fangfanpin.pipeline.automation import landing_and_records, runs_in_flight
@@ -136,10 +137,15 @@ def print_summary(days: list[date], progress: Progress) -> None:
     print("\n".join(["", *lines]))
 
 
-def kept_between_dates(dates: int) -> AbstractContextManager:
+@contextmanager
+def kept_between_dates(dates: int) -> Iterator[None]:
     """What a command running several dates in one process starts once, not once a run: the render workers
-    (deliverables/render_pool.py)."""
-    return workers_kept(settings().render_workers if dates > 1 else 1)
+    (deliverables/render_pool.py) and the warehouse's connection (core/warehouse_file.py ``kept_open``)."""
+    with ExitStack() as kept:
+        kept.enter_context(workers_kept(settings().render_workers if dates > 1 else 1))
+        if dates > 1:
+            kept.enter_context(kept_open(settings().warehouse))
+        yield
 
 
 def run_plan(instance, plan: Plan) -> int:
