@@ -33,7 +33,7 @@ from fangfanpin.deliverables.candidates import COLUMNS as CANDIDATE_COLUMNS
 from fangfanpin.deliverables.candidates import candidate_rows, candidates_csv
 from fangfanpin.deliverables.manifest import file_entry, manifest_bytes
 from fangfanpin.deliverables.masking import atomic_write_bytes, safe_filename
-from fangfanpin.deliverables.notices import notice_pdf, village_notices
+from fangfanpin.deliverables.notices import Notice, notice_pdf, village_notices
 from fangfanpin.deliverables.render_pool import MIN_CARDS, MIN_ROWS, RenderPool
 from fangfanpin.deliverables.return_templates import FOLDER as TEMPLATES_FOLDER
 from fangfanpin.deliverables.return_templates import DueTemplate, due_templates, render_template
@@ -128,12 +128,14 @@ def write_county_outputs(
 
 @dataclass(frozen=True)
 class _Queued:
-    """A county's workbook, village task packs and return templates, handed to the render pool before its folder is
-    written."""
+    """A county's workbook, village notices, task packs and return templates, handed to the render pool before its
+    folder is written."""
 
     county: str
     county_name: str
     workbook: Callable[[], tuple[bytes, dict[str, int]]]
+    notices: list[Notice]
+    notice_pdfs: Iterator[bytes]
     packs: list[TaskPack]
     pdfs: Iterator[bytes]
     templates: list[DueTemplate]
@@ -151,6 +153,7 @@ def _queue(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _Queued:
     name = D.county_name(con, county)
     sheets = county_sheets(con, at.day, county, at.policy, at.model)
     rows = sum(len(data) for _, _, data in sheets)
+    notices = village_notices(con, at.day, county, at.policy)
     packs = village_task_packs(con, at.day, county, at.policy)
     cards = sum(len(pack.tasks) for pack in packs)
     templates = due_templates(con, at.day, county)
@@ -159,6 +162,8 @@ def _queue(con: duckdb.DuckDBPyConnection, at: _Day, county: str) -> _Queued:
         county,
         name,
         at.pool.submit(partial(render_workbook, day=at.day), sheets, worth_a_worker=rows >= MIN_ROWS),
+        notices,  # a few a day: workers only once started (kept across dates, or for a county's big files)
+        at.pool.render(partial(notice_pdf, day=at.day), notices, worth_a_worker=False),
         packs,
         at.pool.render(partial(task_pack_pdf, day=at.day, county_name=name), packs, worth_a_worker=cards >= MIN_CARDS),
         templates,
@@ -194,12 +199,12 @@ def _write_county(
     cands = candidate_rows(con, day, county, policy)
     out.candidates = cands.height
     put(folder / "candidates.csv", candidates_csv(cands), cands.height)
-    for notice in village_notices(con, day, county, policy):
+    for notice, pdf in zip(queued.notices, queued.notice_pdfs):
         put(
             folder
             / "公示"
             / f"{safe_filename(notice.village_code)}_{safe_filename(notice.village_name)}_{notice.file_tag}.pdf",
-            notice_pdf(notice, day),
+            pdf,
             sum(len(b["members"]) for b in notice.batches),
             batches=[b["batch_id"] for b in notice.batches],
         )
