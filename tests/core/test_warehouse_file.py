@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from fangfanpin.core.warehouse_file import connect
+from fangfanpin.core.warehouse_file import connect, kept_open
 
 pytestmark = pytest.mark.warehouse
 
@@ -46,6 +46,23 @@ def test_a_second_connection_in_the_process_shares_the_first(tmp_path):
     first.close()
     with duckdb.connect(str(path), read_only=True) as other:  # closed: the file is free again
         assert other.execute("SELECT i FROM t").fetchall() == [(1,)]
+
+
+def test_kept_open_writes_the_file_once_at_its_end(tmp_path):
+    """Within ``kept_open`` every connection is a cursor of one attachment: closing one (a run's end) checkpoints
+    nothing, so the commits wait in the write-ahead log until the block ends."""
+    path = tmp_path / "w.duckdb"
+    wal = path.with_name(path.name + ".wal")
+    with kept_open(path):
+        for i in range(3):  # three runs
+            with connect(path) as con:
+                con.execute("CREATE OR REPLACE TABLE t AS SELECT ? AS i", [i])
+            assert wal.exists()
+        with connect(path, read_only=True) as con:  # a read between runs gets the same attachment
+            assert con.execute("SELECT i FROM t").fetchall() == [(2,)]
+    assert not wal.exists()
+    with duckdb.connect(str(path), read_only=True) as other:  # the block's end released the file
+        assert other.execute("SELECT i FROM t").fetchall() == [(2,)]
 
 
 def test_a_failed_transaction_of_the_first_connection_does_not_stop_a_second(tmp_path):

@@ -126,6 +126,25 @@ def test_a_killed_run_is_marked_failed_and_pending_retries_it(processed, deliver
     assert all(r.status != DagsterRunStatus.STARTED for r in runs.values())
 
 
+def test_a_command_killed_on_its_second_date_keeps_the_first_and_pending_runs_the_second(
+    processed, deliveries, tmp_path, monkeypatch, capsys
+):
+    """A command running several dates keeps the warehouse attached and checkpoints it only at its end
+    (core/warehouse_file.py ``kept_open``): when the second date's ledger is killed, the first date's commits are in
+    the write-ahead log, and the next attach replays them."""
+    d2, d3 = deliveries[1][1], deliveries[1][2]
+    root = world(processed, tmp_path, deliveries, d2, d3)
+    killed = ffp(root, "run", "--pending", FFP_TEST_KILL_AT="ledger:2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert ran(killed.stdout) == [d2.isoformat()]
+    with duckdb.connect(str(root / "wh" / "warehouse.duckdb"), read_only=True) as con:
+        ledger_days = {r[0] for r in con.execute("SELECT processed_date FROM workflow_runs").fetchall()}
+    assert d2 in ledger_days and d3 not in ledger_days
+    status, out, err = _run_here(root, monkeypatch, capsys, "run", "--pending")
+    assert status == 0, err[-3000:]
+    assert ran(out) == [d3.isoformat()]
+
+
 # ------------------------------------------------------------------------------- late files and earlier dates
 def _late_claim(deliveries, day: date) -> tuple[str, list[list[str]]]:
     """A late medical-claims file for ``day``: one large hospital stay of a person from that day's claims."""
