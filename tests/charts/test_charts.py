@@ -59,6 +59,21 @@ def test_chart_is_a_deterministic_png_of_sane_size(name):
     assert b"Software" not in png and b"matplotlib" not in png.lower()
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_chart_is_what_savefig_prints(name, monkeypatch):
+    """Printed in one draw, a chart keeps the layout ``savefig`` gives it (its first draw only lays the figure out)."""
+    import io
+
+    def saved(fig) -> bytes:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=charts.DPI, metadata={"Software": None})
+        return buf.getvalue()
+
+    printed = CASES[name]()
+    monkeypatch.setattr(charts, "_png", saved)
+    assert CASES[name]() == printed
+
+
 @pytest.mark.parametrize(
     "draw,args",
     [
