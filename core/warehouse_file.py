@@ -80,10 +80,14 @@ def _cursor_of_open(key: Path) -> duckdb.DuckDBPyConnection | None:
         return None
     try:
         cursor = con.cursor()
+        cursor.execute("USE warehouse")  # a cursor starts in the in-memory catalog
     except duckdb.ConnectionException:  # closed since: the file is free to attach again
         del _OPEN[key]
         return None
-    cursor.execute("USE warehouse")  # a cursor starts in the in-memory catalog
+    except duckdb.FatalException:  # a fatal error in a run invalidated it (kept_open outlives runs): attach anew
+        del _OPEN[key]
+        con.close()
+        return None
     return cursor
 
 
@@ -96,10 +100,11 @@ def ensure_not_busy(path: Path) -> None:
 @contextmanager
 def kept_open(path: Path) -> Iterator[None]:
     """Within this block the warehouse stays attached in this process: every ``connect`` (each run's steps, the
-    reads between runs) gets a cursor of this connection instead of attaching the file and, on closing it,
-    checkpointing it. A command running several dates so writes the file once at the end, not after each date, and
-    holds it from the first date to the last: no other process writes in between. What a date committed is in the
-    write-ahead log, which the next attach replays if the command is killed."""
+    reads between runs, read-only or not) gets a cursor of this read-write connection instead of attaching the file
+    and, on closing it, checkpointing it. A command running several dates so checkpoints the file at its end (and
+    when the write-ahead log outgrows ``FFP_DUCKDB_CHECKPOINT_THRESHOLD``), not after every date, and holds it from
+    the first date to the last: no other process writes in between. What a date committed is in the write-ahead
+    log, which the next attach replays if the command is killed. A global ``SET`` now outlives its run: reset it."""
     con = connect(path)
     try:
         yield

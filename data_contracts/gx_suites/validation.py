@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -166,30 +167,42 @@ def _run_once(pdf: Any, expectations: list[Any], name: str, result_format: dict)
         return list(validator.validate_expectation_suite(suite).results)
 
 
+_memo = threading.local()  # ``built``: this thread's memo while it validates, else None
+
+
 @contextmanager
 def _configurations_built_once() -> Iterator[None]:
-    """While it lasts, each expectation's ``configuration`` is built once. GX's property builds a new one from the whole
-    model on every read, and a validation reads it once for each keyword of each expectation: half of GX's time on a
-    day's few hundred rows. The expectations read here are GX's own copies made for this validation, which it only
-    reads; nothing outside this block sees the memo."""
-    from great_expectations.expectations.expectation import Expectation
-
-    built_anew = Expectation.__dict__["configuration"]
-    built: dict[
-        int, tuple[Any, Any]
-    ] = {}  # id -> (expectation, its configuration): the expectation kept, its id unique
-
-    def configuration(expectation: Any) -> Any:
-        entry = built.get(id(expectation))
-        if entry is None:
-            entry = built[id(expectation)] = (expectation, built_anew.fget(expectation))
-        return entry[1]
-
-    Expectation.configuration = property(configuration, doc=built_anew.__doc__)
+    """While it lasts, each expectation's ``configuration`` is built once on this thread. GX's property builds a new
+    one from the whole model on every read, and a validation reads it once for each keyword of each expectation: half
+    of GX's time on a day's few hundred rows. The expectations read here are GX's own copies made for this
+    validation, which it only reads; outside the block (or on another thread) the property is GX's own."""
+    _memoise_configurations()
+    outer = getattr(_memo, "built", None)
+    _memo.built = {}
     try:
         yield
     finally:
-        Expectation.configuration = built_anew
+        _memo.built = outer
+
+
+@functools.cache
+def _memoise_configurations() -> None:
+    """Install, once a process, GX's ``Expectation.configuration`` behind the memo of ``_configurations_built_once``."""
+    from great_expectations.expectations.expectation import Expectation
+
+    gx_property = Expectation.__dict__["configuration"]
+
+    def configuration(expectation: Any) -> Any:
+        built = getattr(_memo, "built", None)
+        if built is None:
+            return gx_property.fget(expectation)
+        # keyed by id, the expectation kept with it: no other object can take its id while the memo lasts
+        entry = built.get(id(expectation))
+        if entry is None:
+            entry = built[id(expectation)] = (expectation, gx_property.fget(expectation))
+        return entry[1]
+
+    Expectation.configuration = property(configuration, doc=gx_property.__doc__)
 
 
 def _copy(exp: Any) -> Any:

@@ -59,19 +59,30 @@ def test_chart_is_a_deterministic_png_of_sane_size(name):
     assert b"Software" not in png and b"matplotlib" not in png.lower()
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+EMPTY = {
+    "risk_levels_empty": lambda: charts.risk_levels_by_township([]),
+    "rule_hits_empty": lambda: charts.rule_hits_by_rule([]),
+    "cases_one_day": lambda: charts.cases_by_state_over_time([(DAYS[0], "待排查", 3)], ("待排查",)),
+    "calibration_empty": lambda: charts.calibration([]),
+    "new_warnings_empty": lambda: charts.new_warnings_by_township([], "上一交付日期（无）"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES | EMPTY))
 def test_chart_is_what_savefig_prints(name, monkeypatch):
     """Printed in one draw, a chart keeps the layout ``savefig`` gives it (its first draw only lays the figure out)."""
     import io
+
+    draw = (CASES | EMPTY)[name]
 
     def saved(fig) -> bytes:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=charts.DPI, metadata={"Software": None})
         return buf.getvalue()
 
-    printed = CASES[name]()
+    printed = draw()
     monkeypatch.setattr(charts, "_png", saved)
-    assert CASES[name]() == printed
+    assert draw() == printed
 
 
 @pytest.mark.parametrize(

@@ -157,19 +157,22 @@ def test_each_defect_fails_naming_the_column_in_chinese(feed, suites):
 @pytest.mark.parametrize("feed", FEEDS)
 def test_configurations_built_once_find_what_gx_finds_alone(feed, suites, monkeypatch):
     """Each expectation's configuration is built once during a validation: the same failures, counts and samples as
-    GX building it on every read, and GX's own property back afterwards, also after a failed validation's second run."""
+    GX building it on every read; outside a validation, also after one that failed, it is built anew on every read
+    as GX does (a caller may change the expectation in between)."""
     import contextlib
-
-    from great_expectations.expectations.expectation import Expectation
 
     from fangfanpin.data_contracts.gx_suites import validation
 
-    gx_property = Expectation.__dict__["configuration"]
     df = clean_frame(feed, 40)
     for row, (column, value, _, _) in enumerate(DEFECTS[feed], start=1):
         df = _set(df, column, row, value)
     built_once = validate(df, suites[feed])
-    assert Expectation.__dict__["configuration"] is gx_property
+    expectation = suites[feed].expectations[0]
+    assert expectation.configuration is not expectation.configuration
+    with pytest.raises(RuntimeError), validation._configurations_built_once():
+        assert expectation.configuration is expectation.configuration
+        raise RuntimeError("a validation that fails half-way")
+    assert expectation.configuration is not expectation.configuration
     monkeypatch.setattr(validation, "_configurations_built_once", contextlib.nullcontext)
     built_anew = validate(df, suites[feed])
     assert not built_once.success and built_once.to_dict() == built_anew.to_dict()

@@ -134,7 +134,9 @@ def test_a_command_killed_on_its_second_date_keeps_the_first_and_pending_runs_th
     the write-ahead log, and the next attach replays them."""
     d2, d3 = deliveries[1][1], deliveries[1][2]
     root = world(processed, tmp_path, deliveries, d2, d3)
-    killed = ffp(root, "run", "--pending", FFP_TEST_KILL_AT="ledger:2")
+    killed = ffp(
+        root, "run", "--pending", FFP_TEST_KILL_AT="ledger:2", PYTHONUNBUFFERED="1"
+    )  # its lines before the kill
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert ran(killed.stdout) == [d2.isoformat()]
     with duckdb.connect(str(root / "wh" / "warehouse.duckdb"), read_only=True) as con:
