@@ -41,7 +41,6 @@ from fangfanpin.deliverables.task_packs import FOLDER as TASK_PACKS_FOLDER
 from fangfanpin.deliverables.task_packs import TaskPack, task_pack_pdf, village_task_packs
 from fangfanpin.deliverables.workbook import SHEETS, county_sheets, render_workbook, unplaced_sheets
 from fangfanpin.ingest.freshness import feed_freshness
-from fangfanpin.schema import ensure_schema
 
 UNPLACED_DIR = "未归属"
 __all__ = ["write_county_outputs", "CANDIDATE_COLUMNS", "SHEETS", "CountyOutput", "last_summary"]
@@ -94,8 +93,8 @@ def write_county_outputs(
     render_workers: int = 1,
 ) -> list[Path]:
     """Write every county folder of ``day`` and the 未归属 workbook; return the paths written. Big workbooks and task
-    packs are rendered in ``render_workers`` processes (deliverables/render_pool.py)."""
-    ensure_schema(con)
+    packs are rendered in ``render_workers`` processes (deliverables/render_pool.py). They only read the warehouse
+    (its schema made by whoever wrote it, fangfanpin.schema), so ``con`` may be read-only."""
     policy = policy.as_of(day)
     root = Path(outbox_dir) / day.isoformat()
     for stale in sorted(root.rglob(".tmp-*")) if root.exists() else []:  # a run killed between write and rename
