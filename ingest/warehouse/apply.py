@@ -161,8 +161,10 @@ def _store_rows(
         if contract.kind == "increment":  # small daily files: stage, drop re-sent rows, report replaced ones, insert
             con.execute(f"CREATE OR REPLACE TEMP TABLE placed AS {select}", params)
             if staged.height:
+                _gather_earlier_versions(con, contract, day)
                 resent = _drop_resent(con, contract, day)
                 replaced = _report_replaced(con, contract, day)
+                con.execute("DROP TABLE earlier_versions")
                 con.execute(f"INSERT INTO {feed} BY NAME SELECT * FROM placed")
         else:  # snapshots can be millions of rows: insert once, keep only what the checks below need
             con.execute(f"INSERT INTO {feed} BY NAME {select}", params)
@@ -231,19 +233,30 @@ def _keep_reusers_whole(con: duckdb.DuckDBPyConnection, contract: Contract, day:
     con.execute("UPDATE reused_snapshots SET rows_of = ? WHERE feed = ? AND rows_of = ?", [first, contract.feed, day])
 
 
+def _gather_earlier_versions(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> None:
+    """Temp table ``earlier_versions``: the rows delivered before ``day`` under a key of the staged rows, all that
+    telling re-sent and replaced rows apart reads. An increment's history grows every day; the day's keys are few."""
+    same_key = " AND ".join(f"e.{q(k)} = p.{q(k)}" for k in contract.key)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE earlier_versions AS
+            SELECT e.* FROM {q(contract.feed)} e SEMI JOIN placed p ON {same_key} WHERE e._delivery_date < ?""",
+        [day],
+    )
+
+
 def _drop_resent(con: duckdb.DuckDBPyConnection, contract: Contract, day: date) -> int:
     """Remove staged rows identical to a version already delivered earlier (a re-sent file) and report them."""
     same_key = " AND ".join(f"e.{q(k)} = p.{q(k)}" for k in contract.key)
     same_row = " AND ".join(f"e.{q(n)} IS NOT DISTINCT FROM p.{q(n)}" for n in contract.names)
-    earlier = f"SELECT 1 FROM {q(contract.feed)} e WHERE e._delivery_date < ? AND {same_key} AND {same_row}"
+    earlier = f"SELECT 1 FROM earlier_versions e WHERE {same_key} AND {same_row}"
     con.execute(
         "INSERT INTO ingest_reports SELECT ?, ?, ?, p._file, p._row, ?, NULL, "
         "'与此前交付的记录完全相同（重复发送），计为重复，不再载入', p.county_code "
         f"FROM placed p WHERE EXISTS ({earlier})",
-        [day, contract.feed, contract.department, "、".join(contract.column(k).header for k in contract.key), day],
+        [day, contract.feed, contract.department, "、".join(contract.column(k).header for k in contract.key)],
     )
     before = con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
-    con.execute(f"DELETE FROM placed p WHERE EXISTS ({earlier})", [day])
+    con.execute(f"DELETE FROM placed p WHERE EXISTS ({earlier})")
     return before - con.execute("SELECT count(*) FROM placed").fetchall()[0][0]
 
 
@@ -277,7 +290,7 @@ def _report_replaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: da
                    format('替换了 {{}} 交付的同一记录（{{}}相同，内容不同），自本日起以本次为准；原值列出各列的旧值 → 新值',
                           strftime(e._delivery_date, '%Y-%m-%d'), ?), p.county_code
             FROM placed p JOIN (
-                SELECT * FROM {q(contract.feed)} WHERE _delivery_date < ?
+                SELECT * FROM earlier_versions
                 QUALIFY row_number() OVER (PARTITION BY {", ".join(q(k) for k in contract.key)}
                                            ORDER BY _delivery_date DESC, {FILE_SEQ} DESC, {ROW} DESC) = 1) e
               ON {same_key}
@@ -289,7 +302,6 @@ def _report_replaced(con: duckdb.DuckDBPyConnection, contract: Contract, day: da
             *headers,
             *headers,
             "、".join(contract.column(k).header for k in contract.key),
-            day,
         ],
     ).fetchall()[0][0]
 
