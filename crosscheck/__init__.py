@@ -47,11 +47,19 @@ def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO cc_feeds VALUES (?, ?, ?)", [[c.feed, c.department, c.kind] for c in all_contracts()])
 
 
-def link_persons(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """Link every record in force on ``day`` to a roster person and household (temp cc_links; tables link_rates, person_links)."""
+def link_persons(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
+    """Link every record in force on ``day`` that a figure of ``day`` reads to a roster person and household (temp
+    cc_links; tables link_rates, person_links): medical settlements older than the policy's medical windows are left
+    out (sql/links.sql)."""
     ensure_schema(con)
     _feeds_table(con)
-    _transaction(con, "links", {"d": day})
+    _transaction(con, "links", links_params(day, policy or load_policy()))
+
+
+def links_params(day: date, policy: Policy) -> dict:
+    """The parameters of sql/links.sql: the longest window any medical indicator sums settlements over."""
+    windows = indicator_params(day, policy)
+    return {"d": day, "claims_window": max(windows["oop_window"], windows["cat_window"])}
 
 
 def check_quality(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
@@ -125,7 +133,7 @@ class CrosscheckResult:
 
 def run_crosscheck(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> CrosscheckResult:
     policy = (policy or load_policy()).as_of(day)
-    link_persons(con, day)
+    link_persons(con, day, policy)
     check_quality(con, day, policy)
     compute_indicators(con, day, policy)
     evaluate_rules(con, day, policy)
@@ -153,6 +161,7 @@ __all__ = [
     "OUTPUT_TABLES",
     "exclusion_params",
     "indicator_params",
+    "links_params",
     "hits_statement",
     "run_sql",
 ]

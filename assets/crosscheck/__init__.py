@@ -66,7 +66,7 @@ def crosscheck(context: AssetExecutionContext, warehouse: WarehouseResource, set
     day = date.fromisoformat(context.partition_key)
     policy = settings.policy()
     with warehouse.get_connection() as con:
-        link_persons(con, day)
+        link_persons(con, day, policy)
         yield _links_result(con, day)
         check_quality(con, day, policy)
         yield _quality_result(con, day)

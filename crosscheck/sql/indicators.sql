@@ -61,15 +61,15 @@ FULL JOIN visit v ON v.household_id = a.household_id;
 -- Medical settlements: each settlement netted with its reversals (冲销), dated by the original settlement.
 CREATE OR REPLACE TEMP TABLE cc_claims AS
 WITH claims AS (
-    SELECT c.*, ll.household_id FROM medical_claims_asof($d::DATE) c
-    JOIN cc_living_links ll ON ll.feed = 'medical_claims' AND ll.rec = cc_rec(c._delivery_date, c._file_seq, c._row)
+    SELECT c.*, ll.household_id FROM cc_claims_in_force c
+    JOIN cc_living_links ll ON ll.feed = 'medical_claims' AND ll.rec = c.rec
     WHERE c.settlement_date <= $d::DATE
 ),
 originals AS (SELECT * FROM claims WHERE settlement_type = '正常'),
 reversals AS (
     SELECT original_settlement_id, sum(personal_burden::DECIMAL(18, 2))::DOUBLE AS burden,
            sum(total_cost::DECIMAL(18, 2))::DOUBLE AS total
-    FROM medical_claims_asof($d::DATE) WHERE settlement_type = '冲销' AND settlement_date <= $d::DATE
+    FROM cc_claims_in_force WHERE settlement_type = '冲销' AND settlement_date <= $d::DATE
     GROUP BY 1
 )
 SELECT o.household_id, o.settlement_id, o.settlement_date, o.visit_type,

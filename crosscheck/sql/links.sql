@@ -34,6 +34,21 @@ SELECT id_number, household_id, name, birth_date, village_code, county_code, liv
        - CASE WHEN strftime($d::DATE, '%m%d') < strftime(birth_date, '%m%d') THEN 1 ELSE 0 END AS age
 FROM cc_roster_in_force($d::DATE);
 
+-- The medical settlements in force on $d (medical_claims_asof) that some figure of $d can read: those delivered on
+-- $d (reported below), those dated within the longest medical window ($claims_window days: summed in indicators.sql)
+-- and reversals (they net an original whatever their own date). Settlements pile up every day; the older ones change
+-- no figure, and are left out so that a day costs what a year of them costs, not what the whole history does.
+-- Every version of a settlement kept is read, so its version in force is the one medical_claims_asof gives.
+CREATE OR REPLACE TEMP TABLE cc_claims_in_force AS
+SELECT cc_rec(_delivery_date, _file_seq, _row) AS rec, _delivery_date AS src, id_number, name, county_code,
+       settlement_id, original_settlement_id, settlement_type, settlement_date, visit_type, total_cost, personal_burden
+FROM medical_claims
+WHERE _delivery_date <= $d::DATE AND settlement_id IN (
+    SELECT settlement_id FROM medical_claims
+    WHERE _delivery_date <= $d::DATE
+      AND (_delivery_date = $d::DATE OR settlement_date > $d::DATE - $claims_window::INT OR settlement_type = '冲销'))
+QUALIFY row_number() OVER (PARTITION BY settlement_id ORDER BY _delivery_date DESC, _file_seq DESC, _row DESC) = 1;
+
 -- Every department record in force on $d that names a person or a household.
 CREATE OR REPLACE TEMP TABLE cc_records AS
 SELECT 'civil_assistance' AS feed, cc_rec(_delivery_date, _file_seq, _row) AS rec, _delivery_date AS src,
@@ -49,8 +64,8 @@ UNION ALL
 SELECT 'medical_enrollment', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, id_number, NULL, name, NULL, county_code
 FROM medical_enrollment_asof($d::DATE)
 UNION ALL
-SELECT 'medical_claims', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, id_number, NULL, name, NULL, county_code
-FROM medical_claims_asof($d::DATE)
+SELECT 'medical_claims', rec, src, id_number, NULL, name, NULL, county_code
+FROM cc_claims_in_force
 UNION ALL
 SELECT 'housing_safety', cc_rec(_delivery_date, _file_seq, _row), _delivery_date, head_id_number, NULL, head_name,
        village_code, county_code

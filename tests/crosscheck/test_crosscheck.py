@@ -26,6 +26,8 @@ from crosscheck_helpers import (  # noqa: F401  (the hand-built households the t
     years_ago,
 )
 
+from fangfanpin import crosscheck
+
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=26)]
 
 
@@ -504,3 +506,34 @@ def test_rerun_is_idempotent():
     second = wh.run()
     assert first == second
     assert wh.query("SELECT count(*) FROM rule_hits")[0][0] == 1
+
+
+def test_settlements_older_than_the_medical_windows_change_no_figure(monkeypatch):
+    # the cross-check leaves out settlements no figure of the day can read (sql/links.sql): every output must be what
+    # linking the whole history gives, settlements on the window's edges, reversals and re-sent versions included
+    wh = fresh()
+    _claim(wh, "OLD", burden=90000.0, total=90000.0, visit="住院", when=D - timedelta(days=400))
+    _claim(wh, "EDGE-OUT", burden=20000.0, when=D - timedelta(days=365))
+    _claim(wh, "EDGE-IN", burden=20000.0, when=D - timedelta(days=364))
+    _claim(wh, "IN", burden=9000.0, total=60000.0, visit="住院", when=D - timedelta(days=30))
+    _claim(wh, "R-OLD", burden=-5000.0, kind="冲销", original="IN", when=D - timedelta(days=500))
+    _claim(wh, "MOVED-OUT", burden=7000.0, when=D - timedelta(days=20))  # corrected below to an old date
+    _claim(wh, "MOVED-OUT", burden=7000.0, when=D - timedelta(days=700), delivered=D)
+    _claim(wh, "TODAY-OLD", burden=3000.0, when=D - timedelta(days=900), delivered=D, person=pid(date(1950, 1, 1), 9))
+    wh.load()
+    outputs = "SELECT * FROM {} ORDER BY ALL"
+    tables = ("household_indicators", "rule_hits", "link_rates", "person_links", "data_quality_issues")
+
+    wh.run()
+    windowed = {t: wh.query(outputs.format(t)) for t in tables}
+    kept = {sid for (sid,) in wh.query("SELECT settlement_id FROM cc_claims_in_force")}
+
+    whole_history = crosscheck.links_params
+    monkeypatch.setattr(
+        crosscheck, "links_params", lambda day, policy: whole_history(day, policy) | {"claims_window": 10**6}
+    )
+    wh.run()
+    assert {t: wh.query(outputs.format(t)) for t in tables} == windowed
+    assert len(wh.query("SELECT * FROM cc_claims_in_force")) == 7  # every settlement in force, MOVED-OUT once
+    assert kept == {"EDGE-IN", "IN", "R-OLD", "MOVED-OUT", "TODAY-OLD"}
+    assert wh.indicators()["oop_12m"] == 20000.0 + 9000.0 - 5000.0
