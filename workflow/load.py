@@ -8,9 +8,11 @@ evidence, which is both what the county reads and what the decisions start from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 
 import duckdb
+import polars as pl
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.workflow import states as S
@@ -22,20 +24,43 @@ def _rows(con, sql: str, params: list) -> list[dict]:
     return con.sql(sql, params=params).pl().to_dicts()
 
 
+class HouseholdRows(Mapping):
+    """A day's household rows by household_id, each made a dict when it is read: a day's decisions read the
+    households of its cases, warnings and returns, a few of a province's million, and making every row a dict cost a
+    quarter of the ledger step. Iterating the items (the first run's roster import) makes them all."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self._frame = frame
+        self._at = dict(zip(frame.get_column("household_id").to_list(), range(frame.height)))
+
+    def __getitem__(self, household_id: str) -> dict:
+        return self._frame.row(self._at[household_id], named=True)
+
+    def __contains__(self, household_id: object) -> bool:
+        return household_id in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def items(self):
+        return zip(self._frame.get_column("household_id").to_list(), self._frame.iter_rows(named=True))
+
+
 def load_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> DayInputs:
     """Everything the decisions of ``day`` read."""
-    households = {
-        r["household_id"]: r
-        for r in _rows(
-            con,
+    households = HouseholdRows(
+        con.sql(
             """
         SELECT household_id, county_code, township, village_code, monitored, risk_identified_date,
                housing_grade, renovation_status, dropouts, uninsured_members, roster_water_unsafe,
                children_missing_school
         FROM household_indicators WHERE as_of_date = ?""",
-            [day],
-        )
-    }
+            params=[day],
+        ).pl()
+    )
     visits, publications, decisions = (_feed_rows(con, day, kind) for kind in ("visit", "publication", "decision"))
     published = _published(con, publications)
     return DayInputs(

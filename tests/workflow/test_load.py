@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import polars as pl
 import pytest
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.schema import ensure_schema
-from fangfanpin.workflow.load import load_day
+from fangfanpin.workflow.load import HouseholdRows, load_day
 
 pytestmark = pytest.mark.unit
 
@@ -31,3 +32,21 @@ def test_exclusion_findings_reach_the_review_task_in_chinese_without_rule_codes(
         ],
     )
     assert load_day(con, DAY, load_policy()).exclusions == {"H1": [HOUSE, VEHICLE]}
+
+
+def test_household_rows_read_as_the_dict_of_every_row():
+    """The day's households are dicts made when read; what the decisions see is the dict of every row."""
+    frame = pl.DataFrame(
+        {
+            "household_id": ["H2", "H1", None],
+            "monitored": [True, False, None],
+            "risk_identified_date": [date(2026, 1, 5), None, None],
+        }
+    )
+    rows = HouseholdRows(frame)
+    every = {r["household_id"]: r for r in frame.to_dicts()}
+    assert dict(rows) == every and dict(rows.items()) == every and list(rows) == list(every)
+    assert rows["H2"] == {"household_id": "H2", "monitored": True, "risk_identified_date": date(2026, 1, 5)}
+    assert "H1" in rows and None in rows and "H3" not in rows and rows.get("H3") is None and len(rows) == 3
+    with pytest.raises(KeyError):
+        rows["H3"]

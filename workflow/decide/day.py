@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -77,7 +78,7 @@ class Day:
         return self.inputs.day
 
     @property
-    def households(self) -> dict[str, dict]:
+    def households(self) -> Mapping[str, dict]:
         return self.inputs.households
 
     @property

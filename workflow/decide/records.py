@@ -4,6 +4,7 @@ the result, and a test can build them by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,7 +42,7 @@ class DayInputs:
     Rows are dicts keyed by the warehouse's column names (the feeds' ``_file`` and ``_row`` included)."""
 
     day: date
-    households: dict[str, dict]  # household_id → household_indicators row of the day
+    households: Mapping[str, dict]  # household_id → household_indicators row of the day
     cases: dict[str, Case]  # case_id → the cases the day can touch (open, declined in the cool-down, named)
     first_run: bool = False  # the ledger is empty: the roster's monitored households enter 已纳入
     applications: list[dict] = field(default_factory=list)  # the day's and still-unmatched earlier ones, in order
