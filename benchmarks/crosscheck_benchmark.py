@@ -172,6 +172,7 @@ RULE_FEEDS = ("roster", "students", "housing_safety", "medical_claims")  # what 
 
 def variant_pipeline(landing: Path, warehouse: Path) -> dict:
     """The same files as (a): the newest snapshot of roster, students and housing, every claims delivery."""
+    from fangfanpin.config.policy import load_policy
     from fangfanpin.core.warehouse_file import connect
     from fangfanpin.crosscheck import compute_indicators, evaluate_rules, link_persons
     from fangfanpin.data_contracts import load_contract
@@ -188,10 +189,11 @@ def variant_pipeline(landing: Path, warehouse: Path) -> dict:
             ingest_feed(con, contract, landing, day)
     ingest_seconds = time.perf_counter() - start
     t0 = time.perf_counter()
-    link_persons(con, DAY)
-    compute_indicators(con, DAY)
+    policy = load_policy()
+    link_persons(con, DAY, policy)
+    compute_indicators(con, DAY, policy)
     t1 = time.perf_counter()
-    evaluate_rules(con, DAY)
+    evaluate_rules(con, DAY, policy)
     rules_seconds = time.perf_counter() - t1
     rule_stage = time.perf_counter() - t0
     hits = dict(
@@ -215,17 +217,19 @@ def variant_pipeline(landing: Path, warehouse: Path) -> dict:
 
 def variant_stage(warehouse: Path, day: date) -> dict:
     """The whole cross-check stage (links, data quality, indicators, all 15 rules) on a warehouse holding every feed."""
+    from fangfanpin.config.policy import load_policy
     from fangfanpin.core.warehouse_file import connect
     from fangfanpin.crosscheck import check_quality, compute_indicators, evaluate_rules, link_persons
 
     con = connect(warehouse)  # the pipeline's own connection (memory limit, row group size)
     con.execute("SET threads = 2")
+    policy = load_policy()
     timings = {}
     for name, step in (
-        ("links", lambda: link_persons(con, day)),
-        ("indicators", lambda: compute_indicators(con, day)),
-        ("rules", lambda: evaluate_rules(con, day)),
-        ("data quality", lambda: check_quality(con, day)),
+        ("links", lambda: link_persons(con, day, policy)),
+        ("indicators", lambda: compute_indicators(con, day, policy)),
+        ("rules", lambda: evaluate_rules(con, day, policy)),
+        ("data quality", lambda: check_quality(con, day, policy)),
     ):
         t = time.perf_counter()
         step()

@@ -1,10 +1,11 @@
 """Cross-check stage: person resolution, data-quality checks, household indicators and rule hits.
 
     result = run_crosscheck(con, date(2026, 11, 20))          # all four steps for one delivery date
-    link_persons(con, day); check_quality(con, day); compute_indicators(con, day, policy); evaluate_rules(con, day, policy)
+    link_persons(con, day, policy); check_quality(con, day, policy); compute_indicators(con, day, policy); ...
 
 Plain Python + DuckDB SQL (``crosscheck/sql/*.sql``), no Dagster. Every step reads only the point-in-time views
-``<feed>_asof(day)`` (and events dated on or before ``day``) and rewrites its tables for ``day`` (delete, then
+``<feed>_asof(day)`` (of the medical settlements, those a figure of ``day`` can read; and events dated on or before
+``day``) and rewrites its tables for ``day`` (delete, then
 insert), so a date can be re-run any number of times. Every threshold is a bound parameter from the policy in force
 on the date; the rules are the policy's registry (``crosscheck/rules.py``).
 The steps share temp tables (``cc_*``) on the connection: run them in order on one connection.
@@ -47,13 +48,13 @@ def _feeds_table(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO cc_feeds VALUES (?, ?, ?)", [[c.feed, c.department, c.kind] for c in all_contracts()])
 
 
-def link_persons(con: duckdb.DuckDBPyConnection, day: date, policy: Policy | None = None) -> None:
+def link_persons(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> None:
     """Link every record in force on ``day`` that a figure of ``day`` reads to a roster person and household (temp
-    cc_links; tables link_rates, person_links): medical settlements older than the policy's medical windows are left
-    out (sql/links.sql)."""
+    cc_links; tables link_rates, person_links). ``policy`` is the one the indicators are computed with: medical
+    settlements older than its medical windows are left out (sql/links.sql)."""
     ensure_schema(con)
     _feeds_table(con)
-    _transaction(con, "links", links_params(day, policy or load_policy()))
+    _transaction(con, "links", links_params(day, policy))
 
 
 def links_params(day: date, policy: Policy) -> dict:

@@ -1,4 +1,5 @@
--- Person and household resolution for delivery date $d, over every feed's point-in-time view.
+-- Person and household resolution for delivery date $d, over every feed's point-in-time view (the medical
+-- settlements: those of it that a figure of $d can read, cc_claims_in_force below).
 -- cc_feeds(feed, department, kind) is filled from the data contracts before this runs.
 -- Temp tables stay narrow (keys and link columns only): materialising wide rows costs more than rereading them.
 
@@ -37,16 +38,18 @@ FROM cc_roster_in_force($d::DATE);
 -- The medical settlements in force on $d (medical_claims_asof) that some figure of $d can read: those delivered on
 -- $d (reported below), those dated within the longest medical window ($claims_window days: summed in indicators.sql)
 -- and reversals (they net an original whatever their own date). Settlements pile up every day; the older ones change
--- no figure, and are left out so that a day costs what a year of them costs, not what the whole history does.
--- Every version of a settlement kept is read, so its version in force is the one medical_claims_asof gives.
+-- no figure and are neither linked nor summed. Every version of a settlement kept is read and the one in force chosen
+-- as medical_claims_asof chooses it (a test holds the two alike); an increment stores its rows under their own
+-- delivery date, so the table is read directly. A row without a settlement number cannot be stored by ingest; were
+-- one there, it is kept as the macro keeps it.
 CREATE OR REPLACE TEMP TABLE cc_claims_in_force AS
 SELECT cc_rec(_delivery_date, _file_seq, _row) AS rec, _delivery_date AS src, id_number, name, county_code,
        settlement_id, original_settlement_id, settlement_type, settlement_date, visit_type, total_cost, personal_burden
 FROM medical_claims
-WHERE _delivery_date <= $d::DATE AND settlement_id IN (
+WHERE _delivery_date <= $d::DATE AND (settlement_id IS NULL OR settlement_id IN (
     SELECT settlement_id FROM medical_claims
     WHERE _delivery_date <= $d::DATE
-      AND (_delivery_date = $d::DATE OR settlement_date > $d::DATE - $claims_window::INT OR settlement_type = '冲销'))
+      AND (_delivery_date = $d::DATE OR settlement_date > $d::DATE - $claims_window::INT OR settlement_type = '冲销')))
 QUALIFY row_number() OVER (PARTITION BY settlement_id ORDER BY _delivery_date DESC, _file_seq DESC, _row DESC) = 1;
 
 -- Every department record in force on $d that names a person or a household.

@@ -27,6 +27,7 @@ from crosscheck_helpers import (  # noqa: F401  (the hand-built households the t
 )
 
 from fangfanpin import crosscheck
+from fangfanpin.config.policy import load_policy
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow(seconds=26)]
 
@@ -510,22 +511,26 @@ def test_rerun_is_idempotent():
 
 def test_settlements_older_than_the_medical_windows_change_no_figure(monkeypatch):
     # the cross-check leaves out settlements no figure of the day can read (sql/links.sql): every output must be what
-    # linking the whole history gives, settlements on the window's edges, reversals and re-sent versions included
+    # linking the whole history gives, with settlements on the window's edges, reversals and corrected versions
     wh = fresh()
-    _claim(wh, "OLD", burden=90000.0, total=90000.0, visit="住院", when=D - timedelta(days=400))
-    _claim(wh, "EDGE-OUT", burden=20000.0, when=D - timedelta(days=365))
-    _claim(wh, "EDGE-IN", burden=20000.0, when=D - timedelta(days=364))
+    window = crosscheck.links_params(D, load_policy())["claims_window"]
+    _claim(wh, "OLD", burden=90000.0, total=90000.0, visit="住院", when=D - timedelta(days=window + 35))
+    _claim(wh, "EDGE-OUT", burden=20000.0, when=D - timedelta(days=window))
+    _claim(wh, "EDGE-IN", burden=20000.0, when=D - timedelta(days=window - 1))
     _claim(wh, "IN", burden=9000.0, total=60000.0, visit="住院", when=D - timedelta(days=30))
-    _claim(wh, "R-OLD", burden=-5000.0, kind="冲销", original="IN", when=D - timedelta(days=500))
-    _claim(wh, "MOVED-OUT", burden=7000.0, when=D - timedelta(days=20))  # corrected below to an old date
-    _claim(wh, "MOVED-OUT", burden=7000.0, when=D - timedelta(days=700), delivered=D)
+    _claim(wh, "R-OLD", burden=-5000.0, kind="冲销", original="IN", when=D - timedelta(days=window + 135))
+    _claim(wh, "MOVED-OUT", burden=7000.0, when=D - timedelta(days=20))  # its correction, delivered later: old
+    _claim(wh, "MOVED-OUT", burden=7000.0, when=D - timedelta(days=window + 335), delivered=D - timedelta(days=5))
+    _claim(wh, "MOVED-IN", burden=4000.0, when=D - timedelta(days=window + 335))  # corrected into the window
+    _claim(wh, "MOVED-IN", burden=4000.0, when=D - timedelta(days=10), delivered=D - timedelta(days=5))
     _claim(wh, "TODAY-OLD", burden=3000.0, when=D - timedelta(days=900), delivered=D, person=pid(date(1950, 1, 1), 9))
+    _claim(wh, None, burden=1000.0, when=D - timedelta(days=40))  # no settlement number: kept as the macro keeps it
     wh.load()
-    outputs = "SELECT * FROM {} ORDER BY ALL"
-    tables = ("household_indicators", "rule_hits", "link_rates", "person_links", "data_quality_issues")
+    outputs = {t: f"SELECT * FROM {t} ORDER BY ALL" for t in crosscheck.OUTPUT_TABLES}
+    in_force = "SELECT rec FROM cc_claims_in_force ORDER BY 1"
 
     wh.run()
-    windowed = {t: wh.query(outputs.format(t)) for t in tables}
+    windowed = {t: wh.query(sql) for t, sql in outputs.items()}
     kept = {sid for (sid,) in wh.query("SELECT settlement_id FROM cc_claims_in_force")}
 
     whole_history = crosscheck.links_params
@@ -533,7 +538,11 @@ def test_settlements_older_than_the_medical_windows_change_no_figure(monkeypatch
         crosscheck, "links_params", lambda day, policy: whole_history(day, policy) | {"claims_window": 10**6}
     )
     wh.run()
-    assert {t: wh.query(outputs.format(t)) for t in tables} == windowed
-    assert len(wh.query("SELECT * FROM cc_claims_in_force")) == 7  # every settlement in force, MOVED-OUT once
-    assert kept == {"EDGE-IN", "IN", "R-OLD", "MOVED-OUT", "TODAY-OLD"}
-    assert wh.indicators()["oop_12m"] == 20000.0 + 9000.0 - 5000.0
+    assert {t: wh.query(sql) for t, sql in outputs.items()} == windowed
+    assert wh.query(in_force) == wh.query(
+        "SELECT cc_rec(_delivery_date, _file_seq, _row) FROM medical_claims_asof(?::DATE) ORDER BY 1", [D]
+    )  # with the whole history, the versions in force are the macro's
+    assert kept == {"EDGE-IN", "IN", "R-OLD", "MOVED-OUT", "MOVED-IN", "TODAY-OLD", None}  # a version was in the window
+    assert (
+        windowed["household_indicators"] and wh.indicators()["oop_12m"] == 20000.0 + 9000.0 - 5000.0 + 4000.0 + 1000.0
+    )
