@@ -149,18 +149,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(mask_text(line), file=sys.stderr)
         progress, finished, status = Progress(len(plan.days)), [], EXIT_OK
         with kept_between_dates(len(plan.days)):
-            while plan.days and status != EXIT_FAILED:  # planned again after each date: the simulator answers it
+            while plan.days:  # planned again after each date: the simulator answers it
                 day = plan.days[0]
                 print(progress.starting(day, total=progress.done + len(plan.days)))
                 if day >= loop_start and not trained:  # a year of history is in: train once, as the weekly job would
                     trained = train_model() == EXIT_OK
                 status = run_day(instance, day, plan.reasons.get(day))
                 progress.finished()
-                if status != EXIT_FAILED:
-                    finished.append(day)
-                    if loop_start <= day < DEMO_END:
-                        simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
-                    plan, _ = pending_plan(instance)
+                if status == EXIT_FAILED:
+                    break
+                finished.append(day)
+                if loop_start <= day < DEMO_END:
+                    simulate_after_run(day, s.warehouse, s.landing_dir, truth, seed=DEMO_SEED)
+                plan, _ = pending_plan(instance)
     print_summary(finished, progress)
     if status == EXIT_FAILED:
         return EXIT_FAILED
