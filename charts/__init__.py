@@ -81,8 +81,8 @@ def _figure(size: tuple[float, float] = SIZE):
 
 def _png(fig) -> bytes:
     """The figure as ``savefig`` prints it, byte for byte, drawn once: ``savefig`` draws a layout engine's figure a
-    first time only to lay it out, which the one draw of printing does as well (a fifth of a chart's time). The same
-    bytes while no matplotlibrc sets ``savefig.*`` (which printing does not read)."""
+    first time only to lay it out, which the one draw of printing does as well. The same bytes while no matplotlibrc
+    sets ``savefig.*`` (which printing does not read)."""
     buf = io.BytesIO()
     fig.canvas.print_png(buf, metadata={"Software": None})
     return buf.getvalue()

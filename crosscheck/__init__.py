@@ -5,9 +5,9 @@
 
 Plain Python + DuckDB SQL (``crosscheck/sql/*.sql``), no Dagster. Every step reads only the point-in-time views
 ``<feed>_asof(day)`` (of the medical settlements, those a figure of ``day`` can read; and events dated on or before
-``day``) and rewrites its tables for ``day`` (delete, then
-insert), so a date can be re-run any number of times. Every threshold is a bound parameter from the policy in force
-on the date; the rules are the policy's registry (``crosscheck/rules.py``).
+``day``) and rewrites its tables for ``day`` (delete, then insert), so a date can be re-run any number of times.
+Every threshold is a bound parameter from the policy in force on the date; the rules are the policy's registry
+(``crosscheck/rules.py``).
 The steps share temp tables (``cc_*``) on the connection: run them in order on one connection.
 """
 

@@ -26,12 +26,13 @@ def _rows(con, sql: str, params: list) -> list[dict]:
 
 class HouseholdRows(Mapping):
     """A day's household rows by household_id, each made a dict when it is read: a day's decisions read the
-    households of its cases, warnings and returns, a few of a province's million, and making every row a dict cost a
-    quarter of the ledger step. Iterating the items (the first run's roster import) makes them all."""
+    households of its cases, warnings and returns, a few of a province's million. Iterating the items (the first
+    run's roster import) makes them all."""
 
     def __init__(self, frame: pl.DataFrame):
         self._frame = frame
-        self._at = dict(zip(frame.get_column("household_id").to_list(), range(frame.height)))
+        self._ids = frame.get_column("household_id").to_list()
+        self._at = dict(zip(self._ids, range(frame.height)))
 
     def __getitem__(self, household_id: str) -> dict:
         return self._frame.row(self._at[household_id], named=True)
@@ -46,7 +47,7 @@ class HouseholdRows(Mapping):
         return len(self._at)
 
     def items(self):
-        return zip(self._frame.get_column("household_id").to_list(), self._frame.iter_rows(named=True))
+        return zip(self._ids, self._frame.iter_rows(named=True))
 
 
 def load_day(con: duckdb.DuckDBPyConnection, day: date, policy: Policy) -> DayInputs:

@@ -173,9 +173,9 @@ _memo = threading.local()  # ``built``: this thread's memo while it validates, e
 @contextmanager
 def _configurations_built_once() -> Iterator[None]:
     """While it lasts, each expectation's ``configuration`` is built once on this thread. GX's property builds a new
-    one from the whole model on every read, and a validation reads it once for each keyword of each expectation: half
-    of GX's time on a day's few hundred rows. The expectations read here are GX's own copies made for this
-    validation, which it only reads; outside the block (or on another thread) the property is GX's own."""
+    one from the whole model on every read, and a validation reads it once for each keyword of each expectation. The
+    expectations read here are GX's own copies made for this validation, which it only reads; outside the block (or
+    on another thread) the property is GX's own."""
     _memoise_configurations()
     outer = getattr(_memo, "built", None)
     _memo.built = {}
