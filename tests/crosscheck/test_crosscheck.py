@@ -532,6 +532,8 @@ def test_settlements_older_than_the_medical_windows_change_no_figure(monkeypatch
     wh.run()
     windowed = {t: wh.query(sql) for t, sql in outputs.items()}
     kept = {sid for (sid,) in wh.query("SELECT settlement_id FROM cc_claims_in_force")}
+    assert kept == {"EDGE-IN", "IN", "R-OLD", "MOVED-OUT", "MOVED-IN", "TODAY-OLD", None}  # a version was in the window
+    assert wh.indicators()["oop_12m"] == 20000.0 + 9000.0 - 5000.0 + 4000.0 + 1000.0
 
     whole_history = crosscheck.links_params
     monkeypatch.setattr(
@@ -542,7 +544,3 @@ def test_settlements_older_than_the_medical_windows_change_no_figure(monkeypatch
     assert wh.query(in_force) == wh.query(
         "SELECT cc_rec(_delivery_date, _file_seq, _row) FROM medical_claims_asof(?::DATE) ORDER BY 1", [D]
     )  # with the whole history, the versions in force are the macro's
-    assert kept == {"EDGE-IN", "IN", "R-OLD", "MOVED-OUT", "MOVED-IN", "TODAY-OLD", None}  # a version was in the window
-    assert (
-        windowed["household_indicators"] and wh.indicators()["oop_12m"] == 20000.0 + 9000.0 - 5000.0 + 4000.0 + 1000.0
-    )
