@@ -24,11 +24,12 @@ import duckdb
 
 from fangfanpin.config.policy import Policy
 from fangfanpin.deliverables.data import rows
-from fangfanpin.deliverables.pdf import build_pdf, cn_date, register_font
+from fangfanpin.deliverables.pdf import build_pdf, cn_date, listed_lines, register_font
 from fangfanpin.deliverables.places import village_committee, village_place
 
 HOTLINE = "12317"
 NO_GROUP = "—"
+COLUMN_WIDTHS_MM = (12, 30, 24, 20, 28, 56)  # 序号 … 风险类型
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
     plain = ParagraphStyle("p", fontName=font, fontSize=11, leading=18)
     right = ParagraphStyle("r", fontName=font, fontSize=11, leading=18, alignment=2)
     cell = ParagraphStyle("c", fontName=font, fontSize=10.5, leading=14)
+    types_width = COLUMN_WIDTHS_MM[-1] * mm
 
     story = [Paragraph(escape(notice.title), title_style), Paragraph(kind.intro, body), Spacer(1, 3 * mm)]
     for b in notice.batches:
@@ -161,10 +163,10 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
                     Paragraph(escape(m["group"]), cell),
                     "" if m["size"] is None else f"{int(m['size'])}人",
                     m["last"],
-                    Paragraph(escape(m["risk_types"]), cell),
+                    Paragraph(listed_lines(m["risk_types"].split("、"), cell, types_width), cell),
                 ]
             )
-        t = Table(table, colWidths=[12 * mm, 30 * mm, 24 * mm, 20 * mm, 28 * mm, 56 * mm], repeatRows=1)
+        t = Table(table, colWidths=[w * mm for w in COLUMN_WIDTHS_MM], repeatRows=1)
         t.setStyle(
             TableStyle(
                 [

@@ -61,6 +61,57 @@ def _lines(text: str, font: str, size: float, leading: float, room: float) -> st
     return "\n".join(" ".join(words) for _, words in bl.lines)
 
 
+def listed_lines(items: list[str], style, width: float, sep: str = "、") -> str:
+    """Paragraph markup of ``items`` joined by ``sep`` for a table cell ``width`` wide whose text has the font and size
+    of ``style``, broken after a separator: a line ends with ``sep`` and holds whole items, and no line starts with
+    ``sep``. An item too wide for a line with its separator is cut between characters, its last character kept
+    with the separator. A list that fits on one line is the plain joined text.
+
+    >>> from reportlab.lib.styles import ParagraphStyle
+    >>> style = ParagraphStyle("c", fontName=register_font(), fontSize=10)
+    >>> listed_lines(["因病", "因残", "其他"], style, 200)
+    '因病、因残、其他'
+    >>> listed_lines(["因病", "因自然灾害", "因意外事故"], style, 110)
+    '因病、因自然灾害、<br/>因意外事故'
+    >>> listed_lines(["因意外事故", "其他"], style, 62)
+    '因意外事<br/>故、其他'
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    room = width - 2 * CELL_PADDING - 1  # a margin, as in cell_text: reportlab must not wrap these lines again
+
+    def fits(text: str) -> bool:
+        return stringWidth(text, style.fontName, style.fontSize) <= room
+
+    lines: list[str] = []
+    line = ""
+    for i, item in enumerate(items):
+        token = item if i == len(items) - 1 else item + sep
+        if fits(line + token):
+            line += token
+            continue
+        if line:
+            lines.append(line)
+        pieces = [token] if fits(token) else _cut(token, sep, fits)
+        lines += pieces[:-1]
+        line = pieces[-1]
+    return "<br/>".join(escape(text) for text in lines + [line])
+
+
+def _cut(token: str, sep: str, fits) -> list[str]:
+    """``token`` cut between characters into lines that fit, a line never starting with ``sep``."""
+    pieces: list[str] = []
+    piece = ""
+    for char in token:
+        if piece and not fits(piece + char):
+            pieces.append(piece)
+            piece = ""
+        piece += char
+    if piece == sep and pieces and len(pieces[-1]) > 1:  # the separator alone: the character before it comes along
+        pieces[-1], piece = pieces[-1][:-1], pieces[-1][-1] + sep
+    return pieces + [piece]
+
+
 def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 

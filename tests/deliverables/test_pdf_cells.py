@@ -11,8 +11,11 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from fangfanpin.config.policy import load_policy
+from fangfanpin.deliverables.notices import COLUMN_WIDTHS_MM, Notice, notice_pdf
 from fangfanpin.deliverables.pdf import build_pdf, cell_text, register_font
 
 pytestmark = pytest.mark.unit
@@ -77,3 +80,28 @@ def test_a_cell_is_a_string_unless_a_character_is_wider_than_the_cell():
     assert "\n" in cell_text(ROWS[1][2], style, 90 * mm)  # wrapped as the Paragraph wraps it
     assert cell_text("X" * 40, style, 40 * mm).count("\n") == 2  # a long word split as the Paragraph splits it
     assert isinstance(cell_text("胡全", style, 12 + 5), Paragraph)  # no line fits: drawn as reportlab draws it
+
+
+def test_a_notice_breaks_its_risk_types_after_the_comma_never_before_it():
+    """A household's risk types wrap as a villager reads a list: a line ends after a 、 and holds whole types, so no
+    line of the posted notice starts with the comma or with the rest of a cut type; only a type too wide for a line
+    with its comma is cut, and its last character goes down with the comma."""
+    font, size, room = register_font(), 10.5, COLUMN_WIDTHS_MM[-1] * mm - 12
+    types = load_policy().risk_types
+    lists = ["、".join(types[i:] + types[:i]) for i in range(0, len(types), 4)]  # one page: its lines in order
+    members = [
+        {"head_name": f"户主{i}", "group": "一组", "size": 3, "last": "脱贫户", "risk_types": text}
+        for i, text in enumerate(lists)
+    ]
+    batch = {"batch_id": "GS-150625-20261120-001", "start_date": date(2026, 11, 20), "end_date": date(2026, 11, 26)}
+    notice = Notice(
+        "150625100220", "扎日格嘎查", "扎日格嘎查村民委员会", "某镇", "纳入", [batch | {"members": members}]
+    )
+    runs = _runs(notice_pdf(notice, date(2026, 11, 20)))
+    column = next(x for text, x, _ in runs if text == "风险类型")
+    lines = [text for text, x, _ in runs if abs(x - column) < 1 and text != "风险类型"]
+    assert "".join(lines) == "".join(lists) and len(lines) > 2 * len(lists)  # every list printed whole, wrapped
+    assert not [line for line in lines if line.startswith("、")]
+    too_wide = [t for t in types if stringWidth(t + "、", font, size) > room]
+    cut = [part for line in lines for part in line.removesuffix("、").split("、") if part not in types]
+    assert cut and all(any(part in t for t in too_wide) for part in cut), cut
