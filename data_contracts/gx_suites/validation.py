@@ -151,6 +151,14 @@ def _run(pdf: Any, expectations: list[Any], name: str) -> list[Any]:
         _forget_frame()
 
 
+def _run_pass_fail(pdf: Any, expectations: list[Any], name: str) -> list[Any]:
+    """Every expectation's pass or fail, in order, without counts or samples."""
+    try:
+        return _run_once(pdf, expectations, name, PASS_FAIL_FORMAT)
+    finally:
+        _forget_frame()
+
+
 def _run_once(pdf: Any, expectations: list[Any], name: str, result_format: dict) -> list[Any]:
     """Run ``expectations`` on ``pdf`` with GX's own Validator, the one ``ValidationDefinition.run`` and
     ``Batch.validate`` use. Going through a ValidationDefinition would also add the suite to the context and store
@@ -217,7 +225,8 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     missing from ``df`` are not run (the suite's column-set expectation reports it).
 
     The suite's column-set expectation sees every present column (columns only checked for presence go over as
-    int8 stand-ins, their values unconverted).
+    int8 stand-ins, their values unconverted). On a large frame, a code column's allowed values and patterns are
+    first checked on its distinct values (:func:`_decided_on_distinct_values`).
 
     ``max_rows``: validate a seeded random sample of at most that many rows instead of the whole frame; row-count
     expectations still see the full height, but uniqueness then only sees duplicates inside the sample.
@@ -225,9 +234,6 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     present = set(df.columns)
     table_exps: list[Any] = []
     column_exps: list[Any] = []
-    needed: list[str] = []
-    full_values: set[str] = set()  # columns some expectation needs the values of (not just null / not null)
-    matched: set[str] = set()  # columns some expectation matches against a regex
     exists_only: list[str] = []  # present columns whose only check is existence: no need to convert their values
     for exp in suite.expectations:
         if exp.expectation_type == COLUMN_SET:
@@ -237,18 +243,15 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
         cols = _columns_of(exp)
         if any(c not in present for c in cols):
             continue  # reported by the column-presence expectation
-        for c in cols:
-            if c not in needed:
-                needed.append(c)
-            if _needs_values(exp):
-                full_values.add(c)
-            if exp.expectation_type == _REGEX:
-                matched.add(c)
         (column_exps if cols else table_exps).append(_copy(exp))
 
     sample = max_rows is not None and df.height > max_rows
     results: list[Any] = []
+    if column_exps and not sample:
+        passed, column_exps = _decided_on_distinct_values(df, column_exps, suite.name)
+        results.extend(passed)
     if column_exps or (table_exps and not sample):
+        needed, full_values, matched = _needs(column_exps)
         frame = df.select(needed)
         if sample:
             frame = frame.sample(n=max_rows, seed=0)
@@ -270,3 +273,63 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
 
     failures = [f for r in results if not r.success for f in failures_of(r)]
     return SuiteResult(success=not failures, evaluated=len(results), failures=failures)
+
+
+def _needs(expectations: list[Any]) -> tuple[list[str], set[str], set[str]]:
+    """The columns ``expectations`` read, in order; those some expectation needs the values of (not just null / not
+    null); those some expectation matches against a regex."""
+    needed: list[str] = []
+    full_values: set[str] = set()
+    matched: set[str] = set()
+    for exp in expectations:
+        if exp.expectation_type == COLUMN_SET:
+            continue
+        for c in _columns_of(exp):
+            if c not in needed:
+                needed.append(c)
+            if _needs_values(exp):
+                full_values.add(c)
+            if exp.expectation_type == _REGEX:
+                matched.add(c)
+    return needed, full_values, matched
+
+
+DISTINCT_MIN_ROWS = 50_000  # below this a second validation costs more than converting the rows
+_SET_BASED = frozenset({"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set", _REGEX})
+
+
+def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name: str) -> tuple[list[Any], list[Any]]:
+    """(the results of the expectations that passed on their columns' distinct values, every other expectation in
+    its order). A value-by-value expectation without ``mostly`` (not null, in a set, matching a pattern) passes on a
+    column exactly when it passes on the column's distinct values, and a code column of a million rows holds a few
+    dozen. So on a large frame, the string columns of at most ``CATEGORICAL_MAX_SHARE`` distinct values whose
+    expectations are all of that kind are checked once on their distinct values, each column padded to one height
+    by repeating one of its own values. A failed expectation runs again on every row, for its counts and samples."""
+    if df.height < DISTINCT_MIN_ROWS:
+        return [], expectations
+    import numpy as np
+    import polars as pl
+
+    kinds: dict[str, set[str]] = {}  # a column's kinds of expectation: values (in a set, a pattern), nulls, other
+    for exp in expectations:
+        for c in _columns_of(exp):
+            set_based = (
+                exp.expectation_type in _SET_BASED and getattr(exp, "mostly", 1) == 1 and len(_columns_of(exp)) == 1
+            )
+            kinds.setdefault(c, set()).add(("values" if _needs_values(exp) else "nulls") if set_based else "other")
+    limit = CATEGORICAL_MAX_SHARE * df.height
+    values = {
+        c: df.get_column(c).unique().sort()
+        for c, k in kinds.items()
+        if "values" in k and "other" not in k and df.schema[c] == pl.Utf8
+    }
+    distinct = {c: v for c, v in values.items() if len(v) <= limit}
+    chosen = [i for i, exp in enumerate(expectations) if _columns_of(exp) and set(_columns_of(exp)) <= set(distinct)]
+    if not chosen:
+        return [], expectations
+    height = max(len(v) for v in distinct.values())
+    padded = pl.DataFrame([v.gather(np.minimum(np.arange(height), len(v) - 1)) for v in distinct.values()])
+    _, _, matched = _needs([expectations[i] for i in chosen])
+    checked = _run_pass_fail(_to_pandas(padded, matched=matched), [expectations[i] for i in chosen], name)
+    passed = {i for i, r in zip(chosen, checked) if r.success}
+    return [r for r in checked if r.success], [e for i, e in enumerate(expectations) if i not in passed]

@@ -369,3 +369,55 @@ def test_checks_read_of_a_damaged_delivery_finds_what_its_full_rows_find(feed, s
         expected, got = validate(full, suite), validate(narrow, suite)
         assert not expected.success and _texts(got) == _texts(expected)
         assert got.evaluated == expected.evaluated
+
+
+@pytest.mark.parametrize("feed", ["roster", "medical_claims"])  # household_income has no code column
+def test_a_large_delivery_checked_on_distinct_values_finds_what_every_row_finds(feed, suites, monkeypatch):
+    """On a large frame a code column's allowed values and pattern are checked on its distinct values first: the same
+    result, failures, counts and samples as checking every row, with a value damaged in one row or in many."""
+    from fangfanpin.data_contracts.gx_suites import validation
+
+    contract = load_contract(feed)
+    n = validation.DISTINCT_MIN_ROWS
+    df = clean_frame(feed, n)
+    for row, (column, value, _, _) in enumerate(DEFECTS[feed], start=1):
+        df = _set(df, column, row, value)
+    code = next(c.name for c in contract.columns if c.type == "code" and not c.multi and c.name not in contract.key)
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 5).then(pl.lit("坏值")).otherwise(pl.col(code)).alias(code)
+    )
+    decided: list[int] = []
+    decide = validation._decided_on_distinct_values
+
+    def recorded(*args):
+        passed, rest = decide(*args)
+        decided.append(len(passed))
+        return passed, rest
+
+    monkeypatch.setattr(validation, "_decided_on_distinct_values", recorded)
+    on_distinct = validate(df, suites[feed])
+    assert decided and decided[-1] > 0  # some expectations were decided on distinct values alone
+    monkeypatch.setattr(validation, "DISTINCT_MIN_ROWS", n + 1)
+    on_every_row = validate(df, suites[feed])
+    assert not on_every_row.success
+    bad = df.filter(~pl.col(code).is_in(contract.column(code).values)).height
+    assert bad > len(range(5, n, 97)) - 1 and [
+        f for f in on_every_row.failures if f.column == code and f.observed == bad
+    ]
+    assert on_distinct.to_dict() == on_every_row.to_dict()
+
+
+def test_a_share_of_rows_is_never_decided_on_distinct_values():
+    """An expectation that allows a share of bad rows (GX's ``mostly``) counts rows, not values: a hundred good values
+    once each and one bad value in every other row fail it, though 100 of its 101 distinct values are good."""
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
+    from fangfanpin.data_contracts.gx_suites import validation
+
+    n = validation.DISTINCT_MIN_ROWS
+    good = [f"代码{i}" for i in range(100)]
+    frame = pl.DataFrame({"code": good + ["坏值"] * (n - len(good))})
+    in_set = gxe.ExpectColumnValuesToBeInSet(column="code", value_set=good, mostly=0.9)
+    result = validate(frame, gx.ExpectationSuite(name="share", expectations=[in_set]))
+    assert not result.success and result.failures[0].observed == n - len(good)
