@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ import duckdb
 import polars as pl
 
 from fangfanpin.config.policy import FileLimits
+from fangfanpin.core.settings import available_cores
 from fangfanpin.data_contracts import Contract
 from fangfanpin.ingest.landing import county_in_name
 from fangfanpin.ingest.normalize import normalize_column
@@ -55,10 +57,15 @@ def delivery_fingerprint(
     digest = hashlib.sha256()
     for part in (_code_digest(), repr(contract), repr(limits), ",".join(sorted(known_counties))):
         digest.update(part.encode("utf-8") + b"\0")
-    for path in files:
-        with open(path, "rb") as handle:
-            digest.update(path.name.encode("utf-8") + b"\0" + hashlib.file_digest(handle, "sha256").digest())
+    with ThreadPoolExecutor(min(available_cores(), max(len(files), 1))) as pool:  # hashlib lets go of the GIL
+        for path, file_digest in zip(files, pool.map(_file_digest, files)):
+            digest.update(path.name.encode("utf-8") + b"\0" + file_digest)
     return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").digest()
 
 
 def same_as_earlier(
