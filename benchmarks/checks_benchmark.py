@@ -32,7 +32,7 @@ from fangfanpin.ingest.read import find_feed_files
 warehouse, landing, day = Path(sys.argv[1]), Path(sys.argv[2]), date.fromisoformat(sys.argv[3])
 con = duckdb.connect(str(warehouse), read_only=True)
 snapshots = [c for c in all_contracts() if c.kind == "snapshot"]
-validate(con.sql(f"SELECT * FROM roster_delivery(?::DATE) LIMIT 10", params=[day]).pl(), structure_suite(snapshots[0]))
+validate(con.sql(f"SELECT * FROM {snapshots[0].feed}_delivery(?::DATE) LIMIT 10", params=[day]).pl(), structure_suite(snapshots[0]))
 seconds, results = {}, []
 for contract in snapshots:
     sql = f"SELECT {checked_columns(contract)} FROM {contract.feed}_delivery(?::DATE)"

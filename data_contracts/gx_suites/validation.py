@@ -252,16 +252,22 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
         results.extend(passed)
     if column_exps or (table_exps and not sample):
         needed, full_values, matched = _needs(column_exps)
-        frame = df.select(needed)
-        if sample:
-            frame = frame.sample(n=max_rows, seed=0)
-        pdf = _to_pandas(frame, nullness_only=[c for c in needed if c not in full_values], matched=matched)
+        height = max_rows if sample else df.height  # a frame of no column has no height of its own
+        if needed:
+            frame = df.select(needed)
+            if sample:
+                frame = frame.sample(n=max_rows, seed=0)
+            pdf = _to_pandas(frame, nullness_only=[c for c in needed if c not in full_values], matched=matched)
+        else:
+            import pandas as pd
+
+            pdf = pd.DataFrame(index=pd.RangeIndex(height))
         placeholders = [c for c in exists_only if c not in needed]
         if placeholders:
             # presence checks only look at the column names: a cheap int8 stand-in avoids converting values.
             import numpy as np
 
-            zeros = np.zeros(frame.height, dtype=np.int8)
+            zeros = np.zeros(height, dtype=np.int8)
             for c in placeholders:
                 pdf[c] = zeros
         run_exps = column_exps + ([] if sample else table_exps)
@@ -304,11 +310,17 @@ def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name:
     column exactly when it passes on the column's distinct values, and a code column of a million rows holds a few
     dozen. So on a large frame, the string columns of at most ``CATEGORICAL_MAX_SHARE`` distinct values whose
     expectations are all of that kind are checked once on their distinct values, each column padded to one height
-    by repeating one of its own values. A failed expectation runs again on every row, for its counts and samples."""
-    if df.height < DISTINCT_MIN_ROWS:
+    by repeating one of its own values. A failed expectation runs again on every row, for its counts and samples.
+
+    The expectations come back in the order GX evaluates and reports them (:func:`_in_gx_order`), so that the run
+    over every row reports its failures in the order a single run would. A suite with a row condition (which may
+    read other columns, row by row) is left whole to the run over every row."""
+    if df.height < DISTINCT_MIN_ROWS or any(getattr(e, "row_condition", None) for e in expectations):
         return [], expectations
     import numpy as np
     import polars as pl
+
+    expectations = _in_gx_order(expectations)
 
     kinds: dict[str, set[str]] = {}  # a column's kinds of expectation: values (in a set, a pattern), nulls, other
     for exp in expectations:
@@ -319,11 +331,11 @@ def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name:
             kinds.setdefault(c, set()).add(("values" if _needs_values(exp) else "nulls") if set_based else "other")
     limit = CATEGORICAL_MAX_SHARE * df.height
     values = {
-        c: df.get_column(c).unique().sort()
+        c: df.get_column(c).unique()
         for c, k in kinds.items()
         if "values" in k and "other" not in k and df.schema[c] == pl.Utf8
     }
-    distinct = {c: v for c, v in values.items() if len(v) <= limit}
+    distinct = {c: v.sort() for c, v in values.items() if len(v) <= limit}
     chosen = [i for i, exp in enumerate(expectations) if _columns_of(exp) and set(_columns_of(exp)) <= set(distinct)]
     if not chosen:
         return [], expectations
@@ -331,5 +343,19 @@ def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name:
     padded = pl.DataFrame([v.gather(np.minimum(np.arange(height), len(v) - 1)) for v in distinct.values()])
     _, _, matched = _needs([expectations[i] for i in chosen])
     checked = _run_pass_fail(_to_pandas(padded, matched=matched), [expectations[i] for i in chosen], name)
+    if [(r.expectation_config.type, r.expectation_config.kwargs.get("column")) for r in checked] != [
+        (expectations[i].expectation_type, expectations[i].column) for i in chosen
+    ]:  # not GX's order after all: decide nothing rather than pair a result with another expectation
+        return [], expectations
     passed = {i for i, r in zip(chosen, checked) if r.success}
     return [r for r in checked if r.success], [e for i, e in enumerate(expectations) if i not in passed]
+
+
+def _in_gx_order(expectations: list[Any]) -> list[Any]:
+    """``expectations`` in the order GX's Validator evaluates and reports them: grouped by their ``column`` (those
+    without one together), the groups in order of first appearance (``Validator.process_expectations_for_validation``)."""
+    groups: dict[str | None, list[Any]] = {}
+    for exp in expectations:
+        column = getattr(exp, "column", None)
+        groups.setdefault(column if isinstance(column, str) else None, []).append(exp)
+    return [exp for group in groups.values() for exp in group]
