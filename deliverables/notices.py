@@ -69,7 +69,7 @@ class Notice:
     committee: str  # who posts and signs it
     township: str
     purpose: str  # a key of KINDS
-    batches: list[dict]  # batch_id, start_date, end_date, members: [{head_name, group, size, last, risk_types}]
+    batches: list[dict]  # batch_id, start_date, end_date, members: [{head_name, group, size, last, risk_types: [..]}]
 
     @property
     def title(self) -> str:
@@ -125,7 +125,7 @@ def village_notices(con: duckdb.DuckDBPyConnection, day: date, county: str, poli
                 "last": (r["household_type"] or "")
                 if KINDS[r["purpose"]].last_column == "户类型"
                 else (f"{since.year}年{since.month}月" if since else ""),
-                "risk_types": "、".join(types) or "其他",
+                "risk_types": types or ["其他"],
             }
         )
     return list(out.values())
@@ -163,7 +163,7 @@ def notice_pdf(notice: Notice, day: date) -> bytes:
                     Paragraph(escape(m["group"]), cell),
                     "" if m["size"] is None else f"{int(m['size'])}人",
                     m["last"],
-                    Paragraph(listed_lines(m["risk_types"].split("、"), cell, types_width), cell),
+                    Paragraph(listed_lines(m["risk_types"], cell, types_width), cell),
                 ]
             )
         t = Table(table, colWidths=[w * mm for w in COLUMN_WIDTHS_MM], repeatRows=1)

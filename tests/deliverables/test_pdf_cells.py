@@ -88,10 +88,10 @@ def test_a_notice_breaks_its_risk_types_after_the_comma_never_before_it():
     with its comma is cut, and its last character goes down with the comma."""
     font, size, room = register_font(), 10.5, COLUMN_WIDTHS_MM[-1] * mm - 12 - 1  # the code's margin
     types = load_policy().risk_types
-    lists = ["、".join(types[i:] + types[:i]) for i in range(0, len(types), 4)]  # one page: its lines in order
+    lists = [list(types[i:] + types[:i]) for i in range(0, len(types), 4)]  # one page: its lines in order
     members = [
-        {"head_name": f"户主{i}", "group": "一组", "size": 3, "last": "脱贫户", "risk_types": text}
-        for i, text in enumerate(lists)
+        {"head_name": f"户主{i}", "group": "一组", "size": 3, "last": "脱贫户", "risk_types": listed}
+        for i, listed in enumerate(lists)
     ]
     batch = {"batch_id": "GS-150625-20261120-001", "start_date": date(2026, 11, 20), "end_date": date(2026, 11, 26)}
     notice = Notice(
@@ -100,7 +100,9 @@ def test_a_notice_breaks_its_risk_types_after_the_comma_never_before_it():
     runs = _runs(notice_pdf(notice, date(2026, 11, 20)))
     column = next(x for text, x, _ in runs if text == "风险类型")
     lines = [text for text, x, _ in runs if abs(x - column) < 1 and text != "风险类型"]
-    assert "".join(lines) == "".join(lists) and len(lines) > 2 * len(lists)  # every list printed whole, wrapped
+    assert "".join(lines) == "".join("、".join(listed) for listed in lists) and len(lines) > 2 * len(
+        lists
+    )  # every list printed whole, wrapped
     assert not [line for line in lines if line.startswith("、")]
     too_wide = [t for t in types if stringWidth(t + "、", font, size) > room]
     cut = [part for line in lines for part in line.removesuffix("、").split("、") if part not in types]
