@@ -287,9 +287,7 @@ def _needs(expectations: list[Any]) -> tuple[list[str], set[str], set[str]]:
     needed: list[str] = []
     full_values: set[str] = set()
     matched: set[str] = set()
-    for exp in expectations:
-        if exp.expectation_type == COLUMN_SET:
-            continue
+    for exp in expectations:  # the column-set expectation names no column of its own (_columns_of)
         for c in _columns_of(exp):
             if c not in needed:
                 needed.append(c)
@@ -330,12 +328,8 @@ def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name:
             )
             kinds.setdefault(c, set()).add(("values" if _needs_values(exp) else "nulls") if set_based else "other")
     limit = CATEGORICAL_MAX_SHARE * df.height
-    values = {
-        c: df.get_column(c).unique()
-        for c, k in kinds.items()
-        if "values" in k and "other" not in k and df.schema[c] == pl.Utf8
-    }
-    distinct = {c: v.sort() for c, v in values.items() if len(v) <= limit}
+    candidates = [c for c, k in kinds.items() if "values" in k and "other" not in k and df.schema[c] == pl.Utf8]
+    distinct = {c: v.sort() for c in candidates if len(v := df.get_column(c).unique()) <= limit}
     chosen = [i for i, exp in enumerate(expectations) if _columns_of(exp) and set(_columns_of(exp)) <= set(distinct)]
     if not chosen:
         return [], expectations
