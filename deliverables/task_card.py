@@ -183,7 +183,7 @@ class Typesetter:
 
     def fit(self, value, width: float):
         """The text as a cell ``width`` wide prints it: a tuple of its lines, or a Paragraph
-        (deliverables.pdf.cell_text); a value already a Paragraph as it is."""
+        (deliverables.pdf.cell_text); a value already a Paragraph, or already its lines, as it is."""
         if not isinstance(value, str):
             return value
         fitted = self._fitted.get((value, width))

@@ -33,9 +33,16 @@ from fangfanpin.deliverables.workdays import TODAY, ordinal, prepare_workdays
 from fangfanpin.workflow.decide.day import TASK_STATES
 
 FOLDER = "排查任务"
+# the note under the title, one sentence a line: wrapped by the paragraph, it cut 走访 in two
 HEADER_NOTE = (
-    "按优先级排列（先看规则严重程度，再看模型估计的可能性），序号即优先级，走不完时请先走访靠前的农户；"
-    "走访后在“走访结果”回传模板中逐项填写"
+    "按优先级排列（先看规则严重程度，再看模型估计的可能性），序号即优先级，走不完时请先走访靠前的农户；",
+    "走访后在“走访结果”回传模板中逐项填写",
+)
+_NOTE_MARKUP = "<br/>".join(HEADER_NOTE)
+# the three guarantees and drinking water, two questions a line: wrapped by the cell, a last 「□否」 stood alone
+GUARANTEES = (
+    "义务教育有保障 □是 □否　基本医疗有保障 □是 □否",
+    "住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
 )
 # texts most packs print that come from elsewhere: priority_zh (deliverables.data), the workflow's 核实内容 and the
 # policy's usual risk types
@@ -106,7 +113,7 @@ def task_pack_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
 def _header(village: str, county_name: str, township: str, day: date, tasks: int) -> tuple[str, str]:
     """The pack's title and the paragraph under it (``village`` already escaped)."""
     return f"{village}入户排查任务单", (
-        f"{escape(county_name)} {escape(township)}　截至{cn_date(day)}未完成的走访任务共 {tasks} 项<br/>{HEADER_NOTE}"
+        f"{escape(county_name)} {escape(township)}　截至{cn_date(day)}未完成的走访任务共 {tasks} 项<br/>{_NOTE_MARKUP}"
     )
 
 
@@ -124,13 +131,15 @@ def form_text(conclusions: str) -> str:
         for purpose in TASK_STATES.values()
         for left in (0, -1)
     ]
-    texts = [*_header("", "", "", date(2000, 1, 1), 0), *(text for rows in cards for row in rows for text in row)]
+    cells = (cell for rows in cards for row in rows for cell in row)
+    texts = [*_header("", "", "", date(2000, 1, 1), 0), *("".join(c) if isinstance(c, tuple) else c for c in cells)]
     return "".join(dict.fromkeys(c for c in "".join([*texts, *USUAL_TEXTS]) if not c.isascii()))
 
 
-def card_rows(number: int, t: dict, conclusions: str) -> list[list[str]]:
+def card_rows(number: int, t: dict, conclusions: str) -> list[list[str | tuple[str, ...]]]:
     """The texts of the card of task ``t``, ``number`` in the pack, as the rows of four cells of its grid
-    (deliverables/task_card.py); ``conclusions`` are the boxes to tick for the conclusion."""
+    (deliverables/task_card.py); ``conclusions`` are the boxes to tick for the conclusion. A cell's text is wrapped
+    to its width, or is a tuple of the lines it prints."""
     left = t["working_days_left"]
     due = f"{t['due_date']:%Y-%m-%d}（{'剩余' if left >= 0 else '已逾期'} {abs(left)} 个工作日）"
     return [
@@ -140,12 +149,7 @@ def card_rows(number: int, t: dict, conclusions: str) -> list[list[str]]:
         ["优先依据", t["priority_zh"] or "未触发规则，无模型概率", "", ""],
         ["核实内容", mask_text(t["what_to_verify_zh"] or ""), "", ""],
         ["排查日期", "____年__月__日", "排查人", ""],
-        [
-            "三保障及饮水",
-            "义务教育有保障 □是 □否　基本医疗有保障 □是 □否　住房安全有保障 □是 □否　饮水安全有保障 □是 □否",
-            "",
-            "",
-        ],
+        ["三保障及饮水", GUARANTEES, "", ""],
         ["核实收入", "家庭人均纯收入 ________ 元　合规自付支出 ________ 元", "", ""],
         ["排查结论", conclusions, "", ""],
         ["情况说明", "", "", ""],

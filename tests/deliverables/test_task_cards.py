@@ -30,7 +30,14 @@ from fangfanpin.deliverables import data as D
 from fangfanpin.deliverables.pdf import build_pdf, cell_text, cn_date, register_font
 from fangfanpin.deliverables.pdf_subsets import share_subset_programs
 from fangfanpin.deliverables.task_card import TaskCard, Typesetter
-from fangfanpin.deliverables.task_packs import TaskPack, card_rows, task_pack_pdf, village_task_packs
+from fangfanpin.deliverables.task_packs import (
+    GUARANTEES,
+    HEADER_NOTE,
+    TaskPack,
+    card_rows,
+    task_pack_pdf,
+    village_task_packs,
+)
 
 pytestmark = pytest.mark.warehouse
 
@@ -61,7 +68,13 @@ def _reference_table(cells: list[list], text: ParagraphStyle) -> Table:
 
 def _fitted(rows: list[list], text: ParagraphStyle) -> list[list]:
     width = [26 * mm, 52 * mm, 26 * mm, 70 * mm]
-    fit = cache(lambda value, room: value if isinstance(value, Paragraph) else cell_text(value, text, room))
+
+    def fitted(value, room):
+        if isinstance(value, tuple):  # the lines it prints: a Table prints a string's lines as they are
+            return "\n".join(value)
+        return value if isinstance(value, Paragraph) else cell_text(value, text, room)
+
+    fit = cache(fitted)
     return [[fit(v, sum(width[1:]) if r in (3, 4, 6, 7, 8, 9) and c == 1 else width[c]) for c, v in enumerate(row)]
             for r, row in enumerate(rows)]  # fmt: skip
 
@@ -76,7 +89,7 @@ def _reference_pdf(pack: TaskPack, day: date, county_name: str) -> bytes:
         Paragraph(title, title_style),
         Paragraph(
             f"{escape(county_name)} {escape(pack.township)}　截至{cn_date(day)}未完成的走访任务共 {len(pack.tasks)} 项<br/>"
-            "按优先级排列（先看规则严重程度，再看模型估计的可能性），序号即优先级，走不完时请先走访靠前的农户；"
+            "按优先级排列（先看规则严重程度，再看模型估计的可能性），序号即优先级，走不完时请先走访靠前的农户；<br/>"
             "走访后在“走访结果”回传模板中逐项填写",
             sub,
         ),
@@ -213,6 +226,19 @@ def test_every_pack_prints_as_it_printed_with_a_table_per_card(packs):
     assert cards == [page.count("情况说明") for page in pages]  # every card whole on its page: first row and last
     lines = {y for t, _, y in _text(task_pack_pdf(long, END, county))[0] if len(t) > 3 and t in LONG_CHECK}
     assert len(lines) >= 3  # the long 核实内容 wrapped
+
+
+def test_the_note_and_the_guarantees_break_between_phrases(packs):
+    """Read back from a pack: the note under the title breaks after its first sentence, not inside 走访, and the
+    three guarantees and drinking water print two questions a line, no 「□否」 on a line of its own."""
+    packs, county = packs
+    lines = [text for text, _, _ in _text(task_pack_pdf(packs[0], END, county))[0]]
+    assert lines[2:4] == list(HEADER_NOTE)
+    cards = lines.count("三保障及饮水")
+    assert cards and lines.count(GUARANTEES[0]) == lines.count(GUARANTEES[1]) == cards
+    at = lines.index("三保障及饮水")
+    assert lines[at + 1 : at + 3] == list(GUARANTEES)
+    assert not any(line.replace(" ", "") in ("□否", "□是□否") for line in lines)
 
 
 def test_a_cell_a_paragraph_prints_where_a_table_prints_it(packs):
