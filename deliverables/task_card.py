@@ -64,7 +64,7 @@ class TaskCard(Flowable):
     ``space_below`` empty points under it that go to the next page with it: what a KeepTogether of the card and a
     Spacer of that height does, without the copy and the three flowables it costs the frame a card."""
 
-    def __init__(self, rows: list[list[str]], typeset: Typesetter, space_below: float = 0) -> None:
+    def __init__(self, rows: list[list[str | tuple[str, ...]]], typeset: Typesetter, space_below: float = 0) -> None:
         super().__init__()
         self.space_below = space_below
         self.hAlign = "CENTER"  # a Table's

@@ -18,18 +18,20 @@ from deliverables_helpers import COUNTIES, END
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.core.privacy import mask_text
 from fangfanpin.data_contracts import load_contract
 from fangfanpin.deliverables import data as D
-from fangfanpin.deliverables.pdf import build_pdf, cell_text, cn_date, register_font
+from fangfanpin.deliverables.pdf import CELL_PADDING, build_pdf, cell_text, cn_date, register_font
 from fangfanpin.deliverables.pdf_subsets import share_subset_programs
-from fangfanpin.deliverables.task_card import TaskCard, Typesetter
+from fangfanpin.deliverables.task_card import TaskCard, Typesetter, cell_width
 from fangfanpin.deliverables.task_packs import (
     GUARANTEES,
     HEADER_NOTE,
@@ -41,6 +43,9 @@ from fangfanpin.deliverables.task_packs import (
 
 pytestmark = pytest.mark.warehouse
 
+_BLANK_TASK = {"task_id": "", "purpose": "排查", "due_date": date(2000, 1, 1), "working_days_left": 0, "head_name": "",
+               "household_id": "", "head_id": None, "phone": None, "priority_zh": "", "what_to_verify_zh": ""}  # fmt: skip
+_GUARANTEES_ROW = ["三保障及饮水", GUARANTEES, "", ""]
 LONG_CHECK = (
     "入户核实：义务教育阶段失学辍学、住房出现安全问题、家庭成员未参加基本医疗保险、因病、因残、因学、因灾、"
     "因意外事故、因务工就业不稳、因产业项目失败、其他；收入、合规自付支出、三保障及饮水安全；"
@@ -239,6 +244,17 @@ def test_the_note_and_the_guarantees_break_between_phrases(packs):
     at = lines.index("三保障及饮水")
     assert lines[at + 1 : at + 3] == list(GUARANTEES)
     assert not any(line.replace(" ", "") in ("□否", "□是□否") for line in lines)
+
+
+def test_the_fixed_lines_fit_where_they_are_drawn():
+    """Lines given as they print are wrapped by nothing, so each must fit: the guarantees in their spanned cell
+    (9.5 pt, less the cell's padding), the note in the pack's frame (10 pt; A4 less the 14 mm margins and the
+    frame's 6 pt padding)."""
+    font = register_font()
+    cell = cell_width(card_rows(1, _BLANK_TASK, "").index(_GUARANTEES_ROW), 1) - 2 * CELL_PADDING - 1
+    assert max(stringWidth(line, font, 9.5) for line in GUARANTEES) < cell
+    frame = A4[0] - 2 * 14 * mm - 2 * 6
+    assert max(stringWidth(line, font, 10) for line in HEADER_NOTE) < frame
 
 
 def test_a_cell_a_paragraph_prints_where_a_table_prints_it(packs):
