@@ -16,7 +16,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 
 from fangfanpin.config.policy import load_policy
 from fangfanpin.deliverables.notices import COLUMN_WIDTHS_MM, Notice, notice_pdf
-from fangfanpin.deliverables.pdf import build_pdf, cell_text, register_font
+from fangfanpin.deliverables.pdf import CELL_PADDING, build_pdf, cell_text, register_font
 
 pytestmark = pytest.mark.unit
 
@@ -86,7 +86,7 @@ def test_a_notice_breaks_its_risk_types_after_the_comma_never_before_it():
     """A household's risk types wrap as a villager reads a list: a line ends after a 、 and holds whole types, so no
     line of the posted notice starts with the comma or with the rest of a cut type; only a type too wide for a line
     with its comma is cut, and its last character goes down with the comma."""
-    font, size, room = register_font(), 10.5, COLUMN_WIDTHS_MM[-1] * mm - 12 - 1  # the code's margin
+    font, size, room = register_font(), 10.5, COLUMN_WIDTHS_MM[-1] * mm - 2 * CELL_PADDING - 1  # listed_lines' room
     types = load_policy().risk_types
     lists = [list(types[i:] + types[:i]) for i in range(0, len(types), 4)]  # one page: its lines in order
     members = [
