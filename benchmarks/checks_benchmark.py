@@ -12,6 +12,7 @@ must not differ between the codes.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -55,8 +56,6 @@ print(f"{sum(seconds.values()):.2f} {hashing:.2f} {digest} " + " ".join(f"{f}={s
 
 def main() -> None:
     sys.path.insert(0, str(HERE))
-    import argparse
-
     from isolate import code_arguments, codes_of, pin_two_cores, run_with_code
 
     ap = argparse.ArgumentParser()

@@ -27,6 +27,11 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
+from fangfanpin.data_contracts import all_contracts
+from fangfanpin.schema import feeds, q
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "out" / "snapshot_versions"
 
@@ -75,8 +80,6 @@ def versions_asof_sql(contract) -> str:
     EXISTS per row, the macro read the roster six times slower; keyed by file name, number and row, the enrolment
     three times slower. A place so is a file number and a row: the base's files must come in the same order under
     the same names (``store_as_versions`` compares the names too)."""
-    from fangfanpin.schema import q
-
     feed, table = contract.feed, q(contract.feed)
     return f"""
         CREATE OR REPLACE MACRO {q(feed + "_asof")}(d) AS TABLE
@@ -103,8 +106,6 @@ PLACE = "({t}._file_seq * 1073741824 + {t}._row)"  # a row's place in its delive
 
 def install_versions_macros() -> None:
     """The schema's snapshot ``_asof`` macros replaced by the prototype's, for ``ensure_schema`` in this process."""
-    from fangfanpin.schema import feeds
-
     today = feeds.asof_macro_sql
     feeds.asof_macro_sql = lambda c: versions_asof_sql(c) if c.kind == "snapshot" else today(c)
 
@@ -112,11 +113,6 @@ def install_versions_macros() -> None:
 def store_as_versions(path: Path, base: str, day: str) -> None:
     """Keep of each snapshot of ``day`` only its rows that differ from ``base``'s at their place, and list the places
     it dropped; print what each feed stores and how long finding it took."""
-    import duckdb
-
-    from fangfanpin.data_contracts import all_contracts
-    from fangfanpin.schema import q
-
     con = duckdb.connect(str(path))
     con.execute("SET enable_progress_bar = false")
     con.execute("CREATE TABLE snapshot_bases (feed VARCHAR, delivery_date DATE, base_date DATE)")
@@ -157,8 +153,6 @@ def store_as_versions(path: Path, base: str, day: str) -> None:
 
 def compacted(path: Path) -> Path:
     """``path`` copied table by table into a new file: its size is what the rows take, not what deletes left."""
-    import duckdb
-
     out = path.with_name(path.stem + "_compact.duckdb")
     out.unlink(missing_ok=True)
     con = duckdb.connect()
