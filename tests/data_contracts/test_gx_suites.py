@@ -480,3 +480,49 @@ def test_a_suite_of_any_order_gives_on_distinct_values_what_every_row_gives(case
     assert [(f.column, f.expectation, f.observed) for f in on_distinct.failures] == expected
     monkeypatch.setattr(validation, "DISTINCT_MIN_ROWS", frame.height + 1)
     assert on_distinct.to_dict() == validate(frame, suite).to_dict()
+
+
+def _keys_damaged(feed: str, damage: str, n: int) -> pl.DataFrame:
+    """A large clean frame of ``feed`` whose key is unique, or made not unique as ``damage`` says."""
+    contract = load_contract(feed)
+    df = clean_frame(feed, n)  # a compound key unique already
+    if contract.key == ("id_number",):
+        df = df.with_columns(
+            pl.format("150625199001{}", pl.int_range(pl.len()).cast(pl.Utf8).str.zfill(6)).alias("id_number")
+        )
+    first = contract.key[0]
+    if damage == "one row twice":
+        df = _set(df, first, 7, df[first][3]) if len(contract.key) == 1 else pl.concat([df, df.slice(3, 1)])
+    elif damage == "many rows twice":
+        df = pl.concat([df, df.gather_every(97)])
+    elif damage == "missing in two rows":
+        df = _set(_set(df, first, 7, None), first, 9, None)
+        if len(contract.key) > 1:
+            df = pl.concat([df, df.slice(7, 1)])  # and a row whose whole key is missing twice
+    return df
+
+
+@pytest.mark.parametrize("feed", ["roster", "household_income"])
+@pytest.mark.parametrize("damage", ["none", "one row twice", "many rows twice", "missing in two rows"])
+def test_a_large_delivery_decides_its_key_as_gx_decides_it_on_every_row(feed, damage, suites, monkeypatch):
+    """On a large frame a key found unique by polars (missing values equal, stricter than GX) passes without GX;
+    otherwise GX decides on every row. Either way the result, failures, counts and samples are GX's alone."""
+    from fangfanpin.data_contracts.gx_suites import validation
+
+    df = _keys_damaged(feed, damage, validation.DISTINCT_MIN_ROWS)
+    decided: list[int] = []
+    decide = validation._decided_unique
+
+    def recorded(*args):
+        passed, rest = decide(*args)
+        decided.append(len(passed))
+        return passed, rest
+
+    monkeypatch.setattr(validation, "_decided_unique", recorded)
+    with_polars = validate(df, suites[feed])
+    assert decided == [1 if damage == "none" else 0]
+    monkeypatch.setattr(validation, "DISTINCT_MIN_ROWS", df.height + 1)
+    by_gx = validate(df, suites[feed])
+    assert with_polars.to_dict() == by_gx.to_dict()
+    keyed = [f for f in by_gx.failures if f.expectation.endswith("_be_unique")]
+    assert bool(keyed) == (damage in ("one row twice", "many rows twice") or (damage != "none" and feed != "roster"))
