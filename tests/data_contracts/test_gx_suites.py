@@ -483,7 +483,7 @@ def test_a_suite_of_any_order_gives_on_distinct_values_what_every_row_gives(case
 
 
 def _keys_damaged(feed: str, damage: str, n: int) -> pl.DataFrame:
-    """A large clean frame of ``feed`` whose key is unique, or made not unique as ``damage`` says."""
+    """A large clean frame of ``feed`` whose key is unique and ID numbers well formed, or damaged as ``damage`` says."""
     contract = load_contract(feed)
     df = clean_frame(feed, n)  # a compound key unique already
     if contract.key == ("id_number",):
@@ -499,30 +499,46 @@ def _keys_damaged(feed: str, damage: str, n: int) -> pl.DataFrame:
         df = _set(_set(df, first, 7, None), first, 9, None)
         if len(contract.key) > 1:
             df = pl.concat([df, df.slice(7, 1)])  # and a row whose whole key is missing twice
+    elif damage == "IDs malformed":  # a lower-case x, a full-width digit, a trailing line break, one digit short
+        for row, bad in enumerate(
+            ("15062519900100001x", "15062519900100002１", "150625199001000030\n", "1506251990010004")
+        ):
+            df = _set(df, "id_number", 11 + row, bad)
     return df
 
 
-@pytest.mark.parametrize("feed", ["roster", "household_income"])
-@pytest.mark.parametrize("damage", ["none", "one row twice", "many rows twice", "missing in two rows"])
-def test_a_large_delivery_decides_its_key_as_gx_decides_it_on_every_row(feed, damage, suites, monkeypatch):
-    """On a large frame a key found unique by polars (missing values equal, stricter than GX) passes without GX;
-    otherwise GX decides on every row. Either way the result, failures, counts and samples are GX's alone."""
+KEY_DAMAGES = ["none", "one row twice", "many rows twice", "missing in two rows"]
+
+
+@pytest.mark.parametrize(
+    ("feed", "damage"),
+    [("roster", d) for d in [*KEY_DAMAGES, "IDs malformed"]] + [("household_income", d) for d in KEY_DAMAGES],
+)
+def test_a_large_delivery_decides_keys_and_patterns_as_gx_decides_them_on_every_row(feed, damage, suites, monkeypatch):
+    """On a large frame a key no two rows share (missing values equal, stricter than GX) and an ID pattern every value
+    matches pass without GX; otherwise GX decides on every row. Either way the result, failures, counts and samples
+    are GX's alone."""
     from fangfanpin.data_contracts.gx_suites import validation
 
     df = _keys_damaged(feed, damage, validation.DISTINCT_MIN_ROWS)
-    decided: list[int] = []
-    decide = validation._decided_unique
+    decided: list[tuple[str, str | None]] = []
+    decide = validation._decided_in_polars
 
     def recorded(*args):
         passed, rest = decide(*args)
-        decided.append(len(passed))
+        decided.extend((p.expectation.expectation_type, getattr(p.expectation, "column", None)) for p in passed)
         return passed, rest
 
-    monkeypatch.setattr(validation, "_decided_unique", recorded)
+    monkeypatch.setattr(validation, "_decided_in_polars", recorded)
     with_polars = validate(df, suites[feed])
-    assert decided == [1 if damage == "none" else 0]
+    kinds = {kind for kind, _ in decided}
+    assert ({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"} & kinds != set()) == (
+        damage in ("none", "IDs malformed")
+    )
+    if feed == "roster":
+        assert (("expect_column_values_to_match_regex", "id_number") in decided) == (damage != "IDs malformed")
     monkeypatch.setattr(validation, "DISTINCT_MIN_ROWS", df.height + 1)
     by_gx = validate(df, suites[feed])
     assert with_polars.to_dict() == by_gx.to_dict()
-    keyed = [f for f in by_gx.failures if f.expectation.endswith("_be_unique")]
-    assert bool(keyed) == (damage in ("one row twice", "many rows twice") or (damage != "none" and feed != "roster"))
+    failed = {f.expectation for f in by_gx.failures}
+    assert ("expect_column_values_to_match_regex" in failed) == (damage == "IDs malformed")
