@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fangfanpin.data_contracts.gx_suites.messages import failures_of
 from fangfanpin.data_contracts.gx_suites.results import COLUMN_SET, SAMPLE_COUNT, SuiteResult
+from fangfanpin.data_contracts.gx_suites.suites import DIVISION_REGEX, ID_REGEX
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -227,9 +227,9 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     missing from ``df`` are not run (the suite's column-set expectation reports it).
 
     The suite's column-set expectation sees every present column (columns only checked for presence go over as
-    int8 stand-ins, their values unconverted). On a large frame, a key that no two rows share and a plain pattern
-    every value matches pass without GX (:func:`_decided_in_polars`), and a code column's allowed values and patterns are first checked on its distinct
-    values (:func:`_decided_on_distinct_values`).
+    int8 stand-ins, their values unconverted). On a large frame, a key that no two rows share and an ID or division
+    pattern every value matches pass without GX (:func:`_decided_in_polars`), and a code column's allowed values and
+    patterns are first checked on its distinct values (:func:`_decided_on_distinct_values`).
 
     ``max_rows``: validate a seeded random sample of at most that many rows instead of the whole frame; row-count
     expectations still see the full height, but uniqueness then only sees duplicates inside the sample.
@@ -251,9 +251,11 @@ def validate(df: pl.DataFrame, suite: ExpectationSuite, *, max_rows: int | None 
     sample = max_rows is not None and df.height > max_rows
     results: list[Any] = []
     if column_exps and not sample:
-        unique, column_exps = _decided_in_polars(df, column_exps)
-        passed, column_exps = _decided_on_distinct_values(df, column_exps, suite.name)
-        results.extend(unique + passed)
+        # in GX's order first: a decided expectation taken out must not move its column's group of failures
+        column_exps = _in_gx_order(column_exps)
+        in_polars, column_exps = _decided_in_polars(df, column_exps)
+        on_distinct, column_exps = _decided_on_distinct_values(df, column_exps, suite.name)
+        results.extend(in_polars + on_distinct)
     if column_exps or (table_exps and not sample):
         needed, full_values, matched = _needs(column_exps)
         height = max_rows if sample else df.height  # a frame of no column has no height of its own
@@ -354,9 +356,14 @@ def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name:
 
 
 _UNIQUE = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
-# a pattern of these characters reads alike in polars' regex engine, pyarrow's RE2 and Python's re: no class like \d
-# (Unicode digits in two of them, ASCII in the third), no dot, no flag
-_PLAIN_PATTERN = re.compile(r"[\^$\[\]{}()|?:*+,0-9A-Za-z-]*")
+# patterns that read alike in polars' regex engine, pyarrow's RE2 and Python's re (GX's pandas uses either): ASCII
+# digit ranges, counts and anchors only. Where a value ends in a line break, Python's $ matches before it and polars'
+# does not, so polars is the stricter. Other patterns (a class like [[:digit:]] or \d, a flag, a class subtraction)
+# are read differently by some of the three and go to GX.
+PLAIN_PATTERNS = frozenset({ID_REGEX, DIVISION_REGEX})
+# key columns whose values stay apart when GX's frame is made (_to_pandas): a nullable integer becomes float64 (2**53
+# and 2**53 + 1 meet), a float's null becomes NaN (equal to NaN for pandas)
+_KEPT_APART = ("String", "Date", "Datetime", "Boolean")
 
 
 @dataclass(frozen=True)
@@ -370,12 +377,14 @@ class DecidedPass:
 def _decided_in_polars(df: pl.DataFrame, expectations: list[Any]) -> tuple[list[Any], list[Any]]:
     """(the passes of the expectations polars finds no row breaking, every other expectation in its order), on a large
     frame. Two kinds, each decided by a test at least as strict as GX's, so that when no row fails it GX passes too,
-    whatever share of rows (``mostly``) or rows by condition the expectation looks at; otherwise the expectation runs
-    in GX on every row, for its counts and samples:
+    whatever share of rows (``mostly``) it allows; otherwise, or with a row condition (which GX may fail to read), the
+    expectation runs in GX on every row, for its counts and samples:
 
     - a key, unique for GX when no two rows share its values (rows whose values are missing left out): polars finds
       whether any two rows share them at all, a missing value equal to another (:func:`_no_two_rows_share`);
-    - a plain pattern (an ID number, a division code) that every present value matches.
+    - an ID number's or a division code's pattern (``PLAIN_PATTERNS``) that every present value matches.
+
+    Only a key whose columns GX's frame keeps apart (:func:`_kept_apart`) is decided.
 
     On a million rows GX took most of a snapshot's check on these (pandas factorising an ID column, matching it)."""
     if df.height < DISTINCT_MIN_ROWS:
@@ -385,13 +394,17 @@ def _decided_in_polars(df: pl.DataFrame, expectations: list[Any]) -> tuple[list[
     passed, rest = [], []
     for exp in expectations:
         columns = _columns_of(exp)
-        if not columns:
+        if not columns or getattr(exp, "row_condition", None):
             rest.append(exp)
-        elif exp.expectation_type in _UNIQUE and _no_two_rows_share(df, columns):
+        elif (
+            exp.expectation_type in _UNIQUE
+            and all(_kept_apart(df.get_column(c)) for c in columns)
+            and _no_two_rows_share(df, columns)
+        ):
             passed.append(DecidedPass(exp))
         elif (
             exp.expectation_type == _REGEX
-            and _PLAIN_PATTERN.fullmatch(exp.regex)
+            and exp.regex in PLAIN_PATTERNS
             and df.schema[columns[0]] == pl.Utf8
             and df.get_column(columns[0]).str.contains(exp.regex).all()
         ):
@@ -399,6 +412,14 @@ def _decided_in_polars(df: pl.DataFrame, expectations: list[Any]) -> tuple[list[
         else:
             rest.append(exp)
     return passed, rest
+
+
+def _kept_apart(column: pl.Series) -> bool:
+    """Whether GX's frame keeps ``column``'s distinct values apart: a text, date or yes/no column, or integers without
+    a missing value (they stay integers in pandas)."""
+    if column.dtype.is_integer():
+        return column.null_count() == 0
+    return str(column.dtype.base_type()) in _KEPT_APART
 
 
 def _no_two_rows_share(df: pl.DataFrame, columns: list[str]) -> bool:

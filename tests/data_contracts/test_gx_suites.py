@@ -21,6 +21,7 @@ from fangfanpin.data_contracts.gx_suites import (
     validate,
     value_columns,
 )
+from fangfanpin.data_contracts.gx_suites.suites import ID_REGEX
 from fangfanpin.ingest.warehouse import q
 
 pytestmark = pytest.mark.unit
@@ -423,13 +424,19 @@ def test_a_share_of_rows_is_never_decided_on_distinct_values():
 
 def _suites_that_order_and_condition_rows():
     """(frame, expectations, what every row gives) the structure suites never build but a suite may hold: a
-    column's expectations apart, a row condition reading another column, a row count beside decided columns."""
+    column's expectations apart, a row condition reading another column, a row count beside decided columns, a
+    column's first expectation decided in polars (its group of failures must not move)."""
     import great_expectations.expectations as gxe
 
     from fangfanpin.data_contracts.gx_suites import validation
 
     n = validation.DISTINCT_MIN_ROWS
     apart = pl.DataFrame({"a": (["x", "y", None] * n)[:n], "b": (["q", "p"] * n)[:n]})
+    ids = pl.format("150625199001{}", pl.int_range(pl.len()).cast(pl.Utf8).str.zfill(6))
+    ids_apart = pl.DataFrame({"x": [None] * n}).select(
+        pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(ids).alias("x"),
+        pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.lit("有")).alias("y"),
+    )
     conditioned = pl.DataFrame(
         {"a": ["x"] * (n // 2) + ["y"] * (n - n // 2), "b": ["q"] * (n // 2) + ["p"] * (n - n // 2)}
     )
@@ -463,10 +470,19 @@ def _suites_that_order_and_condition_rows():
             ],
             [],
         ),
+        (
+            ids_apart,
+            [
+                gxe.ExpectColumnValuesToMatchRegex(column="x", regex=ID_REGEX),  # decided in polars
+                gxe.ExpectColumnValuesToNotBeNull(column="y"),
+                gxe.ExpectColumnValuesToNotBeNull(column="x"),
+            ],
+            [("x", "expect_column_values_to_not_be_null", 1), ("y", "expect_column_values_to_not_be_null", 1)],
+        ),
     ]
 
 
-@pytest.mark.parametrize("case", range(3))
+@pytest.mark.parametrize("case", range(4))
 def test_a_suite_of_any_order_gives_on_distinct_values_what_every_row_gives(case, monkeypatch):
     """Whatever the order of its expectations, their row conditions or its table-level expectations, a suite gives
     the same result, failures and counts with the distinct-value pass as over every row."""
@@ -542,3 +558,60 @@ def test_a_large_delivery_decides_keys_and_patterns_as_gx_decides_them_on_every_
     assert with_polars.to_dict() == by_gx.to_dict()
     failed = {f.expectation for f in by_gx.failures}
     assert ("expect_column_values_to_match_regex" in failed) == (damage == "IDs malformed")
+
+
+def _uniqueness_and_patterns_gx_reads_otherwise():
+    """(frame, expectations) that polars alone would pass and GX fails: integers that meet once a missing value makes
+    them floats, a float key's missing value and NaN, a pattern with a POSIX class that Python's re (which pandas
+    takes for a value with a line break) does not know, a row condition GX cannot read."""
+    import great_expectations.expectations as gxe
+
+    from fangfanpin.data_contracts.gx_suites import validation
+
+    n = validation.DISTINCT_MIN_ROWS
+    counted = pl.int_range(n, eager=True)
+    big = pl.DataFrame({"k": counted}).with_columns(
+        pl.when(counted == 0)
+        .then(None)
+        .when(counted == 1)
+        .then(2**53)
+        .when(counted == 2)
+        .then(2**53 + 1)
+        .otherwise(counted)
+        .alias("k")
+    )
+    floats = pl.DataFrame(
+        {
+            "a": pl.Series([1] * 2 + list(range(2, n)), dtype=pl.Int64),
+            "b": pl.Series([float("nan"), None] + [0.0] * (n - 2)),
+        }
+    )
+    texts = pl.DataFrame({"t": ["a\nb"] + [f"{i}" for i in range(1, n)]})
+    return [
+        (big, [gxe.ExpectColumnValuesToBeUnique(column="k")]),
+        (big.with_columns(pl.lit("同").alias("j")), [gxe.ExpectCompoundColumnsToBeUnique(column_list=["k", "j"])]),
+        (floats, [gxe.ExpectCompoundColumnsToBeUnique(column_list=["a", "b"])]),
+        (texts, [gxe.ExpectColumnValuesToMatchRegex(column="t", regex="^[[:digit:]]+$|^a")]),
+        (
+            pl.DataFrame({"k": pl.int_range(n, eager=True).cast(pl.Utf8)}),
+            [gxe.ExpectColumnValuesToBeUnique(column="k", row_condition="k ==", condition_parser="pandas")],
+        ),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")  # Python's re on [[:digit:]], as meant
+@pytest.mark.parametrize("case", range(5))
+def test_what_gx_reads_otherwise_than_polars_is_left_to_gx(case, monkeypatch):
+    """Only keys whose values GX's frame keeps apart and the ID and division patterns are decided in polars: a case
+    polars alone would pass fails in GX, and gives GX's result either way."""
+    import great_expectations as gx
+
+    from fangfanpin.data_contracts.gx_suites import validation
+
+    frame, expectations = _uniqueness_and_patterns_gx_reads_otherwise()[case]
+    suite = gx.ExpectationSuite(name=f"otherwise{case}", expectations=expectations)
+    decided = validate(frame, suite)
+    monkeypatch.setattr(validation, "DISTINCT_MIN_ROWS", frame.height + 1)
+    by_gx = validate(frame, suite)
+    assert not by_gx.success
+    assert decided.to_dict() == by_gx.to_dict()
