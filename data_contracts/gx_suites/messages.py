@@ -31,6 +31,19 @@ def failures_of(r: Any) -> list[Failure]:
     return [_failure(r)]
 
 
+def _raised(info: Any) -> dict | None:
+    """What GX says was raised while it evaluated an expectation, or None. GX gives it flat when the expectation
+    itself raised, and one entry per metric when a metric did (a text value in a number's range check)."""
+    if not isinstance(info, dict):
+        return None
+    if "raised_exception" in info:
+        return info if info["raised_exception"] else None
+    raised = [
+        v for v in info.values() if isinstance(v, dict) and (v.get("exception_message") or v.get("raised_exception"))
+    ]
+    return raised[0] if raised else None
+
+
 def _failure(r: Any) -> Failure:
     cfg = r.expectation_config
     etype = cfg.type
@@ -44,9 +57,8 @@ def _failure(r: Any) -> Failure:
     header = meta.get("header") or column or ""
     n = res.get("unexpected_count")
     samples = list(res.get("partial_unexpected_list") or [])
-    exc = (r.exception_info or {}) if isinstance(r.exception_info, dict) else {}
-
-    if exc.get("raised_exception"):
+    exc = _raised(r.exception_info)
+    if exc is not None:
         msg = str(exc.get("exception_message") or "")[:200]
         return Failure(etype, column, "error", mask_text(f"检查 {etype}（列 {header}）未能执行：{msg}"))
 

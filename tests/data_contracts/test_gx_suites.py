@@ -615,3 +615,12 @@ def test_what_gx_reads_otherwise_than_polars_is_left_to_gx(case, monkeypatch):
     by_gx = validate(frame, suite)
     assert not by_gx.success
     assert decided.to_dict() == by_gx.to_dict()
+
+
+def test_a_check_that_gx_cannot_evaluate_says_so_instead_of_failing_the_step(suites):
+    """A metric that raises inside GX (a text value where a year's range is checked) is reported as not evaluated,
+    with GX's reason: the message used to format a missing count and raise."""
+    df = clean_frame("household_income", 20).with_columns(pl.format("K{}", pl.int_range(pl.len())).alias("year"))
+    result = validate(df, suites["household_income"])
+    [failure] = [f for f in result.failures if f.column == "year"]
+    assert failure.observed == "error" and "未能执行" in failure.message_zh
