@@ -38,10 +38,8 @@ def _raised(info: Any) -> dict | None:
         return None
     if "raised_exception" in info:
         return info if info["raised_exception"] else None
-    raised = [
-        v for v in info.values() if isinstance(v, dict) and (v.get("exception_message") or v.get("raised_exception"))
-    ]
-    return raised[0] if raised else None
+    metrics = (v for v in info.values() if isinstance(v, dict))
+    return next((v for v in metrics if v.get("exception_message") or v.get("raised_exception")), None)
 
 
 def _failure(r: Any) -> Failure:

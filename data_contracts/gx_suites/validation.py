@@ -316,15 +316,13 @@ def _decided_on_distinct_values(df: pl.DataFrame, expectations: list[Any], name:
     expectations are all of that kind are checked once on their distinct values, each column padded to one height
     by repeating one of its own values. A failed expectation runs again on every row, for its counts and samples.
 
-    The expectations come back in the order GX evaluates and reports them (:func:`_in_gx_order`), so that the run
-    over every row reports its failures in the order a single run would. A suite with a row condition (which may
-    read other columns, row by row) is left whole to the run over every row."""
+    ``expectations`` come in the order GX evaluates and reports them (:func:`_in_gx_order`, as ``validate`` puts
+    them), so that the run over every row reports its failures in the order a single run would. A suite with a row
+    condition (which may read other columns, row by row) is left whole to the run over every row."""
     if df.height < DISTINCT_MIN_ROWS or any(getattr(e, "row_condition", None) for e in expectations):
         return [], expectations
     import numpy as np
     import polars as pl
-
-    expectations = _in_gx_order(expectations)
 
     kinds: dict[str, set[str]] = {}  # a column's kinds of expectation: values (in a set, a pattern), nulls, other
     for exp in expectations:
@@ -361,9 +359,6 @@ _UNIQUE = frozenset({"expect_column_values_to_be_unique", "expect_compound_colum
 # does not, so polars is the stricter. Other patterns (a class like [[:digit:]] or \d, a flag, a class subtraction)
 # are read differently by some of the three and go to GX.
 PLAIN_PATTERNS = frozenset({ID_REGEX, DIVISION_REGEX})
-# key columns whose values stay apart when GX's frame is made (_to_pandas): a nullable integer becomes float64 (2**53
-# and 2**53 + 1 meet), a float's null becomes NaN (equal to NaN for pandas)
-_KEPT_APART = ("String", "Date", "Datetime", "Boolean")
 
 
 @dataclass(frozen=True)
@@ -415,11 +410,14 @@ def _decided_in_polars(df: pl.DataFrame, expectations: list[Any]) -> tuple[list[
 
 
 def _kept_apart(column: pl.Series) -> bool:
-    """Whether GX's frame keeps ``column``'s distinct values apart: a text, date or yes/no column, or integers without
-    a missing value (they stay integers in pandas)."""
+    """Whether GX's frame keeps ``column``'s distinct values apart (:func:`_to_pandas`): a text, date or yes/no
+    column, or integers without a missing value (with one, they become float64, where 2**53 and 2**53 + 1 meet; a
+    float's null becomes NaN, equal to NaN for pandas)."""
+    import polars as pl
+
     if column.dtype.is_integer():
         return column.null_count() == 0
-    return str(column.dtype.base_type()) in _KEPT_APART
+    return column.dtype in (pl.Utf8, pl.Boolean) or column.dtype.is_temporal()
 
 
 def _no_two_rows_share(df: pl.DataFrame, columns: list[str]) -> bool:
