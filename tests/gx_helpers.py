@@ -9,6 +9,8 @@ import polars as pl
 from fangfanpin.data_contracts import load_contract
 
 IDS = [f"15062519900101{n:03d}{d}" for n, d in zip(range(100, 110), "123456789X")]
+# a well-formed ID number a row (its pattern's, not its check digit's), distinct over a million rows
+DISTINCT_IDS = pl.format("150625199001{}", pl.int_range(pl.len()).cast(pl.Utf8).str.zfill(6))
 
 
 def _lineage(df: pl.DataFrame) -> pl.DataFrame:

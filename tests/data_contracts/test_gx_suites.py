@@ -17,7 +17,6 @@ from fangfanpin.data_contracts.gx_suites import (
     SuiteResult,
     drift_suite,
     profile,
-    structure_suite,
     validate,
     value_columns,
 )
@@ -36,11 +35,6 @@ def _assert_masked(result: SuiteResult) -> None:
     for text in _texts(result):
         assert not FULL_ID.search(text), text
     json.dumps(result.to_dict(), ensure_ascii=False)  # JSON-friendly
-
-
-@pytest.fixture(scope="module")
-def suites():
-    return {feed: structure_suite(load_contract(feed)) for feed in FEEDS}
 
 
 @pytest.mark.parametrize("feed", FEEDS)
@@ -202,14 +196,10 @@ def test_profile_roundtrip():
     assert profile(df).null_rates == p.null_rates  # without a contract: every non-lineage column
 
 
-def _big(feed: str, n: int) -> pl.DataFrame:
-    return clean_frame(feed, n)
-
-
 def test_drift_passes_on_similar_delivery():
     contract = load_contract("household_income")
-    previous = profile(_big("household_income", 100), contract)
-    current = set_value(_big("household_income", 120), "wage_income", 0, None)  # +20% rows, +0.8% nulls
+    previous = profile(clean_frame("household_income", 100), contract)
+    current = set_value(clean_frame("household_income", 120), "wage_income", 0, None)  # +20% rows, +0.8% nulls
     result = validate(current, drift_suite(contract, previous))
     assert result.success, _texts(result)
     # row count, and the null rate of every column the structure suite does not already want without nulls
@@ -218,8 +208,8 @@ def test_drift_passes_on_similar_delivery():
 
 def test_drift_fails_on_row_spike():
     contract = load_contract("medical_claims")
-    previous = profile(_big("medical_claims", 20), contract)
-    result = validate(_big("medical_claims", 200), drift_suite(contract, previous))
+    previous = profile(clean_frame("medical_claims", 20), contract)
+    result = validate(clean_frame("medical_claims", 200), drift_suite(contract, previous))
     [f] = result.failures
     assert f.expectation == "expect_table_row_count_to_be_between" and f.observed == 200 and f.column is None
     assert f.message_zh.startswith("行数 200 与上次交付 20 相比变化过大")
@@ -227,8 +217,8 @@ def test_drift_fails_on_row_spike():
 
 def test_drift_row_count_sees_full_height_when_sampling():
     contract = load_contract("medical_claims")
-    previous = profile(_big("medical_claims", 20), contract)
-    result = validate(_big("medical_claims", 200), drift_suite(contract, previous), max_rows=50)
+    previous = profile(clean_frame("medical_claims", 20), contract)
+    result = validate(clean_frame("medical_claims", 200), drift_suite(contract, previous), max_rows=50)
     assert [f.observed for f in result.failures] == [200]
 
 
