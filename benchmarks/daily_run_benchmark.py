@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/daily_run_benchmark.py [--sizes 10000,100000,1000000] [--workdir benchmarks/out/daily]
                                                        [--reuse] [--ordinary-day | --only-ordinary-day]
+                                                       [--code LABEL=PKGDIR ...] [--rounds 1]
 
 For each size N (households, about 3.5 persons each) across the 12 counties whose villages are packaged in
 config/divisions:
@@ -31,6 +32,11 @@ work vary by a factor of two: measure the 100k and 1M sizes on a quiet machine.
 4. with ``--ordinary-day``, the delivery after the first with every snapshot re-sent unchanged, and with 1 % of
    their rows changed, plus a day's increments (ordinary_day.py), timed the same way: its own table.
 
+With ``--code LABEL=PKGDIR`` (repeatable; a folder holding a ``fangfanpin`` package, e.g. a ``git worktree`` of
+another commit linked as PKGDIR/fangfanpin), each size's first delivery is run by each code in turn on the same
+landing files (``--rounds`` times, A B A B), and the ordinary day by each code after the other: the previous code's
+figures measured side by side with this one's, on the same day. The pandas baseline runs once a size.
+
 Results: a table on stdout, <workdir>/daily_run_benchmark.json and <workdir>/daily_run_benchmark.png (time against
 size per stage, log-log; matplotlib is a dependency of the project).
 Targets, on 2 cores: 1,000,000 households full daily run ≤ 60 s and ≤ 4 GB peak; t(1M) ≤ 12 × t(100k).
@@ -50,14 +56,15 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from isolate import pin_two_cores, run_isolated  # noqa: E402
+from isolate import code_arguments, codes_of, pin_two_cores, run_isolated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import ordinary_day  # noqa: E402
 from crosscheck_benchmark import DAY  # noqa: E402  the pandas baseline's date, so both agree
-from stage_table import stage_cells, stage_header  # noqa: E402
+from daily_run_report import plot, print_table  # noqa: E402
+from stage_table import STAGES  # noqa: E402
 
 COUNTIES = [
     "150625",
@@ -73,8 +80,6 @@ COUNTIES = [
     "411426",
     "411481",
 ]
-STAGES = ["ingest", "crosscheck", "scoring", "workflow", "deliverables"]
-TARGET_SECONDS_1M, TARGET_PEAK_GB_1M, TARGET_GROWTH = 60, 4, 12
 
 
 def generate_landing(work: Path, households: int) -> dict:
@@ -139,9 +144,10 @@ def bootstrap_model(workdir: Path) -> str:
     return result.version
 
 
-def run_daily(work: Path, model_dir: Path, day: date = DAY, fresh: bool = True) -> dict:
+def run_daily(work: Path, model_dir: Path, day: date = DAY, fresh: bool = True, pkgdir: str = "") -> dict:
     """The daily job in a fresh process, as `fangfanpin run --date`; returns wall time, peak RSS and the exit status.
-    ``fresh``: on an empty warehouse, outbox and instance."""
+    ``fresh``: on an empty warehouse, outbox and instance; ``pkgdir``: the code's folder (isolate.run_with_code), or
+    "" for what PYTHONPATH already says."""
     for name in ("outbox", "dagster") if fresh else ():
         shutil.rmtree(work / name, ignore_errors=True)
     for name in ("warehouse.duckdb", "warehouse.duckdb.wal") if fresh else ():
@@ -154,6 +160,8 @@ def run_daily(work: Path, model_dir: Path, day: date = DAY, fresh: bool = True) 
         FFP_WAREHOUSE=str(work / "warehouse.duckdb"),
         FFP_MODEL_DIR=str(model_dir.resolve()),
     )
+    if pkgdir:
+        env["PYTHONPATH"] = pkgdir
     log_out, log_err = work / "run.stdout.log", work / "run.stderr.log"
     with open(log_out, "wb") as out, open(log_err, "wb") as err:
         started = time.perf_counter()
@@ -231,7 +239,8 @@ def run_pandas(work: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(work: Path, households: int, reuse: bool, model_dir: Path) -> dict:
+def measure(work: Path, households: int, reuse: bool, model_dir: Path, code: tuple[str, str] = ("this", "")) -> dict:
+    """The first delivery of ``households`` run by ``code`` (label, package folder) on an empty warehouse."""
     work.mkdir(parents=True, exist_ok=True)
     if reuse and (work / "landing" / DAY.isoformat()).exists() and (work / "landing.json").exists():
         meta = json.loads((work / "landing.json").read_text(encoding="utf-8"))
@@ -243,10 +252,11 @@ def measure(work: Path, households: int, reuse: bool, model_dir: Path) -> dict:
             f"{meta['generate_seconds']} s (not timed)",
             flush=True,
         )
-    run = run_daily(work, model_dir)
+    run = run_daily(work, model_dir, pkgdir=code[1])
     if run["exit"] == 1:
-        raise SystemExit(f"daily run failed for {households:,} households:\n{run['stderr']}")
+        raise SystemExit(f"daily run failed for {households:,} households ({code[0]}):\n{run['stderr']}")
     result = {
+        "code": code[0],
         "households": meta["households"],
         "persons": meta["persons"],
         "input_rows": sum(meta["rows_per_feed"].values()),
@@ -259,112 +269,20 @@ def measure(work: Path, households: int, reuse: bool, model_dir: Path) -> dict:
     result["run_seconds"] = round(result["run_seconds"], 2)
     result["households_per_s"] = round(result["households"] / result["run_seconds"])
     result["input_rows_per_s"] = round(result["input_rows"] / result["run_seconds"])
-    pandas = run_pandas(work)
-    cc = result["stages"]["crosscheck"]
-    result["pandas"] = {
-        "seconds": round(pandas["seconds"], 2),
-        "peak_mb": round(pandas["peak_mb"]),
-        "hits": pandas["hits"],
-        "crosscheck_over_pandas": round(cc / pandas["seconds"], 2),
-        "ingest_plus_crosscheck_over_pandas": round((result["stages"]["ingest"] + cc) / pandas["seconds"], 2),
-    }
     return result
 
 
-def print_table(results: list[dict]) -> None:
-    cols = STAGES + ["dagster"]
-    print(f"\ndaily job for {DAY}, {len(COUNTIES)} counties, first delivery on an empty warehouse, 2 cores")
-    print(f"{'households':>10} {'rows in':>10} " + stage_header(cols) + f" {'hh/s':>8} {'rows/s':>8}")
-    for r in results:
-        print(
-            f"{r['households']:>10,} {r['input_rows']:>10,} "
-            + stage_cells(r, cols)
-            + f" {r['households_per_s']:>8,} {r['input_rows_per_s']:>8,}"
-        )
-    print(
-        "slowest steps: "
-        + "; ".join(
-            f"{r['households']:,}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["slowest_steps"].items()) for r in results
-        )
-    )
-    print(
-        "(run s: the Dagster run from start to end; process s: `fangfanpin run --date` including Python start-up, "
-        "loading the definitions and the exit check)"
-    )
-    print(
-        "\npandas baseline (crosscheck_benchmark variant_pandas: landing files → MED-BURDEN, EDU-MISSING, HOU-UNSAFE)"
-    )
-    for r in results:
-        p = r["pandas"]
-        print(
-            f"{r['households']:>10,}: pandas {p['seconds']:.2f} s, peak {p['peak_mb']:,} MB | pipeline crosscheck "
-            f"{r['stages']['crosscheck']:.2f} s = {p['crosscheck_over_pandas']:.2f}× pandas; ingest + crosscheck "
-            f"(files → all 15 rules) = {p['ingest_plus_crosscheck_over_pandas']:.2f}× pandas"
-        )
-    by_size = {r["households"]: r for r in results}
-    print("\ntargets (2 cores)")
-    big = next((r for r in results if r["households"] >= 1_000_000), None)
-    if big:
-        peak_gb = big["peak_mb"] / 1024
-        print(
-            f"  1M full daily run ≤ {TARGET_SECONDS_1M} s:  {big['process_seconds']:.1f} s  "
-            f"{'OK' if big['process_seconds'] <= TARGET_SECONDS_1M else 'MISSED'}"
-        )
-        print(
-            f"  1M peak memory   ≤ {TARGET_PEAK_GB_1M} GB:  {peak_gb:.2f} GB  "
-            f"{'OK' if peak_gb <= TARGET_PEAK_GB_1M else 'MISSED'}"
-        )
-    else:
-        print(
-            f"  1M full daily run ≤ {TARGET_SECONDS_1M} s and ≤ {TARGET_PEAK_GB_1M} GB peak: not measured (no 1M size)"
-        )
-    pairs = [(a, b) for a in by_size for b in by_size if b == 10 * a]
-    for a, b in pairs:
-        ratio = by_size[b]["process_seconds"] / by_size[a]["process_seconds"]
-        mark = "OK" if ratio <= TARGET_GROWTH else "MISSED"
-        note = "  (the target is for 100k → 1M)" if b != 1_000_000 else ""
-        print(f"  t({b:,}) / t({a:,}) ≤ {TARGET_GROWTH}:  {ratio:.1f}  {mark}{note}")
-    if not pairs:
-        print(f"  growth t(1M) ≤ {TARGET_GROWTH} × t(100k): not measured (needs sizes 10× apart)")
-
-
-def plot(results: list[dict], path: Path) -> Path | None:
-    try:
-        import matplotlib
-    except ImportError:
-        print("no plot: matplotlib is not installed")
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sizes = [r["households"] for r in results]
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for stage in STAGES + ["dagster"]:
-        ax.plot(sizes, [max(r["stages"][stage], 1e-3) for r in results], marker="o", label=stage)
-    ax.plot(sizes, [r["process_seconds"] for r in results], marker="s", color="black", linewidth=2, label="whole run")
-    if len(sizes) > 1:  # the linear reference through the smallest whole run
-        t0 = results[0]["process_seconds"]
-        ax.plot(sizes, [t0 * s / sizes[0] for s in sizes], linestyle=":", color="grey", label="linear")
-    ax.scatter(
-        [1_000_000],
-        [TARGET_SECONDS_1M],
-        marker="*",
-        s=150,
-        color="red",
-        zorder=3,
-        label=f"target: 1M households ≤ {TARGET_SECONDS_1M} s",
-    )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("households")
-    ax.set_ylabel("seconds")
-    ax.set_title(f"daily job, one delivery ({DAY}), 2 cores")
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+def compare_with_pandas(results: list[dict], pandas: dict) -> None:
+    """Each result of one size against the pandas baseline measured on its files."""
+    for result in results:
+        cc = result["stages"]["crosscheck"]
+        result["pandas"] = {
+            "seconds": round(pandas["seconds"], 2),
+            "peak_mb": round(pandas["peak_mb"]),
+            "hits": pandas["hits"],
+            "crosscheck_over_pandas": round(cc / pandas["seconds"], 2),
+            "ingest_plus_crosscheck_over_pandas": round((result["stages"]["ingest"] + cc) / pandas["seconds"], 2),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,8 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse generated landing data in the workdir")
     parser.add_argument("--ordinary-day", action="store_true", help="also the next day's delivery (ordinary_day.py)")
     parser.add_argument("--only-ordinary-day", action="store_true", help="the ordinary day only")
+    code_arguments(parser)
+    parser.set_defaults(rounds=1)
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    codes = codes_of(args)
     workdir = Path(args.workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
@@ -385,12 +306,18 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         print(f"{n:,} households …", flush=True)
         if not args.only_ordinary_day:
-            results.append(measure(workdir / f"h{n}", n, args.reuse, workdir / "models"))
-            results[-1]["model_version"] = version
-        if args.ordinary_day or args.only_ordinary_day:
-            ordinary += ordinary_day.measure_ordinary(
-                workdir / f"o{n}", n, args.reuse, workdir / "models", sys.modules[__name__]
+            of_size = [
+                measure(workdir / f"h{n}", n, args.reuse or i > 0, workdir / "models", code)
+                | {"round": i // len(codes) + 1}
+                for i, code in enumerate(codes * args.rounds)
+            ]
+            compare_with_pandas(of_size, run_pandas(workdir / f"h{n}"))
+            results += [r | {"model_version": version} for r in of_size]
+        for i, (label, pkgdir) in enumerate(codes if args.ordinary_day or args.only_ordinary_day else []):
+            found = ordinary_day.measure_ordinary(
+                workdir / f"o{n}", n, args.reuse or i > 0, workdir / "models", sys.modules[__name__], pkgdir
             )
+            ordinary += [r | {"code": label} for r in found]
     if results:
         print_table(results)
     if ordinary:

@@ -189,9 +189,10 @@ def resent_unchanged(work: Path, day) -> list[str]:
 def print_ordinary(results: list[dict], stages: list[str], day) -> None:
     cols = stages + ["dagster"]
     print(f"\nan ordinary day: the delivery of {day + timedelta(days=1)} after a first one of {day}, 2 cores")
-    print(f"{'households':>10} {'variant':>9} {'copied':>6} " + stage_header(cols))
+    print(f"{'households':>10} {'code':>10} {'variant':>9} {'copied':>6} " + stage_header(cols))
     for r in results:
-        print(f"{r['households']:>10,} {r['variant']:>9} {len(r['copied']):>6} " + stage_cells(r, cols))
+        code = r.get("code", "this")
+        print(f"{r['households']:>10,} {code:>10} {r['variant']:>9} {len(r['copied']):>6} " + stage_cells(r, cols))
     print(
         "(first: the first date on an empty warehouse, as the first-delivery table; copied: snapshot feeds recognised "
         "as re-sent unchanged and not read again; unchanged: every snapshot re-sent byte for byte; 1pct: 1 % of each "
@@ -199,8 +200,9 @@ def print_ordinary(results: list[dict], stages: list[str], day) -> None:
     )
 
 
-def measure_ordinary(work: Path, households: int, reuse: bool, model_dir: Path, bench) -> list[dict]:
-    """Both variants at one size; ``bench`` is daily_run_benchmark (its runner, stage times, counties and date)."""
+def measure_ordinary(work: Path, households: int, reuse: bool, model_dir: Path, bench, pkgdir: str = "") -> list[dict]:
+    """Both variants at one size, run by the code in ``pkgdir`` ("": this checkout); ``bench`` is daily_run_benchmark
+    (its runner, stage times, counties and date)."""
     from isolate import run_isolated
 
     day = bench.DAY
@@ -209,7 +211,7 @@ def measure_ordinary(work: Path, households: int, reuse: bool, model_dir: Path, 
         run_isolated(generate_two_days, work, households, bench.COUNTIES, day)
     meta = json.loads((work / "landing.json").read_text(encoding="utf-8"))
     results = []
-    first = bench.run_daily(work, model_dir, day)
+    first = bench.run_daily(work, model_dir, day, pkgdir=pkgdir)
     if first["exit"] == 1:
         raise SystemExit(f"first delivery failed for {households:,} households:\n{first['stderr']}")
     results.append(_result(meta, "first", 0, work, day, first, bench))
@@ -217,7 +219,7 @@ def measure_ordinary(work: Path, households: int, reuse: bool, model_dir: Path, 
     for variant in VARIANTS:
         restore_state(work)
         changed = set_second_day(work, day, variant)
-        run = bench.run_daily(work, model_dir, day + timedelta(days=1), fresh=False)
+        run = bench.run_daily(work, model_dir, day + timedelta(days=1), fresh=False, pkgdir=pkgdir)
         if run["exit"] == 1:
             raise SystemExit(f"ordinary day ({variant}) failed for {households:,} households:\n{run['stderr']}")
         results.append(_result(meta, variant, changed, work, day, run, bench))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+STAGES = ["ingest", "crosscheck", "scoring", "workflow", "deliverables"]  # the asset groups of the daily job
+
 
 def stage_header(stages: list[str]) -> str:
     return " ".join(f"{c:>12}" for c in stages) + f" {'run s':>8} {'process s':>9} {'peak MB':>8}"
