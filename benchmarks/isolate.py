@@ -11,6 +11,7 @@ import argparse
 import multiprocessing
 import os
 import subprocess
+from pathlib import Path
 
 
 def run_isolated(target, *args, **kwargs) -> None:
@@ -34,12 +35,21 @@ def run_with_code(pkgdir: str, argv: list[str], preexec_fn=None) -> str:
     return subprocess.run(argv, env=env, capture_output=True, text=True, check=True, preexec_fn=preexec_fn).stdout
 
 
-def code_arguments(ap: argparse.ArgumentParser) -> None:
+def code_arguments(ap: argparse.ArgumentParser, rounds: int = 2) -> None:
     """The options of a side-by-side benchmark: ``--code LABEL=PKGDIR`` (repeatable) and ``--rounds``."""
     ap.add_argument("--code", action="append", default=[], help="LABEL=PKGDIR (a folder holding fangfanpin/)")
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=rounds, help=f"A B A B rounds (default {rounds})")
 
 
 def codes_of(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(label, package folder) of each ``--code``; without one, this checkout alone."""
-    return [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
+    """(label, absolute package folder) of each ``--code``; without one, this checkout alone. A folder without
+    ``fangfanpin/__init__.py`` is refused: Python would skip it on PYTHONPATH and import this checkout instead, and
+    the run would look like the other code's."""
+    codes = []
+    for option in args.code:
+        label, _, folder = option.partition("=")
+        pkgdir = Path(folder).resolve()
+        if not label or not (pkgdir / "fangfanpin" / "__init__.py").is_file():
+            raise SystemExit(f"--code {option}: expected LABEL=PKGDIR, PKGDIR a folder holding fangfanpin/__init__.py")
+        codes.append((label, str(pkgdir)))
+    return codes or [("this", "")]

@@ -200,9 +200,11 @@ def print_ordinary(results: list[dict], stages: list[str], day) -> None:
     )
 
 
-def measure_ordinary(work: Path, households: int, reuse: bool, model_dir: Path, bench, pkgdir: str = "") -> list[dict]:
-    """Both variants at one size, run by the code in ``pkgdir`` ("": this checkout); ``bench`` is daily_run_benchmark
-    (its runner, stage times, counties and date)."""
+def measure_ordinary(
+    work: Path, households: int, reuse: bool, model_dir: Path, bench, code: tuple[str, str] = ("this", "")
+) -> list[dict]:
+    """Both variants at one size, run by ``code`` (label, package folder; "": this checkout); ``bench`` is
+    daily_run_benchmark (its runner, stage times, counties and date)."""
     from isolate import run_isolated
 
     day = bench.DAY
@@ -211,17 +213,20 @@ def measure_ordinary(work: Path, households: int, reuse: bool, model_dir: Path, 
         run_isolated(generate_two_days, work, households, bench.COUNTIES, day)
     meta = json.loads((work / "landing.json").read_text(encoding="utf-8"))
     results = []
+    label, pkgdir = code
     first = bench.run_daily(work, model_dir, day, pkgdir=pkgdir)
-    if first["exit"] == 1:
-        raise SystemExit(f"first delivery failed for {households:,} households:\n{first['stderr']}")
+    if first["exit"] not in bench.EXIT_FINISHED:
+        raise SystemExit(f"first delivery failed for {households:,} households ({label}):\n{first['stderr']}")
     results.append(_result(meta, "first", 0, work, day, first, bench))
     keep_state(work)
     for variant in VARIANTS:
         restore_state(work)
         changed = set_second_day(work, day, variant)
         run = bench.run_daily(work, model_dir, day + timedelta(days=1), fresh=False, pkgdir=pkgdir)
-        if run["exit"] == 1:
-            raise SystemExit(f"ordinary day ({variant}) failed for {households:,} households:\n{run['stderr']}")
+        if run["exit"] not in bench.EXIT_FINISHED:
+            raise SystemExit(
+                f"ordinary day ({variant}) failed for {households:,} households ({label}):\n{run['stderr']}"
+            )
         results.append(_result(meta, variant, changed, work, day, run, bench))
         print(f"  {variant}: {run['process_seconds']:.1f} s, {len(results[-1]['copied'])} snapshot feeds copied")
     return results

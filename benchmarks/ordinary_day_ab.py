@@ -27,7 +27,7 @@ def main() -> None:
     import daily_run_benchmark as bench
     import ordinary_day
     from isolate import codes_of
-    from stage_table import stage_cells, stage_header
+    from stage_table import STAGES, stage_cells, stage_header
 
     args = ordinary_day.ab_arguments()
 
@@ -35,7 +35,7 @@ def main() -> None:
     changed = ordinary_day.set_second_day(work, bench.DAY, args.variant)
     day = bench.DAY + timedelta(days=1)
     codes = codes_of(args)
-    stages = [*bench.STAGES, "dagster"]
+    stages = [*STAGES, "dagster"]
     print(f"the run of {day} after {bench.DAY}, {args.variant} ({changed:,} snapshot rows changed), 2 cores")
     print(f"{'code':>10} {'round':>5} " + stage_header(stages))
     for round_ in range(1, args.rounds + 1):
@@ -45,7 +45,7 @@ def main() -> None:
             if pkgdir:
                 os.environ["PYTHONPATH"] = pkgdir
             run = bench.run_daily(work, work.parent / "models", day, fresh=False)
-            if run["exit"] == 1:
+            if run["exit"] not in bench.EXIT_FINISHED:
                 raise SystemExit(f"{label} failed:\n{run['stderr']}")
             result = run | bench.stage_times(work)
             print(f"{label:>10} {round_:>5} " + stage_cells(result, stages), flush=True)

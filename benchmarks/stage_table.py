@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-STAGES = ["ingest", "crosscheck", "scoring", "workflow", "deliverables"]  # the asset groups of the daily job
+STAGES = ["ingest", "crosscheck", "scoring", "workflow", "deliverables", "overview"]  # the daily job's asset groups
 
 
 def stage_header(stages: list[str]) -> str:
