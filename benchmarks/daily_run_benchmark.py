@@ -11,8 +11,8 @@ config/divisions:
    every rule hit is new and the workflow opens its cases on an empty ledger. That is the heaviest day a county has
    (a steady-state day re-reads the same snapshots but opens few cases), so the figures are on the safe side.
    ``--reuse`` keeps landing data already in the workdir; warehouse, outbox and Dagster instance are always fresh.
-2. run ``python -m fangfanpin.pipeline.cli run --date DAY`` (what ``fangfanpin run --date`` does) in a fresh process pinned to
-   2 cores, with DAGSTER_HOME, FFP_LANDING_DIR, FFP_OUTBOX_DIR, FFP_WAREHOUSE and FFP_MODEL_DIR in the workdir.
+2. run ``python -m fangfanpin.pipeline.cli run --date DAY`` (what ``fangfanpin run --date`` does) in a fresh process
+   pinned to 2 cores, with DAGSTER_HOME, FFP_LANDING_DIR, FFP_OUTBOX_DIR, FFP_WAREHOUSE and FFP_MODEL_DIR in the workdir.
    Peak memory is that process's max RSS (os.wait4 on it). Per-stage time comes from the Dagster instance afterwards:
    step start/end of the run (get_run_step_stats), summed per asset group (an asset check's step counts for its
    asset's group); "dagster" is the rest of the run (planning, events, step hand-over).
@@ -57,7 +57,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from isolate import code_arguments, codes_of, pin_two_cores, run_isolated  # noqa: E402
+from isolate import code_arguments, codes_of, pin_two_cores, run_isolated, with_code  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXIT_FINISHED = (0, 2)  # the command's exit statuses of a run that finished (2: something for the operator)
@@ -148,22 +148,20 @@ def bootstrap_model(workdir: Path) -> str:
 
 def run_daily(work: Path, model_dir: Path, day: date = DAY, fresh: bool = True, pkgdir: str = "") -> dict:
     """The daily job in a fresh process, as `fangfanpin run --date`; returns wall time, peak RSS and the exit status.
-    ``fresh``: on an empty warehouse, outbox and instance; ``pkgdir``: a folder holding the ``fangfanpin`` to run, put
-    first on PYTHONPATH (isolate.codes_of), or "" for what PYTHONPATH already says."""
+    ``fresh``: on an empty warehouse, outbox and instance; ``pkgdir``: the code to run (isolate.with_code), "" for
+    this checkout."""
     for name in ("outbox", "dagster") if fresh else ():
         shutil.rmtree(work / name, ignore_errors=True)
     for name in ("warehouse.duckdb", "warehouse.duckdb.wal") if fresh else ():
         (work / name).unlink(missing_ok=True)
-    env = dict(
-        os.environ,
+    env = with_code(
+        pkgdir,
         DAGSTER_HOME=str(work / "dagster"),
         FFP_LANDING_DIR=str(work / "landing"),
         FFP_OUTBOX_DIR=str(work / "outbox"),
         FFP_WAREHOUSE=str(work / "warehouse.duckdb"),
         FFP_MODEL_DIR=str(model_dir.resolve()),
     )
-    if pkgdir:
-        env["PYTHONPATH"] = pkgdir
     log_out, log_err = work / "run.stdout.log", work / "run.stderr.log"
     with open(log_out, "wb") as out, open(log_err, "wb") as err:
         started = time.perf_counter()

@@ -60,8 +60,8 @@ def print_table(results: list[dict], counties: list[str]) -> None:
     for r in results:
         p = r["pandas"]
         print(
-            f"{r['households']:>10,} {r.get('code', 'this'):>10} {r.get('round', 1):>5}: pandas {p['seconds']:.2f} s, peak {p['peak_mb']:,} "
-            f"MB | crosscheck {r['stages']['crosscheck']:.2f} s = {p['crosscheck_over_pandas']:.2f}× pandas; "
+            f"{r['households']:>10,} {r.get('code', 'this'):>10} {r.get('round', 1):>5}: "
+            f"pandas {p['seconds']:.2f} s, peak {p['peak_mb']:,} MB | crosscheck {r['stages']['crosscheck']:.2f} s = {p['crosscheck_over_pandas']:.2f}× pandas; "
             f"ingest + crosscheck (files → all 15 rules) = {p['ingest_plus_crosscheck_over_pandas']:.2f}× pandas"
         )
     rounds = max(r.get("round", 1) for r in results)

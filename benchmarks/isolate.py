@@ -28,10 +28,15 @@ def pin_two_cores() -> None:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
 
 
+def with_code(pkgdir: str, **settings: str) -> dict[str, str]:
+    """This process's environment and ``settings``, for a child that imports the ``fangfanpin`` of ``pkgdir`` (a folder
+    holding fangfanpin/, from :func:`codes_of`; "" for this checkout): how the benchmarks put two codes side by side."""
+    return dict(os.environ, **settings, **({"PYTHONPATH": pkgdir} if pkgdir else {}))
+
+
 def run_with_code(pkgdir: str, argv: list[str], preexec_fn=None) -> str:
-    """Run ``argv`` with the ``fangfanpin`` package of ``pkgdir`` (a folder holding fangfanpin/; "" for this checkout)
-    and return what it printed: how the benchmarks put two versions of the code side by side."""
-    env = dict(os.environ, PYTHONPATH=pkgdir) if pkgdir else dict(os.environ)
+    """Run ``argv`` with the ``fangfanpin`` of ``pkgdir`` (:func:`with_code`) and return what it printed."""
+    env = with_code(pkgdir)
     return subprocess.run(argv, env=env, capture_output=True, text=True, check=True, preexec_fn=preexec_fn).stdout
 
 

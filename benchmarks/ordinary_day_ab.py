@@ -14,7 +14,6 @@ Dagster instance), the run's and the process's seconds, and the process's peak R
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -41,10 +40,7 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         for label, pkgdir in codes:
             ordinary_day.restore_state(work)
-            os.environ.pop("PYTHONPATH", None)
-            if pkgdir:
-                os.environ["PYTHONPATH"] = pkgdir
-            run = bench.run_daily(work, work.parent / "models", day, fresh=False)
+            run = bench.run_daily(work, work.parent / "models", day, fresh=False, pkgdir=pkgdir)
             if run["exit"] not in bench.EXIT_FINISHED:
                 raise SystemExit(f"{label} failed:\n{run['stderr']}")
             result = run | bench.stage_times(work)
